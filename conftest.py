@@ -1,0 +1,64 @@
+"""Fixtures shared by every test session: a private RabbitMQ vhost per run,
+a database per service (SQLite files, or PostgreSQL databases in the second
+pass when EP_TEST_DB=postgresql), and the secrets.
+
+The test command (devtools.testrun) makes sure RabbitMQ runs; nothing here
+skips for lack of a broker or a database.
+"""
+import os
+import secrets
+import subprocess
+import uuid
+from urllib.parse import quote
+
+import pytest
+
+SERVICES = ("accounts", "requests", "notifier")
+RUN_ID = uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    vhost = f"ep-test-{RUN_ID}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                   check=True, capture_output=True)
+    yield f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}"
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory):
+    """{service: SQLAlchemy URL}, fresh for the session."""
+    backend = os.environ.get("EP_TEST_DB", "sqlite")
+    if backend == "sqlite":
+        folder = tmp_path_factory.mktemp("db")
+        yield {s: f"sqlite:///{folder}/{s}.db" for s in SERVICES}
+        return
+    import sqlalchemy as sa
+
+    admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    names = {s: f"ep_{RUN_ID}_{s}" for s in SERVICES}
+    with admin.connect() as conn:
+        for name in names.values():
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    base = sa.engine.make_url(admin_url)
+    yield {s: base.set(database=name).render_as_string(hide_password=False) for s, name in names.items()}
+    with admin.connect() as conn:
+        for name in names.values():
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def rpc_secret():
+    return secrets.token_urlsafe(48)
+
+
+@pytest.fixture(scope="session")
+def service_env(amqp_uri, database_urls, rpc_secret):
+    """Environment a service process (or in-process container) runs with."""
+    env = {"AMQP_URI": amqp_uri, "EP_RPC_SECRET": rpc_secret}
+    env.update({f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()})
+    return env

@@ -1,0 +1,85 @@
+"""Typed errors that cross RabbitMQ.
+
+A service raises one of these; nameko serialises it with its dotted path and
+the caller gets the same class back (``deserialize_to_instance`` is nameko
+2.14's registry; nameko 3 renamed it ``remote_error``). Each error carries the
+French sentence the UI shows, so the message for a rule lives with the rule.
+"""
+from nameko.exceptions import deserialize_to_instance
+
+
+class ServiceError(Exception):
+    """Base of every expected business error. ``args[0]`` is the French message."""
+
+    default_message = "La demande n'a pas pu être traitée."
+
+    def __init__(self, message=None, *args):
+        super().__init__(message or self.default_message, *args)
+
+    @property
+    def message(self):
+        return self.args[0]
+
+
+@deserialize_to_instance
+class InvalidCredentials(ServiceError):
+    default_message = "Adresse électronique ou mot de passe incorrect."
+
+
+@deserialize_to_instance
+class AccountInactive(ServiceError):
+    default_message = (
+        "Ce compte est inactif. Contactez le gestionnaire de votre structure "
+        "ou votre caisse."
+    )
+
+
+@deserialize_to_instance
+class NotAuthorized(ServiceError):
+    default_message = "Vous n'êtes pas autorisé à effectuer cette action."
+
+
+@deserialize_to_instance
+class NotAuthenticated(ServiceError):
+    default_message = "Votre session a expiré. Veuillez vous reconnecter."
+
+
+@deserialize_to_instance
+class ValidationFailed(ServiceError):
+    """Bad input. ``args[1]`` maps field name -> French message (may be empty)."""
+
+    default_message = "Certaines informations sont à corriger."
+
+    def __init__(self, message=None, fields=None, *args):
+        super().__init__(message, fields or {}, *args)
+
+    @property
+    def fields(self):
+        return self.args[1] if len(self.args) > 1 else {}
+
+
+@deserialize_to_instance
+class InvalidToken(ServiceError):
+    default_message = (
+        "Ce lien n'est plus valable (déjà utilisé ou expiré). "
+        "Vous pouvez en demander un nouveau."
+    )
+
+
+@deserialize_to_instance
+class NotFound(ServiceError):
+    default_message = "Élément introuvable."
+
+
+class ServiceUnavailable(Exception):
+    """Raised by the RPC client, never by a service: no reply in time or no broker."""
+
+    message = "Service momentanément indisponible. Réessayez dans quelques instants."
+
+    def __init__(self, service, reason=""):
+        super().__init__(f"{service}: {reason}")
+        self.service = service
+        self.reason = reason
+
+
+EXPECTED = (ServiceError,)

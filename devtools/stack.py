@@ -1,0 +1,119 @@
+"""Start and stop the whole system as local processes: the mail catcher, the
+three nameko services and the web under gunicorn.
+
+Used by `make run` (devtools.run) and by the cross-service tests, so both run
+the system the same way. Each process gets its own process group, so stopping
+leaves nothing behind.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from contracts.errors import ServiceUnavailable
+from contracts.rpc import RpcClient
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SERVICES = ("accounts", "requests", "notifier")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+class Stack:
+    def __init__(self, env: dict, log_dir: Path, web_port=8000, smtp_port=1025, mail_http_port=8025,
+                 web_workers=2):
+        self.env = {**os.environ, **env, "PYTHONWARNINGS": "ignore::DeprecationWarning",
+                    "PYTHONUNBUFFERED": "1"}
+        self.log_dir = Path(log_dir)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.web_port, self.smtp_port, self.mail_http_port = web_port, smtp_port, mail_http_port
+        self.web_workers = web_workers
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def command(self, name: str) -> list[str]:
+        if name == "mailcatcher":
+            return [sys.executable, "-m", "devtools.mailcatcher", "--smtp-port", str(self.smtp_port),
+                    "--http-port", str(self.mail_http_port)]
+        if name == "web":
+            return [sys.executable, "-m", "gunicorn", "--workers", str(self.web_workers), "--threads", "8",
+                    "--bind", f"127.0.0.1:{self.web_port}", "--access-logfile", "-",
+                    "--graceful-timeout", "5", "services.web.app:create_app()"]
+        return [sys.executable, "-m", "nameko", "run", "--config", f"services/{name}/config.yaml",
+                f"services.{name}.service"]
+
+    def start_process(self, name: str) -> None:
+        log = open(self.log_dir / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            self.command(name), cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+    def stop_process(self, name: str, sig=signal.SIGTERM, timeout: float = 10) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+        except ProcessLookupError:
+            pass
+
+    def start(self, with_web=True) -> "Stack":
+        self.start_process("mailcatcher")
+        for name in SERVICES:
+            self.start_process(name)
+        if with_web:
+            self.start_process("web")
+        wait_for_port(self.smtp_port)
+        self.wait_healthy(SERVICES)
+        if with_web:
+            wait_for_port(self.web_port)
+        return self
+
+    def wait_healthy(self, services, timeout: float = 60) -> None:
+        client = RpcClient(self.env["AMQP_URI"], timeout=2)
+        deadline = time.monotonic() + timeout
+        try:
+            for name in services:
+                while True:
+                    self._check_alive(name)
+                    try:
+                        client.call(name, "health")
+                        break
+                    except ServiceUnavailable:
+                        if time.monotonic() > deadline:
+                            raise TimeoutError(f"{name} not healthy after {timeout}s; see {self.log_dir}/{name}.log")
+                        time.sleep(0.2)
+        finally:
+            client.close()
+
+    def _check_alive(self, name):
+        process = self.processes.get(name)
+        if process is not None and process.poll() is not None:
+            tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
+
+    def stop(self) -> None:
+        # The web first (no new calls), then the services, the mail catcher last (mail in flight lands).
+        for name in ["web", *SERVICES, "mailcatcher"]:
+            self.stop_process(name)

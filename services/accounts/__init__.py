@@ -1,0 +1,1 @@
+"""Accounts service: caisses, partners, accounts, authentication."""

@@ -1,0 +1,29 @@
+"""Configuration from environment variables, with laptop defaults.
+
+Each service reads ``<SERVICE>_DATABASE_URL``; unset means a SQLite file
+under ``EP_DATA_DIR`` (default ``var/data`` in the repository).
+"""
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("EP_DATA_DIR", REPO_ROOT / "var" / "data"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url(service: str) -> str:
+    return os.environ.get(f"{service.upper()}_DATABASE_URL") or f"sqlite:///{data_dir() / service}.db"
+
+
+def rpc_secret() -> str:
+    secret = os.environ.get("EP_RPC_SECRET", "")
+    if len(secret) < 32:
+        raise RuntimeError(
+            "EP_RPC_SECRET doit être défini (32 caractères au moins) : "
+            "il signe l'identité transmise par le web aux services."
+        )
+    return secret

@@ -1,0 +1,66 @@
+"""Database access for a nameko service: one engine per container, one
+session per worker, migrations applied when the container starts.
+
+PostgreSQL goes through psycopg2 made cooperative by psycogreen, so a query
+waits on the eventlet hub instead of blocking every other worker.
+"""
+import sqlalchemy as sa
+from nameko.extensions import DependencyProvider
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.common import migrations
+
+
+def make_engine(url: str) -> sa.Engine:
+    if url.startswith("postgresql"):
+        _green_psycopg2()
+        return sa.create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 15})
+
+    @sa.event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")   # readers never wait for the writer
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def _green_psycopg2():
+    import eventlet.patcher
+
+    if eventlet.patcher.is_monkey_patched("socket"):
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
+
+
+class Database(DependencyProvider):
+    """Injects a SQLAlchemy ``Session``; rolled back and closed after each worker,
+    so a failed call never leaves a half-written record (domain code commits)."""
+
+    def __init__(self, service: str, url_factory):
+        self.service = service
+        self.url_factory = url_factory
+
+    def setup(self):
+        url = self.url_factory()
+        self.engine = make_engine(url)
+        migrations.upgrade(self.service, self.engine)
+        self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._open = {}
+
+    def stop(self):
+        self.engine.dispose()
+
+    def get_dependency(self, worker_ctx) -> Session:
+        session = self.sessions()
+        self._open[worker_ctx] = session
+        return session
+
+    def worker_teardown(self, worker_ctx):
+        session = self._open.pop(worker_ctx, None)
+        if session is not None:
+            session.rollback()
+            session.close()

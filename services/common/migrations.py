@@ -1,0 +1,48 @@
+"""Alembic, driven from code: each service keeps its scripts in
+``services/<name>/migrations`` and its own version table, so the services can
+share a PostgreSQL server (or even a database) without stepping on each other."""
+from importlib import import_module
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext  # noqa: F401  (used by env.py)
+
+SERVICES_DIR = Path(__file__).resolve().parents[1]
+
+
+def alembic_config(service: str, engine=None, url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
+    cfg.set_main_option("version_table", f"alembic_version_{service}")
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["engine"] = engine
+    cfg.attributes["service"] = service
+    return cfg
+
+
+def upgrade(service: str, engine) -> None:
+    command.upgrade(alembic_config(service, engine=engine), "head")
+
+
+def run_env(context, target_metadata) -> None:
+    """Body of every service's env.py (online mode only: we always have an engine)."""
+    cfg = context.config
+    engine = cfg.attributes.get("engine")
+    if engine is None:
+        from services.common.db import make_engine
+
+        engine = make_engine(cfg.get_main_option("sqlalchemy.url"))
+    with engine.begin() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            version_table=cfg.get_main_option("version_table"),
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        context.run_migrations()
+
+
+def models_metadata(service: str):
+    return import_module(f"services.{service}.models").Base.metadata

@@ -1,0 +1,29 @@
+"""Fixtures for service tests (run under eventlet by `nameko test`)."""
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.common import migrations
+from services.common.db import make_engine
+
+
+@pytest.fixture
+def migrated_session(database_urls):
+    """A session on the service's real, migrated database; tables emptied afterwards."""
+    opened = []
+
+    def factory(service: str) -> Session:
+        engine = make_engine(database_urls[service])
+        migrations.upgrade(service, engine)
+        session = Session(engine, expire_on_commit=False)
+        opened.append((service, engine, session))
+        return session
+
+    yield factory
+    for service, engine, session in opened:
+        session.close()
+        metadata = migrations.models_metadata(service)
+        with engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""Notifier service: every email of the platform goes through its outbox."""

@@ -1,0 +1,1 @@
+"""Requests service: partners' requests about insured people, and their history."""

@@ -1,0 +1,6 @@
+from alembic import context
+
+from services.common.migrations import run_env
+from services.requests.models import Base
+
+run_env(context, Base.metadata)

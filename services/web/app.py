@@ -1,0 +1,52 @@
+"""Flask app factory: ``gunicorn 'services.web.app:create_app()'``."""
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from htmx_flask import Htmx
+
+from contracts.errors import ServiceError
+from services.web import auth, config, home, vendor
+from services.web.rpc import Services
+from services.web.users import login_manager
+
+csrf = CSRFProtect()
+log = logging.getLogger(__name__)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(config.from_env())
+    app.config.update(overrides or {})
+
+    Htmx(app)
+    csrf.init_app(app)              # every POST, HTMX ones included (X-CSRFToken from hx-headers)
+    login_manager.init_app(app)
+    Services(app)
+
+    for blueprint in (auth.bp, home.bp, vendor.bp):
+        app.register_blueprint(blueprint)
+    _register_error_pages(app)
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render_template("error.html", title="Formulaire expiré",
+                               message="Le formulaire a expiré. Rechargez la page et recommencez."), 400
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc):
+        return render_template("error.html", title="Action impossible", message=exc.message), 400
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return render_template("error.html", title="Page introuvable",
+                               message="La page demandée n'existe pas."), 404
+
+    @app.errorhandler(500)
+    def internal(exc):
+        log.exception("unexpected error")
+        return render_template("error.html", title="Erreur inattendue",
+                               message="Une erreur inattendue est survenue. Réessayez plus tard."), 500

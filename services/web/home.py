@@ -1,0 +1,48 @@
+"""Home pages per profile, their HTMX fragments, and the health endpoint."""
+from flask import Blueprint, jsonify, render_template
+from flask_login import current_user, login_required
+
+from contracts.errors import ServiceError, ServiceUnavailable
+from services.web import rpc
+from services.web.partials import partial_or_page
+
+bp = Blueprint("home", __name__)
+
+HOME_TEMPLATES = {
+    "admin_national": "home_admin.html",
+    "agent_caisse": "home_agent.html",
+    "gestionnaire": "home_partner.html",
+    "technicien": "home_partner.html",
+}
+
+
+@bp.route("/")
+@login_required
+def index():
+    return render_template(HOME_TEMPLATES[current_user.profile])
+
+
+@bp.route("/fragments/demandes-recentes")
+@login_required
+def recent_requests():
+    rows = rpc.call("requests", "recent_for_my_partner", 10)
+    return partial_or_page("partials/recent_requests.html", "Demandes récentes", rows=rows)
+
+
+@bp.route("/fragments/file-attente")
+@login_required
+def caisse_queue():
+    queue = rpc.call("requests", "open_counts_for_my_caisse")
+    return partial_or_page("partials/caisse_queue.html", "Demandes à traiter", queue=queue)
+
+
+@bp.route("/sante")
+def health():
+    """The web is up when it can render this; services are reported, not required."""
+    services = {}
+    for name in ("accounts", "requests", "notifier"):
+        try:
+            services[name] = rpc.call(name, "health", timeout=2)["status"]
+        except (ServiceUnavailable, ServiceError):
+            services[name] = "indisponible"
+    return jsonify({"web": "ok", "services": services})
