@@ -7,14 +7,22 @@ from services.common import migrations
 from services.common.db import make_engine
 
 
+def _empty_tables(service, engine):
+    with engine.begin() as conn:
+        for table in reversed(migrations.models_metadata(service).sorted_tables):
+            conn.execute(table.delete())
+
+
 @pytest.fixture
 def migrated_session(database_urls):
-    """A session on the service's real, migrated database; tables emptied afterwards."""
+    """A session on the service's real, migrated and emptied database
+    (the database is shared by the session's tests, so each starts clean)."""
     opened = []
 
     def factory(service: str) -> Session:
         engine = make_engine(database_urls[service])
         migrations.upgrade(service, engine)
+        _empty_tables(service, engine)
         session = Session(engine, expire_on_commit=False)
         opened.append((service, engine, session))
         return session
@@ -22,8 +30,5 @@ def migrated_session(database_urls):
     yield factory
     for service, engine, session in opened:
         session.close()
-        metadata = migrations.models_metadata(service)
-        with engine.begin() as conn:
-            for table in reversed(metadata.sorted_tables):
-                conn.execute(table.delete())
+        _empty_tables(service, engine)
         engine.dispose()

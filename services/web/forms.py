@@ -1,9 +1,11 @@
 """WTForms with French messages. CSRF comes with FlaskForm."""
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 REQUIRED = "Ce champ est obligatoire."
+# Shape only (local@domain.tld); whether the address is allowed is the accounts service's rule.
+EMAIL_SHAPE = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Adresse électronique invalide (exemple : prenom.nom@structure.fr).")
 
 
 class LoginForm(FlaskForm):
@@ -14,7 +16,7 @@ class LoginForm(FlaskForm):
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField("Adresse électronique professionnelle",
-                       validators=[DataRequired(REQUIRED), Email("Adresse électronique invalide."), Length(max=254)])
+                       validators=[DataRequired(REQUIRED), EMAIL_SHAPE, Length(max=254)])
 
 
 class NewPasswordForm(FlaskForm):

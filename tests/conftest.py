@@ -1,0 +1,80 @@
+"""The whole system for cross-service tests: mail catcher, the three services
+and gunicorn as real processes (devtools.stack), on this run's private vhost
+and databases, seeded with the demo data."""
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from devtools.stack import REPO_ROOT, Stack, free_port
+
+
+@pytest.fixture(scope="session")
+def stack(service_env, tmp_path_factory):
+    ports = {"web_port": free_port(), "smtp_port": free_port(), "mail_http_port": free_port()}
+    env = {
+        **service_env,
+        "EP_SECRET_KEY": "t" * 48,
+        "EP_BASE_URL": f"http://127.0.0.1:{ports['web_port']}",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(ports["smtp_port"]),
+        "EP_MAILCATCHER_URL": f"http://127.0.0.1:{ports['mail_http_port']}",
+        "EP_RPC_TIMEOUT": "3",
+    }
+    for service in ("accounts", "requests"):
+        subprocess.run([sys.executable, "-m", f"services.{service}.seed"], cwd=REPO_ROOT, check=True,
+                       env={**os.environ, **env}, capture_output=True)
+    log_dir = tmp_path_factory.mktemp("logs")
+    running = Stack(env, log_dir, **ports)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def app(stack):
+    """The Flask app in this process, talking to the running services."""
+    saved = dict(os.environ)
+    os.environ.update(stack.env)
+    try:
+        from services.web.app import create_app
+
+        application = create_app({"TESTING": True})
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    yield application
+    application.extensions["services"].client.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Mailbox:
+    def __init__(self, base_url):
+        self.url = f"{base_url}/api/messages"
+
+    def messages(self):
+        return json.load(urllib.request.urlopen(self.url, timeout=5))
+
+    def wait_for(self, recipient, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in self.messages() if recipient in m["to"]]
+            if found:
+                return found[-1]
+            time.sleep(0.2)
+        raise AssertionError(f"no email to {recipient} within {timeout}s")
+
+
+@pytest.fixture
+def mailbox(stack):
+    return Mailbox(stack.env["EP_MAILCATCHER_URL"])

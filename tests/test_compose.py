@@ -1,0 +1,88 @@
+"""The Docker Compose stack validates, and its secrets have no default.
+
+No Docker engine is needed: ``docker-compose config`` only parses, merges and
+interpolates. The dummy values come from deploy/compose.env.example, so the
+example stays complete. An empty --env-file keeps a developer's .env out of it.
+"""
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+ENV_EXAMPLE = ROOT / "deploy" / "compose.env.example"
+APP_SERVICES = ("accounts", "requests", "notifier", "web")
+ALL_SERVICES = {"rabbitmq", "postgres", "mailcatcher", *APP_SERVICES}
+SECRETS = ("POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "EP_RPC_SECRET", "EP_SECRET_KEY")
+
+
+def example_values() -> dict:
+    values = {}
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value
+    return values
+
+
+def compose(tmp_path, *args, drop=()):
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail("docker-compose is not installed (Debian: apt-get install docker-compose); "
+                    "scripts/ensure-system.sh installs it on a fresh machine.")
+    values = example_values()
+    # Start from the caller's environment minus anything that could change the result.
+    env = {k: v for k, v in os.environ.items() if k not in values and not k.startswith("COMPOSE_")}
+    env.update({k: v for k, v in values.items() if k not in drop})
+    empty_env_file = tmp_path / "empty.env"
+    empty_env_file.write_text("")
+    return subprocess.run(
+        [binary, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE),
+         "--env-file", str(empty_env_file), *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_compose_config_is_valid(tmp_path):
+    result = compose(tmp_path, "config", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_services_healthchecks_and_required_rpc_secret(tmp_path):
+    result = compose(tmp_path, "config")
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    assert set(services) == ALL_SERVICES
+
+    secret = example_values()["EP_RPC_SECRET"]
+    for name in APP_SERVICES:
+        check = services[name].get("healthcheck", {}).get("test")
+        assert check and "deploy/healthcheck.py" in check and name in check, (name, check)
+        assert services[name]["environment"]["EP_RPC_SECRET"] == secret, name
+    # service_healthy on a service without a healthcheck would wait forever.
+    for name, service in services.items():
+        for dependency, how in service.get("depends_on", {}).items():
+            assert how["condition"] == "service_healthy", (name, dependency)
+            assert "healthcheck" in services[dependency], (name, dependency)
+
+    missing = compose(tmp_path, "config", drop=("EP_RPC_SECRET",))
+    assert missing.returncode != 0
+    assert "EP_RPC_SECRET must be set" in missing.stderr
+
+
+@pytest.mark.parametrize("secret", [s for s in SECRETS if s != "EP_RPC_SECRET"])
+def test_other_secrets_have_no_default(tmp_path, secret):
+    result = compose(tmp_path, "config", "-q", drop=(secret,))
+    assert result.returncode != 0
+    assert f"{secret} must be set" in result.stderr
+
+
+def test_example_documents_every_variable():
+    used = set(re.findall(r"\$\{([A-Z0-9_]+)", COMPOSE_FILE.read_text(encoding="utf-8")))
+    assert used - set(example_values()) == set()

@@ -1,0 +1,43 @@
+"""A service that does not answer degrades its own region only."""
+import pytest
+
+from tests.helpers import login
+
+pytestmark = [pytest.mark.integration]
+
+
+def test_requests_service_down_shows_partial_while_the_rest_works(stack, client):
+    login(client, "technicien")
+    stack.stop_process("requests")
+    try:
+        home = client.get("/")
+        assert home.status_code == 200 and "Bonjour Hugo" in home.get_data(as_text=True)
+        fragment = client.get("/fragments/demandes-recentes", headers={"HX-Request": "true"})
+        text = fragment.get_data(as_text=True)
+        assert fragment.status_code == 200
+        assert "Service momentanément indisponible" in text and 'data-degraded="requests"' in text
+        full = client.get("/fragments/demandes-recentes")
+        assert full.status_code == 503 and "Service momentanément indisponible" in full.get_data(as_text=True)
+        health = client.get("/sante").get_json()
+        assert health["services"] == {"accounts": "ok", "requests": "indisponible", "notifier": "ok"}
+    finally:
+        stack.start_process("requests")
+        stack.wait_healthy(["requests"])
+    fragment = client.get("/fragments/demandes-recentes", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "DEMO-000001" in fragment
+
+
+def test_login_says_so_when_accounts_is_down(stack, client):
+    stack.stop_process("accounts")
+    try:
+        page = client.get("/connexion")
+        assert page.status_code == 200
+        from tests.helpers import csrf_from
+
+        response = client.post("/connexion", data={"email": "x@y.test", "password": "z",
+                                                   "csrf_token": csrf_from(page.get_data(as_text=True))})
+        assert response.status_code == 200
+        assert "Service momentanément indisponible" in response.get_data(as_text=True)
+    finally:
+        stack.start_process("accounts")
+        stack.wait_healthy(["accounts"])

@@ -1,0 +1,50 @@
+"""The web's RPC client against the real broker and services: pooled links,
+a timeout on every call, typed errors back as themselves."""
+import time
+
+import pytest
+
+from contracts.errors import InvalidCredentials, NotAuthenticated, ServiceUnavailable
+from contracts.rpc import RpcClient
+
+pytestmark = [pytest.mark.integration]
+
+
+@pytest.fixture
+def rpc(stack):
+    client = RpcClient(stack.env["AMQP_URI"], timeout=2)
+    yield client
+    client.close()
+
+
+def test_health_and_pooled_link_reuse(rpc):
+    assert rpc.call("accounts", "health")["status"] == "ok"
+    link = rpc._pool.get_nowait()
+    rpc._pool.put(link)
+    for _ in range(5):
+        rpc.call("requests", "health")
+    assert rpc._pool.qsize() == 1 and rpc._pool.get_nowait() is link
+
+
+def test_typed_errors_come_back_as_their_class(rpc):
+    with pytest.raises(InvalidCredentials) as exc:
+        rpc.call("accounts", "authenticate", "personne@inconnu.test", "x")
+    assert exc.value.message == "Adresse électronique ou mot de passe incorrect."
+    with pytest.raises(NotAuthenticated):
+        rpc.call("accounts", "me")                   # no identity
+    with pytest.raises(NotAuthenticated):
+        rpc.call("accounts", "me", identity="forged.token")
+
+
+def test_no_service_means_unavailable_after_the_timeout(rpc):
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable) as exc:
+        rpc.call("no_such_service", "health", timeout=0.5)
+    assert 0.5 <= time.monotonic() - started < 2
+    assert exc.value.service == "no_such_service"
+
+
+def test_unreachable_broker_means_unavailable():
+    client = RpcClient("amqp://guest:guest@127.0.0.1:1/", timeout=1)
+    with pytest.raises(ServiceUnavailable):
+        client.call("accounts", "health")
