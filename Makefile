@@ -35,3 +35,6 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) node_modules var test-output
+
+bench: setup
+	$(PY) -m bench.rpc_roundtrip

@@ -8,9 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.accounts import passwords
 from services.accounts.models import Account, Caisse, Partner, utcnow
-from services.common import migrations
-from services.common.config import database_url
-from services.common.db import make_engine
+from services.common.db import seed_command
 
 DEMO_CAISSE = {"code": "999", "name": "CPAM de Valfleuri"}
 DEMO_PARTNER = {"name": "CCAS de Saint-Exemple", "kind": "CCAS"}
@@ -49,13 +47,5 @@ def seed(session: Session) -> None:
     session.commit()
 
 
-def main():
-    engine = make_engine(database_url("accounts"))
-    migrations.upgrade("accounts", engine)
-    with Session(engine) as session:
-        seed(session)
-    print("accounts: données de démonstration prêtes")
-
-
 if __name__ == "__main__":
-    main()
+    seed_command("accounts", seed)

@@ -64,3 +64,15 @@ class Database(DependencyProvider):
         if session is not None:
             session.rollback()
             session.close()
+
+
+def seed_command(service: str, seed) -> None:
+    """Body of each service's ``python -m services.<name>.seed``: migrate, then seed."""
+    from services.common.config import database_url
+
+    engine = make_engine(database_url(service))
+    migrations.upgrade(service, engine)
+    with Session(engine) as session:
+        seed(session)
+    engine.dispose()
+    print(f"{service} : données de démonstration prêtes")

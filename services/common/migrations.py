@@ -6,7 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext  # noqa: F401  (used by env.py)
 
 SERVICES_DIR = Path(__file__).resolve().parents[1]
 

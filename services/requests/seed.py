@@ -5,9 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.common import migrations
-from services.common.config import database_url
-from services.common.db import make_engine
+from services.common.db import seed_command
 from services.requests.models import PartnerRequest, utcnow
 
 DEMO = [
@@ -27,13 +25,5 @@ def seed(session: Session, partner_id: int = 1, caisse_code: str = "999", author
     session.commit()
 
 
-def main():
-    engine = make_engine(database_url("requests"))
-    migrations.upgrade("requests", engine)
-    with Session(engine) as session:
-        seed(session)
-    print("requests: données de démonstration prêtes")
-
-
 if __name__ == "__main__":
-    main()
+    seed_command("requests", seed)
