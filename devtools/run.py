@@ -52,6 +52,8 @@ def main():
         subprocess.run([sys.executable, "-m", f"services.{service}.seed"], cwd=REPO_ROOT, check=True,
                        env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"})
     stack = Stack(env, REPO_ROOT / "var" / "log")
+    # Ctrl-C and SIGTERM both stop everything, even when started with SIGINT ignored (background job).
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
