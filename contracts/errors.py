@@ -82,4 +82,46 @@ class ServiceUnavailable(Exception):
         self.reason = reason
 
 
+
+@deserialize_to_instance
+class ProfileChoiceRequired(ServiceError):
+    """The email holds several accounts. ``args[1]``: [{"profile", "label"}];
+    ``args[2]``: a short-lived ticket proving the password was right."""
+
+    default_message = "Cette adresse correspond à plusieurs comptes : choisissez le profil à utiliser."
+
+    def __init__(self, message=None, choices=None, ticket="", *args):
+        super().__init__(message, choices or [], ticket, *args)
+
+    @property
+    def choices(self):
+        return self.args[1]
+
+    @property
+    def ticket(self):
+        return self.args[2]
+
+
+@deserialize_to_instance
+class LoginThrottled(ServiceError):
+    """Too many failures: wait, or locked until ``args[1]`` (ISO, UTC)."""
+
+    def __init__(self, message=None, until="", *args):
+        super().__init__(message, until, *args)
+
+    @property
+    def until(self):
+        return self.args[1]
+
+
+@deserialize_to_instance
+class CapReached(ServiceError):
+    default_message = "Le nombre maximal de comptes pour cette structure est atteint."
+
+
+@deserialize_to_instance
+class RuleViolation(ServiceError):
+    """A business rule refuses the action; the message says which."""
+
+
 EXPECTED = (ServiceError,)

@@ -2,12 +2,28 @@
 
 nameko events are published on the ``<source>.events`` exchange with the
 event type as routing key; handlers subscribe with (source, type).
+
+Every email-causing event from accounts carries the same envelope:
+``event_id`` (idempotency key: one email per recipient per event, even if the
+event is delivered twice) and ``recipients``: [{"email", "first_name",
+"last_name"}], plus the fields listed beside its name. No data about insured
+people ever travels in these events.
 """
 
 ACCOUNTS = "accounts"
 REQUESTS = "requests"
 NOTIFIER = "notifier"
 
-# accounts -> notifier: a password-reset link must be emailed.
-# payload: contracts.schemas.PasswordResetRequested
-PASSWORD_RESET_REQUESTED = "password_reset_requested"
+# accounts -> notifier (all carry event_id + recipients)
+PASSWORD_RESET_REQUESTED = "password_reset_requested"   # token, expires_at (ISO UTC)
+ACCOUNT_INVITED = "account_invited"                     # token, expires_at, profile_label, organisation
+PASSWORD_CHANGED = "password_changed"                   # changed_at
+ACCOUNT_INACTIVATED = "account_inactivated"             # reason_label (to the person)
+FRAUD_INACTIVATION = "fraud_inactivation"               # account_name, reason_label, partner_name (to gestionnaires)
+INACTIVITY_WARNING = "inactivity_warning"               # inactivation_date (ISO date)
+REVIEW_REQUESTED = "review_requested"                   # partner_name, caisse_name, reminder (bool)
+
+ACCOUNT_EMAIL_EVENTS = (
+    PASSWORD_RESET_REQUESTED, ACCOUNT_INVITED, PASSWORD_CHANGED, ACCOUNT_INACTIVATED,
+    FRAUD_INACTIVATION, INACTIVITY_WARNING, REVIEW_REQUESTED,
+)

@@ -31,6 +31,7 @@ def demo_logins() -> str:
     from contracts.schemas import PROFILE_LABELS
 
     lines = [f"  {PROFILE_LABELS[p]:<26} {email:<40} {password}" for p, email, password, *_ in DEMO_ACCOUNTS]
+    lines.append("  (double@relais-fictif.test : une même adresse, deux comptes ; la connexion demande le profil)")
     return "\n".join(lines)
 
 

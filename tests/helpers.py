@@ -3,7 +3,18 @@ import re
 
 from services.accounts.seed import DEMO_ACCOUNTS
 
-LOGINS = {profile: (email, password) for profile, email, password, *_ in DEMO_ACCOUNTS}
+PASSWORDS = {(profile, email): password for profile, email, password, *_ in DEMO_ACCOUNTS}
+# The demo accounts the tests use by role (see services/accounts/seed.py): role -> (profile, email).
+ROLES = {
+    "admin_national": ("admin_national", "admin@assurance-maladie.test"),
+    "agent_caisse": ("agent_caisse", "agent@cpam-valfleuri.test"),
+    "agent_autre_caisse": ("agent_caisse", "agent@cpam-hauts-fictifs.test"),
+    "gestionnaire": ("gestionnaire", "gestionnaire@ccas-saint-exemple.test"),
+    "technicien": ("technicien", "technicien@ccas-saint-exemple.test"),
+    "gestionnaire_b": ("gestionnaire", "gestionnaire@relais-fictif.test"),
+    "technicien_b": ("technicien", "technicien@relais-fictif.test"),
+}
+LOGINS = {role: (email, PASSWORDS[(profile, email)]) for role, (profile, email) in ROLES.items()}
 
 
 def csrf_from(html: str) -> str:

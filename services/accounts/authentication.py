@@ -1,110 +1,304 @@
-"""Who may log in, and the password-reset links."""
+"""Logging in (with throttling and profile choice), the steps due at login
+(CGU, expired password), password changes and single-use password links."""
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from contracts.errors import AccountInactive, NotAuthenticated, InvalidCredentials, InvalidToken, ValidationFailed
-from services.accounts import passwords
-from services.accounts.models import Account, PasswordToken, utcnow
+from contracts import events, identity
+from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken, LoginThrottled,
+                              NotAuthenticated, ProfileChoiceRequired, ValidationFailed)
+from contracts.schemas import PROFILE_LABELS
+from services.accounts import audit, passwords, settings
+from services.accounts.models import Account, Convention, PasswordHistory, PasswordToken, utcnow
 
-RESET_LINK_VALIDITY = timedelta(hours=1)
+PARIS = ZoneInfo("Europe/Paris")
+Emit = list            # domain functions append (event_type, payload) to it; the service dispatches after commit
 
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def summary(account: Account) -> dict:
-    """contracts.schemas.AccountSummary"""
+def paris(moment: datetime) -> str:
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+
+
+def recipient(account: Account) -> dict:
+    return {"email": account.email, "first_name": account.first_name, "last_name": account.last_name}
+
+
+def _active_caisses(session: Session, account: Account) -> list[dict]:
+    if account.partner_id is None:
+        return []
+    rows = session.scalars(sa.select(Convention).where(Convention.partner_id == account.partner_id,
+                                                       Convention.status == "active").order_by(Convention.id))
+    return [{"code": c.caisse.code, "name": c.caisse.name} for c in rows]
+
+
+def pending_steps(account: Account, now: datetime | None = None) -> list[str]:
+    """What must be done before anything else: accept the CGU, renew the password."""
+    now = now or utcnow()
+    steps = []
+    if account.cgu_version != settings.cgu_version():
+        steps.append("cgu")
+    days = settings.password_renewal_days(account.profile)
+    if days and account.password_changed_at and account.password_changed_at + timedelta(days=days) < now:
+        steps.append("password_expired")
+    return steps
+
+
+def summary(session: Session, account: Account) -> dict:
+    """contracts.schemas.AccountSummary, plus what the session needs."""
+    caisses = _active_caisses(session, account)
+    caisse = account.caisse
     return {
         "id": account.id,
         "email": account.email,
         "civility": account.civility,
         "first_name": account.first_name,
         "last_name": account.last_name,
+        "function": account.function,
+        "phone": account.phone,
         "profile": account.profile,
-        "caisse_code": account.caisse.code if account.caisse else None,
-        "caisse_name": account.caisse.name if account.caisse else None,
+        "profile_label": PROFILE_LABELS[account.profile],
+        "caisse_code": caisse.code if caisse else None,
+        "caisse_name": caisse.name if caisse else (caisses[0]["name"] if caisses else None),
+        "caisses": caisses,
         "partner_id": account.partner_id,
         "partner_name": account.partner.name if account.partner else None,
+        "pending": pending_steps(account),
     }
 
 
 def current_account(session: Session, account_id: int) -> dict:
     account = session.get(Account, account_id)
-    if account is None or account.status != "active":
+    if account is None:
         raise NotAuthenticated()
-    return summary(account)
+    _check_may_log_in(session, account)
+    return summary(session, account)
 
 
-def authenticate(session: Session, email: str, password: str) -> dict:
-    """Same error, and the same cost, for an unknown email and a wrong password."""
-    account = session.scalars(
-        sa.select(Account).where(Account.email == normalise_email(email)).order_by(Account.id)
-    ).first()
-    if not passwords.verify_password(account.password_hash if account else None, password or ""):
-        raise InvalidCredentials()
+def _check_may_log_in(session: Session, account: Account) -> None:
     if account.status != "active":
         raise AccountInactive()
-    account.last_login_at = utcnow()
+    if account.partner_id is not None:
+        if account.partner.suspended_at is not None:
+            raise AccountInactive("L'accès de votre structure à l'Espace Partenaires est suspendu par la caisse.")
+        if not _active_caisses(session, account):
+            raise AccountInactive("Votre structure n'a plus de convention active avec une caisse.")
+
+
+def _throttle(accounts: list[Account], now: datetime) -> None:
+    """Refuse before checking the password while a delay or a lock runs."""
+    for account in accounts:
+        if account.locked_until and account.locked_until > now:
+            raise LoginThrottled(
+                f"Compte temporairement verrouillé après {settings.LOCK_AFTER_FAILURES} échecs de connexion, "
+                f"jusqu'au {paris(account.locked_until)}. Vous pouvez aussi utiliser « Mot de passe oublié ».",
+                account.locked_until.isoformat() + "Z")
+        extra = account.failed_logins - settings.FREE_FAILURES
+        if extra >= 0 and account.last_failed_login_at:
+            until = account.last_failed_login_at + min(timedelta(seconds=2 ** (extra + 1)), settings.MAX_DELAY)
+            if until > now:
+                raise LoginThrottled(
+                    f"Trop de tentatives infructueuses : patientez jusqu'à "
+                    f"{paris(until)[-5:]}:{until.second:02d} avant de réessayer.", until.isoformat() + "Z")
+
+
+def _failed(session: Session, accounts: list[Account], now: datetime) -> None:
+    for account in accounts:
+        account.failed_logins += 1
+        account.last_failed_login_at = now
+        audit.record(session, "login_failed", actor=None, target=account,
+                     details=f"échec n° {account.failed_logins}")
+        if account.failed_logins >= settings.LOCK_AFTER_FAILURES:
+            account.locked_until = now + settings.LOCK_DURATION
+            account.failed_logins = 0
+            audit.record(session, "login_locked", actor=None, target=account,
+                         details=f"jusqu'au {paris(account.locked_until)}")
     session.commit()
-    return summary(account)
+
+
+def _logged_in(session: Session, account: Account, now: datetime) -> dict:
+    _check_may_log_in(session, account)
+    account.failed_logins, account.locked_until = 0, None
+    account.last_login_at, account.activity_at, account.inactivity_warned_at = now, now, None
+    audit.record(session, "login", actor=account, target=account)
+    session.commit()
+    return summary(session, account)
+
+
+def authenticate(session: Session, email: str, password: str, secret: str) -> dict:
+    """Same error, and the same cost, for an unknown email and a wrong password."""
+    now = utcnow()
+    accounts = list(session.scalars(
+        sa.select(Account).where(Account.email == normalise_email(email)).order_by(Account.id)))
+    _throttle(accounts, now)
+    if not accounts:
+        passwords.verify_password(None, password or "")
+        raise InvalidCredentials()
+    matching = [a for a in accounts if passwords.verify_password(a.password_hash, password or "")]
+    if not matching:
+        _failed(session, accounts, now)
+        raise InvalidCredentials()
+    if len(matching) > 1:
+        ticket = identity.sign({"choice": [a.id for a in matching]}, secret, ttl=300)
+        raise ProfileChoiceRequired(None, [{"profile": a.profile, "label": PROFILE_LABELS[a.profile]}
+                                           for a in matching], ticket)
+    return _logged_in(session, matching[0], now)
+
+
+def authenticate_choice(session: Session, ticket: str, profile: str, secret: str) -> dict:
+    """Second step when one email holds several accounts: the ticket proves the password."""
+    try:
+        ids = identity.verify(ticket, secret)["choice"]
+    except (NotAuthenticated, KeyError):
+        raise InvalidCredentials("Le délai de choix du profil est dépassé : reconnectez-vous.")
+    account = session.scalars(sa.select(Account).where(Account.id.in_(ids), Account.profile == profile)).first()
+    if account is None:
+        raise InvalidCredentials("Profil inconnu pour ce compte.")
+    return _logged_in(session, account, utcnow())
+
+
+def accept_cgu(session: Session, account: Account, version: str) -> dict:
+    if version != settings.cgu_version():
+        raise ValidationFailed("Les conditions générales ont changé : relisez la version en vigueur.")
+    account.cgu_version = version
+    audit.record(session, "cgu_accepted", actor=account, target=account, details=f"version {version}")
+    session.commit()
+    return summary(session, account)
+
+
+# --- passwords --------------------------------------------------------------------------------
+
+def _history(session: Session, account: Account) -> list[str]:
+    rows = session.scalars(sa.select(PasswordHistory.password_hash).where(PasswordHistory.account_id == account.id)
+                           .order_by(PasswordHistory.id.desc()).limit(settings.PASSWORD_HISTORY))
+    current = [account.password_hash] if account.password_hash else []
+    return (current + list(rows))[: settings.PASSWORD_HISTORY]
+
+
+def check_new_password(session: Session | None, account: Account | None, password: str,
+                       email: str = "", names: tuple = ()) -> list[str]:
+    if account is not None:
+        email, names = account.email, (account.first_name, account.last_name)
+    problems = passwords.violations(password, email, names)
+    if not problems and account is not None and session is not None and passwords.reused(password, _history(session, account)):
+        problems.append("Ce mot de passe a déjà été utilisé récemment : choisissez-en un nouveau.")
+    return problems
+
+
+def _require_acceptable(session: Session, account: Account, password: str) -> None:
+    problems = check_new_password(session, account, password)
+    if problems:
+        raise ValidationFailed("Le mot de passe ne respecte pas les règles.", {"password": " ".join(problems)})
+
+
+def _set_password(session: Session, account: Account, password: str, emit: Emit, checked=False) -> None:
+    if not checked:
+        _require_acceptable(session, account, password)
+    now = utcnow()
+    if account.password_hash:
+        session.add(PasswordHistory(account_id=account.id, password_hash=account.password_hash))
+    account.password_hash = passwords.hash_password(password)
+    account.password_changed_at = now
+    account.failed_logins, account.locked_until = 0, None
+    # Any outstanding link is void once the password changes.
+    session.execute(sa.update(PasswordToken).where(PasswordToken.account_id == account.id,
+                                                   PasswordToken.used_at.is_(None)).values(used_at=now))
+    audit.record(session, "password_changed", actor=account, target=account)
+    emit.append((events.PASSWORD_CHANGED, {"event_id": str(uuid.uuid4()), "recipients": [recipient(account)],
+                                           "changed_at": now.isoformat() + "Z"}))
+
+
+def change_password(session: Session, account: Account, current_password: str, new_password: str, emit: Emit) -> dict:
+    if not passwords.verify_password(account.password_hash, current_password or ""):
+        raise ValidationFailed("Le mot de passe actuel est incorrect.",
+                               {"current_password": "Le mot de passe actuel est incorrect."})
+    _set_password(session, account, new_password, emit)
+    session.commit()
+    return summary(session, account)
 
 
 def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256((token or "").encode()).hexdigest()
 
 
-def issue_reset_token(session: Session, email: str) -> dict | None:
-    """Create a reset link for an active account; return the event payload
-    (contracts.schemas.PasswordResetRequested), or None when there is no such account
-    (the caller answers the same either way: no account enumeration)."""
-    account = session.scalars(
-        sa.select(Account).where(Account.email == normalise_email(email), Account.status == "active")
-    ).first()
-    if account is None:
-        return None
+def issue_token(session: Session, account: Account, purpose: str, emit: Emit) -> None:
+    """A new single-use link (voiding the previous ones), emailed through the notifier."""
     now = utcnow()
-    # A new link voids the previous ones.
-    session.execute(
-        sa.update(PasswordToken)
-        .where(PasswordToken.account_id == account.id, PasswordToken.used_at.is_(None))
-        .values(used_at=now)
-    )
+    session.execute(sa.update(PasswordToken).where(PasswordToken.account_id == account.id,
+                                                   PasswordToken.used_at.is_(None)).values(used_at=now))
     token = secrets.token_urlsafe(32)
-    expires_at = now + RESET_LINK_VALIDITY
-    session.add(PasswordToken(account_id=account.id, token_hash=_token_hash(token), purpose="reset",
+    validity = settings.invitation_validity() if purpose == "invitation" else settings.reset_validity()
+    expires_at = now + validity
+    session.add(PasswordToken(account_id=account.id, token_hash=_token_hash(token), purpose=purpose,
                               expires_at=expires_at))
+    payload = {"event_id": str(uuid.uuid4()), "recipients": [recipient(account)], "token": token,
+               "expires_at": expires_at.isoformat() + "Z"}
+    if purpose == "invitation":
+        organisation = account.partner.name if account.partner else (account.caisse.name if account.caisse else "")
+        emit.append((events.ACCOUNT_INVITED, {**payload, "profile_label": PROFILE_LABELS[account.profile],
+                                              "organisation": organisation}))
+    else:
+        emit.append((events.PASSWORD_RESET_REQUESTED, payload))
+
+
+def request_password_reset(session: Session, email: str, emit: Emit) -> None:
+    """Silent about unknown emails (no account enumeration)."""
+    for account in session.scalars(sa.select(Account).where(Account.email == normalise_email(email),
+                                                            Account.status == "active",
+                                                            Account.password_hash.is_not(None))):
+        issue_token(session, account, "reset", emit)
+        audit.record(session, "password_reset_requested", actor=account, target=account)
     session.commit()
-    return {
-        "event_id": str(uuid.uuid4()),
-        "email": account.email,
-        "first_name": account.first_name,
-        "last_name": account.last_name,
-        "token": token,
-        "expires_at": expires_at.isoformat() + "Z",
-    }
 
 
-def reset_password(session: Session, token: str, new_password: str) -> None:
-    row = session.scalars(
-        sa.select(PasswordToken).where(PasswordToken.token_hash == _token_hash(token or "")).with_for_update()
-    ).first()
+def _token(session: Session, token: str) -> PasswordToken | None:
+    return session.scalars(sa.select(PasswordToken).where(PasswordToken.token_hash == _token_hash(token))).first()
+
+
+def token_info(session: Session, token: str) -> dict:
+    """What the page a link opens needs to know: is it usable, or may a new one be asked?"""
+    row = _token(session, token)
+    if row is None or row.used_at is not None:
+        return {"state": "invalid", "purpose": row.purpose if row else None}
+    account = session.get(Account, row.account_id)
+    if row.expires_at < utcnow():
+        return {"state": "expired", "purpose": row.purpose}
+    return {"state": "valid", "purpose": row.purpose, "first_name": account.first_name, "email": account.email,
+            "expires_at": row.expires_at.isoformat() + "Z"}
+
+
+def set_password_with_token(session: Session, token: str, new_password: str, emit: Emit) -> None:
+    row = _token(session, token)
     if row is None or row.used_at is not None or row.expires_at < utcnow():
         raise InvalidToken()
-    violations = passwords.rule_violations(new_password or "")
-    if violations:
-        raise ValidationFailed(
-            "Le mot de passe ne respecte pas les règles.",
-            {"password": "Il manque : " + ", ".join(violations) + "."},
-        )
     account = session.get(Account, row.account_id)
-    now = utcnow()
-    account.password_hash = passwords.hash_password(new_password)
-    account.password_changed_at = now
-    row.used_at = now
+    _require_acceptable(session, account, new_password)
+    # Claim the link atomically: of two simultaneous uses, one wins.
+    claimed = session.execute(sa.update(PasswordToken).where(PasswordToken.id == row.id, PasswordToken.used_at.is_(None))
+                              .values(used_at=utcnow())).rowcount
+    if claimed != 1 or account.status != "active":
+        session.rollback()
+        raise InvalidToken()
+    _set_password(session, account, new_password, emit, checked=True)
+    session.commit()
+
+
+def renew_expired_invitation(session: Session, token: str, emit: Emit) -> None:
+    """From the page an expired invitation opens: a fresh link to the same address."""
+    row = _token(session, token)
+    if row is None or row.purpose != "invitation" or row.used_at is not None or row.expires_at >= utcnow():
+        raise InvalidToken("Ce lien ne permet pas de demander une nouvelle invitation.")
+    account = session.get(Account, row.account_id)
+    if account.status != "active" or account.password_hash:
+        raise InvalidToken("Ce compte n'attend plus d'activation.")
+    issue_token(session, account, "invitation", emit)
+    audit.record(session, "invitation_resent", actor=account, target=account, details="à la demande de la personne")
     session.commit()

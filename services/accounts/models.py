@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -9,7 +9,7 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {dict: sa.JSON, list: sa.JSON}
 
 
 class Caisse(Base):
@@ -17,6 +17,9 @@ class Caisse(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(8), unique=True)        # e.g. "999"
     name: Mapped[str] = mapped_column(sa.String(120))
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    # Local referents, the other channel during an outage: [{name, function, phone, email}]
+    referents: Mapped[list] = mapped_column(default=list)
 
 
 class Partner(Base):
@@ -24,6 +27,32 @@ class Partner(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(160))
     kind: Mapped[str] = mapped_column(sa.String(40))                     # CCAS, CIAS, association…
+    siret: Mapped[str] = mapped_column(sa.String(14), default="")
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    member_count: Mapped[int] = mapped_column(default=1)
+    # Tutelles, ASE, depositary bodies, judicial mandataries: documents through the portal.
+    habilitated_body: Mapped[bool] = mapped_column(default=False)
+    # Optional: "ville.fr ccas.ville.fr"; when set, accounts' emails must be on these domains.
+    email_domains: Mapped[str] = mapped_column(sa.String(300), default="")
+    suspended_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Convention(Base):
+    __tablename__ = "convention"
+    __table_args__ = (sa.Index("ix_convention_partner_caisse", "partner_id", "caisse_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"))
+    caisse_id: Mapped[int] = mapped_column(sa.ForeignKey("caisse.id"))
+    start_date: Mapped[date]
+    end_date: Mapped[date | None]                 # None: running, renewed each year by tacit renewal
+    tacit_renewal: Mapped[bool] = mapped_column(default=True)
+    features: Mapped[list] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(sa.String(10), default="active")   # active | ended
+    ended_at: Mapped[datetime | None]
+
+    partner: Mapped[Partner] = relationship(lazy="joined")
+    caisse: Mapped[Caisse] = relationship(lazy="joined")
 
 
 class Account(Base):
@@ -35,17 +64,35 @@ class Account(Base):
     civility: Mapped[str] = mapped_column(sa.String(8))
     first_name: Mapped[str] = mapped_column(sa.String(80))
     last_name: Mapped[str] = mapped_column(sa.String(80))
+    function: Mapped[str] = mapped_column(sa.String(120), default="")
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
     profile: Mapped[str] = mapped_column(sa.String(20))
     status: Mapped[str] = mapped_column(sa.String(12), default="active")  # active | inactive
     caisse_id: Mapped[int | None] = mapped_column(sa.ForeignKey("caisse.id"))
-    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"))
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id", ondelete="SET NULL"))
+    created_by_name: Mapped[str] = mapped_column(sa.String(170), default="")
+    gestionnaire_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id", ondelete="SET NULL"))
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     password_changed_at: Mapped[datetime | None]
+    cgu_version: Mapped[str | None] = mapped_column(sa.String(20))
     last_login_at: Mapped[datetime | None]
+    # Start of the current inactivity period: creation, last login or reactivation.
+    activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    inactivity_warned_at: Mapped[datetime | None]
+    inactivated_at: Mapped[datetime | None]
+    inactivation_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    last_failed_login_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     caisse: Mapped[Caisse | None] = relationship(lazy="joined")
     partner: Mapped[Partner | None] = relationship(lazy="joined")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
 
 
 class PasswordToken(Base):
@@ -59,3 +106,44 @@ class PasswordToken(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PasswordHistory(Base):
+    __tablename__ = "password_history"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HabilitationReview(Base):
+    """The caisse asks a partner to re-confirm its habilitation table."""
+
+    __tablename__ = "habilitation_review"
+    __table_args__ = (sa.Index("ix_review_partner_open", "partner_id", "confirmed_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id", ondelete="CASCADE"))
+    caisse_id: Mapped[int] = mapped_column(sa.ForeignKey("caisse.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_by_name: Mapped[str] = mapped_column(sa.String(170))       # an agent, or "Demande périodique"
+    last_reminder_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_name: Mapped[str | None] = mapped_column(sa.String(170))
+
+
+class AuditEntry(Base):
+    """Who did what to whom, when. Names are copied: they outlive deleted accounts."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (sa.Index("ix_audit_partner_at", "partner_id", "at"),
+                      sa.Index("ix_audit_caisse_at", "caisse_id", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None]
+    actor_name: Mapped[str] = mapped_column(sa.String(170))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    target_id: Mapped[int | None]
+    target_name: Mapped[str] = mapped_column(sa.String(170), default="")
+    partner_id: Mapped[int | None]
+    caisse_id: Mapped[int | None]
+    details: Mapped[str] = mapped_column(sa.String(500), default="")

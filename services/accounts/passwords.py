@@ -1,10 +1,16 @@
-"""Password hashing (argon2id) and the password rules shown in the UI.
+"""Password hashing (argon2id) and the password policy shown in the UI.
 
+Policy (CNIL recommendation for password-only authentication, ASVS 2.1):
+12 to 128 characters mixing the four kinds of characters, or a passphrase of
+20 characters or more; never containing the person's email or name; not a
+common or guessable password (zxcvbn, offline, with French words added).
 Hashing is CPU work in C; under eventlet it runs in the thread pool so a
 login does not freeze every other worker of the service.
 """
 import re
+import unicodedata
 
+import zxcvbn
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
@@ -15,11 +21,23 @@ _hasher = PasswordHasher()   # argon2id, library defaults (RFC 9106 low-memory p
 _DUMMY_HASH = _hasher.hash("espace-partenaires-dummy-password")
 
 MIN_LENGTH = 12
+PASSPHRASE_LENGTH = 20
+MAX_LENGTH = 128
+MIN_STRENGTH = 3             # zxcvbn score, 0..4
 RULES = [
-    f"au moins {MIN_LENGTH} caractères",
-    "au moins une lettre minuscule et une lettre majuscule",
-    "au moins un chiffre",
-    "au moins un caractère spécial (par exemple ! ? @ # - _)",
+    f"entre {MIN_LENGTH} et {MAX_LENGTH} caractères",
+    "des lettres minuscules et majuscules, des chiffres et des caractères spéciaux "
+    f"(ou bien une phrase de passe d'au moins {PASSPHRASE_LENGTH} caractères)",
+    "ni votre adresse électronique, ni votre nom, ni votre prénom",
+    "pas un mot de passe courant ou facile à deviner",
+    "différent de vos 5 derniers mots de passe",
+]
+
+# French words zxcvbn's English lists miss; a password built on one of them is guessable.
+COMMON_WORDS = [
+    "motdepasse", "azerty", "azertyuiop", "qwerty", "bonjour", "soleil", "doudou", "loulou", "chouchou",
+    "caisse", "cpam", "ameli", "assurance", "maladie", "partenaire", "partenaires", "espace", "marseille",
+    "paris", "france", "secu", "securite", "sociale", "ccas", "cias", "bienvenue", "password", "admin",
 ]
 
 
@@ -49,12 +67,35 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     return _offload(check)
 
 
-def rule_violations(password: str) -> list[str]:
-    """The rules (French) that ``password`` does not meet; empty when it is acceptable."""
-    checks = [
-        len(password) >= MIN_LENGTH,
-        bool(re.search(r"[a-z]", password)) and bool(re.search(r"[A-Z]", password)),
-        bool(re.search(r"\d", password)),
-        bool(re.search(r"[^A-Za-z0-9]", password)),
-    ]
-    return [rule for rule, ok in zip(RULES, checks) if not ok]
+def _plain(text: str) -> str:
+    """Lower case without accents, for comparisons."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def violations(password: str, email: str = "", names: tuple[str, ...] = ()) -> list[str]:
+    """French sentences for each rule ``password`` breaks; empty when acceptable.
+    (History is checked separately: it needs the account's past hashes.)"""
+    password = password or ""
+    problems = []
+    if len(password) > MAX_LENGTH:
+        return [f"Le mot de passe dépasse {MAX_LENGTH} caractères."]
+    kinds = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
+    if len(password) < MIN_LENGTH:
+        problems.append(f"Il faut au moins {MIN_LENGTH} caractères.")
+    elif kinds < 4 and len(password) < PASSPHRASE_LENGTH:
+        problems.append("Mélangez minuscules, majuscules, chiffres et caractères spéciaux, "
+                        f"ou choisissez une phrase de passe d'au moins {PASSPHRASE_LENGTH} caractères.")
+    plain = _plain(password)
+    personal = [_plain(v) for v in (email.split("@")[0] if email else "", *names) if v]
+    personal += [part for v in personal for part in re.split(r"[^a-z0-9]+", v)]
+    if any(len(p) >= 3 and p in plain for p in personal):
+        problems.append("Le mot de passe ne doit contenir ni votre adresse électronique, ni votre nom, ni votre prénom.")
+    letters = re.sub(r"[^a-z]", "", plain)
+    weak = zxcvbn.zxcvbn(password[:100], user_inputs=COMMON_WORDS + personal)["score"] < MIN_STRENGTH
+    if weak or letters in COMMON_WORDS:
+        problems.append("Ce mot de passe est trop courant ou trop facile à deviner.")
+    return problems
+
+
+def reused(password: str, previous_hashes: list[str]) -> bool:
+    return any(verify_password(h, password) for h in previous_hashes)

@@ -1,24 +1,55 @@
-"""Fictitious demo data: one caisse, one partner, one account per profile.
+"""Fictitious demo data: a caisse with two partners of different sizes (one of
+them also under convention with a second caisse), their gestionnaires and
+techniciens, and one person holding both a gestionnaire and a technicien account.
 
 Idempotent: running it twice changes nothing. Every name, address and email
 here is invented (``.test`` is a reserved domain); never use real people.
 """
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.accounts import passwords
-from services.accounts.models import Account, Caisse, Partner, utcnow
+from services.accounts import passwords, settings
+from services.accounts.models import Account, Caisse, Convention, Partner, utcnow
+from services.accounts.referential import FEATURES
 from services.common.db import seed_command
 
-DEMO_CAISSE = {"code": "999", "name": "CPAM de Valfleuri"}
-DEMO_PARTNER = {"name": "CCAS de Saint-Exemple", "kind": "CCAS"}
+CAISSES = [
+    {"code": "999", "name": "CPAM de Valfleuri", "address": "1 place de l'Exemple, 99000 Valfleuri",
+     "referents": [{"name": "Service partenaires", "function": "Référente partenariats", "phone": "01 99 00 00 01",
+                    "email": "partenaires@cpam-valfleuri.test"},
+                   {"name": "Accueil social", "function": "Conseiller accès aux droits", "phone": "01 99 00 00 02",
+                    "email": "acces-droits@cpam-valfleuri.test"}]},
+    {"code": "998", "name": "CPAM des Hauts-Fictifs", "address": "2 rue Imaginaire, 98000 Fictiville",
+     "referents": [{"name": "Pôle partenaires", "function": "Référent", "phone": "01 98 00 00 01",
+                    "email": "partenaires@cpam-hauts-fictifs.test"}]},
+]
+PARTNERS = [   # (name, kind, siret, members, habilitated body, caisses)
+    ("CCAS de Saint-Exemple", "CCAS", "26000000000000", 8, False, ["999"]),
+    ("Association Le Relais Fictif", "Tutelle / mandataire judiciaire", "77500000000007", 30, True, ["999", "998"]),
+]
 
-# (profile, email, password, civility, first name, last name, belongs to)
+# (profile, email, password, civility, first name, last name, function, caisse code or partner index)
 DEMO_ACCOUNTS = [
-    ("admin_national", "admin@assurance-maladie.test", "Admin-Demo-2026!", "M.", "Paul", "Martinet", None),
-    ("agent_caisse", "agent@cpam-valfleuri.test", "Agent-Demo-2026!", "Mme", "Claire", "Dumoulin", "caisse"),
-    ("gestionnaire", "gestionnaire@ccas-saint-exemple.test", "Gestion-Demo-2026!", "Mme", "Inès", "Berthier", "partner"),
-    ("technicien", "technicien@ccas-saint-exemple.test", "Techni-Demo-2026!", "M.", "Hugo", "Lambertin", "partner"),
+    ("admin_national", "admin@assurance-maladie.test", "Admin-Demo-2026!", "M.", "Paul", "Martinet",
+     "Administrateur national", None),
+    ("agent_caisse", "agent@cpam-valfleuri.test", "Agent-Demo-2026!", "Mme", "Claire", "Dumoulin",
+     "Chargée des partenariats", "999"),
+    ("agent_caisse", "agent@cpam-hauts-fictifs.test", "Agent2-Demo-2026!", "M.", "Karim", "Delaunay",
+     "Chargé des partenariats", "998"),
+    ("gestionnaire", "gestionnaire@ccas-saint-exemple.test", "Gestion-Demo-2026!", "Mme", "Inès", "Berthier",
+     "Responsable du CCAS", 0),
+    ("technicien", "technicien@ccas-saint-exemple.test", "Techni-Demo-2026!", "M.", "Hugo", "Lambertin",
+     "Travailleur social", 0),
+    ("gestionnaire", "gestionnaire@relais-fictif.test", "Relais-Gest-2026!", "M.", "Bruno", "Castagnet",
+     "Directeur", 1),
+    ("gestionnaire", "double@relais-fictif.test", "Double-Gest-2026!", "Mme", "Sonia", "Ferrandi",
+     "Cheffe de service", 1),
+    ("technicien", "double@relais-fictif.test", "Double-Tech-2026!", "Mme", "Sonia", "Ferrandi",
+     "Mandataire judiciaire", 1),
+    ("technicien", "technicien@relais-fictif.test", "Relais-Tech-2026!", "M.", "Yanis", "Morel",
+     "Mandataire judiciaire", 1),
 ]
 
 
@@ -32,18 +63,37 @@ def _get_or_create(session, model, key: dict, **values):
 
 
 def seed(session: Session) -> None:
-    caisse = _get_or_create(session, Caisse, {"code": DEMO_CAISSE["code"]}, name=DEMO_CAISSE["name"])
-    partner = _get_or_create(session, Partner, {"name": DEMO_PARTNER["name"]}, kind=DEMO_PARTNER["kind"])
-    for profile, email, password, civility, first, last, owner in DEMO_ACCOUNTS:
-        existing = session.scalars(sa.select(Account).filter_by(email=email, profile=profile)).first()
-        if existing:
+    caisses = {c["code"]: _get_or_create(session, Caisse, {"code": c["code"]}, name=c["name"], address=c["address"],
+                                         referents=c["referents"]) for c in CAISSES}
+    partners = []
+    for name, kind, siret, members, habilitated, codes in PARTNERS:
+        partner = _get_or_create(session, Partner, {"siret": siret}, name=name, kind=kind, member_count=members,
+                                 habilitated_body=habilitated, address="Adresse fictive")
+        partners.append(partner)
+        for code in codes:
+            _get_or_create(session, Convention, {"partner_id": partner.id, "caisse_id": caisses[code].id},
+                           start_date=date(2026, 1, 1), features=list(FEATURES))
+    agent = None
+    for profile, email, password, civility, first, last, function, owner in DEMO_ACCOUNTS:
+        if session.scalars(sa.select(Account).filter_by(email=email, profile=profile)).first():
             continue
-        session.add(Account(
-            email=email, profile=profile, civility=civility, first_name=first, last_name=last,
-            caisse_id=caisse.id if owner == "caisse" else None,
-            partner_id=partner.id if owner == "partner" else None,
+        partner = partners[owner] if isinstance(owner, int) else None
+        gestionnaire = None
+        if profile == "technicien":
+            gestionnaire = session.scalars(sa.select(Account).filter_by(partner_id=partner.id,
+                                                                        profile="gestionnaire")).first()
+        creator = gestionnaire if profile == "technicien" else agent if profile == "gestionnaire" else None
+        account = Account(
+            email=email, profile=profile, civility=civility, first_name=first, last_name=last, function=function,
+            phone="0199000000", caisse_id=caisses[owner].id if isinstance(owner, str) else None,
+            partner_id=partner.id if partner else None, gestionnaire_id=gestionnaire.id if gestionnaire else None,
+            created_by_id=creator.id if creator else None, created_by_name=creator.full_name if creator else "Démonstration",
             password_hash=passwords.hash_password(password), password_changed_at=utcnow(),
-        ))
+            cgu_version=settings.cgu_version())
+        session.add(account)
+        session.flush()
+        if profile == "agent_caisse" and owner == "999":
+            agent = account
     session.commit()
 
 

@@ -1,14 +1,23 @@
-"""The accounts service: thin nameko entrypoints over the domain modules."""
+"""The accounts service: thin nameko entrypoints over the domain modules.
+
+Every method that acts for someone takes the caller from the signed identity
+(``self.caller``); domain functions collect the events to publish, sent once
+their transaction has committed.
+"""
 import sqlalchemy as sa
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from contracts import events
 from contracts.errors import EXPECTED
+from services.accounts import access, audit, authentication, habilitation, passwords, referential, settings, sweeps
 from services.common.caller import Caller
 from services.common.config import database_url, rpc_secret
 from services.common.db import Database
-from services.accounts import authentication, passwords
+
+AGENTS = ("agent_caisse", "admin_national")
+PARTNER_USERS = ("gestionnaire", "technicien")
 
 
 class AccountsService:
@@ -18,32 +27,213 @@ class AccountsService:
     caller = Caller(rpc_secret)
     dispatch = EventDispatcher()
 
+    # --- plumbing ---------------------------------------------------------------------------
+    def _actor(self, *profiles, allow_pending=False):
+        return access.current(self.db, self.caller.require(*profiles, allow_pending=allow_pending))
+
+    def _publish(self, emitted):
+        for event_type, payload in emitted:
+            self.dispatch(event_type, payload)
+
     @rpc
     def health(self):
         self.db.execute(sa.text("SELECT 1"))
         return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name}
 
+    # --- anonymous: logging in and password links -----------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def authenticate(self, email, password):
-        """Anonymous: the web calls this to open a session."""
-        return authentication.authenticate(self.db, email, password)
+        return authentication.authenticate(self.db, email, password, self.caller.secret)
 
     @rpc(expected_exceptions=EXPECTED)
-    def me(self):
-        who = self.caller.require()
-        return authentication.current_account(self.db, who["id"])
+    def authenticate_choice(self, ticket, profile):
+        return authentication.authenticate_choice(self.db, ticket, profile, self.caller.secret)
 
     @rpc
     def password_rules(self):
         return passwords.RULES
 
-    @rpc(expected_exceptions=EXPECTED)
-    def request_password_reset(self, email):
-        """Anonymous. Always answers None, whether or not the email is known."""
-        payload = authentication.issue_reset_token(self.db, email)
-        if payload:
-            self.dispatch(events.PASSWORD_RESET_REQUESTED, payload)
+    @rpc
+    def check_password(self, password, email="", first_name="", last_name=""):
+        """For live feedback while typing; the same check runs again on submission."""
+        return passwords.violations(str(password)[:200], str(email), (str(first_name), str(last_name)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def reset_password(self, token, new_password):
-        authentication.reset_password(self.db, token, new_password)
+    def request_password_reset(self, email):
+        """Always answers None, whether or not the email is known."""
+        emitted = []
+        authentication.request_password_reset(self.db, email, emitted)
+        self._publish(emitted)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def token_info(self, token):
+        return authentication.token_info(self.db, token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_password_with_token(self, token, new_password):
+        emitted = []
+        authentication.set_password_with_token(self.db, token, new_password, emitted)
+        self._publish(emitted)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def renew_expired_invitation(self, token):
+        emitted = []
+        authentication.renew_expired_invitation(self.db, token, emitted)
+        self._publish(emitted)
+
+    # --- the logged-in person --------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def me(self):
+        """Checked on every web request: an inactivated account's sessions stop here."""
+        who = self.caller.require(allow_pending=True)
+        return authentication.current_account(self.db, who["id"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def accept_cgu(self, version):
+        return authentication.accept_cgu(self.db, self._actor(allow_pending=True), version)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def current_cgu_version(self):
+        return settings.cgu_version()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def change_password(self, current_password, new_password):
+        emitted = []
+        result = authentication.change_password(self.db, self._actor(allow_pending=True), current_password,
+                                                new_password, emitted)
+        self._publish(emitted)
+        return result
+
+    # --- caisses (national admin) -----------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def list_caisses(self):
+        self._actor()
+        return referential.list_caisses(self.db)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def save_caisse(self, data):
+        return referential.save_caisse(self.db, self._actor("admin_national"), dict(data))
+
+    # --- partners and conventions (caisse agent) -------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def list_partners(self):
+        return referential.list_partners(self.db, self._actor(*AGENTS))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_partner(self, partner_id):
+        actor = self._actor(*AGENTS)
+        return referential.partner_row(self.db, access.partner(self.db, actor, partner_id), actor.caisse_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_partner(self, data):
+        return referential.register_partner(self.db, self._actor("agent_caisse"), dict(data))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_partner(self, partner_id, data):
+        actor = self._actor("agent_caisse")
+        return referential.update_partner(self.db, actor, access.partner(self.db, actor, partner_id), dict(data))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_convention_features(self, convention_id, features):
+        return referential.set_features(self.db, self._actor(*AGENTS), convention_id, list(features))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def end_convention(self, convention_id):
+        emitted = []
+        referential.end_convention(self.db, self._actor(*AGENTS), convention_id, emitted)
+        self._publish(emitted)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def suspend_partner(self, partner_id, suspended):
+        actor = self._actor("agent_caisse")
+        return referential.set_suspended(self.db, actor, access.partner(self.db, actor, partner_id), bool(suspended))
+
+    # --- habilitation -----------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def create_gestionnaire(self, partner_id, data):
+        actor = self._actor(*AGENTS)
+        emitted = []
+        result = habilitation.create_account(self.db, actor, access.partner(self.db, actor, partner_id),
+                                             "gestionnaire", dict(data), emitted)
+        self._publish(emitted)
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_technicien(self, data):
+        actor = self._actor("gestionnaire")
+        emitted = []
+        result = habilitation.create_account(self.db, actor, access.partner(self.db, actor, None), "technicien",
+                                             dict(data), emitted)
+        self._publish(emitted)
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def edit_gestionnaire(self, account_id, data):
+        actor = self._actor(*AGENTS)
+        return habilitation.edit_gestionnaire(self.db, actor, access.manageable_account(self.db, actor, account_id),
+                                              dict(data))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resend_invitation(self, account_id):
+        actor = self._actor(*AGENTS, "gestionnaire")
+        emitted = []
+        habilitation.resend_invitation(self.db, actor, access.manageable_account(self.db, actor, account_id), emitted)
+        self._publish(emitted)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def pending_invitations(self):
+        actor = self._actor(*AGENTS, "gestionnaire")
+        return habilitation.pending_invitations(self.db, access.visible_partner_ids(self.db, actor))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def inactivate_account(self, account_id, reason):
+        actor = self._actor(*AGENTS, "gestionnaire")
+        emitted = []
+        result = habilitation.inactivate(self.db, actor, access.manageable_account(self.db, actor, account_id),
+                                         reason, emitted)
+        self._publish(emitted)
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reactivate_account(self, account_id):
+        actor = self._actor(*AGENTS, "gestionnaire")
+        return habilitation.reactivate(self.db, actor, access.manageable_account(self.db, actor, account_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def habilitation_table(self, partner_id=None):
+        actor = self._actor(*AGENTS, "gestionnaire")
+        return habilitation.table(self.db, access.partner(self.db, actor, partner_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def habilitation_csv(self, partner_id=None):
+        actor = self._actor(*AGENTS, "gestionnaire")
+        return habilitation.table_csv(self.db, access.partner(self.db, actor, partner_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_review(self, partner_id):
+        actor = self._actor("agent_caisse")
+        emitted = []
+        result = habilitation.request_review(self.db, actor, access.partner(self.db, actor, partner_id),
+                                             actor.caisse_id, emitted)
+        self._publish(emitted)
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def confirm_review(self):
+        return habilitation.confirm_review(self.db, self._actor("gestionnaire"))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def audit_log(self, partner_id=None, limit=200):
+        actor = self._actor(*AGENTS)
+        partner_ids = [access.partner(self.db, actor, partner_id).id] if partner_id else \
+            access.visible_partner_ids(self.db, actor)
+        return audit.entries(self.db, partner_ids, actor.caisse_id if not partner_id else None, min(int(limit), 500))
+
+    # --- scheduled sweeps -------------------------------------------------------------------
+    @timer(interval=settings.sweep_interval_seconds())
+    def sweep(self):
+        for step in (sweeps.warn_inactive_techniciens, sweeps.inactivate_inactive_techniciens,
+                     sweeps.end_expired_conventions, sweeps.periodic_reviews, sweeps.purge_inactivated):
+            emitted = []
+            step(self.db, emitted)          # each step commits its own work…
+            self._publish(emitted)          # …and its emails leave right after

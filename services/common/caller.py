@@ -17,15 +17,25 @@ class CallerIdentity:
         self._identity = None
 
     @property
+    def secret(self) -> str:
+        return self._secret
+
+    @property
     def identity(self) -> dict:
         if self._identity is None:
             self._identity = identity.verify(self._token, self._secret)
         return self._identity
 
-    def require(self, *profiles: str) -> dict:
+    def require(self, *profiles: str, allow_pending: bool = False) -> dict:
+        """The identity, if its profile is one of ``profiles`` (any when none given).
+        An identity with steps pending at login (CGU, expired password) reaches
+        nothing but the methods that complete those steps."""
         who = self.identity
         if profiles and who.get("profile") not in profiles:
             raise NotAuthorized()
+        if who.get("pending") and not allow_pending:
+            raise NotAuthorized("Acceptez d'abord les conditions générales d'utilisation "
+                                "ou renouvelez votre mot de passe.")
         return who
 
 

@@ -33,14 +33,23 @@ def run_env(context, target_metadata) -> None:
         from services.common.db import make_engine
 
         engine = make_engine(cfg.get_main_option("sqlalchemy.url"))
-    with engine.begin() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            version_table=cfg.get_main_option("version_table"),
-            render_as_batch=connection.dialect.name == "sqlite",
-        )
-        context.run_migrations()
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations recreate tables; SQLite's FK checks would refuse the swap.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        with connection.begin():
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                version_table=cfg.get_main_option("version_table"),
+                render_as_batch=sqlite,
+            )
+            context.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 def models_metadata(service: str):

@@ -15,7 +15,7 @@ DEMO = [
 ]
 
 
-def seed(session: Session, partner_id: int = 1, caisse_code: str = "999", author: int = 4) -> None:
+def seed(session: Session, partner_id: int = 1, caisse_code: str = "999", author: int = 5) -> None:
     for reference, kind, status, days_ago in DEMO:
         if session.scalar(sa.select(PartnerRequest.id).filter_by(reference=reference)):
             continue

@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 
 from contracts.errors import ServiceError
-from services.web import auth, config, home, vendor
+from services.web import auth, config, home, navigation, vendor
 from services.web.rpc import Services
 from services.web.users import login_manager
 
@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)              # every POST, HTMX ones included (X-CSRFToken from hx-headers)
     login_manager.init_app(app)
     Services(app)
+    navigation.init_app(app)
 
     for blueprint in (auth.bp, home.bp, vendor.bp):
         app.register_blueprint(blueprint)

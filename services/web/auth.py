@@ -1,14 +1,34 @@
-"""Login, logout and password reset. The accounts service decides; the web
-only opens and closes the session."""
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+"""Logging in and out, the steps due at login (CGU, expired password), and the
+pages password links open. The accounts service decides; the web only opens,
+refreshes and closes the session."""
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from contracts.errors import InvalidToken, ServiceError, ServiceUnavailable, ValidationFailed
+from contracts.errors import (InvalidToken, LoginThrottled, ProfileChoiceRequired, ServiceError,
+                              ServiceUnavailable, ValidationFailed)
 from services.web import rpc
-from services.web.forms import ForgotPasswordForm, LoginForm, NewPasswordForm
-from services.web.users import SESSION_KEY, User
+from services.web.forms import (ChangePasswordForm, CguForm, ForgotPasswordForm, LoginForm, NewPasswordForm,
+                                ProfileChoiceForm)
+from services.web.users import remember
 
 bp = Blueprint("auth", __name__)
+
+# Where each pending step is completed; nothing else is reachable until it is.
+STEP_PAGES = {"cgu": "auth.cgu", "password_expired": "auth.change_password"}
+OPEN_DURING_STEPS = {"auth.cgu", "auth.change_password", "auth.logout", "auth.check_password", "static",
+                     "vendor.asset", "home.health"}
+
+
+@bp.before_app_request
+def steps_first():
+    if current_user.is_authenticated and current_user.pending and request.endpoint not in OPEN_DURING_STEPS:
+        return redirect(url_for(STEP_PAGES[current_user.pending[0]]))
+
+
+def _open_session(summary):
+    session.clear()                  # no state carried over from before login
+    login_user(remember(summary))
+    return redirect(url_for("home.index"))
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -19,17 +39,26 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            summary = rpc.call("accounts", "authenticate", form.email.data, form.password.data)
-        except ServiceError as exc:
+            return _open_session(rpc.call("accounts", "authenticate", form.email.data, form.password.data))
+        except ProfileChoiceRequired as exc:
+            choice = ProfileChoiceForm(ticket=exc.ticket)
+            choice.profile.choices = [(c["profile"], c["label"]) for c in exc.choices]
+            return render_template("login_choice.html", form=choice, message=exc.message)
+        except (ServiceError, ServiceUnavailable) as exc:
             error = exc.message
-        except ServiceUnavailable as exc:
-            error = exc.message
-        else:
-            session.clear()                  # no state carried over from before login
-            session[SESSION_KEY] = summary
-            login_user(User(summary))
-            return redirect(url_for("home.index"))
     return render_template("login.html", form=form, error=error)
+
+
+@bp.route("/connexion/profil", methods=["POST"])
+def login_choice():
+    form = ProfileChoiceForm()
+    form.profile.choices = [(p, p) for p in ("gestionnaire", "technicien", "agent_caisse", "admin_national")]
+    if form.validate_on_submit():
+        try:
+            return _open_session(rpc.call("accounts", "authenticate_choice", form.ticket.data, form.profile.data))
+        except ServiceError as exc:
+            flash(exc.message, "error")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/deconnexion", methods=["POST"])
@@ -39,6 +68,51 @@ def logout():
     session.clear()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/cgu", methods=["GET", "POST"])
+@login_required
+def cgu():
+    version = rpc.call("accounts", "current_cgu_version")
+    form = CguForm()
+    if form.validate_on_submit():
+        remember(rpc.call("accounts", "accept_cgu", version))
+        flash("Merci : les conditions générales d'utilisation sont acceptées.", "success")
+        return redirect(url_for("home.index"))
+    return render_template("cgu.html", form=form, version=version,
+                           required="cgu" in (current_user.pending or []))
+
+
+@bp.route("/mon-compte", methods=["GET"])
+@login_required
+def account():
+    return render_template("account.html", form=ChangePasswordForm(), rules=rpc.call("accounts", "password_rules"))
+
+
+@bp.route("/mon-compte/mot-de-passe", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    expired = "password_expired" in (current_user.pending or [])
+    if form.validate_on_submit():
+        try:
+            remember(rpc.call("accounts", "change_password", form.current_password.data, form.password.data))
+        except ValidationFailed as exc:
+            _field_errors(form, exc)
+        else:
+            flash("Votre mot de passe est modifié. Un courriel de confirmation vous est envoyé.", "success")
+            return redirect(url_for("home.index"))
+    return render_template("change_password.html", form=form, expired=expired,
+                           rules=rpc.call("accounts", "password_rules"))
+
+
+@bp.route("/mot-de-passe/verifier", methods=["POST"])
+def check_password():
+    """Live feedback while typing (HTMX); the real check runs again on submission."""
+    problems = rpc.call("accounts", "check_password", request.form.get("password", "")[:200],
+                        request.form.get("email", "")[:254])
+    return render_template("partials/password_feedback.html", problems=problems,
+                           typed=bool(request.form.get("password")))
 
 
 @bp.route("/mot-de-passe/oublie", methods=["GET", "POST"])
@@ -52,19 +126,41 @@ def forgot_password():
     return render_template("forgot_password.html", form=form)
 
 
+@bp.route("/activation/<token>", methods=["GET", "POST"], endpoint="activation")
 @bp.route("/mot-de-passe/nouveau/<token>", methods=["GET", "POST"])
 def new_password(token):
+    """Both single-use links land here: the habilitation email's and the reset email's."""
+    info = rpc.call("accounts", "token_info", token)
     form = NewPasswordForm()
-    error = None
-    if form.validate_on_submit():
+    if info["state"] == "valid" and form.validate_on_submit():
         try:
-            rpc.call("accounts", "reset_password", token, form.password.data)
+            rpc.call("accounts", "set_password_with_token", token, form.password.data)
         except ValidationFailed as exc:
-            form.password.errors = list(form.password.errors) + [exc.fields.get("password", exc.message)]
+            _field_errors(form, exc)
         except InvalidToken as exc:
-            error = exc.message
+            info = {"state": "invalid", "message": exc.message}
         else:
             flash("Votre mot de passe est enregistré. Vous pouvez vous connecter.", "success")
             return redirect(url_for("auth.login"))
-    rules = rpc.call("accounts", "password_rules")
-    return render_template("new_password.html", form=form, rules=rules, error=error)
+    return render_template("new_password.html", form=form, info=info, token=token,
+                           rules=rpc.call("accounts", "password_rules"))
+
+
+@bp.route("/activation/<token>/nouveau-lien", methods=["POST"])
+def renew_invitation(token):
+    try:
+        rpc.call("accounts", "renew_expired_invitation", token)
+    except InvalidToken as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("auth.activation", token=token))
+    flash("Un nouveau lien d'activation vient de vous être envoyé par courriel.", "success")
+    return redirect(url_for("auth.login"))
+
+
+def _field_errors(form, exc: ValidationFailed) -> None:
+    for name, message in exc.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+    if not exc.fields:
+        form.form_errors.append(exc.message)

@@ -1,6 +1,6 @@
 """WTForms with French messages. CSRF comes with FlaskForm."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 REQUIRED = "Ce champ est obligatoire."
@@ -20,6 +20,20 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("Nouveau mot de passe", validators=[DataRequired(REQUIRED), Length(max=200)])
+    password = PasswordField("Nouveau mot de passe", validators=[DataRequired(REQUIRED), Length(max=128, message="128 caractères au maximum.")])
     confirm = PasswordField("Confirmez le nouveau mot de passe", validators=[
         DataRequired(REQUIRED), EqualTo("password", "Les deux mots de passe ne sont pas identiques.")])
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField("Mot de passe actuel", validators=[DataRequired(REQUIRED), Length(max=200)])
+
+
+class CguForm(FlaskForm):
+    accept = BooleanField("J'ai lu et j'accepte les conditions générales d'utilisation",
+                          validators=[DataRequired("Cochez la case pour accepter les conditions générales.")])
+
+
+class ProfileChoiceForm(FlaskForm):
+    ticket = HiddenField()
+    profile = RadioField("Profil à utiliser", validators=[DataRequired("Choisissez un profil.")])

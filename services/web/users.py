@@ -1,17 +1,23 @@
 """The logged-in user as the web holds it: the account summary the accounts
-service returned at login, kept in the session. No business data beyond it."""
-from flask import session
+service returned, kept in the session and refreshed on every request, so an
+account inactivated by the caisse (fraud, loss, theft) stops working at its
+next request. No business data beyond it."""
+import logging
+
+from flask import flash, session
 from flask_login import LoginManager, UserMixin
 
-from contracts.schemas import PROFILE_LABELS
+from contracts.errors import AccountInactive, NotAuthenticated, ServiceUnavailable
+
+log = logging.getLogger(__name__)
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
 login_manager.login_message_category = "info"
-login_manager.session_protection = "strong"
 
 SESSION_KEY = "account"
+IDENTITY_KEYS = ("id", "profile", "caisse_code", "partner_id", "pending")
 
 
 class User(UserMixin):
@@ -28,22 +34,40 @@ class User(UserMixin):
             raise AttributeError(name)
 
     @property
-    def profile_label(self):
-        return PROFILE_LABELS.get(self.summary["profile"], self.summary["profile"])
-
-    @property
     def display_name(self):
         return f"{self.summary['first_name']} {self.summary['last_name']}"
 
     @property
     def identity(self) -> dict:
         """What services authorise on (signed per call by services.web.rpc)."""
-        return {k: self.summary.get(k) for k in ("id", "profile", "caisse_code", "partner_id")}
+        return identity_of(self.summary)
+
+
+def identity_of(summary: dict) -> dict:
+    return {k: summary.get(k) for k in IDENTITY_KEYS}
+
+
+def remember(summary: dict) -> User:
+    session[SESSION_KEY] = summary
+    return User(summary)
 
 
 @login_manager.user_loader
 def load_user(user_id):
+    from services.web import rpc
+
     summary = session.get(SESSION_KEY)
-    if summary and str(summary.get("id")) == user_id:
+    if not summary or str(summary.get("id")) != user_id:
+        return None
+    try:
+        fresh = rpc.call_as(summary, "accounts", "me", timeout=2)
+    except (NotAuthenticated, AccountInactive) as exc:
+        session.clear()
+        flash(getattr(exc, "message", "Votre session a pris fin."), "info")
+        return None
+    except ServiceUnavailable:
+        # Availability over freshness: the accounts service being down must not log
+        # everyone out of the other services' screens; the session stays as it was.
+        log.warning("accounts unavailable: session of %s not refreshed", user_id)
         return User(summary)
-    return None
+    return remember(fresh)

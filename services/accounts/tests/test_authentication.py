@@ -1,110 +1,199 @@
-"""AccountsService workers on a real migrated database (worker_factory)."""
+"""Logging in, the steps due at login, passwords and their links — through the
+service's RPC methods on a real migrated database (worker_factory)."""
+from datetime import timedelta
 
 import pytest
-from nameko.testing.services import worker_factory
 
-from contracts import events, identity
-from contracts.errors import AccountInactive, InvalidCredentials, InvalidToken, NotAuthenticated, ValidationFailed
-from services.accounts import passwords
-from services.accounts.models import Account
-from services.accounts.seed import DEMO_ACCOUNTS, seed
-from services.accounts.service import AccountsService
-from services.common.caller import CallerIdentity
+from contracts import events
+from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken, LoginThrottled, NotAuthenticated,
+                              NotAuthorized, ProfileChoiceRequired, ValidationFailed)
+from services.accounts import passwords, settings
+from services.accounts.models import AuditEntry, PasswordToken, utcnow
+from services.accounts.tests.conftest import AGENT, DOUBLE, TECH, account, events_of
 
 pytestmark = pytest.mark.db
-SECRET = "k" * 40
-TECHNICIEN = next(a for a in DEMO_ACCOUNTS if a[0] == "technicien")
+TECH_PASSWORD = "Techni-Demo-2026!"
 
 
-@pytest.fixture
-def session(migrated_session):
-    db = migrated_session("accounts")
-    seed(db)
-    return db
-
-
-def make_worker(session, token=None):
-    return worker_factory(AccountsService, db=session, caller=CallerIdentity(token, SECRET))
-
-
-def test_demo_technicien_authenticates(session):
-    _, email, password, *_ = TECHNICIEN
-    summary = make_worker(session).authenticate(email.upper(), password)
-    assert summary["profile"] == "technicien"
+def test_demo_technicien_authenticates(session, worker):
+    summary = worker().authenticate(TECH.upper(), TECH_PASSWORD)
+    assert summary["profile"] == "technicien" and summary["pending"] == []
     assert summary["partner_name"] == "CCAS de Saint-Exemple"
-    assert session.get(Account, summary["id"]).last_login_at is not None
+    assert summary["caisses"] == [{"code": "999", "name": "CPAM de Valfleuri"}]
+    assert account(session, TECH).last_login_at is not None
 
 
-def test_wrong_password_and_unknown_email_get_the_same_error(session):
-    worker = make_worker(session)
+def test_wrong_password_and_unknown_email_get_the_same_error(worker):
     with pytest.raises(InvalidCredentials) as wrong:
-        worker.authenticate(TECHNICIEN[1], "pas-le-bon-mot-de-passe")
+        worker().authenticate(TECH, "pas-le-bon-mot-de-passe")
     with pytest.raises(InvalidCredentials) as unknown:
-        worker.authenticate("personne@inconnu.test", "pas-le-bon-mot-de-passe")
+        worker().authenticate("personne@inconnu.test", "pas-le-bon-mot-de-passe")
     assert wrong.value.message == unknown.value.message == "Adresse électronique ou mot de passe incorrect."
 
 
-def test_inactive_account_cannot_log_in(session):
-    account = session.query(Account).filter_by(email=TECHNICIEN[1]).one()
-    account.status = "inactive"
+def test_one_email_two_accounts_with_their_own_passwords(worker):
+    assert worker().authenticate(DOUBLE, "Double-Tech-2026!")["profile"] == "technicien"
+    assert worker().authenticate(DOUBLE, "Double-Gest-2026!")["profile"] == "gestionnaire"
+
+
+def test_profile_choice_when_both_passwords_match(session, worker):
+    gest = account(session, DOUBLE, "gestionnaire")
+    gest.password_hash = account(session, DOUBLE, "technicien").password_hash
+    session.commit()
+    with pytest.raises(ProfileChoiceRequired) as choice:
+        worker().authenticate(DOUBLE, "Double-Tech-2026!")
+    assert {c["profile"] for c in choice.value.choices} == {"gestionnaire", "technicien"}
+    summary = worker().authenticate_choice(choice.value.ticket, "gestionnaire")
+    assert summary["profile"] == "gestionnaire"
+    with pytest.raises(InvalidCredentials):
+        worker().authenticate_choice(choice.value.ticket + "x", "gestionnaire")
+
+
+def test_inactive_account_cannot_log_in(session, worker):
+    account(session, TECH).status = "inactive"
     session.commit()
     with pytest.raises(AccountInactive):
-        make_worker(session).authenticate(TECHNICIEN[1], TECHNICIEN[2])
+        worker().authenticate(TECH, TECH_PASSWORD)
 
 
-def test_me_requires_a_valid_signed_identity(session):
-    account = session.query(Account).filter_by(email=TECHNICIEN[1]).one()
-    token = identity.sign({"id": account.id, "profile": "technicien"}, SECRET)
-    assert make_worker(session, token).me()["email"] == TECHNICIEN[1]
+def test_suspended_partner_cannot_log_in(session, worker):
+    account(session, TECH).partner.suspended_at = utcnow()
+    session.commit()
+    with pytest.raises(AccountInactive) as exc:
+        worker().authenticate(TECH, TECH_PASSWORD)
+    assert "suspendu" in exc.value.message
+
+
+def test_me_requires_a_valid_signed_identity(session, worker):
+    assert worker(TECH).me()["email"] == TECH
     with pytest.raises(NotAuthenticated):
-        make_worker(session, token + "0").me()
-    with pytest.raises(NotAuthenticated):
-        make_worker(session, None).me()
+        worker().me()
 
 
-def test_reset_link_is_single_use_and_follows_the_rules(session):
-    worker = make_worker(session)
-    worker.request_password_reset(TECHNICIEN[1])
-    (event_type, payload), _ = worker.dispatch.call_args
-    assert event_type == events.PASSWORD_RESET_REQUESTED
+def test_growing_delay_then_lock_after_ten_failures(session, worker):
+    tech = account(session, TECH)
+    for attempt in range(1, 11):
+        if attempt > 1:                          # let the previous delay run out
+            tech.last_failed_login_at = utcnow() - timedelta(minutes=10)
+            session.commit()
+        with pytest.raises(InvalidCredentials):
+            worker().authenticate(TECH, "mauvais")
+        if attempt == settings.FREE_FAILURES + 1:
+            with pytest.raises(LoginThrottled) as delayed:     # immediately again: must wait
+                worker().authenticate(TECH, TECH_PASSWORD)
+            assert "patientez" in delayed.value.message
+    session.refresh(tech)
+    assert tech.locked_until and tech.locked_until > utcnow() + timedelta(minutes=14)
+    with pytest.raises(LoginThrottled) as locked:
+        worker().authenticate(TECH, TECH_PASSWORD)             # even the right password
+    assert "verrouillé" in locked.value.message and locked.value.until
+    actions = [e.action for e in session.query(AuditEntry).filter_by(target_id=tech.id)]
+    assert actions.count("login_failed") == 10 and "login_locked" in actions
+    tech.locked_until = utcnow() - timedelta(seconds=1)
+    session.commit()
+    assert worker().authenticate(TECH, TECH_PASSWORD)["id"] == tech.id
+
+
+def test_cgu_must_be_accepted_and_nothing_else_is_reachable_before(session, worker):
+    account(session, AGENT).cgu_version = "ancienne"
+    session.commit()
+    summary = worker().authenticate(AGENT, "Agent-Demo-2026!")
+    assert summary["pending"] == ["cgu"]
+    pending = worker(AGENT, pending=["cgu"])
+    with pytest.raises(NotAuthorized):
+        pending.list_partners()
+    with pytest.raises(ValidationFailed):
+        pending.accept_cgu("ancienne")
+    assert pending.accept_cgu(settings.cgu_version())["pending"] == []
+
+
+def test_expired_password_forces_a_change(session, worker, monkeypatch):
+    account(session, TECH).password_changed_at = utcnow() - timedelta(days=366)
+    session.commit()
+    assert worker().authenticate(TECH, TECH_PASSWORD)["pending"] == ["password_expired"]
+    monkeypatch.setenv("EP_PASSWORD_RENEWAL_DAYS_TECHNICIEN", "0")          # 0 disables renewal
+    assert worker().authenticate(TECH, TECH_PASSWORD)["pending"] == []
+    monkeypatch.delenv("EP_PASSWORD_RENEWAL_DAYS_TECHNICIEN")
+    me = worker(TECH, pending=["password_expired"])
+    with pytest.raises(ValidationFailed):
+        me.change_password(TECH_PASSWORD, TECH_PASSWORD)                     # same as the last one
+    summary = me.change_password(TECH_PASSWORD, "Nouvelle-Cle-Solide-42!")
+    assert summary["pending"] == []
+    [confirmation] = events_of(me, events.PASSWORD_CHANGED)
+    assert confirmation["recipients"][0]["email"] == TECH
+
+
+def test_new_password_must_differ_from_the_last_five(session, worker):
+    me = worker(TECH)
+    current = TECH_PASSWORD
+    for n in range(1, 6):
+        new = f"Rotation-Solide-{n}-Zq!"
+        me.change_password(current, new)
+        current = new
+    with pytest.raises(ValidationFailed) as reused:
+        me.change_password(current, "Rotation-Solide-2-Zq!")
+    assert "déjà été utilisé" in reused.value.fields["password"]
+    me.change_password(current, TECH_PASSWORD)                 # six changes ago: allowed again
+
+
+def test_reset_link_is_single_use_and_silent_about_unknown_emails(session, worker):
+    anonymous = worker()
+    anonymous.request_password_reset("personne@inconnu.test")
+    assert anonymous.dispatch.call_count == 0
+    anonymous.request_password_reset(TECH)
+    [payload] = events_of(anonymous, events.PASSWORD_RESET_REQUESTED)
     token = payload["token"]
-
+    assert anonymous.token_info(token)["state"] == "valid"
     with pytest.raises(ValidationFailed) as weak:
-        worker.reset_password(token, "court")
+        anonymous.set_password_with_token(token, "court")
     assert "12 caractères" in weak.value.fields["password"]
-
-    worker.reset_password(token, "Nouveau-Mot-2026!")
-    assert worker.authenticate(TECHNICIEN[1], "Nouveau-Mot-2026!")["profile"] == "technicien"
+    anonymous.set_password_with_token(token, "Nouveau-Mot-Solide-2026!")
+    assert anonymous.token_info(token)["state"] == "invalid"
     with pytest.raises(InvalidToken):
-        worker.reset_password(token, "Encore-Un-Autre-2026!")
+        anonymous.set_password_with_token(token, "Encore-Un-Autre-Solide-2026!")
+    assert anonymous.authenticate(TECH, "Nouveau-Mot-Solide-2026!")["id"]
+    assert len(events_of(anonymous, events.PASSWORD_CHANGED)) == 1
 
 
-def test_a_new_reset_link_voids_the_previous_one(session):
-    worker = make_worker(session)
-    worker.request_password_reset(TECHNICIEN[1])
-    first = worker.dispatch.call_args[0][1]["token"]
-    worker.request_password_reset(TECHNICIEN[1])
-    second = worker.dispatch.call_args[0][1]["token"]
+def test_a_new_link_or_a_password_change_voids_previous_links(session, worker):
+    anonymous = worker()
+    anonymous.request_password_reset(TECH)
+    anonymous.request_password_reset(TECH)
+    first, second = [p["token"] for p in events_of(anonymous, events.PASSWORD_RESET_REQUESTED)]
     with pytest.raises(InvalidToken):
-        worker.reset_password(first, "Nouveau-Mot-2026!")
-    worker.reset_password(second, "Nouveau-Mot-2026!")
+        anonymous.set_password_with_token(first, "Nouveau-Mot-Solide-2026!")
+    worker(TECH).change_password(TECH_PASSWORD, "Change-Avant-Lien-2026!")
+    with pytest.raises(InvalidToken):
+        anonymous.set_password_with_token(second, "Nouveau-Mot-Solide-2026!")
 
 
-def test_unknown_email_reset_dispatches_nothing(session):
-    worker = make_worker(session)
-    worker.request_password_reset("personne@inconnu.test")
-    assert worker.dispatch.call_count == 0
+def test_expired_reset_link_is_refused(session, worker):
+    anonymous = worker()
+    anonymous.request_password_reset(TECH)
+    token = events_of(anonymous, events.PASSWORD_RESET_REQUESTED)[0]["token"]
+    session.query(PasswordToken).update({"expires_at": utcnow() - timedelta(seconds=1)})
+    session.commit()
+    assert anonymous.token_info(token)["state"] == "expired"
+    with pytest.raises(InvalidToken):
+        anonymous.set_password_with_token(token, "Nouveau-Mot-Solide-2026!")
+    with pytest.raises(InvalidToken):
+        anonymous.renew_expired_invitation(token)               # only invitations can be renewed this way
 
 
-@pytest.mark.parametrize("password, missing", [
-    ("Abcdefgh1234!", []),
-    ("abcdefgh1234!", ["au moins une lettre minuscule et une lettre majuscule"]),
-    ("Abcdefghijkl!", ["au moins un chiffre"]),
-    ("Abcdefgh1234", ["au moins un caractère spécial (par exemple ! ? @ # - _)"]),
-    ("Ab1!", ["au moins 12 caractères"]),
+@pytest.mark.parametrize("password, problem", [
+    ("Abcdefgh1234!", None),
+    ("Correct cheval agrafe batterie", None),                 # passphrase
+    ("abcdefgh1234!", "Mélangez"),
+    ("Ab1!", "au moins 12"),
+    ("Lambertin-Solide-2026!", "ni votre nom"),
+    ("Technicien-2026-Solide!", "ni votre adresse"),
+    ("Azerty123456!", "trop courant"),
+    ("Motdepasse2024!", "trop courant"),
+    ("A1!a" * 33, "128"),
 ])
-def test_password_rules(password, missing):
-    assert passwords.rule_violations(password) == missing
+def test_password_policy(password, problem):
+    problems = " ".join(passwords.violations(password, TECH, ("Hugo", "Lambertin")))
+    assert (problem in problems) if problem else problems == ""
 
 
 def test_hashes_are_argon2id_and_verify():

@@ -1,0 +1,57 @@
+"""Who may see and act on what, from the verified caller identity.
+
+national admin: everything; caisse agent: partners under convention with
+their caisse (any status) and those partners' accounts; gestionnaire:
+their own partner's accounts; technicien: themselves.
+"""
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from contracts.errors import NotAuthenticated, NotAuthorized, NotFound
+from services.accounts.models import Account, Convention, Partner
+
+
+def current(session: Session, who: dict) -> Account:
+    """The caller's own account, which must still be active."""
+    account = session.get(Account, who["id"])
+    if account is None or account.status != "active":
+        raise NotAuthenticated()
+    return account
+
+
+def partner_ids_of_caisse(session: Session, caisse_id: int) -> list[int]:
+    return list(session.scalars(sa.select(Convention.partner_id).where(Convention.caisse_id == caisse_id).distinct()))
+
+
+def visible_partner_ids(session: Session, actor: Account) -> list[int] | None:
+    """None means all partners (national admin)."""
+    if actor.profile == "admin_national":
+        return None
+    if actor.profile == "agent_caisse":
+        return partner_ids_of_caisse(session, actor.caisse_id)
+    return [actor.partner_id]
+
+
+def partner(session: Session, actor: Account, partner_id: int | None) -> Partner:
+    """A partner the actor may see (their own when ``partner_id`` is None)."""
+    partner_id = partner_id if partner_id is not None else actor.partner_id
+    found = session.get(Partner, partner_id) if partner_id is not None else None
+    visible = visible_partner_ids(session, actor)
+    if found is None or (visible is not None and found.id not in visible):
+        raise NotFound("Partenaire introuvable.")
+    return found
+
+
+def manageable_account(session: Session, actor: Account, account_id: int) -> Account:
+    """An account the actor may act on: agents on their partners' accounts,
+    gestionnaires on their partner's techniciens."""
+    target = session.get(Account, account_id)
+    if target is None:
+        raise NotFound("Compte introuvable.")
+    if actor.profile == "admin_national":
+        return target
+    if actor.profile == "agent_caisse" and target.partner_id in partner_ids_of_caisse(session, actor.caisse_id):
+        return target
+    if actor.profile == "gestionnaire" and target.partner_id == actor.partner_id and target.profile == "technicien":
+        return target
+    raise NotAuthorized()

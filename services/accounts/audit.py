@@ -1,0 +1,68 @@
+"""The audit trail of account actions: who, what, on whom, when.
+
+Names are copied into each entry so the trail outlives deleted accounts.
+"""
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.accounts.models import Account, AuditEntry
+
+SYSTEM = "Système (tâche planifiée)"
+
+ACTIONS = {
+    "login": "Connexion",
+    "login_failed": "Échec de connexion",
+    "login_locked": "Verrouillage après échecs de connexion",
+    "cgu_accepted": "Acceptation des CGU",
+    "password_changed": "Changement de mot de passe",
+    "password_reset_requested": "Demande de réinitialisation du mot de passe",
+    "account_created": "Création de compte (habilitation)",
+    "invitation_resent": "Nouvel envoi du lien d'activation",
+    "account_edited": "Modification du compte",
+    "account_inactivated": "Inactivation du compte",
+    "account_reactivated": "Réactivation du compte",
+    "account_reattached": "Rattachement à un autre gestionnaire",
+    "inactivity_warning": "Avertissement d'inactivité",
+    "account_deleted": "Suppression automatique du compte",
+    "partner_registered": "Enregistrement du partenaire",
+    "partner_suspended": "Suspension de l'accès du partenaire",
+    "partner_reinstated": "Rétablissement de l'accès du partenaire",
+    "convention_added": "Ajout d'une convention",
+    "convention_ended": "Fin de convention",
+    "review_requested": "Demande de revue des habilitations",
+    "review_confirmed": "Confirmation de la revue des habilitations",
+    "caisse_saved": "Enregistrement d'une caisse",
+}
+
+
+def record(session: Session, action: str, actor: Account | None = None, target: Account | None = None,
+           partner_id: int | None = None, caisse_id: int | None = None, details: str = "") -> None:
+    """Add an entry to the session; the caller's commit makes it part of the action itself."""
+    assert action in ACTIONS, action
+    session.add(AuditEntry(
+        actor_id=actor.id if actor else None,
+        actor_name=actor.full_name if actor else SYSTEM,
+        action=action,
+        target_id=target.id if target else None,
+        target_name=target.full_name if target else "",
+        partner_id=partner_id if partner_id is not None else (target.partner_id if target else None),
+        caisse_id=caisse_id if caisse_id is not None else (target.caisse_id if target else None),
+        details=details[:500],
+    ))
+
+
+def as_row(entry: AuditEntry) -> dict:
+    return {"at": entry.at.isoformat(), "actor": entry.actor_name, "action": entry.action,
+            "action_label": ACTIONS[entry.action], "target": entry.target_name, "details": entry.details,
+            "partner_id": entry.partner_id}
+
+
+def entries(session: Session, partner_ids: list[int] | None, caisse_id: int | None, limit: int = 200) -> list[dict]:
+    """Entries about the given partners (and the caisse's own), newest first."""
+    query = sa.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+    if partner_ids is not None:
+        conditions = [AuditEntry.partner_id.in_(partner_ids)]
+        if caisse_id is not None:
+            conditions.append(AuditEntry.caisse_id == caisse_id)
+        query = query.where(sa.or_(*conditions))
+    return [as_row(e) for e in session.scalars(query)]

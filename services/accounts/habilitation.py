@@ -1,0 +1,325 @@
+"""Habilitation: creating gestionnaires (caisse) and techniciens (gestionnaire)
+within the caps, invitations, edits, inactivation and reactivation, the
+habilitation table and its reviews."""
+import csv
+import io
+import re
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from contracts import events
+from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
+from contracts.schemas import PROFILE_LABELS
+from services.accounts import audit, settings
+from services.accounts.authentication import issue_token, normalise_email, recipient
+from services.accounts.models import Account, Caisse, Convention, HabilitationReview, Partner, utcnow
+
+CIVILITIES = ("M.", "Mme")
+
+REASONS = {
+    "demande_partenaire": "à la demande de la structure partenaire",
+    "gestionnaire": "par un gestionnaire de la structure",
+    "fraude": "suspicion de fraude",
+    "perte_vol": "perte ou vol des identifiants",
+    "inactivite": "absence de connexion depuis plus de 3 mois",
+    "fin_convention": "fin de la convention avec la caisse",
+}
+IMMEDIATE_REASONS = ("fraude", "perte_vol")        # the caisse acts at once, partner notified
+
+
+def cap(profile: str, member_count: int) -> int:
+    """The agreements' caps by the structure's member count."""
+    table = {"gestionnaire": (2, 3, 5), "technicien": (5, 15, 25)}[profile]
+    return table[0] if member_count <= 10 else table[1] if member_count <= 25 else table[2]
+
+
+def _active(session: Session, partner_id: int, profile: str) -> list[Account]:
+    return list(session.scalars(sa.select(Account).where(Account.partner_id == partner_id, Account.profile == profile,
+                                                         Account.status == "active").order_by(Account.id)))
+
+
+def _check_cap(session: Session, partner: Partner, profile: str) -> None:
+    limit = cap(profile, partner.member_count)
+    if len(_active(session, partner.id, profile)) >= limit:
+        noun = "gestionnaires" if profile == "gestionnaire" else "techniciens"
+        raise CapReached(f"Le nombre maximal de {noun} actifs pour {partner.name} est atteint "
+                         f"({limit} pour {partner.member_count} membre{'s' if partner.member_count > 1 else ''}). "
+                         "Inactivez un compte avant d'en créer un autre.")
+
+
+# --- identity fields -----------------------------------------------------------------------
+
+def _person_fields(data: dict, partner: Partner | None) -> dict:
+    errors: dict = {}
+    values = {k: " ".join(str(data.get(k) or "").split()) for k in
+              ("civility", "last_name", "first_name", "function", "phone", "email")}
+    values["email"] = normalise_email(values["email"])
+    if values["civility"] not in CIVILITIES:
+        errors["civility"] = "Civilité : M. ou Mme."
+    for key, label in (("last_name", "Nom"), ("first_name", "Prénom"), ("function", "Fonction")):
+        if not values[key]:
+            errors[key] = f"{label} : ce champ est obligatoire."
+        elif len(values[key]) > 80 or not re.fullmatch(r"[^\d<>{}\[\]\\/@#$%^*=+|~]+", values[key]):
+            errors[key] = f"{label} : lettres, espaces, apostrophes et tirets, 80 caractères au maximum."
+    phone = re.sub(r"[\s.\-]", "", values["phone"])
+    if not re.fullmatch(r"(0\d{9}|\+\d{8,15})", phone):
+        errors["phone"] = "Téléphone : 10 chiffres (ex. 01 23 45 67 89) ou format international."
+    values["phone"] = phone
+    error = email_problem(values["email"], partner)
+    if error:
+        errors["email"] = error
+    if errors:
+        raise ValidationFailed(None, errors)
+    return values
+
+
+def email_problem(email: str, partner: Partner | None) -> str | None:
+    """Professional addresses only; a partner may restrict them to its own domains."""
+    if len(email) > 254 or not re.fullmatch(r"[^@\s]+@[a-z0-9-]+(\.[a-z0-9-]+)+", email):
+        return "Adresse électronique invalide."
+    domain = email.rsplit("@", 1)[1]
+    if domain in settings.PERSONAL_EMAIL_DOMAINS:
+        return "Une adresse électronique professionnelle est exigée (pas de messagerie personnelle)."
+    allowed = partner.email_domains.split() if partner and partner.email_domains else []
+    if allowed and not any(domain == d or domain.endswith("." + d) for d in allowed):
+        return f"L'adresse doit appartenir à la structure ({', '.join(allowed)})."
+    return None
+
+
+def _unique(session: Session, email: str, profile: str, exclude_id: int | None = None) -> None:
+    query = sa.select(Account.id).where(Account.email == email, Account.profile == profile)
+    if exclude_id:
+        query = query.where(Account.id != exclude_id)
+    if session.scalar(query):
+        raise ValidationFailed(None, {"email": f"Un compte {PROFILE_LABELS[profile].lower()} existe déjà avec cette adresse."})
+
+
+# --- creation and invitations ----------------------------------------------------------------
+
+def create_account(session: Session, actor: Account, partner: Partner, profile: str, data: dict, emit: list) -> dict:
+    """Agents habilitate gestionnaires; gestionnaires create techniciens. Both get an invitation."""
+    if (profile, actor.profile) not in (("gestionnaire", "agent_caisse"), ("gestionnaire", "admin_national"),
+                                        ("technicien", "gestionnaire")):
+        raise NotAuthorized()
+    values = _person_fields(data, partner)
+    _unique(session, values["email"], profile)
+    _check_cap(session, partner, profile)
+    gestionnaire_id = actor.id if profile == "technicien" else None
+    account = Account(**values, profile=profile, partner_id=partner.id, created_by_id=actor.id,
+                      created_by_name=actor.full_name, gestionnaire_id=gestionnaire_id)
+    session.add(account)
+    session.flush()
+    account.partner = partner
+    issue_token(session, account, "invitation", emit)
+    audit.record(session, "account_created", actor=actor, target=account,
+                 details=PROFILE_LABELS[profile])
+    session.commit()
+    return table_row(account)
+
+
+def resend_invitation(session: Session, actor: Account, account: Account, emit: list) -> None:
+    if account.password_hash or account.status != "active":
+        raise RuleViolation("Ce compte est déjà activé : la personne peut utiliser « Mot de passe oublié ».")
+    issue_token(session, account, "invitation", emit)
+    audit.record(session, "invitation_resent", actor=actor, target=account)
+    session.commit()
+
+
+def edit_gestionnaire(session: Session, actor: Account, account: Account, data: dict) -> dict:
+    """Only the caisse edits a gestionnaire (name, function, phone, email), on the partner's request."""
+    if actor.profile not in ("agent_caisse", "admin_national") or account.profile != "gestionnaire":
+        raise NotAuthorized("Seule la caisse modifie le compte d'un gestionnaire.")
+    values = _person_fields({**table_row(account), **data}, account.partner)
+    _unique(session, values["email"], account.profile, exclude_id=account.id)
+    changed = [k for k, v in values.items() if getattr(account, k) != v]
+    for key in changed:
+        setattr(account, key, values[key])
+    audit.record(session, "account_edited", actor=actor, target=account, details=", ".join(changed))
+    session.commit()
+    return table_row(account)
+
+
+# --- inactivation ----------------------------------------------------------------------------
+
+def _notify_inactivation(session: Session, account: Account, reason: str, emit: list) -> None:
+    event_id = str(uuid.uuid4())
+    if reason in IMMEDIATE_REASONS and account.partner_id:
+        gestionnaires = [g for g in _active(session, account.partner_id, "gestionnaire") if g.id != account.id]
+        if gestionnaires:
+            emit.append((events.FRAUD_INACTIVATION, {
+                "event_id": event_id, "recipients": [recipient(g) for g in gestionnaires],
+                "account_name": account.full_name, "reason_label": REASONS[reason],
+                "partner_name": account.partner.name}))
+    else:
+        emit.append((events.ACCOUNT_INACTIVATED, {"event_id": event_id, "recipients": [recipient(account)],
+                                                  "reason_label": REASONS[reason]}))
+
+
+def _inactivate(session: Session, actor: Account | None, account: Account, reason: str, emit: list) -> None:
+    account.status, account.inactivated_at, account.inactivation_reason = "inactive", utcnow(), reason
+    audit.record(session, "account_inactivated", actor=actor, target=account, details=REASONS[reason])
+    if account.profile == "gestionnaire" and account.partner_id:
+        remaining = [g for g in _active(session, account.partner_id, "gestionnaire") if g.id != account.id]
+        if remaining:
+            for technicien in session.scalars(sa.select(Account).where(Account.gestionnaire_id == account.id)):
+                technicien.gestionnaire_id = remaining[0].id
+                audit.record(session, "account_reattached", actor=actor, target=technicien,
+                             details=f"à {remaining[0].full_name}")
+    _notify_inactivation(session, account, reason, emit)
+
+
+def inactivate(session: Session, actor: Account, account: Account, reason: str, emit: list) -> dict:
+    if account.status != "active":
+        raise RuleViolation("Ce compte est déjà inactif.")
+    if account.id == actor.id:
+        raise RuleViolation("Vous ne pouvez pas inactiver votre propre compte.")
+    allowed = ("gestionnaire",) if actor.profile == "gestionnaire" else ("demande_partenaire", *IMMEDIATE_REASONS)
+    if reason not in allowed:
+        raise ValidationFailed(None, {"reason": "Motif d'inactivation invalide."})
+    if account.profile == "gestionnaire" and reason not in IMMEDIATE_REASONS:
+        others = [g for g in _active(session, account.partner_id, "gestionnaire") if g.id != account.id]
+        if not others:
+            raise RuleViolation("C'est le dernier gestionnaire actif de la structure : habilitez d'abord un autre "
+                                "gestionnaire avant d'inactiver celui-ci.")
+    _inactivate(session, actor, account, reason, emit)
+    session.commit()
+    return table_row(account)
+
+
+def inactivate_all_of_partner(session: Session, actor: Account | None, partner: Partner, reason: str, emit: list) -> None:
+    for account in session.scalars(sa.select(Account).where(Account.partner_id == partner.id,
+                                                            Account.status == "active")):
+        account.status, account.inactivated_at, account.inactivation_reason = "inactive", utcnow(), reason
+        audit.record(session, "account_inactivated", actor=actor, target=account, details=REASONS[reason])
+        emit.append((events.ACCOUNT_INACTIVATED, {"event_id": str(uuid.uuid4()), "recipients": [recipient(account)],
+                                                  "reason_label": REASONS[reason]}))
+
+
+def reactivate(session: Session, actor: Account, account: Account) -> dict:
+    if account.status == "active":
+        raise RuleViolation("Ce compte est déjà actif.")
+    if actor.profile == "gestionnaire" and account.inactivation_reason in IMMEDIATE_REASONS:
+        raise NotAuthorized("Ce compte a été inactivé par la caisse (fraude, perte ou vol) : seule la caisse peut le réactiver.")
+    _check_cap(session, account.partner, account.profile)
+    account.status, account.inactivated_at, account.inactivation_reason = "active", None, None
+    account.activity_at, account.inactivity_warned_at = utcnow(), None   # a fresh inactivity period
+    audit.record(session, "account_reactivated", actor=actor, target=account)
+    session.commit()
+    return table_row(account)
+
+
+# --- the habilitation table -------------------------------------------------------------------
+
+def table_row(account: Account) -> dict:
+    return {"id": account.id, "civility": account.civility, "last_name": account.last_name,
+            "first_name": account.first_name, "function": account.function, "phone": account.phone,
+            "email": account.email, "profile": account.profile, "profile_label": PROFILE_LABELS[account.profile],
+            "status": account.status,
+            "activated": account.password_hash is not None,
+            "created_by": account.created_by_name, "created_at": account.created_at.isoformat(),
+            "gestionnaire_id": account.gestionnaire_id,
+            "last_login_at": account.last_login_at.isoformat() if account.last_login_at else None,
+            "inactivated_at": account.inactivated_at.isoformat() if account.inactivated_at else None,
+            "inactivation_reason": REASONS.get(account.inactivation_reason or "", "")}
+
+
+def table(session: Session, partner: Partner) -> dict:
+    accounts = session.scalars(sa.select(Account).where(Account.partner_id == partner.id)
+                               .order_by(Account.profile, Account.last_name, Account.first_name))
+    rows = [table_row(a) for a in accounts]
+    counts = {p: sum(1 for r in rows if r["profile"] == p and r["status"] == "active") for p in ("gestionnaire", "technicien")}
+    return {"partner": {"id": partner.id, "name": partner.name, "member_count": partner.member_count,
+                        "habilitated_body": partner.habilitated_body, "suspended": partner.suspended_at is not None},
+            "rows": rows,
+            "caps": {p: {"active": counts[p], "max": cap(p, partner.member_count)} for p in counts},
+            "reviews": reviews(session, partner)}
+
+
+CSV_COLUMNS = [("last_name", "Nom"), ("first_name", "Prénom"), ("email", "Adresse électronique"),
+               ("function", "Fonction"), ("profile_label", "Profil"), ("status", "Statut"),
+               ("created_by", "Créé par"), ("created_at", "Créé le"), ("last_login_at", "Dernière connexion")]
+
+
+def table_csv(session: Session, partner: Partner) -> str:
+    """For habilitation reviews; ';' and a BOM so spreadsheet software in French opens it as is."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow([label for _, label in CSV_COLUMNS])
+    for row in table(session, partner)["rows"]:
+        row = {**row, "status": "actif" if row["status"] == "active" else "inactif"}
+        # Neutralise spreadsheet formulas (CSV injection).
+        writer.writerow([("'" + v if isinstance(v, str) and v[:1] in "=+-@" else (v or "")) for v in
+                         (row[key] for key, _ in CSV_COLUMNS)])
+    return "\ufeff" + out.getvalue()
+
+
+# --- reviews ---------------------------------------------------------------------------------
+
+def review_row(r: HabilitationReview) -> dict:
+    return {"id": r.id, "requested_at": r.requested_at.isoformat(), "requested_by": r.requested_by_name,
+            "confirmed_at": r.confirmed_at.isoformat() if r.confirmed_at else None,
+            "confirmed_by": r.confirmed_by_name}
+
+
+def reviews(session: Session, partner: Partner) -> list[dict]:
+    return [review_row(r) for r in session.scalars(sa.select(HabilitationReview).where(
+        HabilitationReview.partner_id == partner.id).order_by(HabilitationReview.id.desc()).limit(20))]
+
+
+def review_emails(session: Session, review: HabilitationReview, reminder: bool, emit: list, event_id: str) -> None:
+    gestionnaires = _active(session, review.partner_id, "gestionnaire")
+    if gestionnaires:
+        emit.append((events.REVIEW_REQUESTED, {
+            "event_id": event_id, "recipients": [recipient(g) for g in gestionnaires],
+            "partner_name": session.get(Partner, review.partner_id).name,
+            "caisse_name": session.get(Caisse, review.caisse_id).name, "reminder": reminder}))
+
+
+def request_review(session: Session, actor: Account | None, partner: Partner, caisse_id: int, emit: list) -> dict:
+    open_review = session.scalars(sa.select(HabilitationReview).where(
+        HabilitationReview.partner_id == partner.id, HabilitationReview.confirmed_at.is_(None))).first()
+    if open_review:
+        raise RuleViolation("Une revue des habilitations est déjà en attente de confirmation pour ce partenaire.")
+    review = HabilitationReview(partner_id=partner.id, caisse_id=caisse_id,
+                                requested_by_name=actor.full_name if actor else "Demande périodique")
+    session.add(review)
+    session.flush()
+    audit.record(session, "review_requested", actor=actor, partner_id=partner.id, caisse_id=caisse_id)
+    review_emails(session, review, False, emit, f"review:{review.id}")
+    session.commit()
+    return review_row(review)
+
+
+def confirm_review(session: Session, actor: Account) -> dict:
+    if actor.profile != "gestionnaire":
+        raise NotAuthorized()
+    pending = list(session.scalars(sa.select(HabilitationReview).where(
+        HabilitationReview.partner_id == actor.partner_id, HabilitationReview.confirmed_at.is_(None))))
+    if not pending:
+        raise RuleViolation("Aucune revue des habilitations n'est en attente.")
+    for review in pending:
+        review.confirmed_at, review.confirmed_by_name = utcnow(), actor.full_name
+    audit.record(session, "review_confirmed", actor=actor, partner_id=actor.partner_id)
+    session.commit()
+    return review_row(pending[0])
+
+
+def partner_caisse_for_review(session: Session, actor: Account, partner: Partner) -> int:
+    if actor.profile == "agent_caisse":
+        return actor.caisse_id
+    convention = session.scalars(sa.select(Convention).where(Convention.partner_id == partner.id,
+                                                             Convention.status == "active")).first()
+    if convention is None:
+        raise RuleViolation("Ce partenaire n'a pas de convention active.")
+    return convention.caisse_id
+
+
+def pending_invitations(session: Session, partner_ids: list[int] | None, created_by: int | None = None) -> list[dict]:
+    query = sa.select(Account).where(Account.password_hash.is_(None), Account.status == "active").order_by(Account.created_at)
+    if partner_ids is not None:
+        query = query.where(Account.partner_id.in_(partner_ids))
+    if created_by is not None:
+        query = query.where(Account.created_by_id == created_by)
+    return [{**table_row(a), "partner_name": a.partner.name if a.partner else ""} for a in session.scalars(query)]

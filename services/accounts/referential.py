@@ -1,0 +1,242 @@
+"""Caisses, partners and their conventions with caisses."""
+import re
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
+from services.accounts import audit
+from services.accounts.models import Account, Caisse, Convention, Partner, utcnow
+
+PARTNER_KINDS = ["CCAS", "CIAS", "Accueil de jour", "Association", "Tutelle / mandataire judiciaire",
+                 "Aide sociale à l'enfance", "Organisme dépositaire", "PASS", "Autre"]
+FEATURES = {
+    "contact_caisse": "Contacter votre organisme d'assurance Maladie",
+    "etude_dossier": "Soumettre une demande d'étude de dossier",
+    "suivi_ame": "Demander le suivi d'un dossier AME",
+    "signalement": "Signaler une situation de difficultés d'accès aux droits et aux soins",
+    "rendez_vous": "Demander un rendez-vous pour un assuré",
+    "document": "Demander un document",
+    "actualites": "Actualités et lettre d'information",
+    "historique": "Consulter l'historique des demandes",
+}
+
+
+def _text(data: dict, field: str, label: str, errors: dict, max_len: int, required=True) -> str:
+    value = str(data.get(field) or "").strip()
+    if required and not value:
+        errors[field] = f"{label} : ce champ est obligatoire."
+    elif len(value) > max_len:
+        errors[field] = f"{label} : {max_len} caractères au maximum."
+    return value
+
+
+def _raise_if(errors: dict) -> None:
+    if errors:
+        raise ValidationFailed(None, errors)
+
+
+# --- caisses (national admin) ---------------------------------------------------------------
+
+def caisse_row(caisse: Caisse) -> dict:
+    return {"id": caisse.id, "code": caisse.code, "name": caisse.name, "address": caisse.address,
+            "referents": caisse.referents}
+
+
+def list_caisses(session: Session) -> list[dict]:
+    return [caisse_row(c) for c in session.scalars(sa.select(Caisse).order_by(Caisse.code))]
+
+
+def save_caisse(session: Session, actor: Account, data: dict) -> dict:
+    errors: dict = {}
+    code = _text(data, "code", "Code", errors, 8)
+    if code and not re.fullmatch(r"\d{3}", code):
+        errors["code"] = "Code : trois chiffres (ex. 601)."
+    name = _text(data, "name", "Nom", errors, 120)
+    address = _text(data, "address", "Adresse", errors, 300, required=False)
+    referents = []
+    for i, ref in enumerate(data.get("referents") or []):
+        entry = {k: str(ref.get(k) or "").strip()[:120] for k in ("name", "function", "phone", "email")}
+        if not entry["name"] or not (entry["phone"] or entry["email"]):
+            errors[f"referents.{i}"] = "Chaque référent a un nom et un téléphone ou une adresse électronique."
+        referents.append(entry)
+    _raise_if(errors)
+    caisse = session.get(Caisse, data["id"]) if data.get("id") else None
+    duplicate = session.scalars(sa.select(Caisse).where(Caisse.code == code)).first()
+    if duplicate and duplicate is not caisse:
+        raise ValidationFailed(None, {"code": "Une caisse porte déjà ce code."})
+    if caisse is None:
+        caisse = Caisse(code=code, name=name)
+        session.add(caisse)
+    caisse.code, caisse.name, caisse.address, caisse.referents = code, name, address, referents
+    session.flush()
+    audit.record(session, "caisse_saved", actor=actor, caisse_id=caisse.id, details=f"{code} {name}")
+    session.commit()
+    return caisse_row(caisse)
+
+
+# --- partners and conventions (caisse agent) ------------------------------------------------
+
+def convention_row(c: Convention) -> dict:
+    return {"id": c.id, "caisse_code": c.caisse.code, "caisse_name": c.caisse.name,
+            "start_date": c.start_date.isoformat(), "end_date": c.end_date.isoformat() if c.end_date else None,
+            "tacit_renewal": c.tacit_renewal, "features": c.features, "status": c.status}
+
+
+def partner_row(session: Session, p: Partner, caisse_id: int | None = None) -> dict:
+    conventions = session.scalars(sa.select(Convention).where(Convention.partner_id == p.id).order_by(Convention.id))
+    return {"id": p.id, "name": p.name, "kind": p.kind, "siret": p.siret, "address": p.address,
+            "member_count": p.member_count, "habilitated_body": p.habilitated_body,
+            "email_domains": p.email_domains, "suspended": p.suspended_at is not None,
+            "conventions": [convention_row(c) for c in conventions
+                            if caisse_id is None or c.caisse_id == caisse_id]}
+
+
+def list_partners(session: Session, actor: Account) -> list[dict]:
+    from services.accounts.access import visible_partner_ids
+
+    ids = visible_partner_ids(session, actor)
+    query = sa.select(Partner).order_by(Partner.name)
+    if ids is not None:
+        query = query.where(Partner.id.in_(ids))
+    return [partner_row(session, p, actor.caisse_id) for p in session.scalars(query)]
+
+
+def _partner_fields(data: dict) -> dict:
+    errors: dict = {}
+    values = {
+        "name": _text(data, "name", "Nom", errors, 160),
+        "kind": _text(data, "kind", "Type", errors, 40),
+        "siret": re.sub(r"\s", "", str(data.get("siret") or "")),
+        "address": _text(data, "address", "Adresse", errors, 300),
+        "email_domains": " ".join(str(data.get("email_domains") or "").lower().replace(",", " ").split())[:300],
+        "habilitated_body": bool(data.get("habilitated_body")),
+    }
+    if values["kind"] and values["kind"] not in PARTNER_KINDS:
+        errors["kind"] = "Type : choisissez dans la liste."
+    if not re.fullmatch(r"\d{14}", values["siret"]) or not _luhn(values["siret"]):
+        errors["siret"] = "SIRET : 14 chiffres valides."
+    try:
+        values["member_count"] = int(data.get("member_count"))
+        if not 1 <= values["member_count"] <= 100000:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["member_count"] = "Nombre de membres de la structure : un nombre entier positif."
+    _raise_if(errors)
+    return values
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0 or digits.startswith("356000000")   # La Poste's SIRETs use another rule
+
+
+def _convention_fields(data: dict) -> dict:
+    errors: dict = {}
+    try:
+        start = date.fromisoformat(str(data.get("start_date")))
+    except ValueError:
+        errors["start_date"] = "Date de début : une date valide."
+        start = None
+    end = None
+    if data.get("end_date"):
+        try:
+            end = date.fromisoformat(str(data["end_date"]))
+            if start and end <= start:
+                errors["end_date"] = "La date de fin suit la date de début."
+        except ValueError:
+            errors["end_date"] = "Date de fin : une date valide."
+    features = [f for f in data.get("features") or [] if f in FEATURES]
+    if not features:
+        errors["features"] = "Activez au moins une fonctionnalité."
+    _raise_if(errors)
+    return {"start_date": start, "end_date": end, "tacit_renewal": bool(data.get("tacit_renewal", True)),
+            "features": features}
+
+
+def register_partner(session: Session, actor: Account, data: dict) -> dict:
+    """A partner and its convention with the agent's caisse. A partner already known
+    (same SIRET) under convention with another caisse gets a second convention."""
+    values = _partner_fields(data)
+    convention = _convention_fields(data)
+    partner = session.scalars(sa.select(Partner).where(Partner.siret == values["siret"])).first()
+    if partner is None:
+        partner = Partner(**values)
+        session.add(partner)
+        session.flush()
+        audit.record(session, "partner_registered", actor=actor, partner_id=partner.id, caisse_id=actor.caisse_id,
+                     details=partner.name)
+    elif session.scalars(sa.select(Convention).where(Convention.partner_id == partner.id,
+                                                     Convention.caisse_id == actor.caisse_id,
+                                                     Convention.status == "active")).first():
+        raise RuleViolation("Ce partenaire (même SIRET) a déjà une convention active avec votre caisse.")
+    session.add(Convention(partner_id=partner.id, caisse_id=actor.caisse_id, **convention))
+    audit.record(session, "convention_added", actor=actor, partner_id=partner.id, caisse_id=actor.caisse_id,
+                 details=f"à compter du {convention['start_date']:%d/%m/%Y}")
+    session.commit()
+    return partner_row(session, partner, actor.caisse_id)
+
+
+def update_partner(session: Session, actor: Account, partner: Partner, data: dict) -> dict:
+    values = _partner_fields({**partner_row(session, partner), **data})
+    for key, value in values.items():
+        setattr(partner, key, value)
+    audit.record(session, "partner_registered", actor=actor, partner_id=partner.id, caisse_id=actor.caisse_id,
+                 details="mise à jour")
+    session.commit()
+    return partner_row(session, partner, actor.caisse_id)
+
+
+def set_features(session: Session, actor: Account, convention_id: int, features: list[str]) -> dict:
+    convention = _own_convention(session, actor, convention_id)
+    convention.features = _convention_fields({"start_date": convention.start_date.isoformat(),
+                                              "features": features})["features"]
+    session.commit()
+    return convention_row(convention)
+
+
+def _own_convention(session: Session, actor: Account, convention_id: int) -> Convention:
+    convention = session.get(Convention, convention_id)
+    if convention is None:
+        raise NotFound("Convention introuvable.")
+    if actor.profile != "admin_national" and convention.caisse_id != actor.caisse_id:
+        raise NotAuthorized()
+    return convention
+
+
+def end_convention(session: Session, actor: Account | None, convention_id: int, emit: list,
+                   convention: Convention | None = None) -> None:
+    """The partner's accounts are inactivated only if no other convention stays active;
+    otherwise only access to that caisse ends (the convention is no longer active)."""
+    from services.accounts.habilitation import inactivate_all_of_partner
+
+    convention = convention or _own_convention(session, actor, convention_id)
+    # Claimed atomically: two sweeps (or an agent and a sweep) never end it twice.
+    claimed = session.execute(sa.update(Convention).where(Convention.id == convention.id, Convention.status == "active")
+                              .values(status="ended", ended_at=utcnow())).rowcount
+    if claimed != 1:
+        raise RuleViolation("Cette convention est déjà terminée.")
+    session.refresh(convention)
+    if convention.end_date is None or convention.end_date > date.today():
+        convention.end_date = date.today()
+    audit.record(session, "convention_ended", actor=actor, partner_id=convention.partner_id,
+                 caisse_id=convention.caisse_id, details=f"{convention.caisse.name}")
+    others = session.scalars(sa.select(Convention).where(Convention.partner_id == convention.partner_id,
+                                                         Convention.status == "active")).first()
+    if others is None:
+        inactivate_all_of_partner(session, actor, convention.partner, "fin_convention", emit)
+    session.commit()
+
+
+def set_suspended(session: Session, actor: Account, partner: Partner, suspended: bool) -> dict:
+    """Cut off (or restore) a whole partner structure at once."""
+    partner.suspended_at = utcnow() if suspended else None
+    audit.record(session, "partner_suspended" if suspended else "partner_reinstated", actor=actor,
+                 partner_id=partner.id, caisse_id=actor.caisse_id)
+    session.commit()
+    return partner_row(session, partner, actor.caisse_id)
+

@@ -1,0 +1,68 @@
+"""The accounts rules' settings, from the environment, with the agreements'
+defaults. One place: every module reads its periods and limits from here."""
+import os
+from datetime import timedelta
+
+PROFILES = ("admin_national", "agent_caisse", "gestionnaire", "technicien")
+
+
+def _days(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def invitation_validity() -> timedelta:
+    return timedelta(days=_days("EP_INVITATION_DAYS", 7))
+
+
+def reset_validity() -> timedelta:
+    return timedelta(minutes=_days("EP_RESET_LINK_MINUTES", 60))
+
+
+def password_renewal_days(profile: str) -> int:
+    """0 disables renewal for that profile (ASVS 2.1.10 / CNIL, when the caisse accepts it)."""
+    return _days(f"EP_PASSWORD_RENEWAL_DAYS_{profile.upper()}", _days("EP_PASSWORD_RENEWAL_DAYS", 365))
+
+
+PASSWORD_HISTORY = 5                      # a new password differs from the last five
+
+
+def cgu_version() -> str:
+    return os.environ.get("EP_CGU_VERSION", "2026-01")
+
+
+def technicien_inactivity() -> timedelta:
+    return timedelta(days=_days("EP_TECHNICIEN_INACTIVITY_DAYS", 90))     # "3 mois"
+
+
+INACTIVITY_WARNING_AHEAD = timedelta(days=15)
+
+
+def purge_after() -> timedelta:
+    return timedelta(days=_days("EP_PURGE_AFTER_DAYS", 183))              # "6 mois"
+
+
+def review_period() -> timedelta:
+    return timedelta(days=_days("EP_REVIEW_PERIOD_DAYS", 365))
+
+
+def review_reminder_every() -> timedelta:
+    return timedelta(days=_days("EP_REVIEW_REMINDER_DAYS", 7))
+
+
+def sweep_interval_seconds() -> int:
+    return _days("EP_SWEEP_INTERVAL_SECONDS", 3600)
+
+
+# Login throttling (CNIL): free attempts, then a doubling delay, then a lock.
+FREE_FAILURES = 3
+LOCK_AFTER_FAILURES = 10
+LOCK_DURATION = timedelta(minutes=15)
+MAX_DELAY = timedelta(minutes=5)
+
+# Personal webmail domains are refused: professional addresses only.
+PERSONAL_EMAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "yahoo.fr", "yahoo.com", "hotmail.fr", "hotmail.com", "live.fr",
+    "outlook.fr", "outlook.com", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "laposte.net",
+    "icloud.com", "me.com", "aol.com", "gmx.fr", "gmx.com", "proton.me", "protonmail.com", "bbox.fr",
+    "neuf.fr", "numericable.fr",
+})

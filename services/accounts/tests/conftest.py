@@ -1,0 +1,61 @@
+"""AccountsService workers on a real migrated database seeded with the demo data;
+each worker acts as a given account through a really signed identity."""
+import pytest
+import sqlalchemy as sa
+from nameko.testing.services import worker_factory
+
+from contracts import identity
+from services.accounts.models import Account
+from services.accounts.seed import seed
+from services.accounts.service import AccountsService
+from services.common.caller import CallerIdentity
+
+SECRET = "k" * 40
+
+
+@pytest.fixture
+def session(migrated_session):
+    db = migrated_session("accounts")
+    seed(db)
+    return db
+
+
+def account(session, email, profile=None) -> Account:
+    query = sa.select(Account).where(Account.email == email)
+    if profile:
+        query = query.where(Account.profile == profile)
+    return session.scalars(query).one()
+
+
+def identity_of(acc: Account, pending=()) -> dict:
+    return {"id": acc.id, "profile": acc.profile, "caisse_code": acc.caisse.code if acc.caisse else None,
+            "partner_id": acc.partner_id, "pending": list(pending)}
+
+
+@pytest.fixture
+def worker(session):
+    """worker(email=None, profile=None, pending=()) -> an AccountsService worker acting as that account
+    (anonymous without email). ``worker.dispatch`` records the events it published."""
+    def make(email=None, profile=None, pending=()):
+        token = identity.sign(identity_of(account(session, email, profile), pending), SECRET) if email else None
+        return worker_factory(AccountsService, db=session, caller=CallerIdentity(token, SECRET))
+    return make
+
+
+def events_of(worker_instance, event_type):
+    return [payload for (etype, payload), _ in worker_instance.dispatch.call_args_list if etype == event_type]
+
+
+AGENT = "agent@cpam-valfleuri.test"
+AGENT_B = "agent@cpam-hauts-fictifs.test"
+ADMIN = "admin@assurance-maladie.test"
+GEST = "gestionnaire@ccas-saint-exemple.test"
+TECH = "technicien@ccas-saint-exemple.test"
+GEST_B = "gestionnaire@relais-fictif.test"
+TECH_B = "technicien@relais-fictif.test"
+DOUBLE = "double@relais-fictif.test"
+
+
+def person(email, **extra):
+    return {"civility": "Mme", "last_name": "Essai", "first_name": "Alice", "function": "Assistante sociale",
+            "phone": "01 23 45 67 89", "email": email, **extra}

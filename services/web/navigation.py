@@ -1,0 +1,21 @@
+"""The main menu per profile. Links appear only for screens that exist."""
+from flask import current_app
+from flask_login import current_user
+
+MENU = {
+    "admin_national": [("admin.caisses", "Caisses"), ("partners.index", "Partenaires")],
+    "agent_caisse": [("partners.index", "Partenaires"), ("partners.invitations", "Invitations en attente"),
+                     ("partners.audit", "Journal des actions")],
+    "gestionnaire": [("habilitations.index", "Habilitations"), ("partners.invitations", "Invitations en attente")],
+    "technicien": [],
+}
+
+
+def nav_links():
+    if not current_user.is_authenticated:
+        return []
+    return [(e, label) for e, label in MENU.get(current_user.profile, []) if e in current_app.view_functions]
+
+
+def init_app(app):
+    app.context_processor(lambda: {"nav_links": nav_links})
