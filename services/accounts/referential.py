@@ -158,11 +158,22 @@ def _convention_fields(data: dict) -> dict:
             "features": features}
 
 
+def _all_or_errors(*checks):
+    """Run every check, so the form shows all its errors at once."""
+    results, errors = [], {}
+    for check in checks:
+        try:
+            results.append(check())
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    _raise_if(errors)
+    return results
+
+
 def register_partner(session: Session, actor: Account, data: dict) -> dict:
     """A partner and its convention with the agent's caisse. A partner already known
     (same SIRET) under convention with another caisse gets a second convention."""
-    values = _partner_fields(data)
-    convention = _convention_fields(data)
+    values, convention = _all_or_errors(lambda: _partner_fields(data), lambda: _convention_fields(data))
     partner = session.scalars(sa.select(Partner).where(Partner.siret == values["siret"])).first()
     if partner is None:
         partner = Partner(**values)

@@ -1,0 +1,110 @@
+"""The scheduled sweeps: each run twice (as two instances would) changes
+things once and emails once."""
+from datetime import date, timedelta
+
+import pytest
+
+from contracts import events
+from services.accounts import sweeps
+from services.accounts.models import Account, AuditEntry, Convention, HabilitationReview, utcnow
+from services.accounts.tests.conftest import AGENT, GEST, TECH, account, events_of
+
+pytestmark = pytest.mark.db
+
+
+def run_twice(step, session, **kw):
+    first, second = [], []
+    step(session, first, **kw)
+    step(session, second, **kw)
+    return first + second
+
+
+def test_inactive_technicien_is_warned_15_days_ahead_then_inactivated(session, worker):
+    tech = account(session, TECH)
+    tech.activity_at = utcnow() - timedelta(days=80)
+    session.commit()
+    now = utcnow()
+    sent = run_twice(sweeps.warn_inactive_techniciens, session, now=now)
+    assert [e for e, _ in sent] == [events.INACTIVITY_WARNING]               # once, not twice
+    assert sent[0][1]["inactivation_date"] == (tech.activity_at + timedelta(days=90)).date().isoformat()
+    assert run_twice(sweeps.inactivate_inactive_techniciens, session, now=now) == []     # not yet
+    later = now + timedelta(days=15)
+    sent = run_twice(sweeps.inactivate_inactive_techniciens, session, now=later)
+    assert [e for e, _ in sent] == [events.ACCOUNT_INACTIVATED]
+    session.refresh(tech)
+    assert (tech.status, tech.inactivation_reason) == ("inactive", "inactivite")
+
+
+def test_logging_in_after_the_warning_keeps_the_account(session, worker):
+    tech = account(session, TECH)
+    tech.activity_at = utcnow() - timedelta(days=80)
+    session.commit()
+    run_twice(sweeps.warn_inactive_techniciens, session)
+    worker().authenticate(TECH, "Techni-Demo-2026!")
+    assert run_twice(sweeps.inactivate_inactive_techniciens, session, now=utcnow() + timedelta(days=15)) == []
+    session.refresh(tech)
+    assert tech.status == "active" and tech.inactivity_warned_at is None
+
+
+def test_never_inactivated_without_the_warning_first(session):
+    tech = account(session, TECH)
+    tech.activity_at = utcnow() - timedelta(days=200)
+    session.commit()
+    assert run_twice(sweeps.inactivate_inactive_techniciens, session) == []
+    assert account(session, TECH).status == "active"
+
+
+def test_gestionnaires_are_not_swept_for_inactivity(session):
+    gest = account(session, GEST)
+    gest.activity_at = utcnow() - timedelta(days=400)
+    session.commit()
+    assert run_twice(sweeps.warn_inactive_techniciens, session) == []
+
+
+def test_accounts_inactivated_six_months_ago_are_deleted_and_the_trail_keeps_their_name(session, worker):
+    tech = account(session, TECH)
+    worker(GEST).inactivate_account(tech.id, "gestionnaire")
+    tech_id = tech.id
+    assert sweeps.purge_inactivated(session, now=utcnow() + timedelta(days=100)) == 0
+    assert sweeps.purge_inactivated(session, now=utcnow() + timedelta(days=184)) == 1
+    assert session.get(Account, tech_id) is None
+    trail = session.query(AuditEntry).filter(AuditEntry.target_name == "Hugo Lambertin").all()
+    assert {e.action for e in trail} >= {"account_inactivated", "account_deleted"}
+    assert all(e.target_id is None for e in trail)
+    assert worker(AGENT).audit_log(account(session, GEST).partner_id)[0]["action"] == "account_deleted"
+
+
+def test_conventions_past_their_end_date_are_ended(session):
+    convention = session.query(Convention).filter_by(partner_id=account(session, GEST).partner_id).one()
+    convention.end_date = date.today() - timedelta(days=1)
+    session.commit()
+    sent = run_twice(sweeps.end_expired_conventions, session)
+    assert [e for e, _ in sent] == [events.ACCOUNT_INACTIVATED] * 2             # its only convention: both accounts
+    session.refresh(convention)
+    assert convention.status == "ended"
+    assert account(session, GEST).status == "inactive"
+
+
+def test_periodic_review_then_reminders_until_confirmed(session, worker):
+    session.query(Convention).update({"start_date": date.today() - timedelta(days=400)})
+    session.commit()
+    now = utcnow()
+    sent = run_twice(sweeps.periodic_reviews, session, now=now)
+    assert sorted(p["partner_name"] for e, p in sent) == ["Association Le Relais Fictif", "CCAS de Saint-Exemple"]
+    assert session.query(HabilitationReview).count() == 2
+    assert run_twice(sweeps.periodic_reviews, session, now=now + timedelta(days=3)) == []
+    reminders = run_twice(sweeps.periodic_reviews, session, now=now + timedelta(days=8))
+    assert len(reminders) == 2 and all(p["reminder"] for _, p in reminders)
+    worker(GEST).confirm_review()
+    reminders = run_twice(sweeps.periodic_reviews, session, now=now + timedelta(days=16))
+    assert [p["partner_name"] for _, p in reminders] == ["Association Le Relais Fictif"]
+
+
+def test_the_timer_entrypoint_runs_every_sweep(session, worker):
+    tech = account(session, TECH)
+    tech.activity_at = utcnow() - timedelta(days=80)
+    session.commit()
+    service = worker()
+    service.sweep()
+    service.sweep()
+    assert len(events_of(service, events.INACTIVITY_WARNING)) == 1
