@@ -6,6 +6,7 @@ Idempotent: running it twice changes nothing. Every name, address and email
 here is invented (``.test`` is a reserved domain); never use real people.
 """
 from datetime import date
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -53,6 +54,12 @@ DEMO_ACCOUNTS = [
 ]
 
 
+@lru_cache(maxsize=None)
+def _demo_hash(password: str) -> str:
+    """Hashed once per process: tests seed a fresh database many times."""
+    return passwords.hash_password(password)
+
+
 def _get_or_create(session, model, key: dict, **values):
     row = session.scalars(sa.select(model).filter_by(**key)).first()
     if row is None:
@@ -88,7 +95,7 @@ def seed(session: Session) -> None:
             phone="0199000000", caisse_id=caisses[owner].id if isinstance(owner, str) else None,
             partner_id=partner.id if partner else None, gestionnaire_id=gestionnaire.id if gestionnaire else None,
             created_by_id=creator.id if creator else None, created_by_name=creator.full_name if creator else "Démonstration",
-            password_hash=passwords.hash_password(password), password_changed_at=utcnow(),
+            password_hash=_demo_hash(password), password_changed_at=utcnow(),
             cgu_version=settings.cgu_version())
         session.add(account)
         session.flush()
