@@ -65,10 +65,11 @@ class Mailbox:
     def messages(self):
         return json.load(urllib.request.urlopen(self.url, timeout=5))
 
-    def wait_for(self, recipient, timeout=20):
+    def wait_for(self, recipient, timeout=20, after=0):
+        """The latest email to ``recipient`` among those captured after the first ``after``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = [m for m in self.messages() if recipient in m["to"]]
+            found = [m for m in self.messages()[after:] if recipient in m["to"]]
             if found:
                 return found[-1]
             time.sleep(0.2)

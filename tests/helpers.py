@@ -31,3 +31,38 @@ def post_form(client, url, data):
 def login(client, profile):
     email, password = LOGINS[profile]
     return post_form(client, "/connexion", {"email": email, "password": password})
+
+
+def rpc_as(app, role):
+    """Call the services directly as a demo user (set-up steps a test does not exercise)."""
+    email, password = LOGINS[role]
+    services = app.extensions["services"]
+    with app.app_context():
+        summary = services.call("accounts", "authenticate", email, password)
+    who = {k: summary.get(k) for k in ("id", "profile", "caisse_code", "partner_id", "pending")}
+
+    def call(method, *args, **kwargs):
+        with app.app_context():
+            return services.call("accounts", method, *args, who=who, **kwargs)
+    return call
+
+
+def link_in(message, path_prefix):
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s\"<]+)", message["text"])
+    assert match, f"no {path_prefix} link in: {message['text']}"
+    return match.group(1)
+
+
+def new_technicien(app, mailbox, client, password="Activation-Solide-2026!"):
+    """A fresh technicien of the demo association (the bigger partner: room under its cap),
+    activated through the emailed link; returns its email."""
+    import uuid
+
+    email = f"t-{uuid.uuid4().hex[:8]}@relais-fictif.test"
+    rpc_as(app, "gestionnaire_b")("create_technicien", {
+        "civility": "Mme", "last_name": "Nouvelle", "first_name": "Zoé", "function": "Conseillère",
+        "phone": "0123456789", "email": email})
+    path = link_in(mailbox.wait_for(email), "/activation/")
+    response = post_form(client, path, {"password": password, "confirm": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return email

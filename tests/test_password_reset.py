@@ -22,7 +22,7 @@ def test_reset_email_arrives_and_its_link_works_once(client, mailbox, stack):
     path = link[len(stack.env["EP_BASE_URL"]):]
 
     weak = post_form(client, path, {"password": "faible", "confirm": "faible"})
-    assert "Il manque : au moins 12 caractères" in weak.get_data(as_text=True)
+    assert "Il faut au moins 12 caractères." in weak.get_data(as_text=True)
 
     done = post_form(client, path, {"password": "Gestion-Neuf-2026!", "confirm": "Gestion-Neuf-2026!"})
     assert done.status_code == 302
