@@ -20,7 +20,7 @@ class OutboxMessage(Base):
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(400), unique=True)   # "<event type>:<event_id>:<email>"
     kind: Mapped[str] = mapped_column(sa.String(40))
     recipient: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(200))

@@ -1,0 +1,163 @@
+"""Every account email: its template rendered from a contract payload (subject,
+absolute links, Paris time, text and HTML), and the handler writing one outbox
+row per recipient per event on a real migrated database."""
+import uuid
+
+import pytest
+from nameko.containers import ServiceContainer
+from nameko.events import EventHandler
+from nameko.testing.services import worker_factory
+
+from contracts import events
+from services.notifier import rendering
+from services.notifier.models import OutboxMessage
+from services.notifier.service import ACCOUNT_EMAILS, NotifierService, render_for_recipients
+
+BASE = "https://partenaires.example.test"
+HOSTILE = {"email": "Jeanne.Essai@Structure.example.test", "first_name": "Jeanne",
+           "last_name": "<script>alert(1)</script>"}
+
+
+@pytest.fixture(autouse=True)
+def base_url(monkeypatch):
+    monkeypatch.setenv("EP_BASE_URL", BASE + "/")       # a trailing slash must not double up in links
+
+
+def render_one(event_type, **fields):
+    event_id = str(uuid.uuid4())
+    [(key, email, subject, text, html)] = render_for_recipients(
+        event_type, {"event_id": event_id, "recipients": [HOSTILE], **fields})
+    assert key == f"{event_type}:{event_id}:jeanne.essai@structure.example.test"
+    assert email == HOSTILE["email"]
+    assert text.strip() and html.strip()
+    assert text.startswith("Bonjour Jeanne <script>alert(1)</script>,")          # plain text: as written
+    assert "<script>" not in html and "Bonjour Jeanne &lt;script&gt;alert(1)&lt;/script&gt;," in html
+    assert "{{" not in text + html + subject
+    for body in (text, html):
+        assert "Espace Partenaires — Assurance Maladie" in body
+        assert "envoyé automatiquement" in body
+    return subject, text, html
+
+
+def has_link(text, html, path):
+    url = BASE + path
+    assert f"\n{url}\n" in text                     # alone on its line: nothing glued to it when copied
+    assert f'href="{url}"' in html
+
+
+def test_every_account_email_event_has_a_handler_and_templates():
+    container = ServiceContainer(NotifierService, {"AMQP_URI": "memory://"})
+    handled = {(e.source_service, e.event_type) for e in container.entrypoints if isinstance(e, EventHandler)}
+    assert handled == {(events.ACCOUNTS, t) for t in events.ACCOUNT_EMAIL_EVENTS}
+    assert set(ACCOUNT_EMAILS) == set(events.ACCOUNT_EMAIL_EVENTS)
+
+
+def test_french_dates():
+    assert rendering.french_date("2026-12-01") == "01/12/2026"
+    assert rendering.french_datetime("2026-01-15T08:05:00Z") == "15/01/2026 à 09:05"            # UTC+1
+    assert rendering.french_datetime("2026-07-01T22:30:00.123456Z") == "02/07/2026 à 00:30"     # UTC+2, next day
+    assert rendering.french_datetime("2026-07-01T22:30:00") == "02/07/2026 à 00:30"              # naive = UTC
+    assert rendering.french_datetime_long("2026-11-30T23:15:00Z") == "mardi 1er décembre 2026 à 00:15"
+    assert rendering.french_datetime_long("2026-03-29T10:00:00+00:00") == "dimanche 29 mars 2026 à 12:00"
+
+
+def test_password_reset():
+    subject, text, html = render_one(events.PASSWORD_RESET_REQUESTED, token="jeton-1",
+                                     expires_at="2026-07-01T22:30:00Z")
+    assert subject == "Espace Partenaires : réinitialisation de votre mot de passe"
+    has_link(text, html, "/mot-de-passe/nouveau/jeton-1")
+    assert "ne sert qu'une fois et expire le 02/07/2026 à 00:30 (heure de Paris)" in text
+    assert "02/07/2026 à 00:30" in html
+
+
+def test_account_invited():
+    subject, text, html = render_one(events.ACCOUNT_INVITED, token="jeton-2", expires_at="2026-11-30T23:15:00Z",
+                                     profile_label="Gestionnaire", organisation="CCAS d'Essai & Cie")
+    assert subject == "Espace Partenaires : votre habilitation"
+    has_link(text, html, "/activation/jeton-2")
+    assert "profil « Gestionnaire », pour CCAS d'Essai & Cie." in text
+    assert "CCAS d&#39;Essai &amp; Cie" in html
+    for body in (text, html):
+        assert "ne sert qu'une fois" in body
+        assert "mardi 1er décembre 2026 à 00:15" in body
+        assert "demander l'envoi d'un nouveau lien" in body
+
+
+def test_account_invited_without_organisation():
+    _, text, _ = render_one(events.ACCOUNT_INVITED, token="t", expires_at="2026-11-30T23:15:00Z",
+                            profile_label="Agent de caisse", organisation="")
+    assert "profil « Agent de caisse »." in text
+
+
+def test_password_changed():
+    subject, text, html = render_one(events.PASSWORD_CHANGED, changed_at="2026-01-15T08:05:00Z")
+    assert subject == "Espace Partenaires : votre mot de passe a été modifié"
+    has_link(text, html, "/mot-de-passe/oublie")
+    for body in (text, html):
+        assert "15/01/2026 à 09:05" in body
+        assert "votre gestionnaire ou votre caisse" in body
+        assert "« Mot de passe oublié »" in body
+
+
+def test_account_inactivated():
+    subject, text, html = render_one(events.ACCOUNT_INACTIVATED, reason_label="fin de la convention avec la caisse")
+    assert subject == "Espace Partenaires : votre compte a été inactivé"
+    assert "Motif : fin de la convention avec la caisse." in text
+    assert "fin de la convention avec la caisse" in html
+    assert BASE not in text                              # nothing to click: the account is closed
+
+
+def test_fraud_inactivation():
+    subject, text, html = render_one(events.FRAUD_INACTIVATION, account_name="Paul <b>Martin</b>",
+                                     reason_label="suspicion de fraude", partner_name="CCAS d'Essai")
+    assert subject == "Espace Partenaires : inactivation immédiate d'un compte de votre structure"
+    assert "a inactivé immédiatement le compte Espace Partenaires de Paul <b>Martin</b> (CCAS d'Essai)" in text
+    assert "Paul &lt;b&gt;Martin&lt;/b&gt;" in html and "<b>Martin" not in html
+    for body in (text, html):
+        assert "suspicion de fraude" in body
+        assert "contactez votre caisse" in body
+
+
+def test_inactivity_warning():
+    subject, text, html = render_one(events.INACTIVITY_WARNING, inactivation_date="2026-12-01")
+    assert subject == "Espace Partenaires : votre compte sera inactivé le 01/12/2026"
+    has_link(text, html, "/connexion")
+    assert "votre compte sera inactivé le 01/12/2026" in text
+    assert "il suffit de vous connecter avant cette date" in text
+    assert "01/12/2026" in html
+
+
+@pytest.mark.parametrize("reminder, subject", [
+    (False, "Espace Partenaires : revue des habilitations à confirmer"),
+    (True, "Rappel : Espace Partenaires : revue des habilitations à confirmer"),
+])
+def test_review_requested(reminder, subject):
+    rendered_subject, text, html = render_one(events.REVIEW_REQUESTED, partner_name="CCAS d'Essai",
+                                              caisse_name="CPAM de l'Essonne", reminder=reminder)
+    assert rendered_subject == subject
+    has_link(text, html, "/habilitations")
+    assert "CPAM de l'Essonne vous demande" in text
+    assert "tableau des habilitations\nde CCAS d'Essai et de le confirmer" in text
+    assert ("rappel" in text) is reminder and ("rappel" in html) is reminder
+
+
+@pytest.mark.db
+def test_one_outbox_row_per_recipient_and_event(migrated_session):
+    session = migrated_session("notifier")
+    notifier = worker_factory(NotifierService, db=session, mailer=None)
+    long_email = "jean-christophe.de-la-fontaine-moreau@cpam-provence-alpes-cote-d-azur.example.test"
+    payload = {"event_id": str(uuid.uuid4()), "account_name": "Paul Martin", "reason_label": "suspicion de fraude",
+               "partner_name": "CCAS d'Essai",
+               "recipients": [{"email": "A@essai.test", "first_name": "Anne", "last_name": "Aubert"},
+                              {"email": long_email, "first_name": "Jean", "last_name": "Moreau"}]}
+    notifier.on_fraud_inactivation(payload)
+    notifier.on_fraud_inactivation(payload)                                  # redelivered: nothing more
+    # accounts gives its fraud and "account inactivated" events one event_id: both emails go out.
+    notifier.on_account_inactivated({"event_id": payload["event_id"], "reason_label": "suspicion de fraude",
+                                     "recipients": [{"email": "a@essai.test", "first_name": "Anne",
+                                                     "last_name": "Aubert"}]})
+    rows = session.query(OutboxMessage).order_by(OutboxMessage.id).all()
+    assert [(m.kind, m.recipient) for m in rows] == [
+        ("fraud_inactivation", "A@essai.test"), ("fraud_inactivation", long_email),
+        ("account_inactivated", "a@essai.test")]
+    assert rows[0].idempotency_key == f"fraud_inactivation:{payload['event_id']}:a@essai.test"
