@@ -29,6 +29,7 @@ ACTIONS = {
     "partner_reinstated": "Rétablissement de l'accès du partenaire",
     "convention_added": "Ajout d'une convention",
     "convention_ended": "Fin de convention",
+    "convention_features": "Modification des fonctionnalités de la convention",
     "review_requested": "Demande de revue des habilitations",
     "review_confirmed": "Confirmation de la revue des habilitations",
     "caisse_saved": "Enregistrement d'une caisse",

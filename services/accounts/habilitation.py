@@ -5,28 +5,22 @@ import csv
 import io
 import re
 import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts import events
+from contracts.catalogue import AGENT_INACTIVATION_REASONS, IMMEDIATE_REASONS, INACTIVATION_REASONS
 from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
 from contracts.schemas import PROFILE_LABELS
 from services.accounts import audit, settings
-from services.accounts.authentication import issue_token, normalise_email, recipient
+from services.accounts.authentication import issue_token, normalise_email, paris, recipient
 from services.accounts.models import Account, Caisse, Convention, HabilitationReview, Partner, utcnow
 
 CIVILITIES = ("M.", "Mme")
 
-REASONS = {
-    "demande_partenaire": "à la demande de la structure partenaire",
-    "gestionnaire": "par un gestionnaire de la structure",
-    "fraude": "suspicion de fraude",
-    "perte_vol": "perte ou vol des identifiants",
-    "inactivite": "absence de connexion depuis plus de 3 mois",
-    "fin_convention": "fin de la convention avec la caisse",
-}
-IMMEDIATE_REASONS = ("fraude", "perte_vol")        # the caisse acts at once, partner notified
+REASONS = INACTIVATION_REASONS
 
 
 def cap(profile: str, member_count: int) -> int:
@@ -120,7 +114,9 @@ def create_account(session: Session, actor: Account, partner: Partner, profile: 
 
 
 def resend_invitation(session: Session, actor: Account, account: Account, emit: list) -> None:
-    if account.password_hash or account.status != "active":
+    if account.status != "active":
+        raise RuleViolation("Ce compte est inactif : réactivez-le avant de renvoyer le lien d'activation.")
+    if account.password_hash:
         raise RuleViolation("Ce compte est déjà activé : la personne peut utiliser « Mot de passe oublié ».")
     issue_token(session, account, "invitation", emit)
     audit.record(session, "invitation_resent", actor=actor, target=account)
@@ -175,7 +171,7 @@ def inactivate(session: Session, actor: Account, account: Account, reason: str, 
         raise RuleViolation("Ce compte est déjà inactif.")
     if account.id == actor.id:
         raise RuleViolation("Vous ne pouvez pas inactiver votre propre compte.")
-    allowed = ("gestionnaire",) if actor.profile == "gestionnaire" else ("demande_partenaire", *IMMEDIATE_REASONS)
+    allowed = ("gestionnaire",) if actor.profile == "gestionnaire" else AGENT_INACTIVATION_REASONS
     if reason not in allowed:
         raise ValidationFailed(None, {"reason": "Motif d'inactivation invalide."})
     if account.profile == "gestionnaire" and reason not in IMMEDIATE_REASONS:
@@ -222,7 +218,8 @@ def table_row(account: Account) -> dict:
             "gestionnaire_id": account.gestionnaire_id,
             "last_login_at": account.last_login_at.isoformat() if account.last_login_at else None,
             "inactivated_at": account.inactivated_at.isoformat() if account.inactivated_at else None,
-            "inactivation_reason": REASONS.get(account.inactivation_reason or "", "")}
+            "inactivation_reason": REASONS.get(account.inactivation_reason or "", ""),
+            "inactivation_reason_code": account.inactivation_reason}
 
 
 def table(session: Session, partner: Partner) -> dict:
@@ -242,13 +239,18 @@ CSV_COLUMNS = [("last_name", "Nom"), ("first_name", "Prénom"), ("email", "Adres
                ("created_by", "Créé par"), ("created_at", "Créé le"), ("last_login_at", "Dernière connexion")]
 
 
+def _paris(iso: str | None) -> str:
+    return paris(datetime.fromisoformat(iso)).replace(" à ", " ") if iso else ""
+
+
 def table_csv(session: Session, partner: Partner) -> str:
     """For habilitation reviews; ';' and a BOM so spreadsheet software in French opens it as is."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow([label for _, label in CSV_COLUMNS])
     for row in table(session, partner)["rows"]:
-        row = {**row, "status": "actif" if row["status"] == "active" else "inactif"}
+        row = {**row, "status": "actif" if row["status"] == "active" else "inactif",
+               "created_at": _paris(row["created_at"]), "last_login_at": _paris(row["last_login_at"])}
         # Neutralise spreadsheet formulas (CSV injection).
         writer.writerow([("'" + v if isinstance(v, str) and v[:1] in "=+-@" else (v or "")) for v in
                          (row[key] for key, _ in CSV_COLUMNS)])

@@ -5,23 +5,10 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from contracts.catalogue import FEATURES, PARTNER_KINDS
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
 from services.accounts import audit
 from services.accounts.models import Account, Caisse, Convention, Partner, utcnow
-
-PARTNER_KINDS = ["CCAS", "CIAS", "Accueil de jour", "Association", "Tutelle / mandataire judiciaire",
-                 "Aide sociale à l'enfance", "Organisme dépositaire", "PASS", "Autre"]
-FEATURES = {
-    "contact_caisse": "Contacter votre organisme d'assurance Maladie",
-    "etude_dossier": "Soumettre une demande d'étude de dossier",
-    "suivi_ame": "Demander le suivi d'un dossier AME",
-    "signalement": "Signaler une situation de difficultés d'accès aux droits et aux soins",
-    "rendez_vous": "Demander un rendez-vous pour un assuré",
-    "document": "Demander un document",
-    "actualites": "Actualités et lettre d'information",
-    "historique": "Consulter l'historique des demandes",
-}
-
 
 def _text(data: dict, field: str, label: str, errors: dict, max_len: int, required=True) -> str:
     value = str(data.get(field) or "").strip()
@@ -206,6 +193,8 @@ def set_features(session: Session, actor: Account, convention_id: int, features:
     convention = _own_convention(session, actor, convention_id)
     convention.features = _convention_fields({"start_date": convention.start_date.isoformat(),
                                               "features": features})["features"]
+    audit.record(session, "convention_features", actor=actor, partner_id=convention.partner_id,
+                 caisse_id=convention.caisse_id, details=", ".join(convention.features))
     session.commit()
     return convention_row(convention)
 

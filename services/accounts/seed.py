@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.accounts import passwords, settings
 from services.accounts.models import Account, Caisse, Convention, Partner, utcnow
-from services.accounts.referential import FEATURES
+from contracts.catalogue import FEATURES
 from services.common.db import seed_command
 
 CAISSES = [

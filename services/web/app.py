@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 
 from contracts.errors import ServiceError
-from services.web import auth, config, home, navigation, vendor
+from services.web import admin, auth, config, habilitations, home, navigation, partners, vendor
 from services.web.rpc import Services
 from services.web.users import login_manager
 
@@ -25,7 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     Services(app)
     navigation.init_app(app)
 
-    for blueprint in (auth.bp, home.bp, vendor.bp):
+    for blueprint in (auth.bp, home.bp, vendor.bp, admin.bp, partners.bp, habilitations.bp):
         app.register_blueprint(blueprint)
     _register_error_pages(app)
     return app

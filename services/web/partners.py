@@ -1,0 +1,281 @@
+"""The caisse's partner screens: the partners under convention, registering a
+partner with its convention, a partner's page (conventions, suspension, the
+habilitation of its gestionnaires, reviews, CSV export, audit trail), the
+invitations waiting for activation and the caisse's audit trail.
+
+Caisse agents act; the national admin may view (and act where the accounts
+service lets it). The accounts service decides who sees which partner.
+"""
+import re
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from htmx_flask import request
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from contracts.catalogue import FEATURES, PARTNER_KINDS
+from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
+from services.web import rpc
+from services.web.habilitations import (AGENTS, EXPECTED_REFUSALS, PersonForm, answer_account_action, apply_errors,
+                                        csv_response, done, pending_review, profiles, refusal_message,
+                                        register_refusal_pages, run_account_action)
+from services.web.partials import partial_or_page
+
+bp = Blueprint("partners", __name__)
+register_refusal_pages(bp)
+
+PARTNER_FIELDS = ("name", "kind", "siret", "address", "member_count", "email_domains", "start_date", "end_date")
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PartnerForm(FlaskForm):
+    """A partner and its convention with the agent's caisse; the accounts service validates."""
+    name = StringField("Nom de la structure")
+    kind = SelectField("Type de structure", choices=[("", "Choisissez…")] + [(k, k) for k in PARTNER_KINDS],
+                       validate_choice=False)
+    siret = StringField("SIRET", render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    address = TextAreaField("Adresse", render_kw={"rows": 3})
+    member_count = StringField("Nombre de membres de la structure", render_kw={"inputmode": "numeric"})
+    habilitated_body = BooleanField("Organisme habilité (tutelle, mandataire judiciaire, ASE, organisme dépositaire…)")
+    email_domains = StringField("Domaines de messagerie de la structure (facultatif)")
+    start_date = StringField("Date de début de la convention", render_kw={"type": "date"},
+                             default=lambda: date.today().isoformat())
+    end_date = StringField("Date de fin de la convention (facultatif)", render_kw={"type": "date"})
+    tacit_renewal = BooleanField("Reconduction tacite", default=True)
+    features = CheckboxesField("Fonctionnalités ouvertes au partenaire", choices=list(FEATURES.items()),
+                               default=list(FEATURES), validate_choice=False)
+
+    def partner(self) -> dict:
+        data = {name: (getattr(self, name).data or "").strip() for name in PARTNER_FIELDS}
+        data["start_date"], data["end_date"] = _iso_date(data["start_date"]), _iso_date(data["end_date"])
+        return {**data, "habilitated_body": bool(self.habilitated_body.data),
+                "tacit_renewal": bool(self.tacit_renewal.data), "features": list(self.features.data or [])}
+
+
+def _iso_date(text: str) -> str:
+    """Browsers without a date picker send what was typed: accept jj/mm/aaaa too."""
+    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    return f"{match[3]}-{int(match[2]):02d}-{int(match[1]):02d}" if match else text
+
+
+def _partner(partner_id):
+    return rpc.call("accounts", "get_partner", partner_id)
+
+
+def _table(partner_id):
+    return rpc.call("accounts", "habilitation_table", partner_id)
+
+
+def _convention(partner, convention_id):
+    found = next((c for c in partner["conventions"] if c["id"] == convention_id), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _detail_page(partner_id, form=None, form_open=False):
+    partner, table = _partner(partner_id), _table(partner_id)
+    return render_template("partners/detail.html", partner=partner, table=table, form=form or PersonForm(),
+                           form_open=form_open, features=FEATURES, pending_review=pending_review(table),
+                           last_review=table["reviews"][0] if table["reviews"] else None)
+
+
+# --- partners ---------------------------------------------------------------------------------
+
+@bp.route("/partenaires")
+@login_required
+@profiles(*AGENTS)
+def index():
+    return render_template("partners/index.html", partners=rpc.call("accounts", "list_partners"))
+
+
+@bp.route("/partenaires/nouveau", methods=["GET", "POST"])
+@login_required
+@profiles("agent_caisse")
+def new():
+    form = PartnerForm()
+    if form.validate_on_submit():
+        try:
+            partner = rpc.call("accounts", "register_partner", form.partner())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except (RuleViolation, NotAuthorized) as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(f"{partner['name']} est enregistré, avec sa convention. Habilitez maintenant son ou ses "
+                  "gestionnaires.", "success")
+            return redirect(url_for("partners.detail", partner_id=partner["id"]))
+    return render_template("partners/new.html", form=form, features=FEATURES)
+
+
+@bp.route("/partenaires/<int:partner_id>")
+@login_required
+@profiles(*AGENTS)
+def detail(partner_id):
+    return _detail_page(partner_id)
+
+
+@bp.route("/partenaires/<int:partner_id>/suspension", methods=["POST"])
+@login_required
+@profiles("agent_caisse")
+def suspend(partner_id):
+    suspended = request.form.get("suspendre") == "1"
+    partner = rpc.call("accounts", "suspend_partner", partner_id, suspended)
+    message = (f"L'accès de {partner['name']} à l'Espace Partenaires est suspendu." if suspended else
+               f"L'accès de {partner['name']} à l'Espace Partenaires est rétabli.")
+    return done(url_for("partners.detail", partner_id=partner_id), message)
+
+
+@bp.route("/partenaires/<int:partner_id>/conventions/<int:convention_id>/fin", methods=["POST"])
+@login_required
+@profiles(*AGENTS)
+def end_convention(partner_id, convention_id):
+    convention = _convention(_partner(partner_id), convention_id)
+    page = url_for("partners.detail", partner_id=partner_id)
+    try:
+        rpc.call("accounts", "end_convention", convention["id"])
+    except (RuleViolation, NotAuthorized) as exc:
+        return done(page, exc.message, "error")
+    return done(page, f"La convention avec {convention['caisse_name']} a pris fin. Si le partenaire n'a plus "
+                      "d'autre convention active, ses comptes sont inactivés.")
+
+
+@bp.route("/partenaires/<int:partner_id>/conventions/<int:convention_id>/fonctionnalites", methods=["POST"])
+@login_required
+@profiles(*AGENTS)
+def convention_features(partner_id, convention_id):
+    convention = _convention(_partner(partner_id), convention_id)
+    page = url_for("partners.detail", partner_id=partner_id) + f"#convention-{convention_id}"
+    try:
+        rpc.call("accounts", "set_convention_features", convention["id"], request.form.getlist("features"))
+    except (ValidationFailed, RuleViolation, NotAuthorized) as exc:
+        return done(page, refusal_message(exc), "error")
+    return done(page, f"Les fonctionnalités de la convention avec {convention['caisse_name']} sont enregistrées.")
+
+
+# --- the partner's habilitations -----------------------------------------------------------
+
+@bp.route("/partenaires/<int:partner_id>/gestionnaires", methods=["POST"])
+@login_required
+@profiles(*AGENTS)
+def create_gestionnaire(partner_id):
+    form = PersonForm()
+    if form.validate_on_submit():
+        try:
+            row = rpc.call("accounts", "create_gestionnaire", partner_id, form.person())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except (CapReached, RuleViolation, NotAuthorized) as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(f"{row['first_name']} {row['last_name']} est habilité(e) comme gestionnaire : une invitation "
+                  f"à choisir son mot de passe est envoyée à {row['email']}.", "success")
+            return redirect(url_for("partners.detail", partner_id=partner_id) + "#habilitations-title")
+    return _detail_page(partner_id, form, form_open=True)
+
+
+@bp.route("/partenaires/<int:partner_id>/habilitations")
+@login_required
+@profiles(*AGENTS)
+def habilitations(partner_id):
+    return partial_or_page("habilitations/_table.html", "Tableau des habilitations", table=_table(partner_id))
+
+
+@bp.route("/partenaires/<int:partner_id>/comptes/<int:account_id>/modifier", methods=["GET", "POST"])
+@login_required
+@profiles(*AGENTS)
+def edit_gestionnaire(partner_id, account_id):
+    table = _table(partner_id)
+    row = next((r for r in table["rows"] if r["id"] == account_id and r["profile"] == "gestionnaire"), None)
+    if row is None:
+        abort(404)
+    form = PersonForm(data=row)
+    if form.validate_on_submit():
+        try:
+            saved = rpc.call("accounts", "edit_gestionnaire", account_id, form.person())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except (RuleViolation, NotAuthorized) as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(f"Le compte de {saved['first_name']} {saved['last_name']} est modifié.", "success")
+            return redirect(url_for("partners.detail", partner_id=partner_id))
+    return render_template("partners/edit_gestionnaire.html", form=form, row=row, partner=table["partner"])
+
+
+@bp.route("/partenaires/<int:partner_id>/comptes/<int:account_id>/"
+          "<any(inactiver, reactiver, 'renvoyer-invitation'):action>", methods=["POST"])
+@login_required
+@profiles(*AGENTS)
+def account_action(partner_id, account_id, action):
+    notice, error = run_account_action(action, account_id, request.form.get("reason"))
+    return answer_account_action(notice, error, lambda: _table(partner_id),
+                                 url_for("partners.detail", partner_id=partner_id) + "#habilitations-title")
+
+
+@bp.route("/partenaires/<int:partner_id>/revue", methods=["POST"])
+@login_required
+@profiles("agent_caisse")
+def request_review(partner_id):
+    page = url_for("partners.detail", partner_id=partner_id)
+    try:
+        rpc.call("accounts", "request_review", partner_id)
+    except (RuleViolation, NotAuthorized) as exc:
+        return done(page, exc.message, "error")
+    return done(page, "La revue des habilitations est demandée : les gestionnaires de la structure sont "
+                      "prévenus par courriel et confirmeront leur tableau.")
+
+
+@bp.route("/partenaires/<int:partner_id>/habilitations.csv")
+@login_required
+@profiles(*AGENTS)
+def export_csv(partner_id):
+    return csv_response(rpc.call("accounts", "habilitation_csv", partner_id), partner_id)
+
+
+@bp.route("/partenaires/<int:partner_id>/journal")
+@login_required
+@profiles(*AGENTS)
+def journal(partner_id):
+    partner = _partner(partner_id)
+    return render_template("partners/audit.html", entries=rpc.call("accounts", "audit_log", partner_id),
+                           partner=partner)
+
+
+# --- invitations and the caisse's audit trail -----------------------------------------------
+
+@bp.route("/invitations")
+@login_required
+@profiles(*AGENTS, "gestionnaire")
+def invitations():
+    return render_template("partners/invitations.html", rows=rpc.call("accounts", "pending_invitations"))
+
+
+@bp.route("/invitations/<int:account_id>/renvoyer", methods=["POST"])
+@login_required
+@profiles(*AGENTS, "gestionnaire")
+def resend_invitation(account_id):
+    try:
+        rpc.call("accounts", "resend_invitation", account_id)
+    except EXPECTED_REFUSALS as exc:
+        notice, error = None, refusal_message(exc)
+    else:
+        notice, error = "Un nouveau lien d'activation vient d'être envoyé par courriel.", None
+    if request.htmx:
+        return render_template("partners/_resend_outcome.html", account_id=account_id, notice=notice, error=error)
+    flash(notice or error, "success" if notice else "error")
+    return redirect(url_for("partners.invitations"))
+
+
+@bp.route("/journal")
+@login_required
+@profiles(*AGENTS)
+def audit():
+    return render_template("partners/audit.html", entries=rpc.call("accounts", "audit_log"), partner=None)
