@@ -1,13 +1,9 @@
 """Labels of request kinds and statuses, as partners read them in the portal."""
+from contracts.catalogue import FEATURES
 
-KINDS = {
-    "contact_caisse": "Contacter votre organisme d'assurance Maladie",
-    "etude_dossier": "Soumettre une demande d'étude de dossier",
-    "suivi_ame": "Demander le suivi d'un dossier AME",
-    "signalement": "Signaler une situation de difficultés d'accès aux droits et aux soins",
-    "rendez_vous": "Demander un rendez-vous pour un assuré",
-    "document": "Demander un document",
-}
+# The request kinds are the portal features that create a request.
+KINDS = {k: FEATURES[k] for k in ("contact_caisse", "etude_dossier", "suivi_ame", "signalement", "rendez_vous",
+                                  "document")}
 
 STATUSES = {
     "submitted": "Déposée",
