@@ -15,6 +15,7 @@ def as_row(request: PartnerRequest) -> dict:
         "status": request.status,
         "status_label": STATUSES.get(request.status, request.status),
         "created_at": request.created_at.isoformat(),
+        "created_by_name": request.created_by_name,
     }
 
 

@@ -29,5 +29,7 @@ class PartnerRequest(Base):
     kind: Mapped[str] = mapped_column(sa.String(32))
     status: Mapped[str] = mapped_column(sa.String(24), default="submitted")
     created_by: Mapped[int]                       # account id in the accounts service
+    # Copied at submission: the author's name stays on the request after the account is deleted.
+    created_by_name: Mapped[str] = mapped_column(sa.String(170), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -21,7 +21,8 @@ def seed(session: Session, partner_id: int = 1, caisse_code: str = "999", author
             continue
         when = utcnow() - timedelta(days=days_ago)
         session.add(PartnerRequest(reference=reference, partner_id=partner_id, caisse_code=caisse_code,
-                                   kind=kind, status=status, created_by=author, created_at=when, updated_at=when))
+                                   kind=kind, status=status, created_by=author, created_by_name="Hugo Lambertin",
+                                   created_at=when, updated_at=when))
     session.commit()
 
 
