@@ -124,4 +124,21 @@ class RuleViolation(ServiceError):
     """A business rule refuses the action; the message says which."""
 
 
+
+@deserialize_to_instance
+class AlreadyOpen(ServiceError):
+    """One open request per type and person: ``args[1]`` / ``args[2]`` are the open one's id and reference."""
+
+    def __init__(self, message=None, request_id=None, reference="", *args):
+        super().__init__(message, request_id, reference, *args)
+
+    @property
+    def request_id(self):
+        return self.args[1]
+
+    @property
+    def reference(self):
+        return self.args[2]
+
+
 EXPECTED = (ServiceError,)

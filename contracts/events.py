@@ -27,3 +27,6 @@ ACCOUNT_EMAIL_EVENTS = (
     PASSWORD_RESET_REQUESTED, ACCOUNT_INVITED, PASSWORD_CHANGED, ACCOUNT_INACTIVATED,
     FRAUD_INACTIVATION, INACTIVITY_WARNING, REVIEW_REQUESTED,
 )
+
+# requests -> notifier (same envelope): to the requesting technicien, when the caisse acts on a request.
+REQUEST_STATUS_CHANGED = "request_status_changed"      # reference, kind_label, status_label, new_message, request_id

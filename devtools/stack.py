@@ -79,6 +79,12 @@ class Stack:
             pass
 
     def start(self, with_web=True) -> "Stack":
+        # A real clamd (EICAR-only signatures) unless the environment points at the caisse's own.
+        if not self.env.get("EP_CLAMD_SOCKET") and not self.env.get("EP_CLAMD_HOST"):
+            from devtools.clamd import Clamd
+
+            self.clamd = Clamd().start()
+            self.env["EP_CLAMD_SOCKET"] = self.clamd.socket_path
         self.start_process("mailcatcher")
         for name in SERVICES:
             self.start_process(name)
@@ -117,3 +123,5 @@ class Stack:
         # The web first (no new calls), then the services, the mail catcher last (mail in flight lands).
         for name in ["web", *SERVICES, "mailcatcher"]:
             self.stop_process(name)
+        if getattr(self, "clamd", None):
+            self.clamd.stop()

@@ -33,6 +33,18 @@ if [ -z "${AMQP_URI:-}" ] || [[ "${AMQP_URI}" == *"127.0.0.1:5672"* || "${AMQP_U
   fi
 fi
 
+# ClamAV (antivirus of the attachments): only the clamd binary is used;
+# devtools.clamd starts a private clamd with its own configuration. The
+# package's own services (clamav-daemon, freshclam downloads) are switched off
+# right after installing it here.
+if [ ! -x /usr/sbin/clamd ] && ! command -v clamd >/dev/null; then
+  apt_install clamav-daemon
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    systemctl disable --now clamav-daemon.socket clamav-daemon.service clamav-freshclam.service \
+      >/dev/null 2>&1 || true
+  fi
+fi
+
 for pkg in "$@"; do
   command -v "$pkg" >/dev/null || apt_install "$pkg"
 done

@@ -39,7 +39,9 @@ def rpc_as(app, role):
     services = app.extensions["services"]
     with app.app_context():
         summary = services.call("accounts", "authenticate", email, password)
-    who = {k: summary.get(k) for k in ("id", "profile", "caisse_code", "partner_id", "pending")}
+    from services.web.users import identity_of
+
+    who = identity_of(summary)
 
     def call(method, *args, **kwargs):
         with app.app_context():

@@ -37,7 +37,7 @@ def _active_caisses(session: Session, account: Account) -> list[dict]:
         return []
     rows = session.scalars(sa.select(Convention).where(Convention.partner_id == account.partner_id,
                                                        Convention.status == "active").order_by(Convention.id))
-    return [{"code": c.caisse.code, "name": c.caisse.name} for c in rows]
+    return [{"code": c.caisse.code, "name": c.caisse.name, "features": c.features} for c in rows]
 
 
 def pending_steps(account: Account, now: datetime | None = None) -> list[str]:
@@ -71,6 +71,7 @@ def summary(session: Session, account: Account) -> dict:
         "caisses": caisses,
         "partner_id": account.partner_id,
         "partner_name": account.partner.name if account.partner else None,
+        "habilitated_body": bool(account.partner and account.partner.habilitated_body),
         "pending": pending_steps(account),
     }
 

@@ -20,6 +20,8 @@ class Caisse(Base):
     address: Mapped[str] = mapped_column(sa.String(300), default="")
     # Local referents, the other channel during an outage: [{name, function, phone, email}]
     referents: Mapped[list] = mapped_column(default=list)
+    # Departments of residence the caisse covers ("60", "2A"…): routes "contact the insured's caisse".
+    departments: Mapped[list] = mapped_column(default=list)
 
 
 class Partner(Base):

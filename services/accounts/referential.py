@@ -26,9 +26,20 @@ def _raise_if(errors: dict) -> None:
 
 # --- caisses (national admin) ---------------------------------------------------------------
 
+DEPARTMENT = re.compile(r"(0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-46])")
+
+
 def caisse_row(caisse: Caisse) -> dict:
     return {"id": caisse.id, "code": caisse.code, "name": caisse.name, "address": caisse.address,
-            "referents": caisse.referents}
+            "referents": caisse.referents, "departments": caisse.departments}
+
+
+def caisse_for_department(session: Session, department: str) -> str | None:
+    """The caisse on the platform covering this department of residence, if any."""
+    for caisse in session.scalars(sa.select(Caisse).order_by(Caisse.code)):
+        if str(department).upper() in caisse.departments:
+            return caisse.code
+    return None
 
 
 def list_caisses(session: Session) -> list[dict]:
@@ -48,6 +59,11 @@ def save_caisse(session: Session, actor: Account, data: dict) -> dict:
         if not entry["name"] or not (entry["phone"] or entry["email"]):
             errors[f"referents.{i}"] = "Chaque référent a un nom et un téléphone ou une adresse électronique."
         referents.append(entry)
+    departments = sorted({d.strip().upper() for d in str(data.get("departments") or "").replace(",", " ").split()}
+                         if isinstance(data.get("departments"), str) else
+                         {str(d).strip().upper() for d in data.get("departments") or []})
+    if any(not DEPARTMENT.fullmatch(d) for d in departments):
+        errors["departments"] = "Départements : des codes séparés par des espaces (ex. 60 80 2A 974)."
     _raise_if(errors)
     caisse = session.get(Caisse, data["id"]) if data.get("id") else None
     duplicate = session.scalars(sa.select(Caisse).where(Caisse.code == code)).first()
@@ -57,6 +73,7 @@ def save_caisse(session: Session, actor: Account, data: dict) -> dict:
         caisse = Caisse(code=code, name=name)
         session.add(caisse)
     caisse.code, caisse.name, caisse.address, caisse.referents = code, name, address, referents
+    caisse.departments = departments
     session.flush()
     audit.record(session, "caisse_saved", actor=actor, caisse_id=caisse.id, details=f"{code} {name}")
     session.commit()

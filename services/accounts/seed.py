@@ -18,11 +18,13 @@ from services.common.db import seed_command
 
 CAISSES = [
     {"code": "999", "name": "CPAM de Valfleuri", "address": "1 place de l'Exemple, 99000 Valfleuri",
+     "departments": ["60", "80"],
      "referents": [{"name": "Service partenaires", "function": "Référente partenariats", "phone": "01 99 00 00 01",
                     "email": "partenaires@cpam-valfleuri.test"},
                    {"name": "Accueil social", "function": "Conseiller accès aux droits", "phone": "01 99 00 00 02",
                     "email": "acces-droits@cpam-valfleuri.test"}]},
     {"code": "998", "name": "CPAM des Hauts-Fictifs", "address": "2 rue Imaginaire, 98000 Fictiville",
+     "departments": ["02"],
      "referents": [{"name": "Pôle partenaires", "function": "Référent", "phone": "01 98 00 00 01",
                     "email": "partenaires@cpam-hauts-fictifs.test"}]},
 ]
@@ -71,7 +73,7 @@ def _get_or_create(session, model, key: dict, **values):
 
 def seed(session: Session) -> None:
     caisses = {c["code"]: _get_or_create(session, Caisse, {"code": c["code"]}, name=c["name"], address=c["address"],
-                                         referents=c["referents"]) for c in CAISSES}
+                                         referents=c["referents"], departments=c["departments"]) for c in CAISSES}
     partners = []
     for name, kind, siret, members, habilitated, codes in PARTNERS:
         partner = _get_or_create(session, Partner, {"siret": siret}, name=name, kind=kind, member_count=members,

@@ -111,6 +111,12 @@ class AccountsService:
         return referential.list_caisses(self.db)
 
     @rpc(expected_exceptions=EXPECTED)
+    def caisse_for_department(self, department):
+        """Routing of "contact the insured's caisse" (asked by the requests service)."""
+        self._actor()
+        return referential.caisse_for_department(self.db, department)
+
+    @rpc(expected_exceptions=EXPECTED)
     def save_caisse(self, data):
         return referential.save_caisse(self.db, self._actor("admin_national"), dict(data))
 

@@ -20,7 +20,7 @@ def _link(path: str) -> str:
 
 # Account email events (contracts.events envelope: event_id + recipients, plus these fields):
 # event type -> (template kind, context built from the payload, shared by every recipient).
-ACCOUNT_EMAILS = {
+EMAILS = {
     events.PASSWORD_RESET_REQUESTED: ("password_reset", lambda p: {
         "link": _link(f"/mot-de-passe/nouveau/{quote(p['token'], safe='')}"),
         "expires_at": rendering.french_datetime(p["expires_at"])}),
@@ -38,13 +38,17 @@ ACCOUNT_EMAILS = {
     events.REVIEW_REQUESTED: ("review_requested", lambda p: {
         "partner_name": p["partner_name"], "caisse_name": p["caisse_name"], "reminder": bool(p["reminder"]),
         "link": _link("/habilitations")}),
+    # From the requests service (same envelope); no data about the insured person, only the reference.
+    events.REQUEST_STATUS_CHANGED: ("request_status_changed", lambda p: {
+        "reference": p["reference"], "kind_label": p["kind_label"], "status_label": p["status_label"],
+        "new_message": bool(p.get("new_message")), "link": _link(f"/demandes/{int(p['request_id'])}")}),
 }
 
 
 def render_for_recipients(event_type: str, payload: dict) -> list[tuple[str, str, str, str, str]]:
     """[(idempotency key, recipient email, subject, text, html)], one per recipient.
     The key is per event *type* too: accounts may give two events the same event_id."""
-    kind, build_context = ACCOUNT_EMAILS[event_type]
+    kind, build_context = EMAILS[event_type]
     context = build_context(payload)
     emails = []
     for recipient in payload["recipients"]:
@@ -94,9 +98,13 @@ class NotifierService:
     def on_review_requested(self, payload):
         self._enqueue_for_recipients(events.REVIEW_REQUESTED, payload)
 
+    @event_handler(events.REQUESTS, events.REQUEST_STATUS_CHANGED)
+    def on_request_status_changed(self, payload):
+        self._enqueue_for_recipients(events.REQUEST_STATUS_CHANGED, payload)
+
     def _enqueue_for_recipients(self, event_type: str, payload: dict) -> None:
         # Everything is rendered before anything is queued: a malformed payload queues nothing.
-        kind = ACCOUNT_EMAILS[event_type][0]
+        kind = EMAILS[event_type][0]
         for key, email, subject, text, html in render_for_recipients(event_type, payload):
             outbox.enqueue(self.db, key, kind, email, subject, text, html)
 

@@ -1,12 +1,24 @@
-"""Reading requests: a partner's recent history, a caisse's open queue."""
+"""Reading requests: the partner's history and the caisse's queue, filtered and
+keyset-paginated (no OFFSET scans), and the caisse's counts."""
+import base64
+import json
+import unicodedata
+from datetime import date, datetime, timedelta
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.requests.catalogue import KINDS, OPEN_STATUSES, STATUSES
-from services.requests.models import PartnerRequest
+from contracts.errors import ValidationFailed
+from services.requests import scope
+from services.requests.catalogue import KINDS, OPEN_STATUSES, STATUSES, UNTREATED_STATUSES
+from services.requests.models import CaisseSetting, PartnerRequest, utcnow
+
+PAGE_SIZE = 25
 
 
-def as_row(request: PartnerRequest) -> dict:
+def as_row(request: PartnerRequest, late_after_days: int | None = None) -> dict:
+    late = (late_after_days is not None and request.status in UNTREATED_STATUSES
+            and request.created_at < utcnow() - timedelta(days=late_after_days))
     return {
         "id": request.id,
         "reference": request.reference,
@@ -14,26 +26,99 @@ def as_row(request: PartnerRequest) -> dict:
         "kind_label": KINDS.get(request.kind, request.kind),
         "status": request.status,
         "status_label": STATUSES.get(request.status, request.status),
+        "insured_name": f"{request.insured_last_name.upper()} {request.insured_first_name}".strip(),
+        "caisse_code": request.caisse_code,
         "created_at": request.created_at.isoformat(),
+        "updated_at": request.updated_at.isoformat(),
         "created_by_name": request.created_by_name,
+        "late": late,
     }
 
 
-def recent_for_partner(session: Session, partner_id: int, limit: int = 10) -> list[dict]:
-    rows = session.scalars(
-        sa.select(PartnerRequest)
-        .where(PartnerRequest.partner_id == partner_id)
-        .order_by(PartnerRequest.created_at.desc(), PartnerRequest.id.desc())
-        .limit(limit)
-    )
-    return [as_row(r) for r in rows]
+def late_after_days(session: Session, caisse_code: str) -> int:
+    setting = session.get(CaisseSetting, caisse_code)
+    return setting.late_after_days if setting else 10
 
 
-def open_counts_for_caisse(session: Session, caisse_code: str) -> dict:
-    rows = session.execute(
-        sa.select(PartnerRequest.status, sa.func.count())
-        .where(PartnerRequest.caisse_code == caisse_code, PartnerRequest.status.in_(OPEN_STATUSES))
-        .group_by(PartnerRequest.status)
-    ).all()
-    counts = dict(rows)
-    return {"counts": [{"status": s, "label": STATUSES[s], "count": counts.get(s, 0)} for s in OPEN_STATUSES]}
+def _plain(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", (text or "").lower()) if not unicodedata.combining(c))
+
+
+def _cursor(request: PartnerRequest) -> str:
+    return base64.urlsafe_b64encode(json.dumps([request.created_at.isoformat(), request.id]).encode()).decode()
+
+
+def _after(cursor: str):
+    try:
+        created_at, request_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(created_at), int(request_id)
+    except (ValueError, TypeError):
+        raise ValidationFailed(None, {"page": "Page invalide."})
+
+
+def search(session: Session, who: dict, filters: dict | None = None, cursor: str | None = None,
+           limit: int = PAGE_SIZE) -> dict:
+    """Newest first. filters: q (insured name), kind, status, date_from, date_to, caisse (partner side), late."""
+    filters = filters or {}
+    query = sa.select(PartnerRequest).where(scope.visible(who))
+    if filters.get("caisse"):
+        query = query.where(PartnerRequest.convention_caisse_code == str(filters["caisse"]))
+    if filters.get("q"):
+        words = _plain(str(filters["q"]))[:80].split()
+        for word in words:
+            query = query.where(PartnerRequest.insured_key.contains(word, autoescape=True))
+    if filters.get("kind") in KINDS:
+        query = query.where(PartnerRequest.kind == filters["kind"])
+    if filters.get("status") in STATUSES:
+        query = query.where(PartnerRequest.status == filters["status"])
+    elif filters.get("status") == "open":
+        query = query.where(PartnerRequest.status.in_(OPEN_STATUSES))
+    for key, op in (("date_from", "__ge__"), ("date_to", "__lt__")):
+        if filters.get(key):
+            try:
+                day = date.fromisoformat(str(filters[key])) + timedelta(days=1 if key == "date_to" else 0)
+            except ValueError:
+                raise ValidationFailed(None, {key: "Date invalide."})
+            query = query.where(getattr(PartnerRequest.created_at, op)(datetime.combine(day, datetime.min.time())))
+    delay = late_after_days(session, who["caisse_code"]) if scope.side(who) == "caisse" else None
+    if filters.get("late") and delay is not None:
+        query = query.where(PartnerRequest.status.in_(UNTREATED_STATUSES),
+                            PartnerRequest.created_at < utcnow() - timedelta(days=delay))
+    if cursor:
+        created_at, request_id = _after(cursor)
+        query = query.where(sa.tuple_(PartnerRequest.created_at, PartnerRequest.id) < (created_at, request_id))
+    limit = max(1, min(int(limit), 100))
+    rows = list(session.scalars(query.order_by(PartnerRequest.created_at.desc(), PartnerRequest.id.desc())
+                                .limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"rows": [as_row(r, delay) for r in rows], "next": _cursor(rows[-1]) if more else None}
+
+
+def caisse_overview(session: Session, who: dict) -> dict:
+    """Counts by status and the oldest untreated requests, for the agent's home page."""
+    counts = dict(session.execute(sa.select(PartnerRequest.status, sa.func.count())
+                                  .where(scope.visible(who)).group_by(PartnerRequest.status)).all())
+    delay = late_after_days(session, who["caisse_code"])
+    oldest = session.scalars(sa.select(PartnerRequest).where(scope.visible(who),
+                                                             PartnerRequest.status.in_(UNTREATED_STATUSES))
+                             .order_by(PartnerRequest.created_at).limit(5))
+    late = session.scalar(sa.select(sa.func.count()).where(
+        scope.visible(who), PartnerRequest.status.in_(UNTREATED_STATUSES),
+        PartnerRequest.created_at < utcnow() - timedelta(days=delay)))
+    return {"counts": [{"status": s, "label": label, "count": counts.get(s, 0)} for s, label in STATUSES.items()],
+            "oldest": [as_row(r, delay) for r in oldest], "late": late, "late_after_days": delay}
+
+
+def set_late_delay(session: Session, who: dict, days) -> dict:
+    try:
+        days = int(days)
+        if not 1 <= days <= 365:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValidationFailed(None, {"late_after_days": "Un nombre de jours entre 1 et 365."})
+    setting = session.get(CaisseSetting, who["caisse_code"]) or CaisseSetting(caisse_code=who["caisse_code"])
+    setting.late_after_days = days
+    session.add(setting)
+    session.commit()
+    return {"late_after_days": days}

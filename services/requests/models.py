@@ -1,7 +1,7 @@
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -9,27 +9,105 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {dict: sa.JSON}
 
 
 class PartnerRequest(Base):
-    """A request a partner's technicien makes to the caisse. The insured person is
-    never identified by NIR; identification fields arrive with the request forms."""
+    """A request a partner's technicien makes to a caisse about an insured person.
+    The person is identified by civility, names, birth date and department —
+    never by NIR (refused in every field; it may only appear inside an attachment)."""
 
     __tablename__ = "partner_request"
     __table_args__ = (
-        sa.Index("ix_request_partner_created", "partner_id", "created_at", "id"),
-        sa.Index("ix_request_caisse_status", "caisse_code", "status"),
+        # The partner's history per caisse, newest first, keyset-paginated on (created_at, id).
+        sa.Index("ix_request_partner_created", "partner_id", "caisse_code", "created_at", "id"),
+        sa.Index("ix_request_caisse_status", "caisse_code", "status", "created_at"),
+        sa.Index("ix_request_duplicate", "partner_id", "kind", "insured_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
     partner_id: Mapped[int]
-    caisse_code: Mapped[str] = mapped_column(sa.String(8))
+    caisse_code: Mapped[str] = mapped_column(sa.String(8))          # the caisse that processes it
+    convention_caisse_code: Mapped[str] = mapped_column(sa.String(8), default="")   # the convention it was made under
     kind: Mapped[str] = mapped_column(sa.String(32))
     status: Mapped[str] = mapped_column(sa.String(24), default="submitted")
+    insured_civility: Mapped[str] = mapped_column(sa.String(8), default="")
+    insured_last_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    insured_first_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    insured_birth_date: Mapped[date | None]
+    insured_department: Mapped[str] = mapped_column(sa.String(3), default="")
+    # Lower-case, accent-free "last first birthdate": search and the one-open-request rule.
+    insured_key: Mapped[str] = mapped_column(sa.String(200), default="")
+    details: Mapped[dict] = mapped_column(default=dict)
+    delivery: Mapped[str] = mapped_column(sa.String(10), default="")    # document requests: adresse | portail
+    # Habilitated bodies (tutelles, ASE…) receive the caisse's documents through the portal.
+    partner_habilitated: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[int]                       # account id in the accounts service
     # Copied at submission: the author's name stays on the request after the account is deleted.
     created_by_name: Mapped[str] = mapped_column(sa.String(170), default="")
+    created_by_email: Mapped[str] = mapped_column(sa.String(254), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    events: Mapped[list["RequestEvent"]] = relationship(order_by="RequestEvent.id", back_populates="request")
+
+
+class RequestEvent(Base):
+    """One dated line of a request's timeline: a status change and/or a message."""
+
+    __tablename__ = "request_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("partner_request.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    author_id: Mapped[int | None]
+    author_name: Mapped[str] = mapped_column(sa.String(170))
+    side: Mapped[str] = mapped_column(sa.String(8))                      # partner | caisse | system
+    from_status: Mapped[str | None] = mapped_column(sa.String(24))
+    to_status: Mapped[str | None] = mapped_column(sa.String(24))
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+
+    request: Mapped[PartnerRequest] = relationship(back_populates="events")
+    attachments: Mapped[list["Attachment"]] = relationship(order_by="Attachment.id")
+
+
+class Attachment(Base):
+    """A scanned file kept by the requests service's storage (never by the web)."""
+
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("partner_request.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("request_event.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(sa.String(8))                 # in (partner -> caisse) | out
+    storage_key: Mapped[str] = mapped_column(sa.String(80))
+    filename: Mapped[str] = mapped_column(sa.String(160))
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+
+
+class ReferenceCounter(Base):
+    """Yearly request numbering (DP-2026-000123), one row per year, incremented atomically."""
+
+    __tablename__ = "reference_counter"
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class NotificationPreference(Base):
+    """Which request emails a person wants (absent row: all of them)."""
+
+    __tablename__ = "notification_preference"
+    account_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    status_changes: Mapped[bool] = mapped_column(default=True)
+    messages: Mapped[bool] = mapped_column(default=True)
+
+
+class CaisseSetting(Base):
+    """Per-caisse settings of request processing."""
+
+    __tablename__ = "caisse_setting"
+    caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    late_after_days: Mapped[int] = mapped_column(default=10)   # untreated longer than this: flagged
+    last_summary_on: Mapped[date | None]                        # the daily summary is sent once a day

@@ -1,13 +1,24 @@
-"""The requests service: thin nameko entrypoints over the domain modules."""
+"""The requests service: thin nameko entrypoints over the domain modules.
+
+Every method takes its caller from the signed identity; the scope module
+decides what that caller may see, so no method can be asked for another
+partner's or another caisse's requests.
+"""
 import sqlalchemy as sa
+from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from contracts import events
-from contracts.errors import EXPECTED
+from contracts.errors import EXPECTED, ServiceUnavailable
 from services.common.caller import Caller
 from services.common.config import database_url, rpc_secret
 from services.common.db import Database
-from services.requests import history
+from services.common.rpc import ServiceRpc
+from services.requests import history, lifecycle, scope, validation
+from services.requests.scanning import Scanner
+from services.requests.storage import Storage
+
+PARTNER = ("technicien", "gestionnaire")
 
 
 class RequestsService:
@@ -15,18 +26,86 @@ class RequestsService:
 
     db = Database("requests", lambda: database_url("requests"))
     caller = Caller(rpc_secret)
+    scanner = Scanner()
+    storage = Storage()
+    services = ServiceRpc(timeout=3)
+    dispatch = EventDispatcher()
+
+    def _publish(self, emitted):
+        for event_type, payload in emitted:
+            self.dispatch(event_type, payload)
+
+    def _route(self, department):
+        """The caisse covering the insured's department; when accounts does not answer,
+        the request stays with the convention's caisse (which can forward it)."""
+        try:
+            return self.services.call("accounts", "caisse_for_department", department)
+        except ServiceUnavailable:
+            return None
 
     @rpc
     def health(self):
         self.db.execute(sa.text("SELECT 1"))
         return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name}
 
+    @rpc
+    def form_catalogue(self):
+        """Request kinds, their fields and choices, departments: what the forms show."""
+        return validation.catalogue()
+
+    # --- partner side -------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def submit(self, kind, caisse_code, data, files=None):
+        who = self.caller.require("technicien")
+        return lifecycle.submit(self.db, who, kind, caisse_code, data, files, self.scanner, self.storage, self._route)
+
     @rpc(expected_exceptions=EXPECTED)
     def recent_for_my_partner(self, limit=10):
-        who = self.caller.require("gestionnaire", "technicien")
-        return history.recent_for_partner(self.db, who["partner_id"], min(int(limit), 50))
+        who = self.caller.require(*PARTNER)
+        return history.search(self.db, who, {}, None, min(int(limit), 50))["rows"]
+
+    # --- both sides ---------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def search(self, filters=None, cursor=None, limit=history.PAGE_SIZE):
+        who = self.caller.require(*PARTNER, "agent_caisse")
+        return history.search(self.db, who, dict(filters or {}), cursor, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get(self, request_id):
+        who = self.caller.require(*PARTNER, "agent_caisse")
+        return lifecycle.detail(self.db, who, scope.get(self.db, who, request_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def act(self, request_id, action, message="", files=None):
+        who = self.caller.require("technicien", "agent_caisse")
+        result, emitted = lifecycle.act(self.db, who, request_id, action, message, files, self.scanner, self.storage)
+        self._publish(emitted)
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def download(self, request_id, attachment_id):
+        who = self.caller.require(*PARTNER, "agent_caisse")
+        return lifecycle.download(self.db, who, request_id, attachment_id, self.storage)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def my_notification_preferences(self):
+        return lifecycle.preferences(self.db, self.caller.require("technicien"))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_my_notification_preferences(self, status_changes, messages):
+        return lifecycle.set_preferences(self.db, self.caller.require("technicien"), status_changes, messages)
+
+    # --- caisse side --------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def caisse_overview(self):
+        return history.caisse_overview(self.db, self.caller.require("agent_caisse"))
 
     @rpc(expected_exceptions=EXPECTED)
     def open_counts_for_my_caisse(self):
-        who = self.caller.require("agent_caisse")
-        return history.open_counts_for_caisse(self.db, who["caisse_code"])
+        overview = history.caisse_overview(self.db, self.caller.require("agent_caisse"))
+        return {"counts": [c for c in overview["counts"] if c["status"] in ("submitted", "in_progress",
+                                                                             "waiting_partner")]}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_late_delay(self, days):
+        return history.set_late_delay(self.db, self.caller.require("agent_caisse"), days)

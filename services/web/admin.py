@@ -27,6 +27,7 @@ class CaisseForm(FlaskForm):
     code = StringField("Code de la caisse", render_kw={"inputmode": "numeric"})
     name = StringField("Nom de la caisse")
     address = TextAreaField("Adresse", render_kw={"rows": 3})
+    departments = StringField("Départements de résidence couverts (ex. 60 80)")
     referents = FieldList(FormField(ReferentForm), min_entries=MAX_REFERENTS, max_entries=MAX_REFERENTS)
 
     def caisse(self) -> tuple[dict, list[int]]:
@@ -38,7 +39,8 @@ class CaisseForm(FlaskForm):
                 referents.append(values)
                 rows.append(index)
         return {"code": (self.code.data or "").strip(), "name": (self.name.data or "").strip(),
-                "address": (self.address.data or "").strip(), "referents": referents}, rows
+                "address": (self.address.data or "").strip(), "departments": self.departments.data or "",
+                "referents": referents}, rows
 
 
 @bp.route("/caisses")
@@ -63,7 +65,8 @@ def edit_caisse(caisse_id):
     if caisse is None:
         abort(404)
     referents = list(caisse.get("referents") or [])[:MAX_REFERENTS]
-    return _edit(caisse, CaisseForm(data={**caisse, "referents": referents}))
+    return _edit(caisse, CaisseForm(data={**caisse, "referents": referents,
+                                          "departments": " ".join(caisse.get("departments") or [])}))
 
 
 def _edit(caisse, form):

@@ -17,7 +17,9 @@ login_manager.login_message = "Veuillez vous connecter pour accéder à cette pa
 login_manager.login_message_category = "info"
 
 SESSION_KEY = "account"
-IDENTITY_KEYS = ("id", "profile", "caisse_code", "partner_id", "pending")
+# What the services authorise on: who, where, and what the partner may use with each caisse.
+IDENTITY_KEYS = ("id", "profile", "caisse_code", "partner_id", "pending", "first_name", "last_name", "email",
+                 "caisses", "habilitated_body")
 
 
 class User(UserMixin):

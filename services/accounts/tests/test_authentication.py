@@ -19,7 +19,8 @@ def test_demo_technicien_authenticates(session, worker):
     summary = worker().authenticate(TECH.upper(), TECH_PASSWORD)
     assert summary["profile"] == "technicien" and summary["pending"] == []
     assert summary["partner_name"] == "CCAS de Saint-Exemple"
-    assert summary["caisses"] == [{"code": "999", "name": "CPAM de Valfleuri"}]
+    assert [(c["code"], c["name"]) for c in summary["caisses"]] == [("999", "CPAM de Valfleuri")]
+    assert "document" in summary["caisses"][0]["features"] and summary["habilitated_body"] is False
     assert account(session, TECH).last_login_at is not None
 
 

@@ -197,7 +197,7 @@ def test_end_of_one_convention_keeps_accounts_when_another_remains(session, work
     conventions = {c.caisse.code: c.id for c in session.query(Convention).filter_by(partner_id=partner_id)}
     worker(AGENT).end_convention(conventions["999"])
     assert account(session, GEST_B).status == "active"
-    assert worker(GEST_B).me()["caisses"] == [{"code": "998", "name": "CPAM des Hauts-Fictifs"}]
+    assert [c["code"] for c in worker(GEST_B).me()["caisses"]] == ["998"]
     with pytest.raises(RuleViolation):
         worker(AGENT).end_convention(conventions["999"])
     with pytest.raises(NotAuthorized):
@@ -254,6 +254,15 @@ def test_agent_registers_partners_and_a_known_siret_gets_a_second_convention(ses
     assert set(bad.value.fields) == {"siret", "member_count", "features"}
     with pytest.raises(NotAuthorized):
         worker(GEST).register_partner(data)
+
+
+def test_caisse_for_department_routes_to_the_caisse_on_the_platform(worker):
+    assert worker(TECH).caisse_for_department("80") == "999"
+    assert worker(TECH).caisse_for_department("02") == "998"
+    assert worker(TECH).caisse_for_department("75") is None
+    with pytest.raises(ValidationFailed) as bad:
+        worker(ADMIN).save_caisse({"code": "603", "name": "CPAM test", "departments": "60 20 975"})
+    assert "Départements" in bad.value.fields["departments"]
 
 
 def test_national_admin_manages_caisses(worker):

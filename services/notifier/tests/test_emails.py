@@ -11,7 +11,7 @@ from nameko.testing.services import worker_factory
 from contracts import events
 from services.notifier import rendering
 from services.notifier.models import OutboxMessage
-from services.notifier.service import ACCOUNT_EMAILS, NotifierService, render_for_recipients
+from services.notifier.service import EMAILS, NotifierService, render_for_recipients
 
 BASE = "https://partenaires.example.test"
 HOSTILE = {"email": "Jeanne.Essai@Structure.example.test", "first_name": "Jeanne",
@@ -48,8 +48,9 @@ def has_link(text, html, path):
 def test_every_account_email_event_has_a_handler_and_templates():
     container = ServiceContainer(NotifierService, {"AMQP_URI": "memory://"})
     handled = {(e.source_service, e.event_type) for e in container.entrypoints if isinstance(e, EventHandler)}
-    assert handled == {(events.ACCOUNTS, t) for t in events.ACCOUNT_EMAIL_EVENTS}
-    assert set(ACCOUNT_EMAILS) == set(events.ACCOUNT_EMAIL_EVENTS)
+    assert handled == {(events.ACCOUNTS, t) for t in events.ACCOUNT_EMAIL_EVENTS} | {
+        (events.REQUESTS, events.REQUEST_STATUS_CHANGED)}
+    assert set(EMAILS) == set(events.ACCOUNT_EMAIL_EVENTS) | {events.REQUEST_STATUS_CHANGED}
 
 
 def test_french_dates():
@@ -161,3 +162,15 @@ def test_one_outbox_row_per_recipient_and_event(migrated_session):
         ("fraud_inactivation", "A@essai.test"), ("fraud_inactivation", long_email),
         ("account_inactivated", "a@essai.test")]
     assert rows[0].idempotency_key == f"fraud_inactivation:{payload['event_id']}:a@essai.test"
+
+
+def test_request_status_changed():
+    subject, text, html = render_one(events.REQUEST_STATUS_CHANGED, reference="DP-2026-000042",
+                                     kind_label="Demander un document", status_label="En attente du partenaire",
+                                     new_message=False, request_id=42)
+    assert subject == "Espace Partenaires : du nouveau sur la demande DP-2026-000042"
+    has_link(text, html, "/demandes/42")
+    assert "Nouveau statut : En attente du partenaire." in text
+    _, text, _ = render_one(events.REQUEST_STATUS_CHANGED, reference="DP-2026-000042", kind_label="x",
+                            status_label="Prise en charge", new_message=True, request_id=42)
+    assert "Un nouveau message de la caisse vous attend." in text

@@ -1,59 +1,62 @@
-"""RequestsService in a real container on RabbitMQ: authorization comes from
-the signed identity in the call context, never from arguments."""
+"""RequestsService in a real container on RabbitMQ, with its scanner and storage
+from the environment (the real clamd): authorization comes from the signed
+identity in the call context, never from arguments."""
 import pytest
 from nameko.containers import ServiceContainer
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy.orm import Session
 
 from contracts import identity
-from contracts.errors import NotAuthenticated, NotAuthorized
+from contracts.errors import NotAuthenticated, NotAuthorized, ValidationFailed
 from services.common.db import make_engine
 from services.requests.seed import seed
 from services.requests.service import RequestsService
+from services.requests.tests.conftest import WHO, insured, upload
+from services.requests.tests.test_attachments import EICAR_PDF
 
 pytestmark = [pytest.mark.integration, pytest.mark.db]
 
 
 @pytest.fixture
-def requests_service(service_env, database_urls, monkeypatch):
-    for key, value in service_env.items():
+def requests_service(service_env, database_urls, clamd, monkeypatch, tmp_path):
+    for key, value in {**service_env, "EP_CLAMD_SOCKET": clamd.socket_path,
+                       "EP_ATTACHMENTS_DIR": str(tmp_path / "files")}.items():
         monkeypatch.setenv(key, value)
     container = ServiceContainer(RequestsService, {"AMQP_URI": service_env["AMQP_URI"]})
     container.start()                       # applies the migrations
     engine = make_engine(database_urls["requests"])
     with Session(engine) as session:
-        seed(session, partner_id=41, caisse_code="901")
+        seed(session)
     engine.dispose()
     yield container
     container.stop()
 
 
-def call(container, method, who, secret, *args):
-    context = {"identity": identity.sign(who, secret)} if who else {}
+def call(container, method, role, secret, *args):
+    context = {"identity": identity.sign(WHO[role], secret)} if role else {}
     with entrypoint_hook(container, method, context_data=context) as hook:
         return hook(*args)
 
 
-def test_partner_sees_only_its_own_requests(requests_service, rpc_secret):
-    mine = call(requests_service, "recent_for_my_partner", {"id": 1, "profile": "technicien", "partner_id": 41},
-                rpc_secret, 10)
-    assert [r["reference"] for r in mine] == ["DEMO-000001", "DEMO-000002", "DEMO-000003"]
-    assert mine[0]["kind_label"] == "Demander un document"
-    other = call(requests_service, "recent_for_my_partner", {"id": 2, "profile": "technicien", "partner_id": 42},
-                 rpc_secret, 10)
-    assert other == []
+def test_partner_sees_its_own_history_only(requests_service, rpc_secret):
+    mine = call(requests_service, "recent_for_my_partner", "tech_a", rpc_secret, 50)
+    assert {r["reference"] for r in mine} >= {"DEMO-000001", "DEMO-000005"}
+    assert "DEMO-000006" not in {r["reference"] for r in mine}                   # partner 2's
+    assert mine[0]["kind_label"]
 
 
-def test_agent_counts_open_requests_of_its_caisse(requests_service, rpc_secret):
-    queue = call(requests_service, "open_counts_for_my_caisse", {"id": 3, "profile": "agent_caisse",
-                                                                 "caisse_code": "901"}, rpc_secret)
-    assert {c["status"]: c["count"] for c in queue["counts"]} == {"submitted": 1, "in_progress": 1,
-                                                                  "waiting_partner": 0}
-
-
-def test_wrong_profile_or_no_identity_is_refused(requests_service, rpc_secret):
+def test_agent_overview_and_wrong_profiles(requests_service, rpc_secret):
+    overview = call(requests_service, "caisse_overview", "agent_999", rpc_secret)
+    assert sum(c["count"] for c in overview["counts"]) >= 7
     with pytest.raises(NotAuthorized):
-        call(requests_service, "open_counts_for_my_caisse", {"id": 1, "profile": "technicien", "partner_id": 41},
-             rpc_secret)
+        call(requests_service, "caisse_overview", "tech_a", rpc_secret)
     with pytest.raises(NotAuthenticated):
         call(requests_service, "recent_for_my_partner", None, rpc_secret, 10)
+
+
+def test_submission_scans_with_the_configured_clamd(requests_service, rpc_secret):
+    data = {"insured": insured(last="Container"), "document_type": "attestation_droits", "comment": ""}
+    with pytest.raises(ValidationFailed) as exc:
+        call(requests_service, "submit", "tech_a", rpc_secret, "document", "999", data,
+             [upload("facture.pdf", EICAR_PDF)])
+    assert "antivirus" in exc.value.fields["attachment"]

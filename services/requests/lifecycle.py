@@ -1,0 +1,225 @@
+"""Submitting requests, moving them through their statuses, messages and files."""
+import base64
+import binascii
+import unicodedata
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contracts import events
+from contracts.errors import AlreadyOpen, NotAuthorized, RuleViolation, ValidationFailed
+from services.requests import attachments, scope, validation
+from services.requests.catalogue import ACTION_LABELS, ACTIONS, KINDS, OPEN_STATUSES, STATUSES
+from services.requests.models import (Attachment, NotificationPreference, PartnerRequest, ReferenceCounter,
+                                      RequestEvent, utcnow)
+
+
+def insured_key(insured: dict) -> str:
+    """Accent- and case-free "last first birthdate": search and the one-open-request rule."""
+    text = f"{insured['last_name']} {insured['first_name']}".lower()
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return f"{' '.join(plain.split())} {insured['birth_date']}"
+
+
+def next_reference(session: Session) -> str:
+    year = utcnow().year
+    for _ in range(3):
+        updated = session.execute(sa.update(ReferenceCounter).where(ReferenceCounter.year == year)
+                                  .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last)).scalar()
+        if updated is not None:
+            return f"DP-{year}-{updated:06d}"
+        try:
+            with session.begin_nested():
+                session.add(ReferenceCounter(year=year, last=0))
+        except IntegrityError:
+            pass                                 # created by a concurrent submission: update again
+    raise RuntimeError("reference counter unavailable")
+
+
+def _files(raw_files, direction: str, scanner, storage) -> list[dict]:
+    """Scan and store every file, or none: a refusal removes those already stored."""
+    raw_files = list(raw_files or [])
+    if len(raw_files) > attachments.MAX_FILES_PER_REQUEST:
+        raise ValidationFailed(None, {"attachment": f"{attachments.MAX_FILES_PER_REQUEST} fichiers au maximum."})
+    stored = []
+    try:
+        for item in raw_files:
+            try:
+                data = base64.b64decode(item.get("content_b64", ""), validate=True)
+            except (binascii.Error, ValueError, AttributeError):
+                raise ValidationFailed(None, {"attachment": "Fichier illisible."})
+            stored.append({**attachments.accept(str(item.get("filename") or "fichier"), data, scanner, storage),
+                           "direction": direction})
+    except Exception:
+        for meta in stored:
+            storage.delete(meta["storage_key"])
+        raise
+    return stored
+
+
+def author_name(who: dict) -> str:
+    return f"{who.get('first_name') or ''} {who.get('last_name') or ''}".strip()
+
+
+def _event(session, request, who, message="", to_status=None, files=()):
+    event = RequestEvent(request_id=request.id, author_id=who.get("id"), author_name=author_name(who),
+                         side=scope.side(who), from_status=request.status if to_status else None,
+                         to_status=to_status, message=message)
+    session.add(event)
+    session.flush()
+    for meta in files:
+        session.add(Attachment(request_id=request.id, event_id=event.id, direction=meta["direction"],
+                               storage_key=meta["storage_key"], filename=meta["filename"],
+                               content_type=meta["content_type"], size=meta["size"], sha256=meta["sha256"]))
+    return event
+
+
+def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict, raw_files, scanner, storage,
+           route) -> dict:
+    """``route(department)`` -> the caisse code handling that department on the platform, or None."""
+    if who["profile"] != "technicien":
+        raise NotAuthorized("Seuls les techniciens déposent des demandes.")
+    if caisse_code not in scope.caisse_codes(who) or kind not in scope.features(who, caisse_code) or kind not in KINDS:
+        raise NotAuthorized("Cette fonctionnalité n'est pas ouverte à votre structure avec cette caisse.")
+    clean = validation.validate_request(kind, dict(data or {}))
+    insured = clean["insured"]
+    key = insured_key(insured)
+    open_one = session.scalars(sa.select(PartnerRequest).where(
+        PartnerRequest.partner_id == who["partner_id"], PartnerRequest.kind == kind, PartnerRequest.insured_key == key,
+        PartnerRequest.status.in_(OPEN_STATUSES))).first()
+    if open_one:
+        raise AlreadyOpen(f"Une demande de ce type est déjà en cours pour cette personne : {open_one.reference} "
+                          f"({STATUSES[open_one.status].lower()}). Complétez-la plutôt que d'en ouvrir une nouvelle.",
+                          open_one.id, open_one.reference)
+    processing = caisse_code
+    if kind == "contact_caisse":
+        processing = route(insured["department"]) or caisse_code
+    files = _files(raw_files, "in", scanner, storage)
+    try:
+        request = PartnerRequest(
+            reference=next_reference(session), partner_id=who["partner_id"], caisse_code=processing,
+            convention_caisse_code=caisse_code, kind=kind,
+            insured_civility=insured["civility"], insured_last_name=insured["last_name"],
+            insured_first_name=insured["first_name"], insured_birth_date=date.fromisoformat(insured["birth_date"]),
+            insured_department=insured["department"], insured_key=key, details=clean["details"],
+            delivery=("portail" if who.get("habilitated_body") else "adresse") if kind == "document" else "",
+            partner_habilitated=bool(who.get("habilitated_body")),
+            created_by=who["id"], created_by_name=author_name(who), created_by_email=who.get("email") or "")
+        session.add(request)
+        session.flush()
+        _event(session, request, who, to_status="submitted", files=files)
+        request.status = "submitted"
+        session.commit()
+    except Exception:
+        session.rollback()
+        for meta in files:
+            storage.delete(meta["storage_key"])
+        raise
+    return detail(session, who, request)
+
+
+def act(session: Session, who: dict, request_id, action: str, message: str, raw_files, scanner, storage) -> tuple[dict, list]:
+    """Apply ``action`` (catalogue.ACTIONS) and return (the request, events to publish)."""
+    if action not in ACTIONS:
+        raise ValidationFailed(None, {"action": "Action inconnue."})
+    allowed_from, to_status, actor_side, needs_message = ACTIONS[action]
+    request = scope.get(session, who, request_id, lock=True)
+    if actor_side != "both" and scope.side(who) != actor_side:
+        raise NotAuthorized()
+    if scope.side(who) == "partner" and who["profile"] != "technicien":
+        raise NotAuthorized("Seuls les techniciens échangent avec la caisse sur une demande.")
+    if request.status not in allowed_from:
+        raise RuleViolation(f"Action « {ACTION_LABELS[action]} » impossible : la demande est "
+                            f"« {STATUSES[request.status].lower()} ».")
+    message = validation.validate_free_text(message, "message", required=needs_message)
+    direction = "in" if scope.side(who) == "partner" else "out"
+    if direction == "out" and raw_files and not request.partner_habilitated:
+        raise RuleViolation("Les documents ne sont transmis par le portail qu'aux organismes habilités ; "
+                            "pour ce partenaire ils sont envoyés à l'adresse connue de l'assuré.")
+    files = _files(raw_files, direction, scanner, storage)
+    published = []
+    try:
+        _event(session, request, who, message=message, to_status=to_status, files=files)
+        if to_status:
+            request.status = to_status
+            request.closed_at = utcnow() if to_status in ("closed", "not_admissible") else None
+        notice = _notice(session, request, who, "status_changes" if to_status else "messages", to_status)
+        if notice:
+            published.append(notice)
+        request.updated_at = utcnow()
+        session.commit()
+    except Exception:
+        session.rollback()
+        for meta in files:
+            storage.delete(meta["storage_key"])
+        raise
+    return detail(session, who, request), published
+
+
+def _notice(session: Session, request: PartnerRequest, who: dict, kind: str, to_status: str | None):
+    """The email to the requesting technicien, if the caisse acted and they want that kind of email."""
+    if scope.side(who) != "caisse" or not request.created_by_email:
+        return None
+    preference = session.get(NotificationPreference, request.created_by)
+    if preference is not None and not getattr(preference, kind):
+        return None
+    first, _, last = request.created_by_name.partition(" ")
+    return (events.REQUEST_STATUS_CHANGED, {
+        "event_id": str(uuid.uuid4()), "recipients": [{"email": request.created_by_email, "first_name": first,
+                                                       "last_name": last}],
+        "reference": request.reference, "kind_label": KINDS[request.kind],
+        "status_label": STATUSES[to_status or request.status], "new_message": not to_status,
+        "request_id": request.id})
+
+
+def preferences(session: Session, who: dict) -> dict:
+    row = session.get(NotificationPreference, who["id"])
+    return {"status_changes": row.status_changes if row else True, "messages": row.messages if row else True}
+
+
+def set_preferences(session: Session, who: dict, status_changes: bool, messages: bool) -> dict:
+    row = session.get(NotificationPreference, who["id"]) or NotificationPreference(account_id=who["id"])
+    row.status_changes, row.messages = bool(status_changes), bool(messages)
+    session.add(row)
+    session.commit()
+    return preferences(session, who)
+
+
+def download(session: Session, who: dict, request_id, attachment_id, storage) -> dict:
+    request = scope.get(session, who, request_id)
+    found = session.scalars(sa.select(Attachment).where(Attachment.id == int(attachment_id),
+                                                        Attachment.request_id == request.id)).first()
+    if found is None:
+        raise ValidationFailed(None, {"attachment": "Pièce jointe introuvable."})
+    if scope.side(who) == "partner" and found.direction == "out" and not request.partner_habilitated:
+        raise NotAuthorized("Seuls les organismes habilités reçoivent les documents par le portail.")
+    return {"filename": found.filename, "content_type": found.content_type,
+            "content_b64": base64.b64encode(storage.get(found.storage_key)).decode()}
+
+
+def detail(session: Session, who: dict, request: PartnerRequest) -> dict:
+    from services.requests.history import as_row
+
+    side = scope.side(who)
+    timeline = []
+    for event in session.scalars(sa.select(RequestEvent).where(RequestEvent.request_id == request.id)
+                                 .order_by(RequestEvent.id)):
+        timeline.append({
+            "at": event.at.isoformat(), "author": event.author_name, "side": event.side,
+            "status_label": STATUSES.get(event.to_status or "", ""), "message": event.message,
+            "attachments": [{"id": a.id, "filename": a.filename, "size": a.size, "direction": a.direction,
+                             "downloadable": side == "caisse" or a.direction == "in" or request.partner_habilitated}
+                            for a in event.attachments]})
+    actions = [a for a, (allowed, _, actor, _) in ACTIONS.items()
+               if request.status in allowed and actor in (side, "both")
+               and (side == "caisse" or who["profile"] == "technicien")]
+    return {**as_row(request), "insured": {
+        "civility": request.insured_civility, "last_name": request.insured_last_name,
+        "first_name": request.insured_first_name,
+        "birth_date": request.insured_birth_date.isoformat() if request.insured_birth_date else None,
+        "department": request.insured_department},
+        "details": request.details, "delivery": request.delivery, "timeline": timeline,
+        "actions": [{"action": a, "label": ACTION_LABELS[a], "message_required": ACTIONS[a][3]} for a in actions]}

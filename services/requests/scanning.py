@@ -1,0 +1,167 @@
+"""Antivirus scanning of attachments by a ClamAV daemon (clamd).
+
+The client speaks clamd's socket protocol directly (no extra library):
+``zINSTREAM`` sends the bytes as chunks, each prefixed by its length (4 bytes,
+big-endian), ended by a zero-length chunk; clamd replies ``stream: OK`` or
+``stream: <Signature> FOUND``. Under `nameko test` and in the services the
+socket module is eventlet's, so a scan waits without blocking other workers.
+
+Fail closed: when clamd cannot be reached, or is not configured at all,
+``scan`` raises ``ScannerUnavailable`` and the caller stores nothing.
+
+Configuration (``from_env``):
+    EP_CLAMD_SOCKET              Unix socket of clamd (preferred), or
+    EP_CLAMD_HOST, EP_CLAMD_PORT TCP address of clamd (port 3310 by default)
+    EP_CLAMD_TIMEOUT             seconds per scan (30 by default)
+"""
+import logging
+import os
+import socket
+import struct
+from dataclasses import dataclass
+
+from nameko.extensions import DependencyProvider
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    clean: bool
+    signature: str | None = None   # the malware name when not clean
+
+
+class ScannerUnavailable(Exception):
+    """The scan could not be done (clamd down, unreachable, unconfigured, refused the stream)."""
+
+
+class ClamdScanner:
+    def __init__(self, socket_path: str | None = None, host: str | None = None, port: int = 3310,
+                 timeout: float = 30):
+        if not socket_path and not host:
+            raise ValueError("ClamdScanner: socket_path ou host est requis")
+        self.socket_path = socket_path
+        self.host = host
+        self.port = int(port)
+        self.timeout = timeout
+
+    def __repr__(self):
+        where = self.socket_path or f"{self.host}:{self.port}"
+        return f"ClamdScanner({where})"
+
+    def _connect(self) -> socket.socket:
+        try:
+            if self.socket_path:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.settimeout(self.timeout)
+                try:
+                    sock.connect(self.socket_path)
+                except BaseException:
+                    sock.close()
+                    raise
+                return sock
+            return socket.create_connection((self.host, self.port), timeout=self.timeout)
+        except OSError as exc:
+            raise ScannerUnavailable(f"clamd injoignable ({self!r}) : {exc}") from exc
+
+    @staticmethod
+    def _read_reply(sock: socket.socket) -> str:
+        reply = b""
+        while not reply.endswith(b"\0"):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        return reply.rstrip(b"\0").decode("utf-8", "replace").strip()
+
+    def _command(self, command: bytes) -> str:
+        with self._connect() as sock:
+            try:
+                sock.sendall(b"z" + command + b"\0")
+                return self._read_reply(sock)
+            except OSError as exc:
+                raise ScannerUnavailable(f"clamd ({self!r}) : {exc}") from exc
+
+    def ping(self) -> bool:
+        """True when clamd answers ``PONG`` (for health checks; never raises)."""
+        try:
+            return self._command(b"PING") == "PONG"
+        except ScannerUnavailable:
+            return False
+
+    def version(self) -> str:
+        return self._command(b"VERSION")
+
+    def scan(self, data: bytes) -> ScanResult:
+        with self._connect() as sock:
+            sent_error = None
+            try:
+                sock.sendall(b"zINSTREAM\0")
+                view = memoryview(data)
+                for start in range(0, len(view), CHUNK_SIZE):
+                    chunk = view[start:start + CHUNK_SIZE]
+                    sock.sendall(struct.pack(">I", len(chunk)))
+                    sock.sendall(chunk)
+                sock.sendall(struct.pack(">I", 0))
+            except OSError as exc:
+                # clamd may close the stream early (size limit) after writing why: read it.
+                sent_error = exc
+            try:
+                reply = self._read_reply(sock)
+            except OSError as exc:
+                raise ScannerUnavailable(f"clamd ({self!r}) : {sent_error or exc}") from exc
+        return self._parse(reply, sent_error)
+
+    def _parse(self, reply: str, sent_error: OSError | None = None) -> ScanResult:
+        if "size limit exceeded" in reply:
+            raise ScannerUnavailable(
+                f"clamd ({self!r}) refuse le fichier : taille supérieure à sa limite "
+                f"StreamMaxLength (réponse : {reply!r}). Augmentez StreamMaxLength dans "
+                "clamd.conf au-dessus de EP_ATTACHMENT_MAX_BYTES."
+            )
+        if reply == "stream: OK":
+            return ScanResult(clean=True)
+        if reply.startswith("stream: ") and reply.endswith(" FOUND"):
+            return ScanResult(clean=False, signature=reply[len("stream: "):-len(" FOUND")].strip())
+        detail = f" ; envoi interrompu : {sent_error}" if sent_error else ""
+        raise ScannerUnavailable(f"clamd ({self!r}) : réponse inattendue {reply!r}{detail}")
+
+
+class UnconfiguredScanner:
+    """No clamd configured: every scan fails, so no file is ever accepted unscanned."""
+
+    def __repr__(self):
+        return "UnconfiguredScanner()"
+
+    def ping(self) -> bool:
+        return False
+
+    def scan(self, data: bytes) -> ScanResult:
+        raise ScannerUnavailable(
+            "aucun antivirus configuré (EP_CLAMD_SOCKET ou EP_CLAMD_HOST) : fichier refusé"
+        )
+
+
+def from_env():
+    timeout = float(os.environ.get("EP_CLAMD_TIMEOUT") or 30)
+    socket_path = os.environ.get("EP_CLAMD_SOCKET")
+    if socket_path:
+        return ClamdScanner(socket_path=socket_path, timeout=timeout)
+    host = os.environ.get("EP_CLAMD_HOST")
+    if host:
+        return ClamdScanner(host=host, port=int(os.environ.get("EP_CLAMD_PORT") or 3310), timeout=timeout)
+    log.warning("Aucun antivirus configuré (EP_CLAMD_SOCKET / EP_CLAMD_HOST) : "
+                "toute pièce jointe sera refusée.")
+    return UnconfiguredScanner()
+
+
+class Scanner(DependencyProvider):
+    """Injects the scanner configured from the environment (read when the container starts)."""
+
+    def setup(self):
+        self.scanner = from_env()
+
+    def get_dependency(self, worker_ctx):
+        return self.scanner
