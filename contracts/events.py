@@ -30,3 +30,5 @@ ACCOUNT_EMAIL_EVENTS = (
 
 # requests -> notifier (same envelope): to the requesting technicien, when the caisse acts on a request.
 REQUEST_STATUS_CHANGED = "request_status_changed"      # reference, kind_label, status_label, new_message, request_id
+# requests -> notifier: once a day, to a caisse's agents, when requests wait past the caisse's delay.
+LATE_REQUESTS_SUMMARY = "late_requests_summary"        # caisse_name, count, late_after_days, references (≤ 10)

@@ -34,6 +34,17 @@ def caisse_row(caisse: Caisse) -> dict:
             "referents": caisse.referents, "departments": caisse.departments}
 
 
+def caisse_agents(session: Session, caisse_code: str) -> dict:
+    """The caisse's name and its active agents (recipients of the caisse's own emails)."""
+    caisse = session.scalars(sa.select(Caisse).where(Caisse.code == str(caisse_code))).first()
+    if caisse is None:
+        raise NotFound("Caisse inconnue.")
+    agents = session.scalars(sa.select(Account).where(Account.caisse_id == caisse.id, Account.status == "active",
+                                                      Account.profile == "agent_caisse").order_by(Account.id))
+    return {"name": caisse.name, "agents": [{"email": a.email, "first_name": a.first_name, "last_name": a.last_name}
+                                            for a in agents]}
+
+
 def caisse_for_department(session: Session, department: str) -> str | None:
     """The caisse on the platform covering this department of residence, if any."""
     for caisse in session.scalars(sa.select(Caisse).order_by(Caisse.code)):

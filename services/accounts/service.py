@@ -117,6 +117,12 @@ class AccountsService:
         return referential.caisse_for_department(self.db, department)
 
     @rpc(expected_exceptions=EXPECTED)
+    def caisse_agents(self, caisse_code):
+        """For other services' scheduled emails (a signed service identity only)."""
+        self.caller.require("service")
+        return referential.caisse_agents(self.db, caisse_code)
+
+    @rpc(expected_exceptions=EXPECTED)
     def save_caisse(self, data):
         return referential.save_caisse(self.db, self._actor("admin_national"), dict(data))
 

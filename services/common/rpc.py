@@ -10,14 +10,21 @@ from nameko.extensions import DependencyProvider
 
 from contracts import identity
 from contracts.rpc import RpcClient
+from services.common.config import rpc_secret
 
 
 class ServiceCaller:
-    def __init__(self, client: RpcClient, token: str | None):
-        self.client, self.token = client, token
+    def __init__(self, client: RpcClient, token: str | None, service_name: str):
+        self.client, self.token, self.service_name = client, token, service_name
 
     def call(self, service, method, *args, timeout=None, **kwargs):
+        """As the person the current call acts for."""
         return self.client.call(service, method, *args, identity=self.token, timeout=timeout, **kwargs)
+
+    def call_as_service(self, service, method, *args, timeout=None, **kwargs):
+        """As this service itself (timers have no person): profile "service", signed like any identity."""
+        token = identity.sign({"id": None, "profile": "service", "service": self.service_name}, rpc_secret())
+        return self.client.call(service, method, *args, identity=token, timeout=timeout, **kwargs)
 
 
 class ServiceRpc(DependencyProvider):
@@ -32,4 +39,4 @@ class ServiceRpc(DependencyProvider):
         self.client.close()
 
     def get_dependency(self, worker_ctx):
-        return ServiceCaller(self.client, worker_ctx.data.get(identity.CONTEXT_KEY))
+        return ServiceCaller(self.client, worker_ctx.data.get(identity.CONTEXT_KEY), self.container.service_name)

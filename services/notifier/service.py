@@ -42,6 +42,9 @@ EMAILS = {
     events.REQUEST_STATUS_CHANGED: ("request_status_changed", lambda p: {
         "reference": p["reference"], "kind_label": p["kind_label"], "status_label": p["status_label"],
         "new_message": bool(p.get("new_message")), "link": _link(f"/demandes/{int(p['request_id'])}")}),
+    events.LATE_REQUESTS_SUMMARY: ("late_requests_summary", lambda p: {
+        "caisse_name": p["caisse_name"], "count": int(p["count"]), "late_after_days": int(p["late_after_days"]),
+        "references": [str(r) for r in p["references"]][:10], "link": _link("/file?late=1")}),
 }
 
 
@@ -101,6 +104,10 @@ class NotifierService:
     @event_handler(events.REQUESTS, events.REQUEST_STATUS_CHANGED)
     def on_request_status_changed(self, payload):
         self._enqueue_for_recipients(events.REQUEST_STATUS_CHANGED, payload)
+
+    @event_handler(events.REQUESTS, events.LATE_REQUESTS_SUMMARY)
+    def on_late_requests_summary(self, payload):
+        self._enqueue_for_recipients(events.LATE_REQUESTS_SUMMARY, payload)
 
     def _enqueue_for_recipients(self, event_type: str, payload: dict) -> None:
         # Everything is rendered before anything is queued: a malformed payload queues nothing.

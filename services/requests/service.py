@@ -7,6 +7,7 @@ partner's or another caisse's requests.
 import sqlalchemy as sa
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from contracts import events
 from contracts.errors import EXPECTED, ServiceUnavailable
@@ -14,7 +15,7 @@ from services.common.caller import Caller
 from services.common.config import database_url, rpc_secret
 from services.common.db import Database
 from services.common.rpc import ServiceRpc
-from services.requests import history, lifecycle, scope, validation
+from services.requests import history, lifecycle, scope, summary, validation
 from services.requests.scanning import Scanner
 from services.requests.storage import Storage
 
@@ -109,3 +110,12 @@ class RequestsService:
     @rpc(expected_exceptions=EXPECTED)
     def set_late_delay(self, days):
         return history.set_late_delay(self.db, self.caller.require("agent_caisse"), days)
+
+    @timer(interval=3600)
+    def late_summary(self):
+        """Hourly check, at most one email a day per caisse (claimed in the database)."""
+        try:
+            emitted = summary.daily(self.db, lambda code: self.services.call_as_service("accounts", "caisse_agents", code))
+        except ServiceUnavailable:
+            return                          # accounts is down: the next hour tries again
+        self._publish(emitted)

@@ -274,3 +274,18 @@ def test_national_admin_manages_caisses(worker):
         worker(ADMIN).save_caisse({"code": "999", "name": "Doublon"})
     with pytest.raises(NotAuthorized):
         worker(AGENT).save_caisse({"code": "602", "name": "Non"})
+
+
+def test_caisse_agents_only_for_a_service_identity(session, worker):
+    from contracts import identity
+    from services.accounts.service import AccountsService
+    from services.accounts.tests.conftest import SECRET
+    from nameko.testing.services import worker_factory
+    from services.common.caller import CallerIdentity
+
+    service = worker_factory(AccountsService, db=session, caller=CallerIdentity(
+        identity.sign({"id": None, "profile": "service", "service": "requests"}, SECRET), SECRET))
+    listed = service.caisse_agents("999")
+    assert listed["name"] == "CPAM de Valfleuri" and [a["email"] for a in listed["agents"]] == [AGENT]
+    with pytest.raises(NotAuthorized):
+        worker(AGENT).caisse_agents("999")

@@ -49,8 +49,9 @@ def test_every_account_email_event_has_a_handler_and_templates():
     container = ServiceContainer(NotifierService, {"AMQP_URI": "memory://"})
     handled = {(e.source_service, e.event_type) for e in container.entrypoints if isinstance(e, EventHandler)}
     assert handled == {(events.ACCOUNTS, t) for t in events.ACCOUNT_EMAIL_EVENTS} | {
-        (events.REQUESTS, events.REQUEST_STATUS_CHANGED)}
-    assert set(EMAILS) == set(events.ACCOUNT_EMAIL_EVENTS) | {events.REQUEST_STATUS_CHANGED}
+        (events.REQUESTS, events.REQUEST_STATUS_CHANGED), (events.REQUESTS, events.LATE_REQUESTS_SUMMARY)}
+    assert set(EMAILS) == set(events.ACCOUNT_EMAIL_EVENTS) | {events.REQUEST_STATUS_CHANGED,
+                                                              events.LATE_REQUESTS_SUMMARY}
 
 
 def test_french_dates():
@@ -174,3 +175,11 @@ def test_request_status_changed():
     _, text, _ = render_one(events.REQUEST_STATUS_CHANGED, reference="DP-2026-000042", kind_label="x",
                             status_label="Prise en charge", new_message=True, request_id=42)
     assert "Un nouveau message de la caisse vous attend." in text
+
+
+def test_late_requests_summary():
+    subject, text, html = render_one(events.LATE_REQUESTS_SUMMARY, caisse_name="CPAM de Valfleuri", count=12,
+                                     late_after_days=10, references=[f"DP-2026-{n:06d}" for n in range(10)])
+    assert subject == "Espace Partenaires : 12 demandes en retard à la CPAM de Valfleuri"
+    has_link(text, html, "/file?late=1")
+    assert "- DP-2026-000009" in text and "et 2 autre(s)" in text

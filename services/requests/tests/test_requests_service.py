@@ -271,3 +271,32 @@ def test_notification_preferences(as_):
     assert agent.dispatch.call_count == 0
     agent.act(rid, "message", "Une question.", None)
     assert agent.dispatch.call_args[0][1]["new_message"] is True
+
+
+def test_daily_late_summary_once_a_day_per_caisse(as_, db):
+    from datetime import date, timedelta
+
+    from services.requests import summary
+
+    as_("agent_999").set_late_delay(2)
+    asked = []
+
+    def agents_of(code):
+        asked.append(code)
+        return {"name": f"Caisse {code}", "agents": [{"email": f"agent@{code}.test", "first_name": "A",
+                                                       "last_name": "B"}]}
+
+    today = date.today()
+    [(event_type, sent)] = summary.daily(db, agents_of, today)
+    assert event_type == events.LATE_REQUESTS_SUMMARY and sent["event_id"] == f"late:999:{today.isoformat()}"
+    assert sent["count"] >= 2 and sent["references"][0] == "DEMO-000002"
+    assert summary.daily(db, agents_of, today) == []                       # once a day
+    assert len(summary.daily(db, agents_of, today + timedelta(days=1))) == 1
+
+    def accounts_down(code):
+        from contracts.errors import ServiceUnavailable
+        raise ServiceUnavailable("accounts")
+
+    with pytest.raises(Exception):
+        summary.daily(db, accounts_down, today + timedelta(days=2))
+    assert len(summary.daily(db, agents_of, today + timedelta(days=2))) == 1   # nothing was claimed

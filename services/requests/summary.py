@@ -1,0 +1,54 @@
+"""The daily summary of late requests, one email a day per caisse to its agents."""
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from contracts import events
+from services.requests.catalogue import UNTREATED_STATUSES
+from services.requests.history import late_after_days
+from services.requests.models import CaisseSetting, PartnerRequest, utcnow
+
+
+def late_by_caisse(session: Session) -> dict[str, list[str]]:
+    """caisse code -> references of its untreated requests past its delay, oldest first."""
+    late: dict[str, list[str]] = {}
+    codes = session.scalars(sa.select(PartnerRequest.caisse_code).where(
+        PartnerRequest.status.in_(UNTREATED_STATUSES)).distinct())
+    for code in list(codes):
+        cutoff = utcnow() - timedelta(days=late_after_days(session, code))
+        refs = session.scalars(sa.select(PartnerRequest.reference).where(
+            PartnerRequest.caisse_code == code, PartnerRequest.status.in_(UNTREATED_STATUSES),
+            PartnerRequest.created_at < cutoff).order_by(PartnerRequest.created_at))
+        refs = list(refs)
+        if refs:
+            late[code] = refs
+    return late
+
+
+def claim_today(session: Session, caisse_code: str, today: date) -> bool:
+    """Once a day per caisse, even with two instances: the row's date is the claim."""
+    setting = session.get(CaisseSetting, caisse_code)
+    if setting is None:
+        session.add(CaisseSetting(caisse_code=caisse_code))
+        session.flush()
+    won = session.execute(sa.update(CaisseSetting).where(
+        CaisseSetting.caisse_code == caisse_code,
+        sa.or_(CaisseSetting.last_summary_on.is_(None), CaisseSetting.last_summary_on < today))
+        .values(last_summary_on=today)).rowcount == 1
+    session.commit()
+    return won
+
+
+def daily(session: Session, agents_of, today: date | None = None) -> list:
+    """``agents_of(code)`` -> {"name", "agents": [recipients]}. Returns the events to publish."""
+    today = today or date.today()
+    emitted = []
+    for code, refs in late_by_caisse(session).items():
+        caisse = agents_of(code)            # first: if accounts does not answer, nothing is claimed
+        if caisse["agents"] and claim_today(session, code, today):
+            emitted.append((events.LATE_REQUESTS_SUMMARY, {
+                "event_id": f"late:{code}:{today.isoformat()}", "recipients": caisse["agents"],
+                "caisse_name": caisse["name"], "count": len(refs),
+                "late_after_days": late_after_days(session, code), "references": refs[:10]}))
+    return emitted
