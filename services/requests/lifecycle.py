@@ -222,4 +222,5 @@ def detail(session: Session, who: dict, request: PartnerRequest) -> dict:
         "birth_date": request.insured_birth_date.isoformat() if request.insured_birth_date else None,
         "department": request.insured_department},
         "details": request.details, "delivery": request.delivery, "timeline": timeline,
+        "partner_habilitated": request.partner_habilitated, "convention_caisse_code": request.convention_caisse_code,
         "actions": [{"action": a, "label": ACTION_LABELS[a], "message_required": ACTIONS[a][3]} for a in actions]}

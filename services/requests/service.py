@@ -16,6 +16,7 @@ from services.common.config import database_url, rpc_secret
 from services.common.db import Database
 from services.common.rpc import ServiceRpc
 from services.requests import history, lifecycle, scope, summary, validation
+from services.requests.catalogue import KINDS, STATUSES
 from services.requests.scanning import Scanner
 from services.requests.storage import Storage
 
@@ -51,8 +52,8 @@ class RequestsService:
 
     @rpc
     def form_catalogue(self):
-        """Request kinds, their fields and choices, departments: what the forms show."""
-        return validation.catalogue()
+        """Request kinds, their fields and choices, departments, status labels: what the screens show."""
+        return {**validation.catalogue(), "kinds": KINDS, "statuses": STATUSES}
 
     # --- partner side -------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
@@ -100,12 +101,6 @@ class RequestsService:
     @rpc(expected_exceptions=EXPECTED)
     def caisse_overview(self):
         return history.caisse_overview(self.db, self.caller.require("agent_caisse"))
-
-    @rpc(expected_exceptions=EXPECTED)
-    def open_counts_for_my_caisse(self):
-        overview = history.caisse_overview(self.db, self.caller.require("agent_caisse"))
-        return {"counts": [c for c in overview["counts"] if c["status"] in ("submitted", "in_progress",
-                                                                             "waiting_partner")]}
 
     @rpc(expected_exceptions=EXPECTED)
     def set_late_delay(self, days):

@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 
 from contracts.errors import ServiceError
-from services.web import admin, auth, config, habilitations, home, navigation, partners, vendor
+from services.web import admin, auth, config, habilitations, home, navigation, partners, requests_views, vendor
 from services.web.rpc import Services
 from services.web.users import login_manager
 
@@ -25,7 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     Services(app)
     navigation.init_app(app)
 
-    for blueprint in (auth.bp, home.bp, vendor.bp, admin.bp, partners.bp, habilitations.bp):
+    for blueprint in (auth.bp, home.bp, vendor.bp, admin.bp, partners.bp, habilitations.bp, requests_views.bp):
         app.register_blueprint(blueprint)
     _register_error_pages(app)
     return app
@@ -40,6 +40,13 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(exc):
         return render_template("error.html", title="Action impossible", message=exc.message), 400
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return render_template("error.html", title="Fichiers trop volumineux",
+                               message=f"L'envoi dépasse {limit} Mo au total. Envoyez moins de fichiers "
+                                       "ou des fichiers plus légers."), 413
 
     @app.errorhandler(404)
     def not_found(exc):

@@ -22,5 +22,7 @@ def from_env() -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
-        "WTF_CSRF_TIME_LIMIT": None,       # tied to the session instead of a clock
+        "WTF_CSRF_TIME_LIMIT": None,
+        # One submission's files together (the requests service limits each file too).
+        "MAX_CONTENT_LENGTH": int(os.environ.get("EP_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)),       # tied to the session instead of a clock
     }

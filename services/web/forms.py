@@ -1,4 +1,6 @@
 """WTForms with French messages. CSRF comes with FlaskForm."""
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
@@ -37,3 +39,9 @@ class CguForm(FlaskForm):
 class ProfileChoiceForm(FlaskForm):
     ticket = HiddenField()
     profile = RadioField("Profil à utiliser", validators=[DataRequired("Choisissez un profil.")])
+
+
+def iso_date(text: str) -> str:
+    """Browsers without a date picker send what was typed: accept jj/mm/aaaa too."""
+    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text.strip())
+    return f"{match[3]}-{int(match[2]):02d}-{int(match[1]):02d}" if match else text.strip()

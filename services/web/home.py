@@ -32,8 +32,8 @@ def recent_requests():
 @bp.route("/fragments/file-attente")
 @login_required
 def caisse_queue():
-    queue = rpc.call("requests", "open_counts_for_my_caisse")
-    return partial_or_page("partials/caisse_queue.html", "Demandes à traiter", queue=queue)
+    return partial_or_page("partials/caisse_overview.html", "Demandes de la caisse",
+                           overview=rpc.call("requests", "caisse_overview"))
 
 
 @bp.route("/sante")

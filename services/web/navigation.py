@@ -4,10 +4,10 @@ from flask_login import current_user
 
 MENU = {
     "admin_national": [("admin.caisses", "Caisses"), ("partners.index", "Partenaires")],
-    "agent_caisse": [("partners.index", "Partenaires"), ("partners.invitations", "Invitations en attente"),
+    "agent_caisse": [("requests_ui.queue", "File des demandes"), ("partners.index", "Partenaires"), ("partners.invitations", "Invitations en attente"),
                      ("partners.audit", "Journal des actions")],
-    "gestionnaire": [("habilitations.index", "Habilitations"), ("partners.invitations", "Invitations en attente")],
-    "technicien": [],
+    "gestionnaire": [("requests_ui.history", "Demandes"), ("habilitations.index", "Habilitations"), ("partners.invitations", "Invitations en attente")],
+    "technicien": [("requests_ui.new", "Nouvelle demande"), ("requests_ui.history", "Demandes de ma structure")],
 }
 
 

@@ -6,7 +6,6 @@ invitations waiting for activation and the caisse's audit trail.
 Caisse agents act; the national admin may view (and act where the accounts
 service lets it). The accounts service decides who sees which partner.
 """
-import re
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -19,6 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from contracts.catalogue import FEATURES, PARTNER_KINDS
 from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
 from services.web import rpc
+from services.web.forms import iso_date
 from services.web.habilitations import (AGENTS, EXPECTED_REFUSALS, PersonForm, answer_account_action, apply_errors,
                                         csv_response, done, pending_review, profiles, refusal_message,
                                         register_refusal_pages, run_account_action)
@@ -54,15 +54,9 @@ class PartnerForm(FlaskForm):
 
     def partner(self) -> dict:
         data = {name: (getattr(self, name).data or "").strip() for name in PARTNER_FIELDS}
-        data["start_date"], data["end_date"] = _iso_date(data["start_date"]), _iso_date(data["end_date"])
+        data["start_date"], data["end_date"] = iso_date(data["start_date"]), iso_date(data["end_date"])
         return {**data, "habilitated_body": bool(self.habilitated_body.data),
                 "tacit_renewal": bool(self.tacit_renewal.data), "features": list(self.features.data or [])}
-
-
-def _iso_date(text: str) -> str:
-    """Browsers without a date picker send what was typed: accept jj/mm/aaaa too."""
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
-    return f"{match[3]}-{int(match[2]):02d}-{int(match[1]):02d}" if match else text
 
 
 def _partner(partner_id):

@@ -1,0 +1,76 @@
+"""The request forms, built from the requests service's catalogue.
+
+The service owns the fields of each kind (``form_catalogue``) and validates
+them; the web only turns the posted form into the RPC payload and the
+service's field errors back onto the fields. Field names in the HTML are the
+service's own (``insured.last_name``, ``message``…), so errors map one to one.
+"""
+import base64
+
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from services.web.forms import iso_date
+from services.web.habilitations import date_fr
+
+INSURED_PREFIX = "insured."
+FILES_FIELD = "files"
+
+
+def field_value(field: dict, form: MultiDict, name: str):
+    """One catalogue field's value as the service expects it."""
+    if field["type"] == "multichoice":
+        return form.getlist(name)
+    if field["type"] == "bool":
+        return form.get(name) == "oui"
+    value = form.get(name, "")
+    return iso_date(value) if field["type"] == "date" else value
+
+
+def payload(catalogue: dict, kind: str, form: MultiDict) -> dict:
+    """``{"insured": {...}, <kind fields>}`` (see the service's validate_request)."""
+    data = {"insured": {f["name"]: field_value(f, form, INSURED_PREFIX + f["name"])
+                        for f in catalogue["insured_fields"]}}
+    for f in catalogue["kind_fields"][kind]:
+        data[f["name"]] = field_value(f, form, f["name"])
+    return data
+
+
+def encoded_files(files: list[FileStorage]) -> list[dict]:
+    """The uploaded files for the RPC call (the requests service sniffs, scans and stores them)."""
+    return [{"filename": f.filename, "content_b64": base64.b64encode(f.read()).decode()}
+            for f in files if f and f.filename]
+
+
+def values_for_display(form: MultiDict) -> dict:
+    """What the user typed, to show the form again after a refusal (lists for checkboxes)."""
+    return {name: form.getlist(name) if len(form.getlist(name)) > 1 else form.get(name) for name in form}
+
+
+def condition_hint(field: dict, fields: list[dict]) -> str | None:
+    """"Seulement si …" for a field that applies only when another field has a value."""
+    condition = field.get("only_if")
+    if not condition:
+        return None
+    other = next((f for f in fields if f["name"] == condition["field"]), None)
+    label = (other or {}).get("choices", {}).get(condition["value"], condition["value"])
+    return f"À remplir seulement si vous avez choisi « {label} »."
+
+
+def details_for_display(catalogue: dict, kind: str, details: dict) -> list[tuple[str, str]]:
+    """[(label, value in French)] of a request's details, in the form's order."""
+    shown = []
+    for f in catalogue["kind_fields"].get(kind, []):
+        if f["name"] not in details:
+            continue
+        value = details[f["name"]]
+        choices = f.get("choices") or {}
+        if f["type"] == "multichoice":
+            value = ", ".join(choices.get(v, v) for v in value or [])
+        elif f["type"] == "choice":
+            value = choices.get(value, value)
+        elif f["type"] == "bool":
+            value = "Oui" if value else "Non"
+        elif f["type"] == "date":
+            value = date_fr(value)
+        shown.append((f["label"], value if value not in (None, "") else "—"))
+    return shown

@@ -1,0 +1,201 @@
+"""The requests screens: a technicien files a request, partners follow their
+structure's history, caisse agents work their queue, both sides act on a
+request (status, messages, documents) and download its files.
+
+Everything is read from and checked by the requests service: the web never
+decides who sees a request, it only shows what the service returns and turns
+its typed refusals into French messages on the page.
+"""
+import base64
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from htmx_flask import request
+
+from contracts.errors import AlreadyOpen, NotAuthorized, NotFound, RuleViolation, ValidationFailed
+from services.web import rpc
+from services.web.habilitations import done, error_page, profiles, register_refusal_pages
+from services.web.request_forms import (FILES_FIELD, condition_hint, details_for_display, encoded_files, payload,
+                                        values_for_display)
+
+bp = Blueprint("requests_ui", __name__)
+register_refusal_pages(bp)
+
+PARTNER = ("technicien", "gestionnaire")
+FILTERS = ("q", "kind", "status", "date_from", "date_to", "caisse", "late")
+# Scanning and storing files takes longer than an ordinary call.
+UPLOAD_TIMEOUT = 30
+# Actions that cannot be undone: the browser asks first.
+CONFIRM = {"close": "Clôturer cette demande ? Elle ne pourra plus être modifiée.",
+           "reject": "Déclarer cette demande irrecevable ? Le partenaire en sera informé."}
+
+
+def _catalogue() -> dict:
+    return rpc.call("requests", "form_catalogue")
+
+
+def _upload_timeout() -> float:
+    return max(UPLOAD_TIMEOUT, current_app.config["EP_RPC_TIMEOUT"])
+
+
+def _filing_caisses(kinds: dict) -> list[dict]:
+    """The caisses the technicien's structure works with, each with the request kinds it opened."""
+    return [{"code": c["code"], "name": c["name"],
+             "kinds": [(k, label) for k, label in kinds.items() if k in (c.get("features") or [])]}
+            for c in current_user.caisses or []]
+
+
+# --- filing a request ---------------------------------------------------------------------------
+
+@bp.route("/demandes/nouvelle")
+@login_required
+@profiles("technicien")
+def new():
+    catalogue = _catalogue()
+    return render_template("requests/choose.html", caisses=_filing_caisses(catalogue["kinds"]))
+
+
+@bp.route("/demandes/nouvelle/<caisse_code>/<kind>", methods=["GET", "POST"])
+@login_required
+@profiles("technicien")
+def new_form(caisse_code, kind):
+    catalogue = _catalogue()
+    caisse = next((c for c in _filing_caisses(catalogue["kinds"]) if c["code"] == caisse_code), None)
+    if caisse is None or kind not in dict(caisse["kinds"]):
+        return error_page(403, "Ce type de demande n'est pas ouvert à votre structure avec cette caisse.")
+    errors, form_errors, already_open = {}, [], None
+    if request.method == "POST":
+        try:
+            created = rpc.call("requests", "submit", kind, caisse_code, payload(catalogue, kind, request.form),
+                               encoded_files(request.files.getlist(FILES_FIELD)), timeout=_upload_timeout())
+        except ValidationFailed as exc:
+            errors = dict(exc.fields) or {"_form": exc.message}
+            form_errors = [m for name, m in errors.items() if name in ("kind", "_form")]
+        except AlreadyOpen as exc:
+            already_open = exc
+        except (RuleViolation, NotAuthorized) as exc:
+            form_errors = [exc.message]
+        else:
+            flash(f"Votre demande {created['reference']} est déposée auprès de la caisse.", "success")
+            return done(url_for("requests_ui.detail", request_id=created["id"]))
+    status = 400 if request.method == "POST" else 200
+    return render_template("requests/form.html", catalogue=catalogue, kind=kind, caisse=caisse,
+                           kind_label=catalogue["kinds"][kind], values=values_for_display(request.form),
+                           errors=errors, form_errors=form_errors, already_open=already_open,
+                           condition_hint=condition_hint), status
+
+
+# --- histories and the caisse's queue -----------------------------------------------------------
+
+def _filters() -> dict:
+    """The filters in the URL ("Tous les statuts" is the value "tous", so it overrides a default)."""
+    return {k: value for k in FILTERS if (value := request.args.get(k, "").strip()[:80])}
+
+
+def _list_page(template_title: str, endpoint: str, default_filters: dict | None = None):
+    filters = {**(default_filters or {}), **_filters()}      # a default until the user picks a value
+    cursor = request.args.get("apres") or None
+    error = None
+    try:
+        page = rpc.call("requests", "search", filters, cursor)
+    except ValidationFailed as exc:
+        page, error = {"rows": [], "next": None}, " ".join(exc.fields.values()) or exc.message
+    context = {"page": page, "filters": filters, "error": error, "endpoint": endpoint, "cursor": cursor,
+               "title": template_title}
+    if request.htmx and request.htmx.target == "resultats":
+        return render_template("requests/_results.html", **context)
+    return render_template("requests/list.html", catalogue=_catalogue(), **context)
+
+
+@bp.route("/demandes")
+@login_required
+@profiles(*PARTNER)
+def history():
+    return _list_page("Demandes de ma structure", "requests_ui.history")
+
+
+@bp.route("/file")
+@login_required
+@profiles("agent_caisse")
+def queue():
+    return _list_page("File des demandes", "requests_ui.queue", {"status": "open"})
+
+
+@bp.route("/file/delai", methods=["POST"])
+@login_required
+@profiles("agent_caisse")
+def late_delay():
+    try:
+        result = rpc.call("requests", "set_late_delay", request.form.get("late_after_days", ""))
+    except ValidationFailed as exc:
+        return done(url_for("requests_ui.queue"), " ".join(exc.fields.values()) or exc.message, "error")
+    return done(url_for("requests_ui.queue"),
+                f"Une demande non traitée est désormais signalée en retard après {result['late_after_days']} jours.")
+
+
+# --- one request ------------------------------------------------------------------------------
+
+def _detail_context(request_id: int) -> dict:
+    found = rpc.call("requests", "get", request_id)
+    catalogue = _catalogue()
+    return {"r": found, "details": details_for_display(catalogue, found["kind"], found["details"]),
+            "confirm": CONFIRM, "departments": catalogue["departments"]}
+
+
+@bp.route("/demandes/<int:request_id>")
+@login_required
+@profiles(*PARTNER, "agent_caisse")
+def detail(request_id):
+    return render_template("requests/detail.html", **_detail_context(request_id))
+
+
+@bp.route("/demandes/<int:request_id>/actions/<action>", methods=["POST"])
+@login_required
+@profiles("technicien", "agent_caisse")
+def act(request_id, action):
+    error = None
+    try:
+        rpc.call("requests", "act", request_id, action, request.form.get("message", ""),
+                 encoded_files(request.files.getlist(FILES_FIELD)), timeout=_upload_timeout())
+    except ValidationFailed as exc:
+        error = " ".join(exc.fields.values()) or exc.message
+    except (RuleViolation, NotAuthorized) as exc:
+        error = exc.message
+    notice = None if error else "C'est fait : la demande est à jour."
+    if request.htmx:
+        # The request region alone, refreshed with the outcome; the typed message is kept on a refusal.
+        return render_template("requests/_request.html", **_detail_context(request_id), notice=notice,
+                               error=error, message=request.form.get("message", "") if error else "",
+                               failed_action=action if error else None)
+    flash(notice or error, "success" if notice else "error")
+    return redirect(url_for("requests_ui.detail", request_id=request_id))
+
+
+@bp.route("/demandes/<int:request_id>/pieces/<int:attachment_id>")
+@login_required
+@profiles(*PARTNER, "agent_caisse")
+def download(request_id, attachment_id):
+    try:
+        found = rpc.call("requests", "download", request_id, attachment_id, timeout=_upload_timeout())
+    except ValidationFailed:
+        abort(404)
+    return Response(base64.b64decode(found["content_b64"]), content_type=found["content_type"], headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found['filename'])}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+
+
+# --- the technicien's email preferences -----------------------------------------------------------
+
+@bp.route("/mon-compte/notifications", methods=["GET", "POST"])
+@login_required
+@profiles("technicien")
+def notifications():
+    if request.method == "POST":
+        rpc.call("requests", "set_my_notification_preferences", request.form.get("status_changes") == "oui",
+                 request.form.get("messages") == "oui")
+        flash("Vos préférences de notification sont enregistrées.", "success")
+        return redirect(url_for("requests_ui.notifications"))
+    return render_template("requests/notifications.html",
+                           preferences=rpc.call("requests", "my_notification_preferences"))
+
