@@ -17,14 +17,23 @@ SERVICES = ("accounts", "requests", "notifier")
 RUN_ID = uuid.uuid4().hex[:10]
 
 
-@pytest.fixture(scope="session")
-def amqp_uri():
-    vhost = f"ep-test-{RUN_ID}"
+def _private_vhost(vhost):
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
     subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
                    check=True, capture_output=True)
     yield f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}"
     subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    yield from _private_vhost(f"ep-test-{RUN_ID}")
+
+
+@pytest.fixture
+def fresh_amqp_uri():
+    """A vhost where nothing was ever declared, as a broker on a first deployment."""
+    yield from _private_vhost(f"ep-test-{RUN_ID}-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,14 @@ event type as routing key; handlers subscribe with (source, type).
 Every email-causing event from accounts carries the same envelope:
 ``event_id`` (idempotency key: one email per recipient per event, even if the
 event is delivered twice) and ``recipients``: [{"email", "first_name",
-"last_name"}], plus the fields listed beside its name. No data about insured
+"last_name"}, optionally "account_id" and "caisses": [caisse codes the person
+belongs to], which the notifier's delivery log uses to show a caisse its
+users' emails], plus the fields listed beside its name. No data about insured
 people ever travels in these events.
+
+Producers write each event to their own outbox table in the transaction that
+causes it and relay it with publisher confirms (services.common.event_outbox):
+an event is published at least once, never lost.
 """
 
 ACCOUNTS = "accounts"

@@ -4,9 +4,14 @@ For `make run` and the tests: the notifier talks real SMTP to it, and people
 (or tests) read what was sent at http://127.0.0.1:8025 (JSON at /api/messages).
 Messages are kept in memory and written as .eml files when --store is given.
 
+For trying failures (and for the notifier's tests): a recipient whose address starts with
+"refus" is refused with a permanent 550; POST /api/hold {"after": N} makes every recipient
+after the N-th stored message wait (GET /api/state tells how many wait) until POST /api/release.
+
     python -m devtools.mailcatcher --smtp-port 1025 --http-port 8025
 """
 import argparse
+import asyncio
 import email
 import email.policy
 import html
@@ -40,6 +45,8 @@ class Mailbox:
                 "date": str(parsed["Date"] or ""),
                 "text": text.get_content() if text else "",
                 "html": body_html.get_content() if body_html else "",
+                "headers": {name: str(parsed[name]) for name in ("List-Unsubscribe", "List-Unsubscribe-Post")
+                            if parsed[name] is not None},
             }
             self.messages.append(entry)
             if self.store:
@@ -57,13 +64,28 @@ class Mailbox:
 class _Handler:
     def __init__(self, mailbox: Mailbox):
         self.mailbox = mailbox
+        self.hold_after: int | None = None       # None: no hold
+        self.waiting = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().startswith("refus"):
+            return "550 5.1.1 Destinataire inconnu"
+        if self.hold_after is not None and len(self.mailbox.all()) >= self.hold_after:
+            self.waiting += 1
+            try:
+                while self.hold_after is not None:
+                    await asyncio.sleep(0.02)
+            finally:
+                self.waiting -= 1
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.mailbox.add(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content)
         return "250 Message accepted for delivery"
 
 
-def _viewer(mailbox: Mailbox):
+def _viewer(mailbox: Mailbox, handler: _Handler):
     class Viewer(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -75,8 +97,20 @@ def _viewer(mailbox: Mailbox):
             self.end_headers()
             self.wfile.write(body)
 
+        def do_POST(self):
+            if self.path == "/api/hold":
+                length = int(self.headers.get("Content-Length") or 0)
+                handler.hold_after = int(json.loads(self.rfile.read(length) or b"{}").get("after", 0))
+                return self._send(204, b"", "text/plain")
+            if self.path == "/api/release":
+                handler.hold_after = None
+                return self._send(204, b"", "text/plain")
+            return self._send(404, b"", "text/plain")
+
         def do_GET(self):
             messages = mailbox.all()
+            if self.path == "/api/state":
+                return self._send(200, json.dumps({"waiting": handler.waiting}).encode(), "application/json")
             if self.path == "/api/messages":
                 return self._send(200, json.dumps(messages).encode(), "application/json")
             if self.path.startswith("/message/"):
@@ -112,8 +146,9 @@ def _viewer(mailbox: Mailbox):
 class MailCatcher:
     def __init__(self, host="127.0.0.1", smtp_port=1025, http_port=8025, store: Path | None = None):
         self.mailbox = Mailbox(store)
-        self.smtp = Controller(_Handler(self.mailbox), hostname=host, port=smtp_port)
-        self.http = ThreadingHTTPServer((host, http_port), _viewer(self.mailbox))
+        handler = _Handler(self.mailbox)
+        self.smtp = Controller(handler, hostname=host, port=smtp_port)
+        self.http = ThreadingHTTPServer((host, http_port), _viewer(self.mailbox, handler))
 
     def start(self):
         self.smtp.start()

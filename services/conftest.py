@@ -32,3 +32,9 @@ def migrated_session(database_urls):
         session.close()
         _empty_tables(service, engine)
         engine.dispose()
+
+
+def emitted_events(worker) -> list[tuple[str, dict]]:
+    """(event type, payload) a worker_factory worker handed to its (mocked) relay, in order:
+    the events its calls wrote to the service's event outbox."""
+    return [event for call in worker.relay.send.call_args_list if len(call.args) > 1 for event in call.args[1]]

@@ -24,6 +24,8 @@ def stack(service_env, tmp_path_factory):
         "SMTP_PORT": str(ports["smtp_port"]),
         "EP_MAILCATCHER_URL": f"http://127.0.0.1:{ports['mail_http_port']}",
         "EP_RPC_TIMEOUT": "3",
+        "EP_MAINTENANCE_CACHE_SECONDS": "0",       # a window scheduled by a test shows at once
+        "EP_NOTIFIER_SWEEP_SECONDS": "2",          # notices and newsletters within the test's patience
     }
     for service in ("accounts", "requests"):
         subprocess.run([sys.executable, "-m", f"services.{service}.seed"], cwd=REPO_ROOT, check=True,
@@ -65,11 +67,12 @@ class Mailbox:
     def messages(self):
         return json.load(urllib.request.urlopen(self.url, timeout=5))
 
-    def wait_for(self, recipient, timeout=20, after=0):
-        """The latest email to ``recipient`` among those captured after the first ``after``."""
+    def wait_for(self, recipient, timeout=20, after=0, containing=""):
+        """The latest email to ``recipient`` (whose subject holds ``containing``) among
+        those captured after the first ``after``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = [m for m in self.messages()[after:] if recipient in m["to"]]
+            found = [m for m in self.messages()[after:] if recipient in m["to"] and containing in m["subject"]]
             if found:
                 return found[-1]
             time.sleep(0.2)

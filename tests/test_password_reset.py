@@ -15,7 +15,7 @@ def test_reset_email_arrives_and_its_link_works_once(client, mailbox, stack):
     response = post_form(client, "/mot-de-passe/oublie", {"email": email})
     assert response.status_code == 302
 
-    message = mailbox.wait_for(email)
+    message = mailbox.wait_for(email, containing="réinitialisation")
     assert message["subject"] == "Espace Partenaires : réinitialisation de votre mot de passe"
     link = re.search(r"(http://\S+/mot-de-passe/nouveau/\S+)", message["text"]).group(1)
     assert link.startswith(stack.env["EP_BASE_URL"])

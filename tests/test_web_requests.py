@@ -160,7 +160,7 @@ def test_the_whole_exchange_between_a_technicien_and_the_caisse(client, app, mai
     assert taken.status_code == 200 and "<html" not in text(taken)   # the region alone
     assert "Prise en charge" in text(taken)
     assert "Déclarer irrecevable" in text(taken) and "hx-confirm" in text(taken)
-    email = mailbox.wait_for("technicien@relais-fictif.test", after=seen)
+    email = mailbox.wait_for("technicien@relais-fictif.test", after=seen, containing="sur la demande")
     assert f"/demandes/{request_id}" in email["text"] and name.upper() not in email["text"].upper()
 
     asked = act(agent, request_id, "ask", "Merci de joindre le justificatif de domicile.")
@@ -228,11 +228,11 @@ def test_nobody_reaches_another_partner_or_caisse_request(client, app):
 
 
 def test_gestionnaire_follows_the_history_but_does_not_file(client):
-    login(client, "gestionnaire")
+    login(client, "gestionnaire_b")
     assert client.get("/demandes/nouvelle").status_code == 403
-    history = text(client.get("/demandes"))
-    assert "DEMO-000001" in history and "Hugo Lambertin" in history      # the structure's, not only one's own
-    assert "DEMO-000006" not in history                                    # partner 2's
+    history = text(client.get("/demandes?q=lefevre"))
+    assert "DEMO-000006" in history and "Yanis Morel" in history          # the structure's, not only one's own
+    assert "DEMO-000001" not in text(client.get("/demandes?q=moreau"))      # partner 1's
     detail = client.get(re.search(r'href="(/demandes/\d+)"', history)[1]).text
     assert "Historique" in detail and "Agir sur la demande" not in detail
 
@@ -283,6 +283,7 @@ def test_email_preferences_are_respected(client, app, mailbox):
     seen = len(mailbox.messages())
     act(agent, request_id, "take")                               # a status change: no email wanted
     act(agent, request_id, "message", "Nous traitons votre demande.")
-    message = mailbox.wait_for(email, after=seen)
+    message = mailbox.wait_for(email, after=seen, containing="sur la demande")
     assert "nouveau message" in message["text"].lower()
-    assert len([m for m in mailbox.messages()[seen:] if email in m["to"]]) == 1
+    about_requests = [m for m in mailbox.messages()[seen:] if email in m["to"] and "sur la demande" in m["subject"]]
+    assert len(about_requests) == 1

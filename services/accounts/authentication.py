@@ -7,17 +7,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from contracts import events, identity
 from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken, LoginThrottled,
                               NotAuthenticated, ProfileChoiceRequired, ValidationFailed)
 from contracts.schemas import PROFILE_LABELS
-from services.accounts import audit, passwords, settings
+from services.accounts import audit, directory, passwords, settings
 from services.accounts.models import Account, Convention, PasswordHistory, PasswordToken, utcnow
 
 PARIS = ZoneInfo("Europe/Paris")
-Emit = list            # domain functions append (event_type, payload) to it; the service dispatches after commit
+Emit = list    # domain functions append (event_type, payload); services.common.event_outbox.Emit writes the row
 
 
 def normalise_email(email: str) -> str:
@@ -29,7 +29,9 @@ def paris(moment: datetime) -> str:
 
 
 def recipient(account: Account) -> dict:
-    return {"email": account.email, "first_name": account.first_name, "last_name": account.last_name}
+    """contracts.events envelope: the caisses let the notifier show a caisse its users' emails."""
+    return {"email": account.email, "first_name": account.first_name, "last_name": account.last_name,
+            "account_id": account.id, "caisses": directory.caisse_codes(object_session(account), account)}
 
 
 def _active_caisses(session: Session, account: Account) -> list[dict]:

@@ -3,6 +3,8 @@ from datetime import date, datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from services.common.event_outbox import EventOutboxColumns
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)   # stored naive, always UTC
@@ -149,3 +151,7 @@ class AuditEntry(Base):
     partner_id: Mapped[int | None]
     caisse_id: Mapped[int | None]
     details: Mapped[str] = mapped_column(sa.String(500), default="")
+
+
+class EventOutbox(EventOutboxColumns, Base):
+    """Events to publish, committed with the change that caused them (services.common.event_outbox)."""

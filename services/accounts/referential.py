@@ -41,8 +41,8 @@ def caisse_agents(session: Session, caisse_code: str) -> dict:
         raise NotFound("Caisse inconnue.")
     agents = session.scalars(sa.select(Account).where(Account.caisse_id == caisse.id, Account.status == "active",
                                                       Account.profile == "agent_caisse").order_by(Account.id))
-    return {"name": caisse.name, "agents": [{"email": a.email, "first_name": a.first_name, "last_name": a.last_name}
-                                            for a in agents]}
+    return {"name": caisse.name, "agents": [{"email": a.email, "first_name": a.first_name, "last_name": a.last_name,
+                                             "account_id": a.id, "caisses": [caisse.code]} for a in agents]}
 
 
 def caisse_for_department(session: Session, department: str) -> str | None:

@@ -2,19 +2,22 @@
 
 Every method that acts for someone takes the caller from the signed identity
 (``self.caller``); domain functions collect the events to publish, sent once
-their transaction has committed.
+their transaction has committed: ``emitted`` is an outbox (services.common.event_outbox),
+so each event is written in the same transaction and relayed to the broker after it.
 """
 import sqlalchemy as sa
-from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
 from contracts import events
 from contracts.errors import EXPECTED
-from services.accounts import access, audit, authentication, habilitation, passwords, referential, settings, sweeps
+from services.accounts import (access, audit, authentication, directory, habilitation, passwords, referential,
+                               settings, sweeps)
+from services.accounts.models import EventOutbox
 from services.common.caller import Caller
 from services.common.config import database_url, rpc_secret
 from services.common.db import Database
+from services.common.event_outbox import Emit, EventRelay
 
 AGENTS = ("agent_caisse", "admin_national")
 PARTNER_USERS = ("gestionnaire", "technicien")
@@ -25,15 +28,22 @@ class AccountsService:
 
     db = Database("accounts", lambda: database_url("accounts"))
     caller = Caller(rpc_secret)
-    dispatch = EventDispatcher()
+    relay = EventRelay(EventOutbox)
 
     # --- plumbing ---------------------------------------------------------------------------
     def _actor(self, *profiles, allow_pending=False):
         return access.current(self.db, self.caller.require(*profiles, allow_pending=allow_pending))
 
+    def _emit(self) -> Emit:
+        return Emit(self.db, EventOutbox)
+
     def _publish(self, emitted):
-        for event_type, payload in emitted:
-            self.dispatch(event_type, payload)
+        self.relay.send(self.db, emitted)
+
+    @timer(interval=1)
+    def relay_events(self):
+        """What the RPC that emitted could not publish (broker away, no consumer queue yet, crash)."""
+        self.relay.send(self.db)
 
     @rpc
     def health(self):
@@ -61,7 +71,7 @@ class AccountsService:
     @rpc(expected_exceptions=EXPECTED)
     def request_password_reset(self, email):
         """Always answers None, whether or not the email is known."""
-        emitted = []
+        emitted = self._emit()
         authentication.request_password_reset(self.db, email, emitted)
         self._publish(emitted)
 
@@ -71,13 +81,13 @@ class AccountsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def set_password_with_token(self, token, new_password):
-        emitted = []
+        emitted = self._emit()
         authentication.set_password_with_token(self.db, token, new_password, emitted)
         self._publish(emitted)
 
     @rpc(expected_exceptions=EXPECTED)
     def renew_expired_invitation(self, token):
-        emitted = []
+        emitted = self._emit()
         authentication.renew_expired_invitation(self.db, token, emitted)
         self._publish(emitted)
 
@@ -98,7 +108,7 @@ class AccountsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def change_password(self, current_password, new_password):
-        emitted = []
+        emitted = self._emit()
         result = authentication.change_password(self.db, self._actor(allow_pending=True), current_password,
                                                 new_password, emitted)
         self._publish(emitted)
@@ -121,6 +131,23 @@ class AccountsService:
         """For other services' scheduled emails (a signed service identity only)."""
         self.caller.require("service")
         return referential.caisse_agents(self.db, caisse_code)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def caisse_contacts(self, caisse_code):
+        """Anyone, even anonymous: the caisse's name and local referents (the maintenance page)."""
+        return directory.caisse_contacts(self.db, caisse_code)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def active_users(self, caisse_code=None, after_id=0, limit=500):
+        """The notifier's maintenance notices and newsletters (a signed service identity only)."""
+        self.caller.require("service")
+        return directory.active_users(self.db, caisse_code, after_id, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def password_expiries(self, after_id=0, limit=500):
+        """The notifier's renewal reminders (a signed service identity only)."""
+        self.caller.require("service")
+        return directory.password_expiries(self.db, after_id, limit)
 
     @rpc(expected_exceptions=EXPECTED)
     def save_caisse(self, data):
@@ -151,7 +178,7 @@ class AccountsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def end_convention(self, convention_id):
-        emitted = []
+        emitted = self._emit()
         referential.end_convention(self.db, self._actor(*AGENTS), convention_id, emitted)
         self._publish(emitted)
 
@@ -164,7 +191,7 @@ class AccountsService:
     @rpc(expected_exceptions=EXPECTED)
     def create_gestionnaire(self, partner_id, data):
         actor = self._actor(*AGENTS)
-        emitted = []
+        emitted = self._emit()
         result = habilitation.create_account(self.db, actor, access.partner(self.db, actor, partner_id),
                                              "gestionnaire", dict(data), emitted)
         self._publish(emitted)
@@ -173,7 +200,7 @@ class AccountsService:
     @rpc(expected_exceptions=EXPECTED)
     def create_technicien(self, data):
         actor = self._actor("gestionnaire")
-        emitted = []
+        emitted = self._emit()
         result = habilitation.create_account(self.db, actor, access.partner(self.db, actor, None), "technicien",
                                              dict(data), emitted)
         self._publish(emitted)
@@ -188,7 +215,7 @@ class AccountsService:
     @rpc(expected_exceptions=EXPECTED)
     def resend_invitation(self, account_id):
         actor = self._actor(*AGENTS, "gestionnaire")
-        emitted = []
+        emitted = self._emit()
         habilitation.resend_invitation(self.db, actor, access.manageable_account(self.db, actor, account_id), emitted)
         self._publish(emitted)
 
@@ -200,7 +227,7 @@ class AccountsService:
     @rpc(expected_exceptions=EXPECTED)
     def inactivate_account(self, account_id, reason):
         actor = self._actor(*AGENTS, "gestionnaire")
-        emitted = []
+        emitted = self._emit()
         result = habilitation.inactivate(self.db, actor, access.manageable_account(self.db, actor, account_id),
                                          reason, emitted)
         self._publish(emitted)
@@ -224,7 +251,7 @@ class AccountsService:
     @rpc(expected_exceptions=EXPECTED)
     def request_review(self, partner_id):
         actor = self._actor("agent_caisse")
-        emitted = []
+        emitted = self._emit()
         result = habilitation.request_review(self.db, actor, access.partner(self.db, actor, partner_id),
                                              actor.caisse_id, emitted)
         self._publish(emitted)
@@ -246,6 +273,6 @@ class AccountsService:
     def sweep(self):
         for step in (sweeps.warn_inactive_techniciens, sweeps.inactivate_inactive_techniciens,
                      sweeps.end_expired_conventions, sweeps.periodic_reviews, sweeps.purge_inactivated):
-            emitted = []
+            emitted = self._emit()
             step(self.db, emitted)          # each step commits its own work…
             self._publish(emitted)          # …and its emails leave right after

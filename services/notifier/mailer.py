@@ -1,15 +1,18 @@
 """SMTP delivery, configured from the environment.
 
 SMTP_HOST, SMTP_PORT, SMTP_TLS (none | starttls | ssl), SMTP_USER, SMTP_PASSWORD,
-MAIL_FROM. Under eventlet smtplib's sockets are green, so a slow server only
+MAIL_FROM, SMTP_TIMEOUT (seconds, 20). Under eventlet smtplib's sockets are green, so a slow server only
 delays mail.
 """
+import json
 import os
 import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
 from nameko.extensions import DependencyProvider
+
+from services.notifier import settings
 
 
 class SmtpMailer:
@@ -28,6 +31,7 @@ class SmtpMailer:
             user=os.environ.get("SMTP_USER") or None,
             password=os.environ.get("SMTP_PASSWORD") or None,
             sender=os.environ.get("MAIL_FROM") or None,
+            timeout=settings.smtp_timeout(),
         )
 
     def build(self, message) -> EmailMessage:
@@ -38,6 +42,8 @@ class SmtpMailer:
         # Stable id per outbox row: a receiving system can drop a duplicate.
         email["Message-ID"] = make_msgid(idstring=message.idempotency_key[:60].replace("@", "-"),
                                          domain="espace-partenaires.invalid")
+        for name, value in json.loads(message.headers or "{}").items():     # List-Unsubscribe…
+            email[name] = value
         email.set_content(message.body_text)
         email.add_alternative(message.body_html, subtype="html")
         return email

@@ -1,53 +1,94 @@
-"""The outbox: enqueue once per idempotency key, deliver with retries.
+"""The outbox: queue the emails of one cause together (once per idempotency key), deliver with retries.
 
-Delivery claims a message with a short lease before talking to SMTP, so two
-notifier instances never send the same message at the same time, and a
-notifier killed mid-send releases it when the lease runs out.
+Delivery claims a message with a lease before talking to SMTP, so two notifier
+instances never send the same message at the same time, and a notifier killed
+mid-send releases it when the lease runs out. The messages go one SMTP session
+each, in order, and each is marked sent before the next starts: a notifier
+killed mid-batch leaves at most the one in flight to send again.
 """
+import json
 import smtplib
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.notifier.models import OutboxMessage, utcnow
+from services.notifier import settings
+from services.notifier.models import MessageCaisse, OutboxMessage, utcnow
 
-LEASE = timedelta(seconds=60)
-MAX_ATTEMPTS = 8
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@dataclass
+class Mail:
+    key: str
+    kind: str
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    recipient_name: str = ""
+    account_id: int | None = None
+    caisses: list = field(default_factory=list)
+    headers: dict | None = None
+
+
+def enqueue_many(session: Session, mails: list[Mail], commit: bool = True) -> int:
+    """Queue ``mails`` in one transaction: a key already queued is skipped (insert-or-skip,
+    SQLite and PostgreSQL alike), so a cause handled twice yields each email once and a
+    crash queues none or all. Returns how many were new."""
+    if not mails:
+        return 0
+    insert = _INSERT[session.bind.dialect.name](OutboxMessage)
+    rows = [{"idempotency_key": m.key, "kind": m.kind, "recipient": m.recipient, "subject": m.subject[:200],
+             "body_text": m.text, "body_html": m.html, "recipient_name": m.recipient_name[:170],
+             "account_id": m.account_id, "headers": json.dumps(m.headers) if m.headers else None,
+             "status": "queued", "attempts": 0, "next_attempt_at": utcnow(), "created_at": utcnow()} for m in mails]
+    inserted = session.execute(insert.values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                               .returning(OutboxMessage.id, OutboxMessage.idempotency_key)).all()
+    by_key = {m.key: m for m in mails}
+    links = [{"message_id": message_id, "caisse_code": code}
+             for message_id, key in inserted for code in sorted(set(by_key[key].caisses or []))]
+    if links:
+        session.execute(sa.insert(MessageCaisse).values(links))
+    if commit:
+        session.commit()
+    return len(inserted)
 
 
 def enqueue(session: Session, key: str, kind: str, recipient: str, subject: str, text: str, html: str) -> bool:
     """True when queued, False when that key was queued already."""
-    session.add(OutboxMessage(idempotency_key=key, kind=kind, recipient=recipient, subject=subject,
-                              body_text=text, body_html=html))
-    try:
-        session.commit()
-        return True
-    except IntegrityError:
-        session.rollback()
-        return False
+    return enqueue_many(session, [Mail(key, kind, recipient, subject, text, html)]) == 1
+
+
+def queued_keys(session: Session, keys: list[str]) -> set[str]:
+    """Which of ``keys`` are already queued (to skip rendering them again)."""
+    if not keys:
+        return set()
+    return set(session.scalars(sa.select(OutboxMessage.idempotency_key)
+                               .where(OutboxMessage.idempotency_key.in_(keys))))
 
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts * 5, 3600))
 
 
-def _claim(session: Session, message_id: int) -> bool:
-    now = utcnow()
+def _claim(session: Session, message_id: int, now: datetime) -> bool:
     claimed = session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued",
                sa.or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
-        .values(locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+        .values(locked_until=now + settings.delivery_lease(), attempts=OutboxMessage.attempts + 1)
     ).rowcount
     session.commit()
     return claimed == 1
 
 
-def deliver_due(session: Session, mailer, batch: int = 50) -> int:
+def deliver_due(session: Session, mailer, batch: int = 50, now: datetime | None = None) -> int:
     """Send what is due; return how many were sent."""
-    now = utcnow()
+    now = now or utcnow()
     due = session.scalars(
         sa.select(OutboxMessage.id)
         .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now,
@@ -56,15 +97,18 @@ def deliver_due(session: Session, mailer, batch: int = 50) -> int:
     ).all()
     sent = 0
     for message_id in due:
-        if not _claim(session, message_id):
+        if not _claim(session, message_id, now):
             continue
         message = session.get(OutboxMessage, message_id)
         try:
             mailer.send(message)
+        except smtplib.SMTPRecipientsRefused as exc:        # one recipient per message: its own code
+            code, reply = next(iter(exc.recipients.values()), (0, b""))
+            _failed(message, f"{code} {reply!r}", permanent=500 <= code < 600, now=now)
         except smtplib.SMTPResponseException as exc:
-            _failed(message, f"{exc.smtp_code} {exc.smtp_error!r}", permanent=500 <= exc.smtp_code < 600)
+            _failed(message, f"{exc.smtp_code} {exc.smtp_error!r}", permanent=500 <= exc.smtp_code < 600, now=now)
         except (smtplib.SMTPException, OSError) as exc:
-            _failed(message, repr(exc), permanent=False)
+            _failed(message, repr(exc), permanent=False, now=now)
         else:
             message.status, message.sent_at, message.last_error = "sent", utcnow(), None
             sent += 1
@@ -73,9 +117,9 @@ def deliver_due(session: Session, mailer, batch: int = 50) -> int:
     return sent
 
 
-def _failed(message: OutboxMessage, error: str, permanent: bool) -> None:
+def _failed(message: OutboxMessage, error: str, permanent: bool, now: datetime) -> None:
     message.last_error = error[:500]
-    if permanent or message.attempts >= MAX_ATTEMPTS:
+    if permanent or message.attempts >= settings.MAX_ATTEMPTS:
         message.status = "failed"
     else:
-        message.next_attempt_at = utcnow() + backoff(message.attempts)
+        message.next_attempt_at = now + backoff(message.attempts)

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.notifier.outbox import Mail
+
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -52,3 +54,35 @@ def french_datetime_long(iso_utc: str) -> str:
 def render(kind: str, **context) -> tuple[str, str, str]:
     subject = _env.get_template(f"{kind}.subject.txt").render(**context).strip()
     return subject, _env.get_template(f"{kind}.txt").render(**context), _env.get_template(f"{kind}.html").render(**context)
+
+
+def link(path: str) -> str:
+    """An absolute link into the web front (read at render time: EP_BASE_URL)."""
+    return f"{base_url()}{path}"
+
+
+def mail(kind: str, key: str, person: dict, headers: dict | None = None, **context) -> Mail:
+    """The email of ``kind`` to ``person`` (contracts.events recipient: email, names, and optionally
+    account_id and caisses, which the delivery log keeps)."""
+    subject, text, html = render(kind, first_name=person["first_name"], last_name=person["last_name"], **context)
+    return Mail(key=key, kind=kind, recipient=person["email"], subject=subject, text=text, html=html,
+                recipient_name=f"{person['first_name']} {person['last_name']}", account_id=person.get("account_id"),
+                caisses=list(person.get("caisses") or []), headers=headers)
+
+
+# What the delivery log calls each kind of email.
+KIND_LABELS = {
+    "account_invited": "Habilitation (création du compte)",
+    "password_reset": "Réinitialisation du mot de passe",
+    "password_changed": "Confirmation de changement de mot de passe",
+    "password_renewal_reminder": "Rappel de renouvellement du mot de passe",
+    "password_expired": "Mot de passe expiré",
+    "account_inactivated": "Inactivation du compte",
+    "fraud_inactivation": "Inactivation pour fraude, perte ou vol",
+    "inactivity_warning": "Avertissement d'inactivité",
+    "review_requested": "Revue des habilitations",
+    "request_status_changed": "Suivi d'une demande",
+    "late_requests_summary": "Demandes en retard",
+    "maintenance_notice": "Annonce de maintenance",
+    "newsletter": "Lettre d'information",
+}

@@ -1,5 +1,7 @@
-"""The notifier service: events in, outbox rows written, SMTP delivery on a timer."""
-from urllib.parse import quote
+"""The notifier service: events in, outbox rows written, SMTP delivery on a timer; renewal
+reminders, maintenance notices and newsletters on a sweep timer; the RPC API of the delivery
+log, maintenance windows, news and newsletter subscriptions (see README, "Notifier")."""
+import logging
 
 import sqlalchemy as sa
 from nameko.events import event_handler
@@ -7,59 +9,18 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from contracts import events
-from services.common.config import database_url
+from contracts.errors import EXPECTED, ServiceUnavailable
+from services.common.caller import Caller
+from services.common.config import database_url, rpc_secret
 from services.common.db import Database
-from services.notifier import outbox, rendering
+from services.common.rpc import ServiceRpc
+from services.notifier import delivery_log, maintenance, news, outbox, reminders, settings
+from services.notifier.event_emails import EMAILS, enqueue_event, render_for_recipients  # noqa: F401 (API)
 from services.notifier.mailer import Mailer
 
-
-def _link(path: str) -> str:
-    """An absolute link into the web front (read at render time: EP_BASE_URL)."""
-    return f"{rendering.base_url()}{path}"
-
-
-# Account email events (contracts.events envelope: event_id + recipients, plus these fields):
-# event type -> (template kind, context built from the payload, shared by every recipient).
-EMAILS = {
-    events.PASSWORD_RESET_REQUESTED: ("password_reset", lambda p: {
-        "link": _link(f"/mot-de-passe/nouveau/{quote(p['token'], safe='')}"),
-        "expires_at": rendering.french_datetime(p["expires_at"])}),
-    events.ACCOUNT_INVITED: ("account_invited", lambda p: {
-        "link": _link(f"/activation/{quote(p['token'], safe='')}"),
-        "expires_at": rendering.french_datetime_long(p["expires_at"]),
-        "profile_label": p["profile_label"], "organisation": p["organisation"]}),
-    events.PASSWORD_CHANGED: ("password_changed", lambda p: {
-        "changed_at": rendering.french_datetime(p["changed_at"]), "forgot_link": _link("/mot-de-passe/oublie")}),
-    events.ACCOUNT_INACTIVATED: ("account_inactivated", lambda p: {"reason_label": p["reason_label"]}),
-    events.FRAUD_INACTIVATION: ("fraud_inactivation", lambda p: {
-        "account_name": p["account_name"], "reason_label": p["reason_label"], "partner_name": p["partner_name"]}),
-    events.INACTIVITY_WARNING: ("inactivity_warning", lambda p: {
-        "inactivation_date": rendering.french_date(p["inactivation_date"]), "link": _link("/connexion")}),
-    events.REVIEW_REQUESTED: ("review_requested", lambda p: {
-        "partner_name": p["partner_name"], "caisse_name": p["caisse_name"], "reminder": bool(p["reminder"]),
-        "link": _link("/habilitations")}),
-    # From the requests service (same envelope); no data about the insured person, only the reference.
-    events.REQUEST_STATUS_CHANGED: ("request_status_changed", lambda p: {
-        "reference": p["reference"], "kind_label": p["kind_label"], "status_label": p["status_label"],
-        "new_message": bool(p.get("new_message")), "link": _link(f"/demandes/{int(p['request_id'])}")}),
-    events.LATE_REQUESTS_SUMMARY: ("late_requests_summary", lambda p: {
-        "caisse_name": p["caisse_name"], "count": int(p["count"]), "late_after_days": int(p["late_after_days"]),
-        "references": [str(r) for r in p["references"]][:10], "link": _link("/file?late=1")}),
-}
-
-
-def render_for_recipients(event_type: str, payload: dict) -> list[tuple[str, str, str, str, str]]:
-    """[(idempotency key, recipient email, subject, text, html)], one per recipient.
-    The key is per event *type* too: accounts may give two events the same event_id."""
-    kind, build_context = EMAILS[event_type]
-    context = build_context(payload)
-    emails = []
-    for recipient in payload["recipients"]:
-        email = recipient["email"]
-        subject, text, html = rendering.render(kind, first_name=recipient["first_name"],
-                                               last_name=recipient["last_name"], **context)
-        emails.append((f"{event_type}:{payload['event_id']}:{email.lower()}", email, subject, text, html))
-    return emails
+log = logging.getLogger(__name__)
+AGENTS = ("agent_caisse", "admin_national")
+PARTNER_USERS = ("gestionnaire", "technicien")
 
 
 class NotifierService:
@@ -67,54 +28,124 @@ class NotifierService:
 
     db = Database("notifier", lambda: database_url("notifier"))
     mailer = Mailer()
+    caller = Caller(rpc_secret)
+    services = ServiceRpc(timeout=10)
 
     @rpc
     def health(self):
         self.db.execute(sa.text("SELECT 1"))
         return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name}
 
+    # --- other services' events: every email of one event queued in one transaction ----------
     @event_handler(events.ACCOUNTS, events.PASSWORD_RESET_REQUESTED)
     def on_password_reset_requested(self, payload):
-        self._enqueue_for_recipients(events.PASSWORD_RESET_REQUESTED, payload)
+        enqueue_event(self.db, events.PASSWORD_RESET_REQUESTED, payload)
 
     @event_handler(events.ACCOUNTS, events.ACCOUNT_INVITED)
     def on_account_invited(self, payload):
-        self._enqueue_for_recipients(events.ACCOUNT_INVITED, payload)
+        enqueue_event(self.db, events.ACCOUNT_INVITED, payload)
 
     @event_handler(events.ACCOUNTS, events.PASSWORD_CHANGED)
     def on_password_changed(self, payload):
-        self._enqueue_for_recipients(events.PASSWORD_CHANGED, payload)
+        enqueue_event(self.db, events.PASSWORD_CHANGED, payload)
 
     @event_handler(events.ACCOUNTS, events.ACCOUNT_INACTIVATED)
     def on_account_inactivated(self, payload):
-        self._enqueue_for_recipients(events.ACCOUNT_INACTIVATED, payload)
+        enqueue_event(self.db, events.ACCOUNT_INACTIVATED, payload)
 
     @event_handler(events.ACCOUNTS, events.FRAUD_INACTIVATION)
     def on_fraud_inactivation(self, payload):
-        self._enqueue_for_recipients(events.FRAUD_INACTIVATION, payload)
+        enqueue_event(self.db, events.FRAUD_INACTIVATION, payload)
 
     @event_handler(events.ACCOUNTS, events.INACTIVITY_WARNING)
     def on_inactivity_warning(self, payload):
-        self._enqueue_for_recipients(events.INACTIVITY_WARNING, payload)
+        enqueue_event(self.db, events.INACTIVITY_WARNING, payload)
 
     @event_handler(events.ACCOUNTS, events.REVIEW_REQUESTED)
     def on_review_requested(self, payload):
-        self._enqueue_for_recipients(events.REVIEW_REQUESTED, payload)
+        enqueue_event(self.db, events.REVIEW_REQUESTED, payload)
 
     @event_handler(events.REQUESTS, events.REQUEST_STATUS_CHANGED)
     def on_request_status_changed(self, payload):
-        self._enqueue_for_recipients(events.REQUEST_STATUS_CHANGED, payload)
+        enqueue_event(self.db, events.REQUEST_STATUS_CHANGED, payload)
 
     @event_handler(events.REQUESTS, events.LATE_REQUESTS_SUMMARY)
     def on_late_requests_summary(self, payload):
-        self._enqueue_for_recipients(events.LATE_REQUESTS_SUMMARY, payload)
+        enqueue_event(self.db, events.LATE_REQUESTS_SUMMARY, payload)
 
-    def _enqueue_for_recipients(self, event_type: str, payload: dict) -> None:
-        # Everything is rendered before anything is queued: a malformed payload queues nothing.
-        kind = EMAILS[event_type][0]
-        for key, email, subject, text, html in render_for_recipients(event_type, payload):
-            outbox.enqueue(self.db, key, kind, email, subject, text, html)
-
+    # --- timers ---------------------------------------------------------------------------
     @timer(interval=1)
     def deliver(self):
         outbox.deliver_due(self.db, self.mailer)
+
+    def _accounts(self, method):
+        return lambda *args: self.services.call_as_service("accounts", method, *args)
+
+    @timer(interval=settings.sweep_interval_seconds())
+    def sweep(self):
+        """Each step is idempotent (keys, leases) and safe with two instances; accounts not
+        answering only delays it to the next round."""
+        users_of = self._accounts("active_users")
+        steps = (lambda: reminders.sweep(self.db, self._accounts("password_expiries")),
+                 lambda: maintenance.send_notices(self.db, users_of),
+                 lambda: news.send_digests(self.db, users_of, self.caller.secret))
+        for step in steps:
+            try:
+                step()
+            except ServiceUnavailable as exc:
+                self.db.rollback()
+                log.warning("sweep step postponed, accounts unavailable: %s", exc.reason)
+
+    # --- delivery log (caisse agents: their caisse's users; national admin: everyone) -------
+    @rpc(expected_exceptions=EXPECTED)
+    def delivery_log(self, filters=None, cursor=None, limit=50):
+        return delivery_log.entries(self.db, self.caller.require(*AGENTS), dict(filters or {}), cursor, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resend(self, message_id):
+        return delivery_log.resend(self.db, self.caller.require(*AGENTS), message_id)
+
+    # --- maintenance ------------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def schedule_maintenance(self, data):
+        return maintenance.schedule(self.db, self.caller.require(*AGENTS), dict(data or {}))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_maintenance(self, maintenance_id, data):
+        return maintenance.update(self.db, self.caller.require(*AGENTS), maintenance_id, dict(data or {}))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def cancel_maintenance(self, maintenance_id):
+        return maintenance.cancel(self.db, self.caller.require(*AGENTS), maintenance_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_maintenances(self, include_past=False):
+        return maintenance.listing(self.db, self.caller.require(*AGENTS), bool(include_past))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def current_maintenance(self, caisse_code=None):
+        """Anyone, even anonymous (the login page shows the banner)."""
+        return maintenance.current(self.db, caisse_code)
+
+    # --- news and newsletter ----------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def publish_news(self, data):
+        return news.publish(self.db, self.caller.require("agent_caisse"), dict(data or {}))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_news(self, caisse_code=None, cursor=None, limit=20):
+        return news.listing(self.db, self.caller.require(*AGENTS, *PARTNER_USERS), caisse_code, cursor, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def my_newsletter_subscriptions(self):
+        return news.subscriptions(self.db, self.caller.require(*PARTNER_USERS))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_newsletter_subscription(self, caisse_code, subscribed):
+        return news.set_subscription(self.db, self.caller.require(*PARTNER_USERS), caisse_code, bool(subscribed),
+                                     self.caller.secret)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def unsubscribe_by_token(self, token):
+        """Anyone, even anonymous: the one-click link of the newsletter emails."""
+        return news.unsubscribe_by_token(self.db, token)

@@ -121,8 +121,9 @@ def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict,
     return detail(session, who, request)
 
 
-def act(session: Session, who: dict, request_id, action: str, message: str, raw_files, scanner, storage) -> tuple[dict, list]:
-    """Apply ``action`` (catalogue.ACTIONS) and return (the request, events to publish)."""
+def act(session: Session, who: dict, request_id, action: str, message: str, raw_files, scanner, storage,
+        emit: list) -> dict:
+    """Apply ``action`` (catalogue.ACTIONS); its email event goes to ``emit``, committed with it."""
     if action not in ACTIONS:
         raise ValidationFailed(None, {"action": "Action inconnue."})
     allowed_from, to_status, actor_side, needs_message = ACTIONS[action]
@@ -140,7 +141,6 @@ def act(session: Session, who: dict, request_id, action: str, message: str, raw_
         raise RuleViolation("Les documents ne sont transmis par le portail qu'aux organismes habilités ; "
                             "pour ce partenaire ils sont envoyés à l'adresse connue de l'assuré.")
     files = _files(raw_files, direction, scanner, storage)
-    published = []
     try:
         _event(session, request, who, message=message, to_status=to_status, files=files)
         if to_status:
@@ -148,7 +148,7 @@ def act(session: Session, who: dict, request_id, action: str, message: str, raw_
             request.closed_at = utcnow() if to_status in ("closed", "not_admissible") else None
         notice = _notice(session, request, who, "status_changes" if to_status else "messages", to_status)
         if notice:
-            published.append(notice)
+            emit.append(notice)
         request.updated_at = utcnow()
         session.commit()
     except Exception:
@@ -156,7 +156,7 @@ def act(session: Session, who: dict, request_id, action: str, message: str, raw_
         for meta in files:
             storage.delete(meta["storage_key"])
         raise
-    return detail(session, who, request), published
+    return detail(session, who, request)
 
 
 def _notice(session: Session, request: PartnerRequest, who: dict, kind: str, to_status: str | None):

@@ -3,6 +3,8 @@ from datetime import date, datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from services.common.event_outbox import EventOutboxColumns
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -111,3 +113,7 @@ class CaisseSetting(Base):
     caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     late_after_days: Mapped[int] = mapped_column(default=10)   # untreated longer than this: flagged
     last_summary_on: Mapped[date | None]                        # the daily summary is sent once a day
+
+
+class EventOutbox(EventOutboxColumns, Base):
+    """Events to publish, committed with the change that caused them (services.common.event_outbox)."""

@@ -5,7 +5,6 @@ decides what that caller may see, so no method can be asked for another
 partner's or another caisse's requests.
 """
 import sqlalchemy as sa
-from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -14,9 +13,11 @@ from contracts.errors import EXPECTED, ServiceUnavailable
 from services.common.caller import Caller
 from services.common.config import database_url, rpc_secret
 from services.common.db import Database
+from services.common.event_outbox import Emit, EventRelay
 from services.common.rpc import ServiceRpc
 from services.requests import history, lifecycle, scope, summary, validation
 from services.requests.catalogue import KINDS, STATUSES
+from services.requests.models import EventOutbox
 from services.requests.scanning import Scanner
 from services.requests.storage import Storage
 
@@ -31,11 +32,11 @@ class RequestsService:
     scanner = Scanner()
     storage = Storage()
     services = ServiceRpc(timeout=3)
-    dispatch = EventDispatcher()
+    relay = EventRelay(EventOutbox)      # events committed with the change, then relayed (common.event_outbox)
 
-    def _publish(self, emitted):
-        for event_type, payload in emitted:
-            self.dispatch(event_type, payload)
+    @timer(interval=1)
+    def relay_events(self):
+        self.relay.send(self.db)
 
     def _route(self, department):
         """The caisse covering the insured's department; when accounts does not answer,
@@ -80,8 +81,9 @@ class RequestsService:
     @rpc(expected_exceptions=EXPECTED)
     def act(self, request_id, action, message="", files=None):
         who = self.caller.require("technicien", "agent_caisse")
-        result, emitted = lifecycle.act(self.db, who, request_id, action, message, files, self.scanner, self.storage)
-        self._publish(emitted)
+        emitted = Emit(self.db, EventOutbox)
+        result = lifecycle.act(self.db, who, request_id, action, message, files, self.scanner, self.storage, emitted)
+        self.relay.send(self.db, emitted)
         return result
 
     @rpc(expected_exceptions=EXPECTED)
@@ -109,8 +111,10 @@ class RequestsService:
     @timer(interval=3600)
     def late_summary(self):
         """Hourly check, at most one email a day per caisse (claimed in the database)."""
+        emitted = Emit(self.db, EventOutbox)
         try:
-            emitted = summary.daily(self.db, lambda code: self.services.call_as_service("accounts", "caisse_agents", code))
+            summary.daily(self.db, lambda code: self.services.call_as_service("accounts", "caisse_agents", code),
+                          emit=emitted)
         except ServiceUnavailable:
             return                          # accounts is down: the next hour tries again
-        self._publish(emitted)
+        self.relay.send(self.db, emitted)

@@ -27,7 +27,8 @@ def late_by_caisse(session: Session) -> dict[str, list[str]]:
 
 
 def claim_today(session: Session, caisse_code: str, today: date) -> bool:
-    """Once a day per caisse, even with two instances: the row's date is the claim."""
+    """Once a day per caisse, even with two instances: the row's date is the claim
+    (committed by the caller, with the summary's event)."""
     setting = session.get(CaisseSetting, caisse_code)
     if setting is None:
         session.add(CaisseSetting(caisse_code=caisse_code))
@@ -36,14 +37,14 @@ def claim_today(session: Session, caisse_code: str, today: date) -> bool:
         CaisseSetting.caisse_code == caisse_code,
         sa.or_(CaisseSetting.last_summary_on.is_(None), CaisseSetting.last_summary_on < today))
         .values(last_summary_on=today)).rowcount == 1
-    session.commit()
     return won
 
 
-def daily(session: Session, agents_of, today: date | None = None) -> list:
-    """``agents_of(code)`` -> {"name", "agents": [recipients]}. Returns the events to publish."""
+def daily(session: Session, agents_of, today: date | None = None, emit: list | None = None) -> list:
+    """``agents_of(code)`` -> {"name", "agents": [recipients]}. Returns ``emit`` with the events,
+    each committed together with its day's claim."""
     today = today or date.today()
-    emitted = []
+    emitted = emit if emit is not None else []
     for code, refs in late_by_caisse(session).items():
         caisse = agents_of(code)            # first: if accounts does not answer, nothing is claimed
         if caisse["agents"] and claim_today(session, code, today):
@@ -51,4 +52,5 @@ def daily(session: Session, agents_of, today: date | None = None) -> list:
                 "event_id": f"late:{code}:{today.isoformat()}", "recipients": caisse["agents"],
                 "caisse_name": caisse["name"], "count": len(refs),
                 "late_after_days": late_after_days(session, code), "references": refs[:10]}))
+        session.commit()
     return emitted

@@ -6,7 +6,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 
 from contracts.errors import ServiceError
-from services.web import admin, auth, config, habilitations, home, navigation, partners, requests_views, vendor
+from services.web import (admin, auth, config, delivery_views, habilitations, home, maintenance_views, navigation,
+                          news_views, partners, requests_views, vendor)
 from services.web.rpc import Services
 from services.web.users import login_manager
 
@@ -24,8 +25,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     Services(app)
     navigation.init_app(app)
+    maintenance_views.init_app(app)
+    # Mail clients send the one-click unsubscribe (RFC 8058) with no session: the token is the authority.
+    csrf.exempt(news_views.unsubscribe)
 
-    for blueprint in (auth.bp, home.bp, vendor.bp, admin.bp, partners.bp, habilitations.bp, requests_views.bp):
+    for blueprint in (auth.bp, home.bp, vendor.bp, admin.bp, partners.bp, habilitations.bp, requests_views.bp,
+                      maintenance_views.bp, news_views.bp, delivery_views.bp):
         app.register_blueprint(blueprint)
     _register_error_pages(app)
     return app

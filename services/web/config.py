@@ -19,6 +19,8 @@ def from_env() -> dict:
         "EP_VENDOR_DIR": Path(os.environ.get("EP_VENDOR_DIR", REPO_ROOT / "node_modules")),
         # Dev only: where the local mail catcher shows captured emails.
         "EP_MAILCATCHER_URL": os.environ.get("EP_MAILCATCHER_URL", ""),
+        # How long a web worker reuses the notifier's answer on maintenance windows.
+        "EP_MAINTENANCE_CACHE_SECONDS": float(os.environ.get("EP_MAINTENANCE_CACHE_SECONDS", "10")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),

@@ -3,11 +3,15 @@ from flask import current_app
 from flask_login import current_user
 
 MENU = {
-    "admin_national": [("admin.caisses", "Caisses"), ("partners.index", "Partenaires")],
-    "agent_caisse": [("requests_ui.queue", "File des demandes"), ("partners.index", "Partenaires"), ("partners.invitations", "Invitations en attente"),
-                     ("partners.audit", "Journal des actions")],
-    "gestionnaire": [("requests_ui.history", "Demandes"), ("habilitations.index", "Habilitations"), ("partners.invitations", "Invitations en attente")],
-    "technicien": [("requests_ui.new", "Nouvelle demande"), ("requests_ui.history", "Demandes de ma structure")],
+    "admin_national": [("admin.caisses", "Caisses"), ("partners.index", "Partenaires"),
+                       ("maintenance.index", "Maintenances"), ("delivery.index", "Courriels envoyés")],
+    "agent_caisse": [("requests_ui.queue", "File des demandes"), ("partners.index", "Partenaires"),
+                     ("partners.invitations", "Invitations en attente"), ("partners.audit", "Journal des actions"), ("news.index", "Actualités"),
+                     ("maintenance.index", "Maintenances"), ("delivery.index", "Courriels envoyés")],
+    "gestionnaire": [("requests_ui.history", "Demandes"), ("habilitations.index", "Habilitations"),
+                     ("partners.invitations", "Invitations en attente"), ("news.index", "Actualités")],
+    "technicien": [("requests_ui.new", "Nouvelle demande"), ("requests_ui.history", "Demandes de ma structure"),
+                   ("news.index", "Actualités")],
 }
 
 

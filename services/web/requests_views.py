@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 from htmx_flask import request
 
-from contracts.errors import AlreadyOpen, NotAuthorized, NotFound, RuleViolation, ValidationFailed
+from contracts.errors import AlreadyOpen, NotAuthorized, RuleViolation, ServiceUnavailable, ValidationFailed
 from services.web import rpc
 from services.web.habilitations import done, error_page, profiles, register_refusal_pages
 from services.web.request_forms import (FILES_FIELD, condition_hint, details_for_display, encoded_files, payload,
@@ -185,17 +185,29 @@ def download(request_id, attachment_id):
         "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
 
 
-# --- the technicien's email preferences -----------------------------------------------------------
+# --- the partner user's email choices (requests: technicien; newsletter: notifier) -----------------
+
+def _or_unavailable(service, method):
+    """One section of the page per service: a service that is down blanks its section only."""
+    try:
+        return rpc.call(service, method)
+    except ServiceUnavailable:
+        return None
+
 
 @bp.route("/mon-compte/notifications", methods=["GET", "POST"])
 @login_required
-@profiles("technicien")
+@profiles(*PARTNER)
 def notifications():
     if request.method == "POST":
+        if current_user.profile != "technicien":
+            raise NotAuthorized()
         rpc.call("requests", "set_my_notification_preferences", request.form.get("status_changes") == "oui",
                  request.form.get("messages") == "oui")
         flash("Vos préférences de notification sont enregistrées.", "success")
         return redirect(url_for("requests_ui.notifications"))
-    return render_template("requests/notifications.html",
-                           preferences=rpc.call("requests", "my_notification_preferences"))
-
+    preferences = _or_unavailable("requests", "my_notification_preferences") \
+        if current_user.profile == "technicien" else None
+    return render_template("requests/notifications.html", preferences=preferences,
+                           subscriptions=_or_unavailable("notifier", "my_newsletter_subscriptions"),
+                           caisse_names={c["code"]: c["name"] for c in current_user.caisses or []})

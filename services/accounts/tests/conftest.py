@@ -9,6 +9,7 @@ from services.accounts.models import Account
 from services.accounts.seed import seed
 from services.accounts.service import AccountsService
 from services.common.caller import CallerIdentity
+from services.conftest import emitted_events
 
 SECRET = "k" * 40
 
@@ -35,7 +36,7 @@ def identity_of(acc: Account, pending=()) -> dict:
 @pytest.fixture
 def worker(session):
     """worker(email=None, profile=None, pending=()) -> an AccountsService worker acting as that account
-    (anonymous without email). ``worker.dispatch`` records the events it published."""
+    (anonymous without email). ``emitted_events(worker)`` lists the events it wrote to the outbox."""
     def make(email=None, profile=None, pending=()):
         token = identity.sign(identity_of(account(session, email, profile), pending), SECRET) if email else None
         return worker_factory(AccountsService, db=session, caller=CallerIdentity(token, SECRET))
@@ -43,7 +44,7 @@ def worker(session):
 
 
 def events_of(worker_instance, event_type):
-    return [payload for (etype, payload), _ in worker_instance.dispatch.call_args_list if etype == event_type]
+    return [payload for etype, payload in emitted_events(worker_instance) if etype == event_type]
 
 
 AGENT = "agent@cpam-valfleuri.test"

@@ -2,7 +2,6 @@
 SMTP server (the mail catcher, as a separate process)."""
 import json
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -15,24 +14,11 @@ from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_hook
 
 from contracts import events
-from devtools.stack import REPO_ROOT, free_port, wait_for_port
 from services.common.db import make_engine
 from services.notifier.models import OutboxMessage
 from services.notifier.service import NotifierService
 
 pytestmark = [pytest.mark.integration, pytest.mark.db]
-
-
-@pytest.fixture
-def mailcatcher():
-    smtp, http = free_port(), free_port()
-    process = subprocess.Popen([sys.executable, "-m", "devtools.mailcatcher", "--smtp-port", str(smtp),
-                                "--http-port", str(http)], cwd=REPO_ROOT)
-    wait_for_port(http)
-    wait_for_port(smtp)
-    yield smtp, f"http://127.0.0.1:{http}/api/messages"
-    process.terminate()
-    process.wait(10)
 
 
 def captured(url):
@@ -82,8 +68,14 @@ def outbox_rows(database_urls):
 
 
 @pytest.fixture
-def notifier(service_env, mailcatcher, monkeypatch):
-    smtp_port, _ = mailcatcher
+def catcher(mailcatcher):
+    """(SMTP port, messages URL) of the mail catcher."""
+    return mailcatcher.smtp_port, f"{mailcatcher.api}/messages"
+
+
+@pytest.fixture
+def notifier(service_env, catcher, monkeypatch):
+    smtp_port, _ = catcher
     for key, value in {**service_env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port),
                        "EP_BASE_URL": "https://partenaires.example.test"}.items():
         monkeypatch.setenv(key, value)
@@ -97,8 +89,8 @@ def person(email, first_name, last_name):
     return {"email": email, "first_name": first_name, "last_name": last_name}
 
 
-def test_event_redelivered_twice_yields_one_email_over_smtp(notifier, mailcatcher, service_env, outbox_rows):
-    _, url = mailcatcher
+def test_event_redelivered_twice_yields_one_email_over_smtp(notifier, catcher, service_env, outbox_rows):
+    _, url = catcher
     payload = {"event_id": str(uuid.uuid4()), "recipients": [person("inès.berthier@ccas.example.test", "Inès",
                                                                     "Berthier")],
                "token": "jeton-de-test", "expires_at": "2026-11-21T10:00:00Z"}
@@ -118,8 +110,8 @@ def test_event_redelivered_twice_yields_one_email_over_smtp(notifier, mailcatche
     assert 'href="https://partenaires.example.test/mot-de-passe/nouveau/jeton-de-test"' in message["html"]
 
 
-def test_fraud_inactivation_reaches_every_gestionnaire_once(notifier, mailcatcher, service_env, outbox_rows):
-    _, url = mailcatcher
+def test_fraud_inactivation_reaches_every_gestionnaire_once(notifier, catcher, service_env, outbox_rows):
+    _, url = catcher
     payload = {"event_id": str(uuid.uuid4()),
                "recipients": [person("anne.aubert@ccas.example.test", "Anne", "Aubert"),
                               person("Bruno.Caron@CCAS.example.test", "Bruno", "Caron")],

@@ -25,8 +25,8 @@ def base_url(monkeypatch):
 
 def render_one(event_type, **fields):
     event_id = str(uuid.uuid4())
-    [(key, email, subject, text, html)] = render_for_recipients(
-        event_type, {"event_id": event_id, "recipients": [HOSTILE], **fields})
+    [mail] = render_for_recipients(event_type, {"event_id": event_id, "recipients": [HOSTILE], **fields})
+    key, email, subject, text, html = mail.key, mail.recipient, mail.subject, mail.text, mail.html
     assert key == f"{event_type}:{event_id}:jeanne.essai@structure.example.test"
     assert email == HOSTILE["email"]
     assert text.strip() and html.strip()

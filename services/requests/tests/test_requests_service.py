@@ -9,6 +9,7 @@ from contracts import events
 from contracts.errors import AlreadyOpen, NotAuthenticated, NotAuthorized, NotFound, RuleViolation, ValidationFailed
 from services.requests.catalogue import ACTIONS, STATUSES
 from services.requests.models import Attachment, PartnerRequest
+from services.conftest import emitted_events
 from services.requests.tests.conftest import insured, upload
 from services.requests.tests.test_attachments import EICAR_PDF, build_pdf
 
@@ -133,7 +134,7 @@ def test_lifecycle_with_messages_and_the_technicien_email(as_):
     agent.act(rid, "take", "", None)
     asked = agent.act(rid, "ask", "Merci de préciser les disponibilités.", None)
     assert asked["status"] == "waiting_partner"
-    [(event_type, notice)] = [c[0] for c in agent.dispatch.call_args_list][-1:]
+    [(event_type, notice)] = emitted_events(agent)[-1:]
     assert event_type == events.REQUEST_STATUS_CHANGED
     assert notice["recipients"][0]["email"] == "technicien@ccas-saint-exemple.test"
     assert notice["status_label"] == "En attente du partenaire" and "insured" not in str(notice).lower()
@@ -268,9 +269,9 @@ def test_notification_preferences(as_):
     tech.set_my_notification_preferences(False, True)
     rid = tech.submit("document", "999", payload("document"))["id"]
     agent.act(rid, "take", "", None)
-    assert agent.dispatch.call_count == 0
+    assert emitted_events(agent) == []
     agent.act(rid, "message", "Une question.", None)
-    assert agent.dispatch.call_args[0][1]["new_message"] is True
+    assert emitted_events(agent)[-1][1]["new_message"] is True
 
 
 def test_daily_late_summary_once_a_day_per_caisse(as_, db):

@@ -1,0 +1,81 @@
+"""Who the notifier writes to: accounts streamed in keyset pages (flat memory for
+any number of accounts), the caisses each person belongs to, and a caisse's
+public contacts (its local referents, the other channel during a maintenance)."""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from contracts.errors import NotFound
+from services.accounts import settings
+from services.accounts.models import Account, Caisse, Convention
+
+MAX_PAGE = 1000
+
+
+def _caisses_by_partner(session: Session, partner_ids) -> dict[int, list[str]]:
+    """partner id -> codes of every caisse it has (or had) a convention with: one query per page."""
+    found: dict[int, list[str]] = {}
+    if partner_ids:
+        rows = session.execute(sa.select(Convention.partner_id, Caisse.code).join(Caisse)
+                               .where(Convention.partner_id.in_(partner_ids)).distinct()
+                               .order_by(Convention.partner_id, Caisse.code))
+        for partner_id, code in rows:
+            found.setdefault(partner_id, []).append(code)
+    return found
+
+
+def caisse_codes(session: Session, account: Account) -> list[str]:
+    if account.caisse is not None:
+        return [account.caisse.code]
+    return _caisses_by_partner(session, [account.partner_id]).get(account.partner_id, [])
+
+
+def _person(account: Account, caisses: dict[int, list[str]]) -> dict:
+    return {"account_id": account.id, "email": account.email, "first_name": account.first_name,
+            "last_name": account.last_name, "profile": account.profile,
+            "caisses": [account.caisse.code] if account.caisse else caisses.get(account.partner_id, [])}
+
+
+def _page(session: Session, query, after_id: int, limit: int):
+    limit = max(1, min(int(limit), MAX_PAGE))
+    accounts = list(session.scalars(query.where(Account.id > int(after_id or 0)).order_by(Account.id).limit(limit)))
+    caisses = _caisses_by_partner(session, {a.partner_id for a in accounts if a.partner_id})
+    return accounts, caisses, (accounts[-1].id if len(accounts) == limit else None)
+
+
+def active_users(session: Session, caisse_code: str | None, after_id: int = 0, limit: int = 500) -> dict:
+    """Active accounts with a password, of one caisse (its agents and the users of partners under
+    an active convention with it) or of all caisses (``None``, the national admins too).
+    {"items": [person], "next": after_id for the next page or None}."""
+    query = sa.select(Account).where(Account.status == "active", Account.password_hash.is_not(None))
+    if caisse_code is not None:
+        caisse_id = sa.select(Caisse.id).where(Caisse.code == str(caisse_code)).scalar_subquery()
+        partners = sa.select(Convention.partner_id).where(Convention.caisse_id == caisse_id,
+                                                          Convention.status == "active")
+        query = query.where(sa.or_(Account.caisse_id == caisse_id, Account.partner_id.in_(partners)))
+    accounts, caisses, following = _page(session, query, after_id, limit)
+    return {"items": [_person(a, caisses) for a in accounts], "next": following}
+
+
+def password_expiries(session: Session, after_id: int = 0, limit: int = 500) -> dict:
+    """Active accounts whose password expires (renewal period of their profile, not 0), with the
+    moment it was set (the reminders' key: a new password starts new reminders) and its expiry."""
+    query = sa.select(Account).where(Account.status == "active", Account.password_changed_at.is_not(None))
+    accounts, caisses, following = _page(session, query, after_id, limit)
+    items = []
+    for account in accounts:
+        days = settings.password_renewal_days(account.profile)
+        if days:
+            items.append({**_person(account, caisses),
+                          "password_changed_at": account.password_changed_at.isoformat() + "Z",
+                          "expires_at": (account.password_changed_at + timedelta(days=days)).isoformat() + "Z"})
+    return {"items": items, "next": following}
+
+
+def caisse_contacts(session: Session, caisse_code: str) -> dict:
+    """What a maintenance page shows as the other channel: the caisse's name and local referents."""
+    caisse = session.scalars(sa.select(Caisse).where(Caisse.code == str(caisse_code))).first()
+    if caisse is None:
+        raise NotFound("Caisse inconnue.")
+    return {"code": caisse.code, "name": caisse.name, "referents": caisse.referents}

@@ -1,0 +1,93 @@
+"""The delivery log the caisse reads: who was sent which email, when, with what result;
+and putting a failed email back in the queue (recorded with who asked).
+
+A caisse agent sees the emails of their caisse's users (the caisses travel with each
+recipient, see contracts.events); the national admin sees every email.
+"""
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from contracts.errors import NotFound, RuleViolation, ValidationFailed
+from services.notifier.models import MessageCaisse, MessageResend, OutboxMessage, utcnow
+from services.notifier.rendering import KIND_LABELS
+
+STATUS_LABELS = {"queued": "En attente d'envoi", "sent": "Envoyé", "failed": "En échec"}
+MAX_PAGE = 200
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() + "Z" if moment else None
+
+
+def _scoped(query, who: dict, caisse_code: str | None):
+    code = who.get("caisse_code") if who["profile"] == "agent_caisse" else caisse_code
+    if who["profile"] == "agent_caisse" and not code:
+        raise RuleViolation("Votre compte n'est rattaché à aucune caisse.")
+    if code:
+        query = query.where(OutboxMessage.id.in_(
+            sa.select(MessageCaisse.message_id).where(MessageCaisse.caisse_code == str(code))))
+    return query
+
+
+def row(message: OutboxMessage, resends: int = 0) -> dict:
+    return {"id": message.id, "kind": message.kind, "kind_label": KIND_LABELS.get(message.kind, message.kind),
+            "recipient": message.recipient, "recipient_name": message.recipient_name,
+            "subject": message.subject, "status": message.status, "status_label": STATUS_LABELS[message.status],
+            "attempts": message.attempts, "last_error": message.last_error,
+            "created_at": _iso(message.created_at), "sent_at": _iso(message.sent_at),
+            "next_attempt_at": _iso(message.next_attempt_at) if message.status == "queued" else None,
+            "resends": resends}
+
+
+def entries(session: Session, who: dict, filters: dict, cursor, limit) -> dict:
+    """Newest first, keyset-paginated: ``cursor`` is the ``next_cursor`` of the previous page."""
+    try:
+        limit = max(1, min(int(limit or 50), MAX_PAGE))
+        cursor = int(cursor) if cursor not in (None, "") else None
+    except (TypeError, ValueError):
+        raise ValidationFailed(None, {"cursor": "Page demandée invalide."})
+    status, kind = filters.get("status") or None, filters.get("kind") or None
+    if status and status not in STATUS_LABELS:
+        raise ValidationFailed(None, {"status": "Statut inconnu."})
+    if kind and kind not in KIND_LABELS:
+        raise ValidationFailed(None, {"kind": "Type de courriel inconnu."})
+    query = _scoped(sa.select(OutboxMessage), who, filters.get("caisse_code") or None)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    if kind:
+        query = query.where(OutboxMessage.kind == kind)
+    if filters.get("recipient"):
+        needle = str(filters["recipient"]).strip().lower()[:254]
+        query = query.where(sa.func.lower(OutboxMessage.recipient).contains(needle, autoescape=True))
+    if cursor is not None:
+        query = query.where(OutboxMessage.id < cursor)
+    messages = list(session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit + 1)))
+    page = messages[:limit]
+    counts = dict(session.execute(sa.select(MessageResend.message_id, sa.func.count()).where(
+        MessageResend.message_id.in_([m.id for m in page])).group_by(MessageResend.message_id)).all()) if page else {}
+    return {"rows": [row(m, counts.get(m.id, 0)) for m in page],
+            "next_cursor": page[-1].id if len(messages) > limit else None,
+            "kinds": KIND_LABELS, "statuses": STATUS_LABELS}
+
+
+def resend(session: Session, who: dict, message_id) -> dict:
+    """A failed email back in the queue, sent again by the next delivery round."""
+    try:
+        message_id = int(message_id)
+    except (TypeError, ValueError):
+        raise NotFound("Courriel introuvable.")
+    message = session.scalars(_scoped(sa.select(OutboxMessage), who, None)
+                              .where(OutboxMessage.id == message_id)).first()
+    if message is None:
+        raise NotFound("Courriel introuvable.")
+    session.add(MessageResend(message_id=message.id, actor_id=who.get("id"), previous_error=message.last_error,
+                              actor_name=f"{who.get('first_name') or ''} {who.get('last_name') or ''}".strip()))
+    reset = session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message.id,
+                                                           OutboxMessage.status == "failed")
+                            .values(status="queued", attempts=0, next_attempt_at=utcnow(), locked_until=None)).rowcount
+    if reset != 1:                       # checked by the update itself: two clicks put it back once
+        session.rollback()
+        raise RuleViolation("Seul un courriel en échec peut être renvoyé.")
+    session.commit()
+    session.refresh(message)
+    return row(message, session.scalar(sa.select(sa.func.count()).where(MessageResend.message_id == message.id)))

@@ -1,0 +1,54 @@
+"""Emails caused by other services' events (contracts.events): one per recipient per event,
+all of an event queued in one transaction."""
+from urllib.parse import quote
+
+from sqlalchemy.orm import Session
+
+from contracts import events
+from services.notifier import outbox, rendering
+from services.notifier.outbox import Mail
+from services.notifier.rendering import link as _link
+
+# Account email events (contracts.events envelope: event_id + recipients, plus these fields):
+# event type -> (template kind, context built from the payload, shared by every recipient).
+EMAILS = {
+    events.PASSWORD_RESET_REQUESTED: ("password_reset", lambda p: {
+        "link": _link(f"/mot-de-passe/nouveau/{quote(p['token'], safe='')}"),
+        "expires_at": rendering.french_datetime(p["expires_at"])}),
+    events.ACCOUNT_INVITED: ("account_invited", lambda p: {
+        "link": _link(f"/activation/{quote(p['token'], safe='')}"),
+        "expires_at": rendering.french_datetime_long(p["expires_at"]),
+        "profile_label": p["profile_label"], "organisation": p["organisation"]}),
+    events.PASSWORD_CHANGED: ("password_changed", lambda p: {
+        "changed_at": rendering.french_datetime(p["changed_at"]), "forgot_link": _link("/mot-de-passe/oublie")}),
+    events.ACCOUNT_INACTIVATED: ("account_inactivated", lambda p: {"reason_label": p["reason_label"]}),
+    events.FRAUD_INACTIVATION: ("fraud_inactivation", lambda p: {
+        "account_name": p["account_name"], "reason_label": p["reason_label"], "partner_name": p["partner_name"]}),
+    events.INACTIVITY_WARNING: ("inactivity_warning", lambda p: {
+        "inactivation_date": rendering.french_date(p["inactivation_date"]), "link": _link("/connexion")}),
+    events.REVIEW_REQUESTED: ("review_requested", lambda p: {
+        "partner_name": p["partner_name"], "caisse_name": p["caisse_name"], "reminder": bool(p["reminder"]),
+        "link": _link("/habilitations")}),
+    # From the requests service (same envelope); no data about the insured person, only the reference.
+    events.REQUEST_STATUS_CHANGED: ("request_status_changed", lambda p: {
+        "reference": p["reference"], "kind_label": p["kind_label"], "status_label": p["status_label"],
+        "new_message": bool(p.get("new_message")), "link": _link(f"/demandes/{int(p['request_id'])}")}),
+    events.LATE_REQUESTS_SUMMARY: ("late_requests_summary", lambda p: {
+        "caisse_name": p["caisse_name"], "count": int(p["count"]), "late_after_days": int(p["late_after_days"]),
+        "references": [str(r) for r in p["references"]][:10], "link": _link("/file?late=1")}),
+}
+
+
+def render_for_recipients(event_type: str, payload: dict) -> list[Mail]:
+    """One email per recipient. The key is per event *type* too: accounts may give two
+    events the same event_id."""
+    kind, build_context = EMAILS[event_type]
+    context = build_context(payload)
+    return [rendering.mail(kind, f"{event_type}:{payload['event_id']}:{person['email'].lower()}", person, **context)
+            for person in payload["recipients"]]
+
+
+def enqueue_event(session: Session, event_type: str, payload: dict) -> int:
+    """Everything is rendered before anything is queued, and queued in one transaction:
+    a malformed payload or a crash queues nothing, a redelivered event nothing more."""
+    return outbox.enqueue_many(session, render_for_recipients(event_type, payload))

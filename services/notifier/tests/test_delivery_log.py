@@ -1,0 +1,75 @@
+"""The delivery log and resend through the RPC methods: a caisse agent sees only their
+caisse's users' emails, the admin all; keyset pages; only a failed email is resent, once,
+with who asked recorded. And every email of one event is queued in one transaction."""
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from contracts import events
+from contracts.errors import NotAuthorized, NotFound, RuleViolation
+from services.notifier import outbox
+from services.notifier.event_emails import enqueue_event
+from services.notifier.models import MessageResend, OutboxMessage
+from services.notifier.outbox import Mail
+
+pytestmark = pytest.mark.db
+
+
+def recipient(email, caisses):
+    return {"email": email, "first_name": "Anne", "last_name": "Aubert", "account_id": 40, "caisses": caisses}
+
+
+def review_event(*people):
+    return {"event_id": str(uuid.uuid4()), "recipients": list(people), "partner_name": "CCAS d'Essai",
+            "caisse_name": "CPAM de Valfleuri", "reminder": False}
+
+
+def test_one_event_queues_all_its_emails_or_none(db):
+    payload = review_event(recipient("a@essai.test", ["999"]), recipient("b@essai.test", ["999", "998"]))
+    assert enqueue_event(db, events.REVIEW_REQUESTED, payload) == 2
+    assert enqueue_event(db, events.REVIEW_REQUESTED, payload) == 0                  # delivered twice
+    broken = [Mail("k1", "password_reset", "c@essai.test", "s", "t", "h"),
+              Mail("k2", "password_reset", None, "s", "t", "h")]                     # fails mid-batch
+    with pytest.raises(sa.exc.IntegrityError):
+        outbox.enqueue_many(db, broken)
+    db.rollback()
+    assert db.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 2
+
+
+def test_agents_see_their_caisse_users_and_the_admin_everyone(as_, db):
+    enqueue_event(db, events.REVIEW_REQUESTED, review_event(recipient("a@essai.test", ["999"])))
+    enqueue_event(db, events.REVIEW_REQUESTED, review_event(recipient("b@essai.test", ["999", "998"])))
+    enqueue_event(db, events.REVIEW_REQUESTED, review_event(recipient("c@essai.test", ["998"])))
+    seen = lambda who, **kw: [r["recipient"] for r in as_(who).delivery_log(**kw)["rows"]]   # noqa: E731
+    assert seen("agent_999") == ["b@essai.test", "a@essai.test"]
+    assert seen("agent_998") == ["c@essai.test", "b@essai.test"]
+    assert seen("agent_998", filters={"caisse_code": "999"}) == ["c@essai.test", "b@essai.test"]   # own only
+    assert seen("admin") == ["c@essai.test", "b@essai.test", "a@essai.test"]
+    assert seen("admin", filters={"caisse_code": "999", "recipient": "A@"}) == ["a@essai.test"]
+    first = as_("admin").delivery_log(limit=2)
+    rest = as_("admin").delivery_log(cursor=first["next_cursor"], limit=2)
+    assert [r["recipient"] for r in first["rows"] + rest["rows"]] == ["c@essai.test", "b@essai.test", "a@essai.test"]
+    assert rest["next_cursor"] is None
+    row = first["rows"][0]
+    assert (row["kind_label"], row["status_label"], row["attempts"]) == ("Revue des habilitations",
+                                                                         "En attente d'envoi", 0)
+    with pytest.raises(NotAuthorized):
+        as_("tech_a").delivery_log()
+
+
+def test_resend_a_failed_email_once_and_audited(as_, db):
+    enqueue_event(db, events.REVIEW_REQUESTED, review_event(recipient("a@essai.test", ["999"])))
+    message = db.scalars(sa.select(OutboxMessage)).one()
+    with pytest.raises(RuleViolation):
+        as_("agent_999").resend(message.id)                                   # not failed: nothing to resend
+    db.execute(sa.update(OutboxMessage).values(status="failed", attempts=8, last_error="550 inconnu"))
+    db.commit()
+    with pytest.raises(NotFound):
+        as_("agent_998").resend(message.id)                                   # not their caisse's user
+    row = as_("agent_999").resend(message.id)
+    assert (row["status"], row["attempts"], row["resends"]) == ("queued", 0, 1)
+    with pytest.raises(RuleViolation):
+        as_("agent_999").resend(message.id)
+    audit = db.scalars(sa.select(MessageResend)).one()
+    assert (audit.actor_name, audit.previous_error) == ("Claire Dumoulin", "550 inconnu")

@@ -1,0 +1,105 @@
+"""News and the newsletter through the RPC methods: who publishes and reads what, opt-in
+subscriptions, the digest of the news since the last one (once, even with two instances,
+only to subscribers), and the one-click unsubscribe link and headers, delivered over SMTP."""
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from contracts.errors import InvalidToken, NotAuthorized, ValidationFailed
+from services.notifier import news, outbox
+from services.notifier.mailer import SmtpMailer
+from services.notifier.models import NewsletterSubscription, OutboxMessage, utcnow
+from services.notifier.tests.conftest import SECRET
+from services.notifier.tests.people import Directory, person
+
+pytestmark = pytest.mark.db
+BASE = "https://partenaires.example.test"
+
+
+@pytest.fixture(autouse=True)
+def base_url(monkeypatch):
+    monkeypatch.setenv("EP_BASE_URL", BASE)
+    monkeypatch.setenv("EP_NEWSLETTER_EVERY_DAYS", "7")
+
+
+def newsletters(db):
+    return db.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "newsletter").order_by(OutboxMessage.id)).all()
+
+
+def test_publishing_and_reading(as_):
+    agent = as_("agent_999")
+    first = agent.publish_news({"title": "Nouveaux horaires", "body": "L'accueil ouvre à 8 h 30.", "date": "2026-05-02"})
+    assert (first["caisse_code"], first["published_on_label"], first["author_name"]) == ("999", "02/05/2026",
+                                                                                        "Claire Dumoulin")
+    as_("agent_998").publish_news({"title": "Fermeture", "body": "Fermé le 14 juillet."})
+    with pytest.raises(NotAuthorized):
+        as_("tech_a").publish_news({"title": "x", "body": "y"})
+    with pytest.raises(ValidationFailed) as refused:
+        agent.publish_news({"title": "", "body": "y"})
+    assert refused.value.fields == {"title": "Titre : ce champ est obligatoire."}
+    assert [n["title"] for n in as_("tech_a").list_news()["rows"]] == ["Nouveaux horaires"]
+    assert [n["title"] for n in as_("tech_b").list_news()["rows"]] == ["Fermeture", "Nouveaux horaires"]
+    with pytest.raises(NotAuthorized):
+        as_("tech_a").list_news("998")
+    for n in range(3):
+        agent.publish_news({"title": f"Info {n}", "body": "…"})
+    page = as_("tech_a").list_news(limit=2)
+    following = as_("tech_a").list_news(cursor=page["next_cursor"], limit=2)
+    assert [n["title"] for n in page["rows"] + following["rows"]] == ["Info 2", "Info 1", "Info 0",
+                                                                       "Nouveaux horaires"]
+    assert following["next_cursor"] is None
+
+
+def test_subscriptions_are_opt_in_and_per_caisse(as_):
+    tech = as_("tech_b")
+    assert tech.my_newsletter_subscriptions() == [{"caisse_code": "999", "subscribed": False},
+                                                  {"caisse_code": "998", "subscribed": False}]
+    assert tech.set_newsletter_subscription("998", True)[1] == {"caisse_code": "998", "subscribed": True}
+    with pytest.raises(NotAuthorized):
+        as_("tech_a").set_newsletter_subscription("998", True)
+    with pytest.raises(NotAuthorized):
+        as_("agent_999").my_newsletter_subscriptions()
+
+
+def test_digest_once_to_subscribers_with_one_click_unsubscribe(as_, db, mailcatcher):
+    agent = as_("agent_999")
+    for title in ("Nouveaux horaires", "Campagne de vaccination"):
+        agent.publish_news({"title": title, "body": f"Détails : {title}."})
+    as_("tech_a").set_newsletter_subscription("999", True)                 # account 5
+    as_("tech_b").set_newsletter_subscription("999", True)                 # account 9
+    as_("tech_b").set_newsletter_subscription("999", False)                # changed their mind
+    directory = Directory([person(5, ["999"]), person(9, ["999", "998"]), person(12, ["999"])])
+
+    assert news.send_digests(db, directory.users_of, SECRET) == 1
+    assert news.send_digests(Session(db.bind), directory.users_of, SECRET) == 0   # a second instance
+    [letter] = newsletters(db)
+    assert letter.recipient == "personne5@structure.example.test"
+    assert letter.subject == "Espace Partenaires : les actualités de votre caisse (2 nouvelles)"
+    assert "Nouveaux horaires" in letter.body_text and "Campagne de vaccination" in letter.body_html
+
+    outbox.deliver_due(db, SmtpMailer("127.0.0.1", mailcatcher.smtp_port, timeout=5))
+    [received] = mailcatcher.messages()
+    unsubscribe = received["headers"]["List-Unsubscribe"].strip("<>")
+    assert unsubscribe.startswith(f"{BASE}/actualites/desabonnement/")
+    assert received["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f"\r\n{unsubscribe}\r\n" in received["text"] and f'href="{unsubscribe}"' in received["html"]
+    token = unsubscribe.rsplit("/", 1)[1]
+    assert token not in str(db.scalars(sa.select(NewsletterSubscription.token_hash)).all())   # stored hashed
+
+    # Only news since the last digest, and not before the period is over.
+    agent.publish_news({"title": "Journée portes ouvertes", "body": "Le 12 juin."})
+    assert news.send_digests(db, directory.users_of, SECRET) == 0
+    later = utcnow() + timedelta(days=8)
+    assert news.send_digests(db, directory.users_of, SECRET, later) == 1
+    second = newsletters(db)[-1]
+    assert "Journée portes ouvertes" in second.body_text and "Nouveaux horaires" not in second.body_text
+
+    assert as_().unsubscribe_by_token(token) == {"caisse_code": "999", "subscribed": False}
+    assert as_().unsubscribe_by_token(token) == {"caisse_code": "999", "subscribed": False}   # idempotent
+    assert as_("tech_a").my_newsletter_subscriptions() == [{"caisse_code": "999", "subscribed": False}]
+    with pytest.raises(InvalidToken):
+        as_().unsubscribe_by_token("pas-un-jeton")
+    agent.publish_news({"title": "Encore", "body": "…"})
+    assert news.send_digests(db, directory.users_of, SECRET, later + timedelta(days=8)) == 0

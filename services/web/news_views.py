@@ -1,0 +1,64 @@
+"""The caisse's news (agents publish, partners' users read), the newsletter
+subscriptions of partners' users, and the one-click unsubscribe link of every
+newsletter email. The notifier owns news, subscriptions and the digest."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from contracts.errors import InvalidToken, NotAuthorized, ValidationFailed
+from services.web import rpc
+from services.web.habilitations import profiles, register_refusal_pages
+
+bp = Blueprint("news", __name__)
+register_refusal_pages(bp)
+
+READERS = ("agent_caisse", "gestionnaire", "technicien")
+PARTNER = ("gestionnaire", "technicien")
+
+
+def caisse_names() -> dict:
+    return {c["code"]: c["name"] for c in current_user.caisses or []} or \
+        {current_user.caisse_code: current_user.caisse_name}
+
+
+@bp.route("/actualites", methods=["GET", "POST"])
+@login_required
+@profiles(*READERS)
+def index():
+    errors, values, status = {}, {}, 200
+    if request.method == "POST":
+        if current_user.profile != "agent_caisse":
+            raise NotAuthorized("Seuls les agents de la caisse publient des actualités.")
+        values = {k: request.form.get(k, "") for k in ("title", "body", "date")}
+        try:
+            rpc.call("notifier", "publish_news", values)
+        except ValidationFailed as exc:
+            errors, status = dict(exc.fields) or {"_form": exc.message}, 400
+        else:
+            flash("L'actualité est publiée ; elle partira aussi dans la prochaine lettre d'information.", "success")
+            return redirect(url_for("news.index"))
+    page = rpc.call("notifier", "list_news", None, request.args.get("apres") or None)
+    return render_template("news/index.html", page=page, errors=errors, values=values,
+                           caisse_names=caisse_names()), status
+
+
+@bp.route("/mon-compte/lettre-d-information", methods=["POST"])
+@login_required
+@profiles(*PARTNER)
+def subscription():
+    rpc.call("notifier", "set_newsletter_subscription", request.form.get("caisse_code", ""),
+             request.form.get("subscribed") == "oui")
+    flash("Votre choix pour la lettre d'information est enregistré.", "success")
+    return redirect(url_for("requests_ui.notifications"))
+
+
+@bp.route("/actualites/desabonnement/<token>", methods=["GET", "POST"])
+def unsubscribe(token):
+    """GET: a confirmation button (a mail scanner following links unsubscribes no one).
+    POST: the one-click unsubscribe (RFC 8058), sent by mail clients without any session."""
+    if request.method == "GET":
+        return render_template("news/unsubscribe.html", token=token, done=False)
+    try:
+        rpc.call("notifier", "unsubscribe_by_token", token, who={})
+    except InvalidToken as exc:
+        return render_template("error.html", title="Lien non valable", message=exc.message), 404
+    return render_template("news/unsubscribe.html", token=token, done=True)
