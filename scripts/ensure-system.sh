@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs or starts what the project needs from the system, only when missing:
 # Python 3.11, Node.js/npm, RabbitMQ (started if stopped). Extra Debian packages
-# to install may be given as arguments (e.g. docker-compose for the tests).
+# to install may be given as arguments (e.g. docker-compose and chromium for the
+# tests; chromium is checked as /usr/bin/chromium, the path the browser tests launch).
 set -euo pipefail
 
 say() { echo "[setup] $*"; }
@@ -46,5 +47,8 @@ if [ ! -x /usr/sbin/clamd ] && ! command -v clamd >/dev/null; then
 fi
 
 for pkg in "$@"; do
-  command -v "$pkg" >/dev/null || apt_install "$pkg"
+  case "$pkg" in
+    chromium) [ -x /usr/bin/chromium ] || apt_install chromium ;;
+    *) command -v "$pkg" >/dev/null || apt_install "$pkg" ;;
+  esac
 done
