@@ -255,10 +255,46 @@ def test_history_filters_update_the_list_and_pages_follow(client):
     assert "Date invalide." in text(client.get("/demandes?date_from=hier"))
 
 
+def test_fields_are_checked_as_they_are_typed(client):
+    login(client, "technicien_b")
+    page = text(client.get("/demandes/nouvelle/999/document"))
+    assert 'hx-post="/demandes/verifier-champ?type=document&amp;champ=comment" hx-params="comment"' in \
+        client.get("/demandes/nouvelle/999/document").get_data(as_text=True)
+    headers = {"HX-Request": "true", "X-CSRFToken": csrf_from(page)}
+
+    def check(kind, name, value):
+        url = f"/demandes/verifier-champ?champ={name}" + (f"&type={kind}" if kind else "")
+        response = client.post(url, data={name: value}, headers=headers)
+        assert response.status_code == 200
+        return text(response).strip()
+
+    assert "Ne saisissez jamais de numéro de sécurité sociale" in check("document", "comment", f"Son NIR {NIR}")
+    assert check("document", "comment", "Attestation pour l'hébergement.") == ""
+    assert "Ne saisissez jamais" in check("document", "insured.last_name", NIR)
+    assert "futur" in check("document", "insured.birth_date", "2999-01-01")
+    assert "Ne saisissez jamais" in check(None, "message", NIR)             # messages on a request
+    assert check("document", "pas-un-champ", "x") == ""                     # unknown field: silent
+    refused = client.post("/demandes/verifier-champ?type=document&champ=comment", data={"comment": "x"},
+                          headers={"HX-Request": "true"})
+    assert refused.status_code == 400                                       # CSRF on HTMX posts too
+
+
+def test_footer_gives_the_caisse_support_contacts(client):
+    assert "Vos contacts à la caisse" not in text(client.get("/connexion"))
+    login(client, "technicien")
+    home = text(client.get("/"))
+    assert "Vos contacts à la caisse" in home and "CPAM de Valfleuri" in home
+    assert "Référente partenariats" in home and "01 99 00 00 01" in home
+
+
 def test_agent_queue_home_and_late_delay(client):
     login(client, "agent_caisse")
     overview = text(client.get("/fragments/file-attente", headers={"HX-Request": "true"}))
     assert "Déposée" in overview and "Les plus anciennes demandes non traitées" in overview
+    # The weekly charts (server-side SVG) and their numbers as tables.
+    assert overview.count('<svg viewBox="0 0 640 240" class="chart-svg" role="img"') == 2
+    assert "Demandes déposées par semaine, par type" in overview and "Demandes déposées par semaine, par statut" in overview
+    assert overview.count('<th scope="row">') >= 16 and "Demander un document" in overview
     assert "DEMO-000002" in text(client.get("/file?q=girard"))             # open: in the queue by default
     assert "DEMO-000003" not in text(client.get("/file?q=petitjean"))      # closed
     assert "DEMO-000003" in text(client.get("/file?q=petitjean&status=tous"))

@@ -14,6 +14,7 @@ from services.requests.catalogue import KINDS, OPEN_STATUSES, STATUSES, UNTREATE
 from services.requests.models import CaisseSetting, PartnerRequest, utcnow
 
 PAGE_SIZE = 25
+TREND_WEEKS = 8
 
 
 def as_row(request: PartnerRequest, late_after_days: int | None = None) -> dict:
@@ -107,7 +108,32 @@ def caisse_overview(session: Session, who: dict) -> dict:
         scope.visible(who), PartnerRequest.status.in_(UNTREATED_STATUSES),
         PartnerRequest.created_at < utcnow() - timedelta(days=delay)))
     return {"counts": [{"status": s, "label": label, "count": counts.get(s, 0)} for s, label in STATUSES.items()],
-            "oldest": [as_row(r, delay) for r in oldest], "late": late, "late_after_days": delay}
+            "oldest": [as_row(r, delay) for r in oldest], "late": late, "late_after_days": delay,
+            "weeks": weekly(session, who), "kinds": KINDS, "statuses": STATUSES}
+
+
+def weekly(session: Session, who: dict, weeks: int = TREND_WEEKS, today: date | None = None) -> list[dict]:
+    """Requests filed per week (Monday first) over the last ``weeks`` weeks, by kind and by
+    current status, oldest week first. Grouped by day in SQL (a few hundred rows at most
+    whatever the volume), then folded into weeks here."""
+    today = today or utcnow().date()
+    first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    day = sa.func.date(PartnerRequest.created_at)
+    rows = session.execute(
+        sa.select(day, PartnerRequest.kind, PartnerRequest.status, sa.func.count())
+        .where(scope.visible(who), PartnerRequest.created_at >= datetime.combine(first, datetime.min.time()))
+        .group_by(day, PartnerRequest.kind, PartnerRequest.status)).all()
+    buckets = [{"start": (first + timedelta(weeks=n)).isoformat(), "total": 0,
+                "by_kind": dict.fromkeys(KINDS, 0), "by_status": dict.fromkeys(STATUSES, 0)} for n in range(weeks)]
+    for created_on, kind, status, count in rows:
+        created_on = created_on if isinstance(created_on, date) else date.fromisoformat(str(created_on)[:10])
+        bucket = buckets[min((created_on - first).days // 7, weeks - 1)]
+        bucket["total"] += count
+        if kind in KINDS:
+            bucket["by_kind"][kind] += count
+        if status in STATUSES:
+            bucket["by_status"][status] += count
+    return buckets
 
 
 def set_late_delay(session: Session, who: dict, days) -> dict:

@@ -56,6 +56,12 @@ class RequestsService:
         """Request kinds, their fields and choices, departments, status labels: what the screens show."""
         return {**validation.catalogue(), "kinds": KINDS, "statuses": STATUSES}
 
+    @rpc(expected_exceptions=EXPECTED)
+    def check_field(self, kind, name, value):
+        """One field checked as it is typed, by the rules of the submission (NIR refused…)."""
+        self.caller.require(*PARTNER, "agent_caisse")
+        return {"error": validation.field_problem(kind, name, value)}
+
     # --- partner side -------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def submit(self, kind, caisse_code, data, files=None):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from functools import partial
 
 from contracts.errors import ValidationFailed
 
@@ -42,6 +43,7 @@ _MULTICHOICE_MAX_ITEMS = 50
 
 NIR_MESSAGE = ("Ne saisissez jamais de numéro de sécurité sociale (NIR) : "
                "il ne peut figurer que dans une pièce jointe.")
+UNKNOWN_FIELD = "Champ inconnu."
 HEALTH_DATA_REMINDER = ("N'indiquez aucune donnée de santé (maladie, traitement, handicap…) : "
                         "seulement les informations nécessaires au traitement de la demande.")
 MISSING = "Ce champ est obligatoire."
@@ -374,16 +376,15 @@ def _birth_date(value, today: date):
     return day.isoformat(), None
 
 
+def _insured_checks(today: date) -> dict:
+    return {"civility": _civility, "last_name": _name, "first_name": _name,
+            "birth_date": lambda value: _birth_date(value, today), "department": _department}
+
+
 def _check_insured(data, today: date) -> tuple[dict, dict]:
     if not isinstance(data, dict):
         data = {}
-    checks = {
-        "civility": _civility(data.get("civility")),
-        "last_name": _name(data.get("last_name")),
-        "first_name": _name(data.get("first_name")),
-        "birth_date": _birth_date(data.get("birth_date"), today),
-        "department": _department(data.get("department")),
-    }
+    checks = {name: check(data.get(name)) for name, check in _insured_checks(today).items()}
     clean = {name: value for name, (value, error) in checks.items() if not error}
     errors = {name: error for name, (value, error) in checks.items() if error}
     return clean, errors
@@ -568,6 +569,24 @@ def validate_request(kind: str, data: dict, today: date | None = None) -> dict:
     if errors:
         raise ValidationFailed(None, errors)
     return {"insured": insured, "details": details}
+
+
+def field_problem(kind, name, value, *, today: date | None = None) -> str | None:
+    """The message one field would get on submission, or None: the screens check a field
+    as it is typed (NIR, lengths, dates, names) with the very rules of the submission.
+    ``insured.<field>`` for the person; ``message`` with no kind for an action's message."""
+    today = today or date.today()
+    check = None
+    if isinstance(name, str) and name.startswith("insured."):
+        check = _insured_checks(today).get(name.removeprefix("insured."))
+    elif name == "message" and not kind:
+        check = partial(_text, required=False, max_length=FREE_TEXT_MAX, multiline=True)
+    elif isinstance(kind, str) and kind in KIND_FIELDS:
+        spec = next((s for s in KIND_FIELDS[kind] if s["name"] == name), None)
+        check = spec and (lambda v: _check_field(spec, v, today))
+    if check is None:
+        raise ValidationFailed(None, {"field": UNKNOWN_FIELD})
+    return check(value)[1]
 
 
 def catalogue() -> dict:

@@ -3,7 +3,7 @@ from flask import Blueprint, jsonify, render_template
 from flask_login import current_user, login_required
 
 from contracts.errors import ServiceError, ServiceUnavailable
-from services.web import rpc
+from services.web import charts, rpc
 from services.web.partials import partial_or_page
 
 bp = Blueprint("home", __name__)
@@ -32,8 +32,10 @@ def recent_requests():
 @bp.route("/fragments/file-attente")
 @login_required
 def caisse_queue():
-    return partial_or_page("partials/caisse_overview.html", "Demandes de la caisse",
-                           overview=rpc.call("requests", "caisse_overview"))
+    overview = rpc.call("requests", "caisse_overview")
+    overview["charts"] = {"kind": charts.stacked_weeks(overview["weeks"], "by_kind", overview["kinds"]),
+                          "status": charts.stacked_weeks(overview["weeks"], "by_status", overview["statuses"])}
+    return partial_or_page("partials/caisse_overview.html", "Demandes de la caisse", overview=overview)
 
 
 @bp.route("/sante")

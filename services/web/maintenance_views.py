@@ -4,15 +4,15 @@ while a window covers the whole of the user's portal, and the screens where
 the national admin (any scope) or a caisse agent (their caisse) announces,
 moves or cancels a window. The notifier owns the windows and the emails.
 """
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from contracts.errors import NotAuthorized, RuleViolation, ServiceError, ServiceUnavailable, ValidationFailed
+from contracts.errors import NotAuthorized, RuleViolation, ServiceUnavailable, ValidationFailed
 from services.web import rpc
+from services.web.remembered import remembered
 from services.web.habilitations import AGENTS, done, profiles, register_refusal_pages
 
 bp = Blueprint("maintenance", __name__)
@@ -22,23 +22,16 @@ PARIS = ZoneInfo("Europe/Paris")
 # Reachable during a maintenance: signing in and out, assets, health, and these screens.
 ALWAYS_OPEN = {"static", "vendor.asset", "home.health", "auth.login", "auth.logout", "auth.login_choice",
                "maintenance.index", "maintenance.edit", "maintenance.cancel"}
-_cache: dict = {}       # scope -> (fetched at, windows): one notifier call per scope every few seconds
+CONTACTS_CACHE_SECONDS = 300
 
 
 def _windows_for(caisse_code: str | None) -> list[dict]:
-    ttl = current_app.config["EP_MAINTENANCE_CACHE_SECONDS"]
-    fetched = _cache.get(caisse_code)
-    if fetched and time.monotonic() - fetched[0] < ttl:
-        return fetched[1]
-    try:
-        windows = rpc.call("notifier", "current_maintenance", caisse_code, who={}, timeout=1)
-    except (ServiceUnavailable, ServiceError):
-        windows = fetched[1] if fetched else []        # the notifier down must not take the portal down
-    _cache[caisse_code] = (time.monotonic(), windows)
-    return windows
+    """One notifier call per scope every few seconds; the notifier down must not take the portal down."""
+    return remembered(("maintenance", caisse_code), current_app.config["EP_MAINTENANCE_CACHE_SECONDS"],
+                      lambda: rpc.call("notifier", "current_maintenance", caisse_code, who={}, timeout=1), [])
 
 
-def _user_caisses() -> list[str | None]:
+def user_caisses() -> list[str | None]:
     """The caisses whose windows concern the visitor; None stands for national windows only."""
     if not current_user.is_authenticated:
         return [None]
@@ -50,7 +43,7 @@ def _user_caisses() -> list[str | None]:
 def current_windows() -> list[dict]:
     if "maintenance_windows" not in g:
         seen = {}
-        for code in _user_caisses():
+        for code in user_caisses():
             for window in _windows_for(code):
                 seen[window["id"]] = window
         g.maintenance_windows = sorted(seen.values(), key=lambda w: w["starts_at"])
@@ -62,19 +55,20 @@ def _portal_closed(windows: list[dict]) -> bool:
     running = {w["caisse_code"] for w in windows if w["ongoing"]}
     if None in running:
         return True
-    caisses = {c for c in _user_caisses() if c}
+    caisses = {c for c in user_caisses() if c}
     return bool(caisses) and caisses <= running
 
 
 def _referents(windows: list[dict]) -> list[dict]:
-    codes = {c for c in _user_caisses() if c} or {w["caisse_code"] for w in windows if w["caisse_code"]}
-    contacts = []
-    for code in sorted(codes):
-        try:
-            contacts.append(rpc.call("accounts", "caisse_contacts", code, who={}, timeout=1))
-        except (ServiceUnavailable, ServiceError):
-            continue
-    return contacts
+    codes = {c for c in user_caisses() if c} or {w["caisse_code"] for w in windows if w["caisse_code"]}
+    return caisse_contacts(sorted(codes))
+
+
+def caisse_contacts(codes) -> list[dict]:
+    """The caisses' local referents: the footer of every page and the maintenance page."""
+    found = (remembered(("contacts", code), CONTACTS_CACHE_SECONDS,
+                        lambda: rpc.call("accounts", "caisse_contacts", code, who={}, timeout=1), None) for code in codes)
+    return [contacts for contacts in found if contacts]
 
 
 def close_during_maintenance():
@@ -94,7 +88,8 @@ def close_during_maintenance():
 def init_app(app):
     app.config.setdefault("EP_MAINTENANCE_CACHE_SECONDS", 10)
     app.before_request(close_during_maintenance)
-    app.context_processor(lambda: {"maintenance_windows": current_windows})
+    app.context_processor(lambda: {"maintenance_windows": current_windows,
+                                   "support_contacts": lambda: caisse_contacts(c for c in user_caisses() if c)})
 
 
 # --- announcing a window ------------------------------------------------------------------

@@ -26,6 +26,8 @@ PARTNER = ("technicien", "gestionnaire")
 FILTERS = ("q", "kind", "status", "date_from", "date_to", "caisse", "late")
 # Scanning and storing files takes longer than an ordinary call.
 UPLOAD_TIMEOUT = 30
+# Longer than any field allows: the service says "too long" without the web shipping megabytes.
+FIELD_CHECK_MAX = 20_000
 # Actions that cannot be undone: the browser asks first.
 CONFIRM = {"close": "Clôturer cette demande ? Elle ne pourra plus être modifiée.",
            "reject": "Déclarer cette demande irrecevable ? Le partenaire en sera informé."}
@@ -47,6 +49,21 @@ def _filing_caisses(kinds: dict) -> list[dict]:
 
 
 # --- filing a request ---------------------------------------------------------------------------
+
+@bp.route("/demandes/verifier-champ", methods=["POST"])
+@login_required
+@profiles(*PARTNER, "agent_caisse")
+def check_field():
+    """HTMX: one field checked as it is typed (``?type=<kind>&champ=<name>``) by the service's
+    rules. Silent when the service cannot say: the submission checks everything again."""
+    name = request.args.get("champ", "")
+    try:
+        error = rpc.call("requests", "check_field", request.args.get("type"), name,
+                         request.form.get(name, "")[:FIELD_CHECK_MAX])["error"]
+    except (ValidationFailed, ServiceUnavailable):
+        error = None
+    return render_template("requests/_field_check.html", error=error)
+
 
 @bp.route("/demandes/nouvelle")
 @login_required

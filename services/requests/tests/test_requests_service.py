@@ -214,7 +214,9 @@ def test_authorization_matrix_on_every_method(as_, db):
         assert (rid in listed) is allowed
     for method, args in [("get", (rid,)), ("search", ()), ("download", (rid, attachment_id)),
                          ("act", (rid, "message", "x", None)), ("caisse_overview", ()), ("set_late_delay", (5,)),
-                         ("my_notification_preferences", ()), ("recent_for_my_partner", ())]:
+                         ("my_notification_preferences", ()), ("set_my_notification_preferences", (True, True)),
+                         ("recent_for_my_partner", ()), ("check_field", ("document", "comment", "x")),
+                         ("submit", ("document", "999", payload("document"), None))]:
         with pytest.raises((NotAuthorized, NotFound)):
             getattr(as_("admin"), method)(*args)
         with pytest.raises(NotAuthenticated):
@@ -261,6 +263,25 @@ def test_caisse_overview_counts_and_late_flags(as_, db):
     assert late and all(r["late"] for r in late)
     with pytest.raises(ValidationFailed):
         agent.set_late_delay(0)
+
+
+def test_caisse_overview_counts_each_week_by_kind_and_status(as_):
+    from datetime import date
+
+    agent, other = as_("agent_999"), as_("agent_998")
+    before, other_before = agent.caisse_overview()["weeks"], other.caisse_overview()["weeks"]
+    as_("tech_a").submit("document", "999", payload("document"), None)
+    weeks = agent.caisse_overview()["weeks"]
+    assert len(weeks) == 8 and all(date.fromisoformat(w["start"]).weekday() == 0 for w in weeks)
+    assert 0 <= (date.today() - date.fromisoformat(weeks[-1]["start"])).days < 7      # the last one is this week
+    this_week, was = weeks[-1], before[-1]
+    assert this_week["total"] == was["total"] + 1
+    assert this_week["by_kind"]["document"] == was["by_kind"]["document"] + 1
+    assert this_week["by_status"]["submitted"] == was["by_status"]["submitted"] + 1
+    for week in weeks:
+        assert sum(week["by_kind"].values()) == sum(week["by_status"].values()) == week["total"]
+    assert sum(w["total"] for w in weeks[:-1]) >= 3                         # the demo history of past weeks
+    assert other.caisse_overview()["weeks"] == other_before                  # another caisse sees none of it
 
 
 def test_notification_preferences(as_):

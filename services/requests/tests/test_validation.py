@@ -555,3 +555,27 @@ def test_validate_free_text():
     with pytest.raises(ValidationFailed) as caught:
         v.validate_free_text("", "reply", required=True)
     assert caught.value.fields == {"reply": v.MISSING}
+
+
+@pytest.mark.parametrize("kind,name,value,expected", [
+    ("document", "comment", "NIR 2 84 05 99 123 456 06", v.NIR_MESSAGE),
+    ("document", "comment", "Attestation pour l'hébergement.", None),
+    ("document", "comment", "x" * (v.FREE_TEXT_MAX + 1), v.too_long(v.FREE_TEXT_MAX)),
+    (None, "message", "Son NIR : 184059912345656", v.NIR_MESSAGE),
+    ("", "message", "Voici le justificatif.", None),
+    ("document", "insured.last_name", "Dupont", None),
+    ("document", "insured.last_name", "Dupont3", v.BAD_NAME),
+    ("document", "insured.first_name", "284059912345606", v.NIR_MESSAGE),
+    ("document", "insured.birth_date", "2999-01-01", v.BIRTH_DATE_FUTURE),
+    ("document", "insured.department", "2A", None),
+    ("suivi_ame", "filed_on", "2999-01-01", v.FILED_ON_FUTURE),
+])
+def test_one_field_is_checked_as_on_submission(kind, name, value, expected):
+    assert v.field_problem(kind, name, value) == expected
+
+
+@pytest.mark.parametrize("kind,name", [("document", "nope"), ("nope", "comment"), (None, "comment"), (3, None),
+                                       ("document", "insured.nir")])
+def test_checking_an_unknown_field_is_a_typed_error(kind, name):
+    with pytest.raises(ValidationFailed):
+        v.field_problem(kind, name, "x")
