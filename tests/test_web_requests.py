@@ -93,7 +93,7 @@ def test_empty_form_shows_each_missing_field_and_files_nothing(client):
     assert "corrigez les champs signalés" in page
     for field in ("insured-last_name", "insured-birth_date", "difficulty", "description", "consent"):
         assert f'id="f-{field}-error"' in page, field
-    assert 'aria-describedby="f-insured-last_name-error"' in page
+    assert 'aria-describedby="f-insured-last_name-error f-insured-last_name-live"' in page
 
 
 def test_a_nir_is_refused_saying_why_and_nothing_is_stored(client):
