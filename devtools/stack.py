@@ -54,7 +54,7 @@ class Stack:
                     "--http-port", str(self.mail_http_port)]
         if name == "web":
             return [sys.executable, "-m", "gunicorn", "--workers", str(self.web_workers), "--threads", "8",
-                    "--bind", f"127.0.0.1:{self.web_port}", "--access-logfile", "-",
+                    "--bind", f"127.0.0.1:{self.web_port}", "--config", "python:services.web.gunicorn_conf",
                     "--graceful-timeout", "5", "services.web.app:create_app()"]
         return [sys.executable, "-m", "nameko", "run", "--config", f"services/{name}/config.yaml",
                 f"services.{name}.service"]

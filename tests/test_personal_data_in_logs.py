@@ -1,0 +1,35 @@
+"""No log line of the running system holds an insured person's name, birth date or
+NIR (GDPR): a request is filed and searched through the web (gunicorn over HTTP
+for the search, whose query string carries the name), then every log of the
+stack is read."""
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from tests.helpers import login
+from tests.test_web_requests import NIR, created_id, document_request, submit, unique_name
+
+pytestmark = [pytest.mark.integration]
+
+
+def test_no_insured_name_birth_date_or_nir_in_any_log(stack, client):
+    name = unique_name()
+    login(client, "technicien")
+    refused = submit(client, "document", {**document_request(name), "comment": f"NIR {NIR}"})
+    assert refused.status_code == 400                                    # the NIR went as far as the service
+    request_id = created_id(submit(client, "document", document_request(name)))
+    assert client.get(f"/demandes/{request_id}").status_code == 200
+    marker = uuid.uuid4().hex
+    for path in (f"/file?q={name}&m={marker}", f"/demandes?q={name}+1980-05-17&m={marker}"):
+        try:
+            urllib.request.urlopen(stack.env["EP_BASE_URL"] + path, timeout=10)
+        except urllib.error.HTTPError:
+            pass                                                         # anonymous: refused, but logged
+    logs = {path.name: path.read_text(errors="replace") for path in stack.log_dir.glob("*.log")}
+    assert logs["web.log"].count('"GET /file HTTP/1.1"') >= 1             # the access log is written...
+    assert marker not in logs["web.log"]                                  # ...without its query strings
+    for log_name, content in logs.items():
+        for secret in (name, name.upper(), "1980-05-17", "17/05/1980", NIR, NIR.replace(" ", "")):
+            assert secret not in content, f"{secret!r} in {log_name}"
