@@ -115,5 +115,18 @@ class CaisseSetting(Base):
     last_summary_on: Mapped[date | None]                        # the daily summary is sent once a day
 
 
+class ErasureRecord(Base):
+    """The trace of an erasure on request (GDPR art. 17): who, when, how many; never the person."""
+
+    __tablename__ = "erasure_record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    caisse_code: Mapped[str] = mapped_column(sa.String(8))
+    agent_id: Mapped[int]
+    agent_name: Mapped[str] = mapped_column(sa.String(170))
+    request_count: Mapped[int]
+    references: Mapped[str] = mapped_column(sa.Text, default="")
+
+
 class EventOutbox(EventOutboxColumns, Base):
     """Events to publish, committed with the change that caused them (services.common.event_outbox)."""

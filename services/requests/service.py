@@ -15,7 +15,7 @@ from services.common.config import database_url, rpc_secret
 from services.common.db import Database
 from services.common.event_outbox import Emit, EventRelay
 from services.common.rpc import ServiceRpc
-from services.requests import history, lifecycle, scope, summary, validation
+from services.requests import history, lifecycle, personal_data, scope, summary, validation
 from services.requests.catalogue import KINDS, STATUSES
 from services.requests.models import EventOutbox
 from services.requests.scanning import Scanner
@@ -113,6 +113,19 @@ class RequestsService:
     @rpc(expected_exceptions=EXPECTED)
     def set_late_delay(self, days):
         return history.set_late_delay(self.db, self.caller.require("agent_caisse"), days)
+
+    # --- an insured person's data, on request (GDPR) ---------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def personal_data_find(self, person):
+        return personal_data.find(self.db, self.caller.require("agent_caisse"), person)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def personal_data_export(self, person):
+        return personal_data.export(self.db, self.caller.require("agent_caisse"), person)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def personal_data_erase(self, person):
+        return personal_data.erase(self.db, self.caller.require("agent_caisse"), person, self.storage)
 
     @timer(interval=3600)
     def late_summary(self):

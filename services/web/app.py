@@ -7,7 +7,7 @@ from htmx_flask import Htmx
 
 from contracts.errors import ServiceError
 from services.web import (admin, auth, config, delivery_views, habilitations, home, maintenance_views, navigation,
-                          news_views, partners, requests_views, vendor)
+                          news_views, partners, personal_data_views, requests_views, vendor)
 from services.web.rpc import Services
 from services.web.users import login_manager
 
@@ -30,7 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.exempt(news_views.unsubscribe)
 
     for blueprint in (auth.bp, home.bp, vendor.bp, admin.bp, partners.bp, habilitations.bp, requests_views.bp,
-                      maintenance_views.bp, news_views.bp, delivery_views.bp):
+                      maintenance_views.bp, news_views.bp, delivery_views.bp, personal_data_views.bp):
         app.register_blueprint(blueprint)
     _register_error_pages(app)
     return app

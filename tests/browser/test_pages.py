@@ -16,7 +16,7 @@ MENU_PAGES = {
     "agent_caisse": [("File des demandes", "file-des-demandes"), ("Partenaires", "partenaires"),
                      ("Invitations en attente", "invitations"), ("Journal des actions", "journal"),
                      ("Actualités", "actualites"), ("Maintenances", "maintenances"),
-                     ("Courriels envoyés", "courriels")],
+                     ("Courriels envoyés", "courriels"), ("Données d'une personne", "donnees-personnelles")],
     "gestionnaire": [("Demandes", "demandes"), ("Habilitations", "habilitations"),
                      ("Invitations en attente", "invitations"), ("Actualités", "actualites")],
     "technicien": [("Nouvelle demande", "nouvelle-demande"), ("Demandes de ma structure", "demandes"),

@@ -1,0 +1,67 @@
+"""An insured person's data on request (GDPR): the agent of the caisse finds,
+exports and erases it; erasure really removes rows and files, keeps a trace
+without the person, and nobody else can do any of it."""
+import pytest
+
+from contracts.errors import NotAuthenticated, NotAuthorized, ValidationFailed
+from services.requests.models import Attachment, ErasureRecord, PartnerRequest, RequestEvent
+from services.requests.tests.conftest import insured, upload
+from services.requests.tests.test_requests_service import PDF, payload, tag
+
+pytestmark = pytest.mark.db
+
+
+def test_find_export_then_erase_one_person(as_, db, storage):
+    last = f"Effacee-{tag()}"
+    person = insured(last=last, first="Léa", birth="1990-01-02")
+    tech = as_("tech_a")
+    first = tech.submit("document", "999", payload("document", person), [upload("a.pdf", PDF)])
+    second = tech.submit("etude_dossier", "999", payload("etude_dossier", person), None)
+    other = tech.submit("document", "999", payload("document"), None)                 # someone else
+    as_("agent_999").act(second["id"], "take", "", None)
+    asked = {"last_name": last.upper(), "first_name": "lea", "birth_date": "1990-01-02"}  # case and accents free
+
+    agent = as_("agent_999")
+    assert {r["reference"] for r in agent.personal_data_find(asked)} == {first["reference"], second["reference"]}
+    exported = agent.personal_data_export(asked)
+    assert [r["reference"] for r in exported["requests"]] == [first["reference"], second["reference"]]
+    assert exported["requests"][0]["insured"]["last_name"] == last
+    assert exported["requests"][0]["timeline"][0]["files"][0]["filename"] == "a.pdf"
+    assert exported["requests"][1]["timeline"][-1]["status"] == "Prise en charge"
+
+    key = db.query(Attachment).filter_by(request_id=first["id"]).one().storage_key
+    assert storage.get(key)
+    erased = agent.personal_data_erase(asked)
+    assert erased["erased"] == 2
+    db.expire_all()
+    for model, column in ((PartnerRequest, PartnerRequest.id), (RequestEvent, RequestEvent.request_id),
+                          (Attachment, Attachment.request_id)):
+        assert db.query(model).filter(column.in_([first["id"], second["id"]])).count() == 0
+    with pytest.raises(FileNotFoundError):
+        storage.get(key)
+    assert db.get(PartnerRequest, other["id"]) is not None
+    record = db.query(ErasureRecord).order_by(ErasureRecord.id.desc()).first()
+    assert record.request_count == 2 and record.agent_name and last not in record.references
+    assert agent.personal_data_find(asked) == []
+
+
+def test_only_the_caisse_agent_reaches_a_person_data(as_):
+    person = insured(last=f"Protegee-{tag()}")
+    as_("tech_a").submit("document", "999", payload("document", person), None)
+    asked = {k: person[k] for k in ("last_name", "first_name", "birth_date")}
+    assert as_("agent_998").personal_data_find(asked) == []                 # another caisse: nothing
+    assert as_("agent_998").personal_data_erase(asked)["erased"] == 0
+    assert len(as_("agent_999").personal_data_find(asked)) == 1             # still there
+    for role in ("tech_a", "gest_a", "tech_b", "admin"):
+        for method in ("personal_data_find", "personal_data_export", "personal_data_erase"):
+            with pytest.raises(NotAuthorized):
+                getattr(as_(role), method)(asked)
+    with pytest.raises(NotAuthenticated):
+        as_().personal_data_export(asked)
+
+
+@pytest.mark.parametrize("asked", [{}, {"last_name": "Durand"}, {"last_name": "Durand", "first_name": "Lina",
+                                                                   "birth_date": "hier"}, "Durand", None])
+def test_the_person_is_named_fully_or_refused(as_, asked):
+    with pytest.raises(ValidationFailed):
+        as_("agent_999").personal_data_erase(asked)
