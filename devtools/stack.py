@@ -53,7 +53,8 @@ class Stack:
             return [sys.executable, "-m", "devtools.mailcatcher", "--smtp-port", str(self.smtp_port),
                     "--http-port", str(self.mail_http_port)]
         if name == "web":
-            return [sys.executable, "-m", "gunicorn", "--workers", str(self.web_workers), "--threads", "8",
+            return [sys.executable, "-m", "gunicorn", "-c", "python:services.web.gunicorn_conf",
+                    "--workers", str(self.web_workers), "--threads", "8",
                     "--bind", f"127.0.0.1:{self.web_port}", "--access-logfile", "-",
                     "--graceful-timeout", "5", "services.web.app:create_app()"]
         return [sys.executable, "-m", "nameko", "run", "--config", f"services/{name}/config.yaml",

@@ -13,6 +13,8 @@ ACTIONS = {
     "login": "Connexion",
     "login_failed": "Échec de connexion",
     "login_locked": "Verrouillage après échecs de connexion",
+    "logout": "Déconnexion",
+    "other_sessions_ended": "Fin des autres sessions",
     "cgu_accepted": "Acceptation des CGU",
     "password_changed": "Changement de mot de passe",
     "password_reset_requested": "Demande de réinitialisation du mot de passe",
