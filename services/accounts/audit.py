@@ -41,7 +41,8 @@ ACTIONS = {
 def record(session: Session, action: str, actor: Account | None = None, target: Account | None = None,
            partner_id: int | None = None, caisse_id: int | None = None, details: str = "") -> None:
     """Add an entry to the session; the caller's commit makes it part of the action itself."""
-    assert action in ACTIONS, action
+    if action not in ACTIONS:        # not an assert: python -O would drop it
+        raise ValueError(f"unknown audit action {action!r}")
     session.add(AuditEntry(
         actor_id=actor.id if actor else None,
         actor_name=actor.full_name if actor else SYSTEM,
