@@ -21,9 +21,9 @@ REQUESTS = "requests"
 NOTIFIER = "notifier"
 
 # accounts -> notifier (all carry event_id + recipients)
-PASSWORD_RESET_REQUESTED = "password_reset_requested"   # token, expires_at (ISO UTC)
+PASSWORD_RESET_REQUESTED = "password_reset_requested"   # noqa: S105 (an event name)  token, expires_at (ISO UTC)
 ACCOUNT_INVITED = "account_invited"                     # token, expires_at, profile_label, organisation
-PASSWORD_CHANGED = "password_changed"                   # changed_at
+PASSWORD_CHANGED = "password_changed"                   # noqa: S105 (an event name)  changed_at
 ACCOUNT_INACTIVATED = "account_inactivated"             # reason_label (to the person)
 FRAUD_INACTIVATION = "fraud_inactivation"               # account_name, reason_label, partner_name (to gestionnaires)
 INACTIVITY_WARNING = "inactivity_warning"               # inactivation_date (ISO date)

@@ -51,7 +51,7 @@ def clamd_binary() -> str:
 
 def eicar_hdb_line() -> str:
     """The hash-signature line (`md5:size:name`) matching the EICAR string exactly."""
-    return f"{hashlib.md5(EICAR).hexdigest()}:{len(EICAR)}:{EICAR_SIGNATURE}\n"
+    return f"{hashlib.md5(EICAR, usedforsecurity=False).hexdigest()}:{len(EICAR)}:{EICAR_SIGNATURE}\n"
 
 
 def _ask(socket_path: str, command: bytes, timeout: float = 2.0) -> bytes:

@@ -18,7 +18,9 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / "deploy" / "compose.env.example"
 APP_SERVICES = ("accounts", "requests", "notifier", "web")
 ALL_SERVICES = {"rabbitmq", "postgres", "mailcatcher", *APP_SERVICES}
-SECRETS = ("POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "EP_RPC_SECRET", "EP_SECRET_KEY")
+SECRETS = ("POSTGRES_PASSWORD", "ACCOUNTS_DB_PASSWORD", "REQUESTS_DB_PASSWORD", "NOTIFIER_DB_PASSWORD",
+           "RABBITMQ_ADMIN_PASSWORD", "RABBITMQ_ACCOUNTS_PASSWORD", "RABBITMQ_REQUESTS_PASSWORD",
+           "RABBITMQ_NOTIFIER_PASSWORD", "RABBITMQ_WEB_PASSWORD", "EP_RPC_SECRET", "EP_SECRET_KEY", "EP_BASE_URL")
 
 
 def example_values() -> dict:
@@ -86,3 +88,18 @@ def test_other_secrets_have_no_default(tmp_path, secret):
 def test_example_documents_every_variable():
     used = set(re.findall(r"\$\{([A-Z0-9_]+)", COMPOSE_FILE.read_text(encoding="utf-8")))
     assert used - set(example_values()) == set()
+
+
+def test_each_application_has_its_own_broker_and_database_account(tmp_path):
+    """No guest, no shared credentials: a leaked service password is revoked alone (ASVS 14.1 / 2.10)."""
+    result = compose(tmp_path, "config")
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    brokers = {name: services[name]["environment"]["AMQP_URI"] for name in APP_SERVICES}
+    assert len({uri.split("@")[0] for uri in brokers.values()}) == len(APP_SERVICES)
+    for name, uri in brokers.items():
+        assert uri.startswith(f"amqp://{name}:") and "guest" not in uri, (name, uri)
+        assert services[name]["environment"]["EP_ENV"] == "production", name
+    for name in ("accounts", "requests", "notifier"):
+        url = services[name]["environment"][f"{name.upper()}_DATABASE_URL"]
+        assert url.startswith(f"postgresql+psycopg2://{name}:") and url.endswith(f"/{name}"), url

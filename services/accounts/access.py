@@ -8,11 +8,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.errors import NotAuthenticated, NotAuthorized, NotFound
+from services.accounts import sessions
 from services.accounts.models import Account, Convention, Partner
 
 
 def current(session: Session, who: dict) -> Account:
-    """The caller's own account, which must still be active."""
+    """The caller's own account, which must still be active, acting through a
+    session that is still open (a call from an ended session is refused)."""
+    sessions.require_open(session, who)
     account = session.get(Account, who["id"])
     if account is None or account.status != "active":
         raise NotAuthenticated()

@@ -13,6 +13,8 @@ ACTIONS = {
     "login": "Connexion",
     "login_failed": "Échec de connexion",
     "login_locked": "Verrouillage après échecs de connexion",
+    "logout": "Déconnexion",
+    "other_sessions_ended": "Fin des autres sessions",
     "cgu_accepted": "Acceptation des CGU",
     "password_changed": "Changement de mot de passe",
     "password_reset_requested": "Demande de réinitialisation du mot de passe",
@@ -39,7 +41,8 @@ ACTIONS = {
 def record(session: Session, action: str, actor: Account | None = None, target: Account | None = None,
            partner_id: int | None = None, caisse_id: int | None = None, details: str = "") -> None:
     """Add an entry to the session; the caller's commit makes it part of the action itself."""
-    assert action in ACTIONS, action
+    if action not in ACTIONS:        # not an assert: python -O would drop it
+        raise ValueError(f"unknown audit action {action!r}")
     session.add(AuditEntry(
         actor_id=actor.id if actor else None,
         actor_name=actor.full_name if actor else SYSTEM,

@@ -13,7 +13,7 @@ from contracts import events, identity
 from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken, LoginThrottled,
                               NotAuthenticated, ProfileChoiceRequired, ValidationFailed)
 from contracts.schemas import PROFILE_LABELS
-from services.accounts import audit, directory, passwords, settings
+from services.accounts import audit, directory, passwords, sessions, settings
 from services.accounts.models import Account, Convention, PasswordHistory, PasswordToken, utcnow
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -78,12 +78,23 @@ def summary(session: Session, account: Account) -> dict:
     }
 
 
-def current_account(session: Session, account_id: int) -> dict:
-    account = session.get(Account, account_id)
+def current_account(session: Session, who: dict) -> dict:
+    """The signed identity's account, through its still open session."""
+    row = sessions.require_open(session, who)
+    return _resumed(session, row)
+
+
+def resume_session(session: Session, token: str) -> dict:
+    """Each web request: the session its cookie names, still open, and its account's fresh summary."""
+    return _resumed(session, sessions.resume(session, token))
+
+
+def _resumed(session: Session, row) -> dict:
+    account = session.get(Account, row.account_id)
     if account is None:
         raise NotAuthenticated()
     _check_may_log_in(session, account)
-    return summary(session, account)
+    return {**summary(session, account), "session_id": row.id}
 
 
 def _check_may_log_in(session: Session, account: Account) -> None:
@@ -127,16 +138,18 @@ def _failed(session: Session, accounts: list[Account], now: datetime) -> None:
     session.commit()
 
 
-def _logged_in(session: Session, account: Account, now: datetime) -> dict:
+def _logged_in(session: Session, account: Account, now: datetime, device: str) -> dict:
+    """The summary, with a new session: its token (for the web's cookie only) and its id (for identities)."""
     _check_may_log_in(session, account)
     account.failed_logins, account.locked_until = 0, None
     account.last_login_at, account.activity_at, account.inactivity_warned_at = now, now, None
-    audit.record(session, "login", actor=account, target=account)
+    token, row = sessions.open_session(session, account.id, device, now)
+    audit.record(session, "login", actor=account, target=account, details=row.device)
     session.commit()
-    return summary(session, account)
+    return {**summary(session, account), "session_id": row.id, "session_token": token}
 
 
-def authenticate(session: Session, email: str, password: str, secret: str) -> dict:
+def authenticate(session: Session, email: str, password: str, secret: str, device: str = "") -> dict:
     """Same error, and the same cost, for an unknown email and a wrong password."""
     now = utcnow()
     accounts = list(session.scalars(
@@ -150,22 +163,24 @@ def authenticate(session: Session, email: str, password: str, secret: str) -> di
         _failed(session, accounts, now)
         raise InvalidCredentials()
     if len(matching) > 1:
-        ticket = identity.sign({"choice": [a.id for a in matching]}, secret, ttl=300)
+        ticket = identity.sign({"choice": [a.id for a in matching], "device": sessions.device_label(device)},
+                               secret, ttl=300)
         raise ProfileChoiceRequired(None, [{"profile": a.profile, "label": PROFILE_LABELS[a.profile]}
                                            for a in matching], ticket)
-    return _logged_in(session, matching[0], now)
+    return _logged_in(session, matching[0], now, device)
 
 
 def authenticate_choice(session: Session, ticket: str, profile: str, secret: str) -> dict:
     """Second step when one email holds several accounts: the ticket proves the password."""
     try:
-        ids = identity.verify(ticket, secret)["choice"]
+        proof = identity.verify(ticket, secret)
+        ids = proof["choice"]
     except (NotAuthenticated, KeyError):
         raise InvalidCredentials("Le délai de choix du profil est dépassé : reconnectez-vous.")
     account = session.scalars(sa.select(Account).where(Account.id.in_(ids), Account.profile == profile)).first()
     if account is None:
         raise InvalidCredentials("Profil inconnu pour ce compte.")
-    return _logged_in(session, account, utcnow())
+    return _logged_in(session, account, utcnow(), proof.get("device", ""))
 
 
 def accept_cgu(session: Session, account: Account, version: str) -> dict:
@@ -202,7 +217,8 @@ def _require_acceptable(session: Session, account: Account, password: str) -> No
         raise ValidationFailed("Le mot de passe ne respecte pas les règles.", {"password": " ".join(problems)})
 
 
-def _set_password(session: Session, account: Account, password: str, emit: Emit, checked=False) -> None:
+def _set_password(session: Session, account: Account, password: str, emit: Emit, checked=False,
+                  keep_session: int | None = None) -> None:
     if not checked:
         _require_acceptable(session, account, password)
     now = utcnow()
@@ -214,16 +230,19 @@ def _set_password(session: Session, account: Account, password: str, emit: Emit,
     # Any outstanding link is void once the password changes.
     session.execute(sa.update(PasswordToken).where(PasswordToken.account_id == account.id,
                                                    PasswordToken.used_at.is_(None)).values(used_at=now))
+    # Every session ends (ASVS 3.3.3), but the one that just proved the current password.
+    sessions.end_all(session, account.id, "password", keep=keep_session)
     audit.record(session, "password_changed", actor=account, target=account)
     emit.append((events.PASSWORD_CHANGED, {"event_id": str(uuid.uuid4()), "recipients": [recipient(account)],
                                            "changed_at": now.isoformat() + "Z"}))
 
 
-def change_password(session: Session, account: Account, current_password: str, new_password: str, emit: Emit) -> dict:
+def change_password(session: Session, account: Account, current_password: str, new_password: str, emit: Emit,
+                    keep_session: int | None = None) -> dict:
     if not passwords.verify_password(account.password_hash, current_password or ""):
         raise ValidationFailed("Le mot de passe actuel est incorrect.",
                                {"current_password": "Le mot de passe actuel est incorrect."})
-    _set_password(session, account, new_password, emit)
+    _set_password(session, account, new_password, emit, keep_session=keep_session)
     session.commit()
     return summary(session, account)
 

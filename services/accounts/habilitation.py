@@ -14,7 +14,7 @@ from contracts import events
 from contracts.catalogue import AGENT_INACTIVATION_REASONS, IMMEDIATE_REASONS, INACTIVATION_REASONS
 from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
 from contracts.schemas import PROFILE_LABELS
-from services.accounts import audit, settings
+from services.accounts import audit, sessions, settings
 from services.accounts.authentication import issue_token, normalise_email, paris, recipient
 from services.accounts.models import Account, Caisse, Convention, HabilitationReview, Partner, utcnow
 
@@ -155,6 +155,7 @@ def _notify_inactivation(session: Session, account: Account, reason: str, emit: 
 
 def _inactivate(session: Session, actor: Account | None, account: Account, reason: str, emit: list) -> None:
     account.status, account.inactivated_at, account.inactivation_reason = "inactive", utcnow(), reason
+    sessions.end_all(session, account.id, "inactivated")
     audit.record(session, "account_inactivated", actor=actor, target=account, details=REASONS[reason])
     if account.profile == "gestionnaire" and account.partner_id:
         remaining = [g for g in _active(session, account.partner_id, "gestionnaire") if g.id != account.id]
@@ -188,6 +189,7 @@ def inactivate_all_of_partner(session: Session, actor: Account | None, partner: 
     for account in session.scalars(sa.select(Account).where(Account.partner_id == partner.id,
                                                             Account.status == "active")):
         account.status, account.inactivated_at, account.inactivation_reason = "inactive", utcnow(), reason
+        sessions.end_all(session, account.id, "inactivated")
         audit.record(session, "account_inactivated", actor=actor, target=account, details=REASONS[reason])
         emit.append((events.ACCOUNT_INACTIVATED, {"event_id": str(uuid.uuid4()), "recipients": [recipient(account)],
                                                   "reason_label": REASONS[reason]}))

@@ -155,3 +155,20 @@ class AuditEntry(Base):
 
 class EventOutbox(EventOutboxColumns, Base):
     """Events to publish, committed with the change that caused them (services.common.event_outbox)."""
+
+
+class UserSession(Base):
+    """A logged-in browser. The web's cookie holds only the random token; only its
+    SHA-256 is kept, so a copy of the table opens no session."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (sa.Index("ix_sessions_account_open", "account_id", "ended_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    device: Mapped[str] = mapped_column(sa.String(80), default="")     # "Firefox sous Windows"
+    ended_at: Mapped[datetime | None]
+    # logout | idle | expired | password | inactivated | suspended | others
+    end_reason: Mapped[str | None] = mapped_column(sa.String(16))

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from contracts.catalogue import FEATURES, PARTNER_KINDS
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
-from services.accounts import audit
+from services.accounts import audit, sessions
 from services.accounts.models import Account, Caisse, Convention, Partner, utcnow
 
 def _text(data: dict, field: str, label: str, errors: dict, max_len: int, required=True) -> str:
@@ -263,6 +263,9 @@ def end_convention(session: Session, actor: Account | None, convention_id: int, 
 def set_suspended(session: Session, actor: Account, partner: Partner, suspended: bool) -> dict:
     """Cut off (or restore) a whole partner structure at once."""
     partner.suspended_at = utcnow() if suspended else None
+    if suspended:       # reinstating must not bring the old sessions back
+        for account_id in session.scalars(sa.select(Account.id).where(Account.partner_id == partner.id)):
+            sessions.end_all(session, account_id, "suspended")
     audit.record(session, "partner_suspended" if suspended else "partner_reinstated", actor=actor,
                  partner_id=partner.id, caisse_id=actor.caisse_id)
     session.commit()

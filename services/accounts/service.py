@@ -12,7 +12,7 @@ from nameko.timer import timer
 from contracts import events
 from contracts.errors import EXPECTED
 from services.accounts import (access, audit, authentication, directory, habilitation, passwords, referential,
-                               settings, sweeps)
+                               sessions, settings, sweeps)
 from services.accounts.models import EventOutbox
 from services.common.caller import Caller
 from services.common.config import database_url, rpc_secret
@@ -52,8 +52,10 @@ class AccountsService:
 
     # --- anonymous: logging in and password links -----------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def authenticate(self, email, password):
-        return authentication.authenticate(self.db, email, password, self.caller.secret)
+    def authenticate(self, email, password, device=""):
+        """The summary with a new session: ``session_token`` for the web's cookie, ``session_id``
+        for the signed identities of the calls made in it."""
+        return authentication.authenticate(self.db, email, password, self.caller.secret, device)
 
     @rpc(expected_exceptions=EXPECTED)
     def authenticate_choice(self, ticket, profile):
@@ -94,9 +96,35 @@ class AccountsService:
     # --- the logged-in person --------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def me(self):
-        """Checked on every web request: an inactivated account's sessions stop here."""
-        who = self.caller.require(allow_pending=True)
-        return authentication.current_account(self.db, who["id"])
+        """The caller's summary, through its still open session."""
+        return authentication.current_account(self.db, self.caller.require(allow_pending=True))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resume_session(self, session_token):
+        """Every web request: the session its cookie names (ended, timed out, or the account
+        inactivated: NotAuthenticated / AccountInactive) and the account's fresh summary."""
+        return authentication.resume_session(self.db, session_token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def end_session(self):
+        """Logout: the session ends here, so a copy of the cookie opens nothing afterwards."""
+        actor = self._actor(allow_pending=True)
+        sessions.end(self.db, self.db.get(sessions.UserSession, self.caller.identity["session_id"]), "logout")
+        audit.record(self.db, "logout", actor=actor, target=actor)
+        self.db.commit()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def my_sessions(self):
+        return sessions.listing(self.db, self._actor(allow_pending=True).id, self.caller.identity["session_id"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def end_other_sessions(self):
+        """"Déconnecter mes autres sessions": how many ended."""
+        actor = self._actor(allow_pending=True)
+        ended = sessions.end_all(self.db, actor.id, "others", keep=self.caller.identity["session_id"])
+        audit.record(self.db, "other_sessions_ended", actor=actor, target=actor, details=f"{ended} session(s)")
+        self.db.commit()
+        return ended
 
     @rpc(expected_exceptions=EXPECTED)
     def accept_cgu(self, version):
@@ -110,7 +138,7 @@ class AccountsService:
     def change_password(self, current_password, new_password):
         emitted = self._emit()
         result = authentication.change_password(self.db, self._actor(allow_pending=True), current_password,
-                                                new_password, emitted)
+                                                new_password, emitted, keep_session=self.caller.identity["session_id"])
         self._publish(emitted)
         return result
 
@@ -272,7 +300,8 @@ class AccountsService:
     @timer(interval=settings.sweep_interval_seconds())
     def sweep(self):
         for step in (sweeps.warn_inactive_techniciens, sweeps.inactivate_inactive_techniciens,
-                     sweeps.end_expired_conventions, sweeps.periodic_reviews, sweeps.purge_inactivated):
+                     sweeps.end_expired_conventions, sweeps.periodic_reviews, sweeps.purge_inactivated,
+                     sessions.purge_ended):
             emitted = self._emit()
             step(self.db, emitted)          # each step commits its own work…
             self._publish(emitted)          # …and its emails leave right after

@@ -53,6 +53,16 @@ def sweep_interval_seconds() -> int:
     return _days("EP_SWEEP_INTERVAL_SECONDS", 3600)
 
 
+def session_idle() -> timedelta:
+    """A session unused this long ends (ASVS 3.3.2)."""
+    return timedelta(minutes=_days("EP_SESSION_IDLE_MINUTES", 30))
+
+
+def session_max_age() -> timedelta:
+    """A session ends this long after login, used or not."""
+    return timedelta(hours=_days("EP_SESSION_MAX_HOURS", 12))
+
+
 # Login throttling (CNIL): free attempts, then a doubling delay, then a lock.
 FREE_FAILURES = 3
 LOCK_AFTER_FAILURES = 10

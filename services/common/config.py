@@ -6,6 +6,8 @@ under ``EP_DATA_DIR`` (default ``var/data`` in the repository).
 import os
 from pathlib import Path
 
+from contracts import production
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -17,6 +19,15 @@ def data_dir() -> Path:
 
 def database_url(service: str) -> str:
     return os.environ.get(f"{service.upper()}_DATABASE_URL") or f"sqlite:///{data_dir() / service}.db"
+
+
+def check_production(service: str) -> None:
+    """EP_ENV=production: no example secret, no guest broker account, no SQLite file."""
+    problems = [production.secret_problem("EP_RPC_SECRET", os.environ.get("EP_RPC_SECRET", "")),
+                production.broker_problem(os.environ.get("AMQP_URI", ""))]
+    if not os.environ.get(f"{service.upper()}_DATABASE_URL", "").startswith("postgresql"):
+        problems.append(f"{service.upper()}_DATABASE_URL doit désigner la base PostgreSQL du service.")
+    production.refuse_unless_ready(problems, f"service {service}")
 
 
 def rpc_secret() -> str:

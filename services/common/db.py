@@ -45,6 +45,10 @@ class Database(DependencyProvider):
         self.url_factory = url_factory
 
     def setup(self):
+        # Before touching anything: a production service with example settings does not start.
+        from services.common.config import check_production
+
+        check_production(self.service)
         url = self.url_factory()
         self.engine = make_engine(url)
         migrations.upgrade(self.service, self.engine)

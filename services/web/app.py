@@ -4,10 +4,11 @@ import logging
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
+from werkzeug.exceptions import HTTPException
 
 from contracts.errors import ServiceError
 from services.web import (admin, auth, config, delivery_views, habilitations, home, maintenance_views, navigation,
-                          news_views, partners, personal_data_views, requests_views, vendor)
+                          news_views, partners, personal_data_views, requests_views, security_headers, vendor)
 from services.web.rpc import Services
 from services.web.users import login_manager
 
@@ -21,6 +22,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
 
     Htmx(app)
+    security_headers.init_app(app)
     csrf.init_app(app)              # every POST, HTMX ones included (X-CSRFToken from hx-headers)
     login_manager.init_app(app)
     Services(app)
@@ -58,8 +60,16 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("error.html", title="Page introuvable",
                                message="La page demandée n'existe pas."), 404
 
+    @app.errorhandler(HTTPException)
+    def other_http_error(exc):
+        # Werkzeug's own pages would do, but ours stay in French and in the site's layout.
+        return render_template("error.html", title="Requête impossible",
+                               message="Cette requête ne peut pas aboutir. Revenez à l'accueil et recommencez."), \
+            exc.code
+
     @app.errorhandler(500)
     def internal(exc):
+        # Logged with its trace; the page shows neither the trace nor any version (ASVS 7.4.1).
         log.exception("unexpected error")
         return render_template("error.html", title="Erreur inattendue",
                                message="Une erreur inattendue est survenue. Réessayez plus tard."), 500

@@ -1,17 +1,20 @@
 """Logging in and out, the steps due at login (CGU, expired password), and the
 pages password links open. The accounts service decides; the web only opens,
 refreshes and closes the session."""
+import logging
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from contracts.errors import (InvalidToken, LoginThrottled, ProfileChoiceRequired, ServiceError,
                               ServiceUnavailable, ValidationFailed)
 from services.web import rpc
-from services.web.forms import (ChangePasswordForm, CguForm, ForgotPasswordForm, LoginForm, NewPasswordForm,
-                                ProfileChoiceForm)
-from services.web.users import remember
+from services.web.forms import (ChangePasswordForm, CguForm, EndOtherSessionsForm, ForgotPasswordForm, LoginForm,
+                                NewPasswordForm, ProfileChoiceForm)
+from services.web.users import open_session, refresh
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 
 # Where each pending step is completed; nothing else is reachable until it is.
 STEP_PAGES = {"cgu": "auth.cgu", "password_expired": "auth.change_password"}
@@ -26,9 +29,13 @@ def steps_first():
 
 
 def _open_session(summary):
-    session.clear()                  # no state carried over from before login
-    login_user(remember(summary))
+    login_user(open_session(summary))
     return redirect(url_for("home.index"))
+
+
+def _device() -> str:
+    """Shown in "Mon compte" to tell sessions apart (accounts keeps only browser and system)."""
+    return request.user_agent.string[:512]
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -39,7 +46,8 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            return _open_session(rpc.call("accounts", "authenticate", form.email.data, form.password.data))
+            return _open_session(rpc.call("accounts", "authenticate", form.email.data, form.password.data,
+                                          _device()))
         except ProfileChoiceRequired as exc:
             choice = ProfileChoiceForm(ticket=exc.ticket)
             choice.profile.choices = [(c["profile"], c["label"]) for c in exc.choices]
@@ -64,6 +72,10 @@ def login_choice():
 @bp.route("/deconnexion", methods=["POST"])
 @login_required
 def logout():
+    try:
+        rpc.call("accounts", "end_session")          # server-side: a copy of the cookie opens nothing now
+    except (ServiceError, ServiceUnavailable) as exc:
+        log.warning("session not ended by accounts at logout: %s", exc)
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")
@@ -76,7 +88,7 @@ def cgu():
     version = rpc.call("accounts", "current_cgu_version")
     form = CguForm()
     if form.validate_on_submit():
-        remember(rpc.call("accounts", "accept_cgu", version))
+        refresh(rpc.call("accounts", "accept_cgu", version))
         flash("Merci : les conditions générales d'utilisation sont acceptées.", "success")
         return redirect(url_for("home.index"))
     return render_template("cgu.html", form=form, version=version,
@@ -86,7 +98,18 @@ def cgu():
 @bp.route("/mon-compte", methods=["GET"])
 @login_required
 def account():
-    return render_template("account.html", form=ChangePasswordForm(), rules=rpc.call("accounts", "password_rules"))
+    return render_template("account.html", form=ChangePasswordForm(), rules=rpc.call("accounts", "password_rules"),
+                           sessions=rpc.call("accounts", "my_sessions"), end_others=EndOtherSessionsForm())
+
+
+@bp.route("/mon-compte/sessions/fermer-les-autres", methods=["POST"])
+@login_required
+def end_other_sessions():
+    if EndOtherSessionsForm().validate_on_submit():
+        ended = rpc.call("accounts", "end_other_sessions")
+        flash("Aucune autre session n'était ouverte." if not ended else
+              f"{ended} autre(s) session(s) fermée(s) : seule celle-ci reste ouverte.", "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/mon-compte/mot-de-passe", methods=["GET", "POST"])
@@ -96,7 +119,7 @@ def change_password():
     expired = "password_expired" in (current_user.pending or [])
     if form.validate_on_submit():
         try:
-            remember(rpc.call("accounts", "change_password", form.current_password.data, form.password.data))
+            refresh(rpc.call("accounts", "change_password", form.current_password.data, form.password.data))
         except ValidationFailed as exc:
             _field_errors(form, exc)
         else:

@@ -2,7 +2,28 @@
 import os
 from pathlib import Path
 
+from contracts import production
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def cookie_name(https: bool) -> str:
+    """``__Host-`` binds the cookie to this exact host, path / and Secure; browsers
+    reject such a cookie without Secure, so plain-http development uses the bare name."""
+    return "__Host-ep_session" if https else "ep_session"
+
+
+def check_production(secret_key: str, base_url: str) -> None:
+    """EP_ENV=production: real secrets, an https address (TLS may end at a proxy, see
+    EP_TRUSTED_PROXIES), a named broker account."""
+    rpc_secret = os.environ.get("EP_RPC_SECRET", "")
+    production.refuse_unless_ready([
+        production.secret_problem("EP_SECRET_KEY", secret_key),
+        production.secret_problem("EP_RPC_SECRET", rpc_secret),
+        "EP_SECRET_KEY et EP_RPC_SECRET doivent être différents." if secret_key == rpc_secret else None,
+        None if base_url.startswith("https://") else "EP_BASE_URL doit commencer par https:// (TLS obligatoire).",
+        production.broker_problem(os.environ.get("AMQP_URI", "")),
+    ], "web")
 
 
 def from_env() -> dict:
@@ -10,6 +31,8 @@ def from_env() -> dict:
     if len(secret_key) < 32:
         raise RuntimeError("EP_SECRET_KEY doit être défini (32 caractères au moins).")
     base_url = os.environ.get("EP_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    check_production(secret_key, base_url)
+    https = base_url.startswith("https://")
     return {
         "SECRET_KEY": secret_key,
         "EP_RPC_SECRET": os.environ.get("EP_RPC_SECRET", ""),
@@ -21,10 +44,17 @@ def from_env() -> dict:
         "EP_MAILCATCHER_URL": os.environ.get("EP_MAILCATCHER_URL", ""),
         # How long a web worker reuses the notifier's answer on maintenance windows.
         "EP_MAINTENANCE_CACHE_SECONDS": float(os.environ.get("EP_MAINTENANCE_CACHE_SECONDS", "10")),
+        "EP_HTTPS": https,
+        # Reverse proxies in front of the web (X-Forwarded-For/Proto/Host trusted from this many hops).
+        "EP_TRUSTED_PROXIES": int(os.environ.get("EP_TRUSTED_PROXIES", "0")),
+        # The cookie holds the server-side session's token, the CSRF token and flashes: nothing authoritative.
+        "SESSION_COOKIE_NAME": cookie_name(https),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
-        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_SECURE": https,
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "WTF_CSRF_TIME_LIMIT": None,     # tied to the session instead of a clock
         # One submission's files together (the requests service limits each file too).
-        "MAX_CONTENT_LENGTH": int(os.environ.get("EP_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)),       # tied to the session instead of a clock
+        "MAX_CONTENT_LENGTH": int(os.environ.get("EP_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)),
     }

@@ -31,6 +31,10 @@ class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField("Mot de passe actuel", validators=[DataRequired(REQUIRED), Length(max=200)])
 
 
+class EndOtherSessionsForm(FlaskForm):
+    """No field: the button and its CSRF token."""
+
+
 class CguForm(FlaskForm):
     accept = BooleanField("J'ai lu et j'accepte les conditions générales d'utilisation",
                           validators=[DataRequired("Cochez la case pour accepter les conditions générales.")])

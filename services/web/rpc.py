@@ -29,7 +29,7 @@ class Services:
         app.register_error_handler(ServiceUnavailable, _unavailable)
 
     def call(self, service, method, *args, who=None, timeout=None, **kwargs):
-        """``who``: the identity to act as; by default the logged-in user, if any."""
+        """``who``: the identity to act as; by default the logged-in user, if any ({}: anonymous)."""
         if who is None and current_user and current_user.is_authenticated:
             who = current_user.identity
         token = identity.sign(who, current_app.config["EP_RPC_SECRET"]) if who else None
@@ -38,13 +38,6 @@ class Services:
 
 def call(service, method, *args, **kwargs):
     return current_app.extensions["services"].call(service, method, *args, **kwargs)
-
-
-def call_as(summary, service, method, *args, **kwargs):
-    """For the session check itself, before ``current_user`` exists."""
-    from services.web.users import identity_of
-
-    return current_app.extensions["services"].call(service, method, *args, who=identity_of(summary), **kwargs)
 
 
 def _unavailable(exc: ServiceUnavailable):

@@ -1,10 +1,16 @@
-"""The logged-in user as the web holds it: the account summary the accounts
-service returned, kept in the session and refreshed on every request, so an
-account inactivated by the caisse (fraud, loss, theft) stops working at its
-next request. No business data beyond it."""
+"""The logged-in user as the web holds it: nothing but the opaque token of a
+server-side session kept by the accounts service (services/accounts/sessions.py).
+
+Every request resumes that session with one accounts call, which also returns
+the account's fresh summary: a session ended by logout, a timeout, a password
+change or an inactivation (fraud, loss, theft) stops working at its next request.
+If accounts does not answer, the request is treated as anonymous (fail closed:
+an ended session must not be honoured because its judge is away); the cookie is
+kept, so the person is back in as soon as accounts answers again.
+"""
 import logging
 
-from flask import flash, session
+from flask import flash, request, session
 from flask_login import LoginManager, UserMixin
 
 from contracts.errors import AccountInactive, NotAuthenticated, ServiceUnavailable
@@ -15,11 +21,15 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
 login_manager.login_message_category = "info"
+# The session token is checked server-side on every request; flask-login's own
+# "session protection" (a hash of IP and user agent) would add nothing but false alarms.
+login_manager.session_protection = None
 
-SESSION_KEY = "account"
-# What the services authorise on: who, where, and what the partner may use with each caisse.
+SESSION_KEY = "sid"
+# What the services authorise on: who, where, what the partner may use with each caisse,
+# and through which session (accounts refuses a call from an ended one).
 IDENTITY_KEYS = ("id", "profile", "caisse_code", "partner_id", "pending", "first_name", "last_name", "email",
-                 "caisses", "habilitated_body")
+                 "caisses", "habilitated_body", "session_id")
 
 
 class User(UserMixin):
@@ -49,27 +59,39 @@ def identity_of(summary: dict) -> dict:
     return {k: summary.get(k) for k in IDENTITY_KEYS}
 
 
-def remember(summary: dict) -> User:
-    session[SESSION_KEY] = summary
-    return User(summary)
+def open_session(summary: dict) -> User:
+    """After login: a fresh cookie holding only the new session's token."""
+    session.clear()                  # nothing carried over from before login
+    session[SESSION_KEY] = summary["session_token"]
+    return User({k: v for k, v in summary.items() if k != "session_token"})
+
+
+def refresh(summary: dict) -> None:
+    """A summary an accounts call just returned (CGU accepted, password changed) serves the rest of the request."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        current_user.summary = {**current_user.summary, **summary}
 
 
 @login_manager.user_loader
 def load_user(user_id):
     from services.web import rpc
 
-    summary = session.get(SESSION_KEY)
-    if not summary or str(summary.get("id")) != user_id:
+    token = session.get(SESSION_KEY)
+    if not token:
         return None
     try:
-        fresh = rpc.call_as(summary, "accounts", "me", timeout=2)
+        summary = rpc.call("accounts", "resume_session", token, who={}, timeout=2)
     except (NotAuthenticated, AccountInactive) as exc:
         session.clear()
-        flash(getattr(exc, "message", "Votre session a pris fin."), "info")
+        if request.endpoint not in ("static", "vendor.asset"):
+            flash(exc.message, "info")
         return None
     except ServiceUnavailable:
-        # Availability over freshness: the accounts service being down must not log
-        # everyone out of the other services' screens; the session stays as it was.
-        log.warning("accounts unavailable: session of %s not refreshed", user_id)
-        return User(summary)
-    return remember(fresh)
+        log.warning("accounts unavailable: session of %s not checked, treated as anonymous", user_id)
+        return None
+    if str(summary["id"]) != user_id:
+        session.clear()
+        return None
+    return User(summary)

@@ -41,6 +41,10 @@ def new_page(browser, stack):
         context = browser.new_context(base_url=stack.env["EP_BASE_URL"], locale="fr-FR",
                                       viewport={"width": 1280, "height": 800})
         context.set_default_timeout(15_000)
+        # Every violation of the pages' Content-Security-Policy, for check_page to report.
+        context.add_init_script("document.addEventListener('securitypolicyviolation', e => "
+                                "(window.__cspViolations = window.__cspViolations || [])"
+                                ".push(e.violatedDirective + ' ' + e.blockedURI));")
         contexts.append(context)
         return context.new_page()
 

@@ -5,7 +5,10 @@ import sqlalchemy as sa
 from nameko.testing.services import worker_factory
 
 from contracts import identity
-from services.accounts.models import Account
+from sqlalchemy.orm import object_session
+
+from services.accounts import sessions
+from services.accounts.models import Account, utcnow
 from services.accounts.seed import seed
 from services.accounts.service import AccountsService
 from services.common.caller import CallerIdentity
@@ -29,8 +32,12 @@ def account(session, email, profile=None) -> Account:
 
 
 def identity_of(acc: Account, pending=()) -> dict:
+    """As the web signs it: the account, acting through a session opened for the test."""
+    session = object_session(acc)
+    _token, row = sessions.open_session(session, acc.id, "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", utcnow())
+    session.commit()
     return {"id": acc.id, "profile": acc.profile, "caisse_code": acc.caisse.code if acc.caisse else None,
-            "partner_id": acc.partner_id, "pending": list(pending)}
+            "partner_id": acc.partner_id, "pending": list(pending), "session_id": row.id}
 
 
 @pytest.fixture

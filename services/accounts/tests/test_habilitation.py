@@ -189,7 +189,9 @@ def test_suspending_a_partner_cuts_every_account_off(session, worker):
     with pytest.raises(AccountInactive):
         tech.me()
     agent.suspend_partner(partner_id, False)
-    assert tech.me()["email"] == TECH
+    with pytest.raises(AccountInactive):
+        tech.me()                                   # reinstating does not bring the ended sessions back
+    assert worker(TECH).me()["email"] == TECH       # a new login works again
 
 
 def test_end_of_one_convention_keeps_accounts_when_another_remains(session, worker):
