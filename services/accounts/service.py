@@ -15,7 +15,7 @@ from services.accounts import (access, audit, authentication, directory, habilit
                                settings, sweeps)
 from services.accounts.models import EventOutbox
 from services.common.caller import Caller
-from services.common.config import database_url, rpc_secret
+from services.common.config import database_url, instance_id, rpc_secret
 from services.common.db import Database
 from services.common.event_outbox import Emit, EventRelay
 
@@ -48,7 +48,8 @@ class AccountsService:
     @rpc
     def health(self):
         self.db.execute(sa.text("SELECT 1"))
-        return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name}
+        return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name,
+                "instance": instance_id()}
 
     # --- anonymous: logging in and password links -----------------------------------------
     @rpc(expected_exceptions=EXPECTED)

@@ -4,6 +4,8 @@ Every method takes its caller from the signed identity; the scope module
 decides what that caller may see, so no method can be asked for another
 partner's or another caisse's requests.
 """
+import os
+
 import sqlalchemy as sa
 from nameko.rpc import rpc
 from nameko.timer import timer
@@ -11,7 +13,7 @@ from nameko.timer import timer
 from contracts import events
 from contracts.errors import EXPECTED, ServiceUnavailable
 from services.common.caller import Caller
-from services.common.config import database_url, rpc_secret
+from services.common.config import database_url, instance_id, rpc_secret
 from services.common.db import Database
 from services.common.event_outbox import Emit, EventRelay
 from services.common.rpc import ServiceRpc
@@ -49,7 +51,8 @@ class RequestsService:
     @rpc
     def health(self):
         self.db.execute(sa.text("SELECT 1"))
-        return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name}
+        return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name,
+                "instance": instance_id()}
 
     @rpc
     def form_catalogue(self):
@@ -108,7 +111,8 @@ class RequestsService:
     def set_late_delay(self, days):
         return history.set_late_delay(self.db, self.caller.require("agent_caisse"), days)
 
-    @timer(interval=3600)
+    # Hourly by default; at most once a day per caisse whatever the interval or the instances.
+    @timer(interval=int(os.environ.get("EP_SUMMARY_CHECK_SECONDS", "3600")))
     def late_summary(self):
         """Hourly check, at most one email a day per caisse (claimed in the database)."""
         emitted = Emit(self.db, EventOutbox)
