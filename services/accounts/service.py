@@ -6,7 +6,6 @@ their transaction has committed: ``emitted`` is an outbox (services.common.event
 so each event is written in the same transaction and relayed to the broker after it.
 """
 import sqlalchemy as sa
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from contracts import events
@@ -17,6 +16,7 @@ from services.accounts.models import EventOutbox
 from services.common.caller import Caller
 from services.common.config import database_url, instance_id, rpc_secret
 from services.common.db import Database
+from services.common.entrypoint import rpc
 from services.common.event_outbox import Emit, EventRelay
 
 AGENTS = ("agent_caisse", "admin_national")

@@ -5,7 +5,6 @@ import logging
 
 import sqlalchemy as sa
 from nameko.events import event_handler
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from contracts import events
@@ -13,6 +12,7 @@ from contracts.errors import EXPECTED, ServiceUnavailable
 from services.common.caller import Caller
 from services.common.config import database_url, instance_id, rpc_secret
 from services.common.db import Database
+from services.common.entrypoint import rpc
 from services.common.rpc import ServiceRpc
 from services.notifier import delivery_log, maintenance, news, outbox, reminders, settings
 from services.notifier.event_emails import EMAILS, enqueue_event, render_for_recipients  # noqa: F401 (API)

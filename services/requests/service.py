@@ -7,7 +7,6 @@ partner's or another caisse's requests.
 import os
 
 import sqlalchemy as sa
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from contracts import events
@@ -15,6 +14,7 @@ from contracts.errors import EXPECTED, ServiceUnavailable
 from services.common.caller import Caller
 from services.common.config import database_url, instance_id, rpc_secret
 from services.common.db import Database
+from services.common.entrypoint import rpc
 from services.common.event_outbox import Emit, EventRelay
 from services.common.rpc import ServiceRpc
 from services.requests import history, lifecycle, scope, summary, validation
@@ -61,9 +61,10 @@ class RequestsService:
 
     # --- partner side -------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def submit(self, kind, caisse_code, data, files=None):
+    def submit(self, kind, caisse_code, data, files=None, idempotency_key=None):
         who = self.caller.require("technicien")
-        return lifecycle.submit(self.db, who, kind, caisse_code, data, files, self.scanner, self.storage, self._route)
+        return lifecycle.submit(self.db, who, kind, caisse_code, data, files, self.scanner, self.storage, self._route,
+                                idempotency_key)
 
     @rpc(expected_exceptions=EXPECTED)
     def recent_for_my_partner(self, limit=10):
