@@ -25,7 +25,8 @@ register_refusal_pages(bp)
 
 PARTNER = ("technicien", "gestionnaire")
 FILTERS = ("q", "kind", "status", "date_from", "date_to", "caisse", "late")
-# Scanning and storing files takes longer than an ordinary call.
+# Scanning and storing files takes longer than an ordinary call (a request without files gets the
+# ordinary timeout: a hung database never holds a worker longer than EP_RPC_TIMEOUT).
 UPLOAD_TIMEOUT = 30
 # When the web cannot tell whether a submission went through, the form comes back with this and
 # its idempotency key: sending it again returns the request if it was made (never a second one).
@@ -73,10 +74,10 @@ def new_form(caisse_code, kind):
     idempotency_key = request.form.get("idempotency_key") or uuid.uuid4().hex
     if request.method == "POST":
         status = 400
+        files = encoded_files(request.files.getlist(FILES_FIELD))
         try:
             created = rpc.call("requests", "submit", kind, caisse_code, payload(catalogue, kind, request.form),
-                               encoded_files(request.files.getlist(FILES_FIELD)), idempotency_key=idempotency_key,
-                               timeout=_upload_timeout())
+                               files, idempotency_key=idempotency_key, timeout=_upload_timeout() if files else None)
         except ServiceUnavailable:
             # 200 for htmx, which swaps only successful answers: the form and its message replace the page.
             form_errors, status = [UNAVAILABLE], 200 if request.htmx else 503

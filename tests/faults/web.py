@@ -50,18 +50,25 @@ class Submission:
 
 
 class WebUser:
-    def __init__(self, base_url: str, role: str = "technicien", timeout: float = 30):
+    def __init__(self, base_url: str, role: str | None = "technicien", timeout: float = 30):
         self.base, self.timeout = base_url, timeout
         self.http = requests.Session()
+        if role is None:
+            return
         email, password = LOGINS[role]
         page = self.get("/connexion")
         response = self.http.post(self.base + "/connexion", allow_redirects=False, timeout=timeout,
                                   data={"email": email, "password": password, "csrf_token": csrf_from(page.text)})
         assert response.status_code == 302, response.text
 
-    def get(self, path: str) -> Answer:
+    @classmethod
+    def anonymous(cls, base_url: str) -> "WebUser":
+        return cls(base_url, role=None)
+
+    def get(self, path: str, htmx: bool = False) -> Answer:
         started = time.monotonic()
-        response = self.http.get(self.base + path, allow_redirects=False, timeout=self.timeout)
+        headers = {"HX-Request": "true"} if htmx else {}
+        response = self.http.get(self.base + path, allow_redirects=False, timeout=self.timeout, headers=headers)
         return Answer(response.status_code, html.unescape(response.text), time.monotonic() - started, started)
 
     def open_form(self) -> Submission | Answer:
