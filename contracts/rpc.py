@@ -13,7 +13,16 @@ context travels in ``nameko.*`` headers. The reply is ``{"result", "error"}``.
 
 Each request carries a per-message TTL equal to the timeout: a call the caller
 has given up on expires in the broker instead of being executed later by a
-service that comes back, so "réessayez" never hides a write done behind it.
+service that comes back. A call already taken by a service when the caller
+gives up may still complete: writes the user retries carry an idempotency key
+(requests.submit), and the client itself never publishes a call twice.
+
+Broker restarts and network cuts: the timeout bounds the whole call, connecting
+included, so no caller waits longer than it asked. A link that lost its
+connection, or whose call went unanswered (its socket may be half-open, which
+nothing else would detect with heartbeats off), is closed, never pooled again;
+the next call opens a fresh one, so the client reconnects by itself as soon as
+the broker is back.
 """
 import json
 import os
@@ -37,6 +46,13 @@ class _Link:
 
     def __init__(self, params):
         self.connection = pika.BlockingConnection(params)
+        try:
+            self._open_channel()
+        except BaseException:
+            self.close()                 # a half-made link must not leak its socket
+            raise
+
+    def _open_channel(self):
         self.channel = self.connection.channel()
         self.channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
         reply_queue = self.channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
@@ -98,7 +114,10 @@ class RpcClient:
     def __init__(self, amqp_uri, timeout=5.0, pool_size=8, connect_timeout=2.0):
         params = pika.URLParameters(amqp_uri)
         params.heartbeat = 0                 # idle pooled links must not be reaped
-        params.socket_timeout = connect_timeout
+        params.socket_timeout = min(connect_timeout, timeout)
+        # The whole opening handshake, not only the TCP connect: a broker (or a load balancer in
+        # front of a dead one) that accepts the socket but never speaks AMQP costs this much at most.
+        params.stack_timeout = min(connect_timeout, timeout)
         params.blocked_connection_timeout = timeout
         params.connection_attempts = 1
         self._params = params
@@ -130,6 +149,7 @@ class RpcClient:
 
     def call(self, service, method, *args, identity=None, timeout=None, **kwargs):
         timeout = timeout or self.timeout
+        deadline = time.monotonic() + timeout
         body = json.dumps({"args": args, "kwargs": kwargs})
         headers = {"nameko.call_id_stack": [f"web.{method}.{uuid.uuid4()}"]}
         if identity:
@@ -138,14 +158,19 @@ class RpcClient:
             link = self._checkout()
         except _CONNECTION_ERRORS as exc:
             raise ServiceUnavailable(service, f"broker unreachable: {exc!r}")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0.05:
+            self._checkin(link)
+            raise ServiceUnavailable(service, f"no time left within {timeout}s after connecting")
         try:
-            raw = link.call(f"{service}.{method}", body, headers, timeout)
+            raw = link.call(f"{service}.{method}", body, headers, remaining)
         except _CONNECTION_ERRORS as exc:
             link.close()
             raise ServiceUnavailable(service, f"connection lost: {exc!r}")
-        self._checkin(link)
         if raw is None:
+            link.close()
             raise ServiceUnavailable(service, f"no reply within {timeout}s")
+        self._checkin(link)
         reply = json.loads(raw)
         if reply.get("error"):
             raise deserialize(reply["error"])

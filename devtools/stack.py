@@ -39,13 +39,17 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 
 class Stack:
     def __init__(self, env: dict, log_dir: Path, web_port=8000, smtp_port=1025, mail_http_port=8025,
-                 web_workers=2):
+                 web_workers=2, instances=1):
         self.env = {**os.environ, **env, "PYTHONWARNINGS": "ignore::DeprecationWarning",
                     "PYTHONUNBUFFERED": "1"}
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.web_port, self.smtp_port, self.mail_http_port = web_port, smtp_port, mail_http_port
         self.web_workers = web_workers
+        # Several processes of each service on one broker, as N replicas would run:
+        # "requests", then "requests#2"… (tests of shared calls and once-only timers).
+        self.service_processes = [name if n == 1 else f"{name}#{n}" for name in SERVICES
+                                  for n in range(1, instances + 1)]
         self.processes: dict[str, subprocess.Popen] = {}
 
     def command(self, name: str) -> list[str]:
@@ -59,24 +63,34 @@ class Stack:
         return [sys.executable, "-m", "nameko", "run", "--config", f"services/{name}/config.yaml",
                 f"services.{name}.service"]
 
-    def start_process(self, name: str) -> None:
-        log = open(self.log_dir / f"{name}.log", "ab")
+    def start_process(self, name: str, env: dict | None = None) -> None:
+        """``name``: a program, or "<service>#<n>" for another instance of it; ``env``: overrides."""
+        log = open(self.log_dir / f"{name.replace('#', '-')}.log", "ab")
         self.processes[name] = subprocess.Popen(
-            self.command(name), cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            self.command(name.partition("#")[0]), cwd=REPO_ROOT, env={**self.env, **(env or {})}, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop_process(self, name: str, sig=signal.SIGTERM, timeout: float = 10) -> None:
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, sig)
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
-        except ProcessLookupError:
-            pass
+        self.stop_processes([name], sig, timeout)
+
+    def stop_processes(self, names, sig=signal.SIGTERM, timeout: float = 10) -> None:
+        """Signal them all, then wait: N instances stop in the time of one."""
+        stopping = [(name, p) for name in names if (p := self.processes.pop(name, None)) and p.poll() is None]
+        for _name, process in stopping:
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        for _name, process in stopping:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.wait(5)
 
     def start(self, with_web=True) -> "Stack":
         # A real clamd (EICAR-only signatures) unless the environment points at the caisse's own.
@@ -86,7 +100,7 @@ class Stack:
             self.clamd = Clamd().start()
             self.env["EP_CLAMD_SOCKET"] = self.clamd.socket_path
         self.start_process("mailcatcher")
-        for name in SERVICES:
+        for name in self.service_processes:
             self.start_process(name)
         if with_web:
             self.start_process("web")
@@ -113,15 +127,16 @@ class Stack:
         finally:
             client.close()
 
-    def _check_alive(self, name):
-        process = self.processes.get(name)
-        if process is not None and process.poll() is not None:
-            tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
+    def _check_alive(self, service):
+        for name, process in self.processes.items():
+            if name.partition("#")[0] == service and process.poll() is not None:
+                tail = (self.log_dir / f"{name.replace('#', '-')}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
 
     def stop(self) -> None:
         # The web first (no new calls), then the services, the mail catcher last (mail in flight lands).
-        for name in ["web", *SERVICES, "mailcatcher"]:
-            self.stop_process(name)
+        self.stop_process("web")
+        self.stop_processes([n for n in list(self.processes) if n.partition("#")[0] in SERVICES])
+        self.stop_process("mailcatcher")
         if getattr(self, "clamd", None):
             self.clamd.stop()

@@ -103,3 +103,17 @@ def test_each_application_has_its_own_broker_and_database_account(tmp_path):
     for name in ("accounts", "requests", "notifier"):
         url = services[name]["environment"][f"{name.upper()}_DATABASE_URL"]
         assert url.startswith(f"postgresql+psycopg2://{name}:") and url.endswith(f"/{name}"), url
+
+
+def test_services_scale_with_their_own_health_probe(tmp_path):
+    """``docker compose up --scale requests=3``: no fixed name nor host port on a nameko service,
+    each replica checked through the broker (deploy/README.md)."""
+    result = compose(tmp_path, "config")
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    for name in ("accounts", "requests", "notifier"):
+        service = services[name]
+        assert "container_name" not in service and not service.get("ports"), name
+        assert service["healthcheck"]["test"][-2:] == ["deploy/healthcheck.py", name]
+        assert service["restart"] == "unless-stopped", name         # a killed replica comes back
+        assert service["environment"][f"{name.upper()}_DATABASE_URL"].startswith("postgresql"), name

@@ -6,7 +6,6 @@ their transaction has committed: ``emitted`` is an outbox (services.common.event
 so each event is written in the same transaction and relayed to the broker after it.
 """
 import sqlalchemy as sa
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from contracts import events
@@ -15,8 +14,9 @@ from services.accounts import (access, audit, authentication, directory, habilit
                                sessions, settings, sweeps)
 from services.accounts.models import EventOutbox
 from services.common.caller import Caller
-from services.common.config import database_url, rpc_secret
+from services.common.config import database_url, instance_id, rpc_secret
 from services.common.db import Database
+from services.common.entrypoint import rpc
 from services.common.event_outbox import Emit, EventRelay
 
 AGENTS = ("agent_caisse", "admin_national")
@@ -48,7 +48,8 @@ class AccountsService:
     @rpc
     def health(self):
         self.db.execute(sa.text("SELECT 1"))
-        return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name}
+        return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name,
+                "instance": instance_id()}
 
     # --- anonymous: logging in and password links -----------------------------------------
     @rpc(expected_exceptions=EXPECTED)

@@ -4,6 +4,7 @@ Each service reads ``<SERVICE>_DATABASE_URL``; unset means a SQLite file
 under ``EP_DATA_DIR`` (default ``var/data`` in the repository).
 """
 import os
+import socket
 from pathlib import Path
 
 from contracts import production
@@ -38,3 +39,8 @@ def rpc_secret() -> str:
             "il signe l'identité transmise par le web aux services."
         )
     return secret
+
+
+def instance_id() -> str:
+    """Which process answered (host and pid): ``health`` tells it, so replicas can be told apart."""
+    return f"{socket.gethostname()}:{os.getpid()}"

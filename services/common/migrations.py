@@ -4,6 +4,7 @@ share a PostgreSQL server (or even a database) without stepping on each other.""
 from importlib import import_module
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
@@ -40,6 +41,7 @@ def run_env(context, target_metadata) -> None:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
         with connection.begin():
+            _one_at_a_time(connection, cfg.attributes.get("service") or cfg.get_main_option("version_table"))
             context.configure(
                 connection=connection,
                 target_metadata=target_metadata,
@@ -50,6 +52,17 @@ def run_env(context, target_metadata) -> None:
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
+
+
+def _one_at_a_time(connection, service: str) -> None:
+    """Replicas starting together (``docker compose up --scale``) would each run the same
+    migration; the first takes a lock held until its migrations commit, the others then
+    read the version table and find the schema at head."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                           {"key": f"alembic_version_{service}"})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")   # the write lock, waited for (busy timeout)
 
 
 def models_metadata(service: str):

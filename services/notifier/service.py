@@ -5,14 +5,14 @@ import logging
 
 import sqlalchemy as sa
 from nameko.events import event_handler
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from contracts import events
 from contracts.errors import EXPECTED, ServiceUnavailable
 from services.common.caller import Caller
-from services.common.config import database_url, rpc_secret
+from services.common.config import database_url, instance_id, rpc_secret
 from services.common.db import Database
+from services.common.entrypoint import rpc
 from services.common.rpc import ServiceRpc
 from services.notifier import delivery_log, maintenance, news, outbox, reminders, settings
 from services.notifier.event_emails import EMAILS, enqueue_event, render_for_recipients  # noqa: F401 (API)
@@ -34,7 +34,8 @@ class NotifierService:
     @rpc
     def health(self):
         self.db.execute(sa.text("SELECT 1"))
-        return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name}
+        return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name,
+                "instance": instance_id()}
 
     # --- other services' events: every email of one event queued in one transaction ----------
     @event_handler(events.ACCOUNTS, events.PASSWORD_RESET_REQUESTED)

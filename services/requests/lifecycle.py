@@ -1,6 +1,7 @@
 """Submitting requests, moving them through their statuses, messages and files."""
 import base64
 import binascii
+import re
 import unicodedata
 import uuid
 from datetime import date
@@ -15,6 +16,8 @@ from services.requests import attachments, scope, validation
 from services.requests.catalogue import ACTION_LABELS, ACTIONS, KINDS, OPEN_STATUSES, STATUSES
 from services.requests.models import (Attachment, NotificationPreference, PartnerRequest, ReferenceCounter,
                                       RequestEvent, utcnow)
+
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def insured_key(insured: dict) -> str:
@@ -77,13 +80,35 @@ def _event(session, request, who, message="", to_status=None, files=()):
     return event
 
 
+def _idempotency_key(value) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not IDEMPOTENCY_KEY.fullmatch(value):
+        raise ValidationFailed("Formulaire invalide : rechargez la page.", {})
+    return value
+
+
+def _submitted_with(session: Session, who: dict, key: str | None) -> PartnerRequest | None:
+    if key is None:
+        return None
+    return session.scalars(sa.select(PartnerRequest).where(PartnerRequest.created_by == who["id"],
+                                                           PartnerRequest.idempotency_key == key)).first()
+
+
 def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict, raw_files, scanner, storage,
-           route) -> dict:
-    """``route(department)`` -> the caisse code handling that department on the platform, or None."""
+           route, idempotency_key: str | None = None) -> dict:
+    """``route(department)`` -> the caisse code handling that department on the platform, or None.
+
+    ``idempotency_key``: chosen by the web for one form. When the web could not tell whether a
+    submission went through (broker cut, timeout) it says "réessayez"; the retry carries the same
+    key and gets the request already made instead of a second one (unique with its author)."""
     if who["profile"] != "technicien":
         raise NotAuthorized("Seuls les techniciens déposent des demandes.")
     if caisse_code not in scope.caisse_codes(who) or kind not in scope.features(who, caisse_code) or kind not in KINDS:
         raise NotAuthorized("Cette fonctionnalité n'est pas ouverte à votre structure avec cette caisse.")
+    idempotency_key = _idempotency_key(idempotency_key)
+    if (made := _submitted_with(session, who, idempotency_key)) is not None:
+        return detail(session, who, made)
     clean = validation.validate_request(kind, dict(data or {}))
     insured = clean["insured"]
     key = insured_key(insured)
@@ -107,16 +132,20 @@ def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict,
             insured_department=insured["department"], insured_key=key, details=clean["details"],
             delivery=("portail" if who.get("habilitated_body") else "adresse") if kind == "document" else "",
             partner_habilitated=bool(who.get("habilitated_body")),
-            created_by=who["id"], created_by_name=author_name(who), created_by_email=who.get("email") or "")
+            created_by=who["id"], created_by_name=author_name(who), created_by_email=who.get("email") or "",
+            idempotency_key=idempotency_key)
         session.add(request)
         session.flush()
         _event(session, request, who, to_status="submitted", files=files)
         request.status = "submitted"
         session.commit()
-    except Exception:
+    except Exception as exc:
         session.rollback()
         for meta in files:
             storage.delete(meta["storage_key"])
+        # The same form twice at once: the other call made it; answer as it did.
+        if isinstance(exc, IntegrityError) and (made := _submitted_with(session, who, idempotency_key)):
+            return detail(session, who, made)
         raise
     return detail(session, who, request)
 

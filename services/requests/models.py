@@ -25,6 +25,8 @@ class PartnerRequest(Base):
         sa.Index("ix_request_partner_created", "partner_id", "caisse_code", "created_at", "id"),
         sa.Index("ix_request_caisse_status", "caisse_code", "status", "created_at"),
         sa.Index("ix_request_duplicate", "partner_id", "kind", "insured_key"),
+        # A form's submission, once: the web's retry after "réessayez" finds the request made.
+        sa.UniqueConstraint("created_by", "idempotency_key", name="uq_request_idempotency"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +54,8 @@ class PartnerRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None]
+    # Chosen by the web when it shows the form (see lifecycle.submit); None for older requests.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
 
     events: Mapped[list["RequestEvent"]] = relationship(order_by="RequestEvent.id", back_populates="request")
 

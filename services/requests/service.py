@@ -4,15 +4,17 @@ Every method takes its caller from the signed identity; the scope module
 decides what that caller may see, so no method can be asked for another
 partner's or another caisse's requests.
 """
+import os
+
 import sqlalchemy as sa
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from contracts import events
 from contracts.errors import EXPECTED, ServiceUnavailable
 from services.common.caller import Caller
-from services.common.config import database_url, rpc_secret
+from services.common.config import database_url, instance_id, rpc_secret
 from services.common.db import Database
+from services.common.entrypoint import rpc
 from services.common.event_outbox import Emit, EventRelay
 from services.common.rpc import ServiceRpc
 from services.requests import history, lifecycle, personal_data, scope, summary, validation
@@ -49,7 +51,8 @@ class RequestsService:
     @rpc
     def health(self):
         self.db.execute(sa.text("SELECT 1"))
-        return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name}
+        return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name,
+                "instance": instance_id()}
 
     @rpc
     def form_catalogue(self):
@@ -64,9 +67,10 @@ class RequestsService:
 
     # --- partner side -------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def submit(self, kind, caisse_code, data, files=None):
+    def submit(self, kind, caisse_code, data, files=None, idempotency_key=None):
         who = self.caller.require("technicien")
-        return lifecycle.submit(self.db, who, kind, caisse_code, data, files, self.scanner, self.storage, self._route)
+        return lifecycle.submit(self.db, who, kind, caisse_code, data, files, self.scanner, self.storage, self._route,
+                                idempotency_key)
 
     @rpc(expected_exceptions=EXPECTED)
     def recent_for_my_partner(self, limit=10):
@@ -127,7 +131,8 @@ class RequestsService:
     def personal_data_erase(self, person):
         return personal_data.erase(self.db, self.caller.require("agent_caisse"), person, self.storage)
 
-    @timer(interval=3600)
+    # Hourly by default; at most once a day per caisse whatever the interval or the instances.
+    @timer(interval=int(os.environ.get("EP_SUMMARY_CHECK_SECONDS", "3600")))
     def late_summary(self):
         """Hourly check, at most one email a day per caisse (claimed in the database)."""
         emitted = Emit(self.db, EventOutbox)

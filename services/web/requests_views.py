@@ -7,6 +7,7 @@ decides who sees a request, it only shows what the service returns and turns
 its typed refusals into French messages on the page.
 """
 import base64
+import uuid
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
@@ -24,10 +25,15 @@ register_refusal_pages(bp)
 
 PARTNER = ("technicien", "gestionnaire")
 FILTERS = ("q", "kind", "status", "date_from", "date_to", "caisse", "late")
-# Scanning and storing files takes longer than an ordinary call.
+# Scanning and storing files takes longer than an ordinary call (a request without files gets the
+# ordinary timeout: a hung database never holds a worker longer than EP_RPC_TIMEOUT).
 UPLOAD_TIMEOUT = 30
 # Longer than any field allows: the service says "too long" without the web shipping megabytes.
 FIELD_CHECK_MAX = 20_000
+# When the web cannot tell whether a submission went through, the form comes back with this and
+# its idempotency key: sending it again returns the request if it was made (never a second one).
+UNAVAILABLE = ("Le service des demandes est momentanément indisponible : votre demande n'est peut-être pas "
+               "enregistrée. Réessayez dans quelques instants en renvoyant ce formulaire (sans risque de doublon).")
 # Actions that cannot be undone: the browser asks first.
 CONFIRM = {"close": "Clôturer cette demande ? Elle ne pourra plus être modifiée.",
            "reject": "Déclarer cette demande irrecevable ? Le partenaire en sera informé."}
@@ -81,11 +87,17 @@ def new_form(caisse_code, kind):
     caisse = next((c for c in _filing_caisses(catalogue["kinds"]) if c["code"] == caisse_code), None)
     if caisse is None or kind not in dict(caisse["kinds"]):
         return error_page(403, "Ce type de demande n'est pas ouvert à votre structure avec cette caisse.")
-    errors, form_errors, already_open = {}, [], None
+    errors, form_errors, already_open, status = {}, [], None, 200
+    idempotency_key = request.form.get("idempotency_key") or uuid.uuid4().hex
     if request.method == "POST":
+        status = 400
+        files = encoded_files(request.files.getlist(FILES_FIELD))
         try:
             created = rpc.call("requests", "submit", kind, caisse_code, payload(catalogue, kind, request.form),
-                               encoded_files(request.files.getlist(FILES_FIELD)), timeout=_upload_timeout())
+                               files, idempotency_key=idempotency_key, timeout=_upload_timeout() if files else None)
+        except ServiceUnavailable:
+            # 200 for htmx, which swaps only successful answers: the form and its message replace the page.
+            form_errors, status = [UNAVAILABLE], 200 if request.htmx else 503
         except ValidationFailed as exc:
             errors = dict(exc.fields) or {"_form": exc.message}
             form_errors = [m for name, m in errors.items() if name in ("kind", "_form")]
@@ -96,11 +108,10 @@ def new_form(caisse_code, kind):
         else:
             flash(f"Votre demande {created['reference']} est déposée auprès de la caisse.", "success")
             return done(url_for("requests_ui.detail", request_id=created["id"]))
-    status = 400 if request.method == "POST" else 200
     return render_template("requests/form.html", catalogue=catalogue, kind=kind, caisse=caisse,
                            kind_label=catalogue["kinds"][kind], values=values_for_display(request.form),
                            errors=errors, form_errors=form_errors, already_open=already_open,
-                           condition_hint=condition_hint), status
+                           condition_hint=condition_hint, idempotency_key=idempotency_key), status
 
 
 # --- histories and the caisse's queue -----------------------------------------------------------

@@ -1,0 +1,75 @@
+"""Fault 6: RabbitMQ restarted (stop_app / start_app on the private node) while
+techniciens file requests through gunicorn.
+
+Proves: the web never answers 500; each submission it acknowledged is in the
+requests database exactly once; each one it did not got the French "réessayez"
+form back, and sending that same form again once the broker is back files it
+exactly once too (idempotency key, no duplicate whatever happened behind the
+cut); the web and every service instance serve again within 15 seconds of the
+broker's return, with nobody restarting anything."""
+import threading
+import time
+
+import pytest
+
+from tests.faults.conftest import wait_all_instances
+from tests.faults.web import Submission, WebUser, requests_named
+
+pytestmark = [pytest.mark.faults, pytest.mark.integration]
+
+SUBMITTERS = 3
+RECOVERY = 15
+
+
+def _submit_until(stop: threading.Event, user: WebUser, made: list, pages: list):
+    while not stop.is_set():
+        submission = user.open_form()
+        if not isinstance(submission, Submission):
+            pages.append(submission)            # the form itself could not be shown: "réessayez" too
+            time.sleep(0.2)
+            continue
+        user.send(submission)
+        made.append(submission)
+
+
+def test_broker_restart_loses_nothing_and_duplicates_nothing(fault_stack, private_broker):
+    base = f"http://127.0.0.1:{fault_stack.web_port}"
+    users = [WebUser(base) for _ in range(SUBMITTERS)]
+    made, pages, stop = [], [], threading.Event()
+    threads = [threading.Thread(target=_submit_until, args=(stop, user, made, pages)) for user in users]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(2)
+        private_broker.stop_app()
+        cut_at = len(made)
+        time.sleep(3)
+        private_broker.start_app()
+        back_at = time.monotonic()
+        # The web serves again: a submission started after the return is filed within the delay.
+        while not any(a.filed and a.at >= back_at for s in list(made) for a in s.answers):
+            assert time.monotonic() - back_at < RECOVERY, "the web did not file a request again in time"
+            time.sleep(0.2)
+        web_back = time.monotonic() - back_at
+        wait_all_instances(fault_stack, timeout=RECOVERY - web_back)
+        time.sleep(1)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+
+    answers = [a for s in made for a in s.answers] + pages
+    assert all(a.status != 500 for a in answers)
+    strange = [(a.status, a.text[:300]) for a in answers if not (a.filed or a.retry)]
+    assert strange == []
+    unacknowledged = [s for s in made if not s.answers[0].filed]
+    assert unacknowledged, "the cut fell between submissions: nothing was refused, the test proves nothing"
+    assert any(s.answers[0].filed for s in made[:cut_at]) and any(s.answers[0].filed for s in made[cut_at:])
+
+    # Each user sends the "réessayez" form again (same page, same key): filed now, once.
+    for submission in unacknowledged:
+        answer = submission.user.send(submission)
+        assert answer.filed, (answer.status, answer.text[:300])
+    database = fault_stack.env["REQUESTS_DATABASE_URL"]
+    for submission in made:
+        assert requests_named(database, submission.name) == [submission.answers[-1].request_id], submission.name
