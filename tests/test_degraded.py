@@ -41,3 +41,18 @@ def test_login_says_so_when_accounts_is_down(stack, client):
     finally:
         stack.start_process("accounts")
         stack.wait_healthy(["accounts"])
+
+
+def test_a_logged_in_person_is_asked_to_retry_not_logged_out_when_accounts_is_down(stack, client):
+    login(client, "technicien")
+    stack.stop_process("accounts")
+    try:
+        page = client.get("/demandes")
+        assert page.status_code == 503
+        assert "Réessayez dans quelques instants" in page.get_data(as_text=True)
+    finally:
+        stack.start_process("accounts")
+        stack.wait_healthy(["accounts"])
+    back = client.get("/demandes")                          # the same session carries on
+    assert back.status_code == 200 and "Bonjour" not in back.get_data(as_text=True)
+    assert "Hugo Lambertin" in back.get_data(as_text=True)

@@ -4,13 +4,14 @@ server-side session kept by the accounts service (services/accounts/sessions.py)
 Every request resumes that session with one accounts call, which also returns
 the account's fresh summary: a session ended by logout, a timeout, a password
 change or an inactivation (fraud, loss, theft) stops working at its next request.
-If accounts does not answer, the request is treated as anonymous (fail closed:
-an ended session must not be honoured because its judge is away); the cookie is
-kept, so the person is back in as soon as accounts answers again.
+If accounts does not answer, the request is refused with a "réessayez" page
+(fail closed: an ended session must not be honoured because its judge is away),
+not treated as a logout: the cookie is kept, and the person carries on, form
+and all, as soon as accounts answers again.
 """
 import logging
 
-from flask import flash, request, session
+from flask import abort, flash, g, make_response, render_template, request, session
 from flask_login import LoginManager, UserMixin
 
 from contracts.errors import AccountInactive, NotAuthenticated, ServiceUnavailable
@@ -89,8 +90,12 @@ def load_user(user_id):
             flash(exc.message, "info")
         return None
     except ServiceUnavailable:
-        log.warning("accounts unavailable: session of %s not checked, treated as anonymous", user_id)
-        return None
+        log.warning("accounts unavailable: session of %s not checked, request refused", user_id)
+        g._login_user = login_manager.anonymous_user()     # the refusal page itself is rendered signed out
+        abort(make_response(render_template(
+            "error.html", title="Service momentanément indisponible",
+            message="Votre session ne peut pas être vérifiée pour l'instant. Réessayez dans quelques instants : "
+                    "vous resterez connecté(e)."), 503))
     if str(summary["id"]) != user_id:
         session.clear()
         return None

@@ -2,6 +2,7 @@
 so stopping the broker disturbs nobody else, with two processes of each service
 (as two replicas would run), gunicorn and the mail catcher, on its own seeded
 SQLite databases. Started once for the faults tests; every test leaves it serving."""
+import contextlib
 import os
 import subprocess
 import sys
@@ -74,11 +75,11 @@ def wait_all_instances(stack: Stack, services=SERVICES, timeout: float = 60) -> 
     deadline = time.monotonic() + timeout
     for service in services:
         while True:
-            try:
-                if len(instances_answering(stack.env["AMQP_URI"], service)) == INSTANCES:
-                    break
-            except Exception:        # noqa: BLE001 — not yet: the broker or a consumer is still coming back
-                pass
+            answering = []
+            with contextlib.suppress(Exception):     # not yet: the broker or a consumer is still coming back
+                answering = instances_answering(stack.env["AMQP_URI"], service)
+            if len(answering) == INSTANCES:
+                break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not every {service} instance serves after {timeout}s; see {stack.log_dir}")
             time.sleep(0.3)
