@@ -96,6 +96,12 @@ def running(context: dict, processes=None, web_workers=2):
         stack.stop()
 
 
+def wait_for_smtp(context: dict) -> None:
+    from devtools.stack import wait_for_port
+
+    wait_for_port(context["ports"]["smtp_port"])
+
+
 def engine(url: str) -> sa.Engine:
     """A plain engine on a service database, outside any service (data generation, baselines)."""
     from services.common.db import make_engine
