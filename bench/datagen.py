@@ -81,7 +81,7 @@ def _copy(conn, table: sa.Table, rows: list[dict]) -> None:
     cursor.copy_expert(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
 
 
-def add_technicians(engine: sa.Engine, count: int, expiring_within_days: int = 10) -> None:
+def add_technicians(engine: sa.Engine, count: int, start: int = 0, expiring_within_days: int = 10) -> None:
     """``count`` active techniciens spread over the demo partners, each with a password set long
     enough ago that a renewal reminder is due (so the sweep renders and queues one email each)."""
     from services.accounts import settings
@@ -96,6 +96,6 @@ def add_technicians(engine: sa.Engine, count: int, expiring_within_days: int = 1
                  "partner_id": partners[n % len(partners)], "password_hash": "bench-no-login",
                  "password_changed_at": changed, "cgu_version": "1", "activity_at": changed, "failed_logins": 0,
                  "created_at": changed, "created_by_name": ""}
-                for n in range(offset, min(offset + CHUNK, count))]
+                for n in range(start + offset, start + min(offset + CHUNK, count))]
         with engine.begin() as conn:
             conn.execute(sa.insert(Account), rows)
