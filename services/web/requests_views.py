@@ -7,6 +7,7 @@ decides who sees a request, it only shows what the service returns and turns
 its typed refusals into French messages on the page.
 """
 import base64
+import time
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
@@ -31,8 +32,17 @@ CONFIRM = {"close": "Clôturer cette demande ? Elle ne pourra plus être modifi�
            "reject": "Déclarer cette demande irrecevable ? Le partenaire en sera informé."}
 
 
+# The catalogue only changes when the requests service is deployed again: one call a minute per
+# process instead of one per page (a history page makes one call fewer: bench/split_tax.py).
+CATALOGUE_SECONDS = 60
+_catalogue_cache: dict = {}
+
+
 def _catalogue() -> dict:
-    return rpc.call("requests", "form_catalogue")
+    fetched = _catalogue_cache.get("catalogue")
+    if fetched is None or time.monotonic() - fetched[0] > CATALOGUE_SECONDS:
+        fetched = _catalogue_cache["catalogue"] = (time.monotonic(), rpc.call("requests", "form_catalogue"))
+    return fetched[1]
 
 
 def _upload_timeout() -> float:
