@@ -35,7 +35,8 @@ def _deep_cursor(engine, filters: dict) -> str:
         return history._cursor(row)
 
 
-def _measure(system, web, rpc, who_token, samples: int) -> dict:
+def _measure(system, web, rpc, who: dict, samples: int) -> dict:
+    who_token = identity.sign(who, system.context["env"]["EP_RPC_SECRET"])     # valid two minutes: fresh
     engine = system.engine()
     variants = {"first": ({}, None), "deep": ({}, _deep_cursor(engine, {})),
                 "first_filtered": (FILTER, None), "deep_filtered": (FILTER, _deep_cursor(engine, FILTER))}
@@ -80,8 +81,8 @@ def run(system, large: int = 1_000_000, samples: int = 200) -> dict:
             "history_generation_seconds": round(grown_in, 1)}
 
 
-def _technicien_identity(system) -> str:
-    """The demo technicien's signed identity, as the web sends it (for the bare RPC figures)."""
+def _technicien_identity(system) -> dict:
+    """The demo technicien's identity, as the web signs it (for the bare RPC figures)."""
     client = RpcClient(system.context["env"]["AMQP_URI"], timeout=30)
     try:
         summary = client.call("accounts", "authenticate", *harness.DEMO_TECHNICIEN)
@@ -89,7 +90,7 @@ def _technicien_identity(system) -> str:
         client.close()
     from services.web.users import identity_of
 
-    return identity.sign(identity_of(summary), system.context["env"]["EP_RPC_SECRET"])
+    return identity_of(summary)
 
 
 def main():
