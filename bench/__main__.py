@@ -36,13 +36,13 @@ def main():
         section("RPC round trip")
         figures.update(rpc_roundtrip.run(args.rpc_calls))
     if only & {"split", "history"}:
-        with requests_system(args.requests) as system:
+        with requests_system(args.requests, args.history_large if "history" in only else None) as system:
             if "split" in only:
                 section(f"history page, full stack against in-process ({args.requests:,} requests)")
                 figures.update(split_tax.run(system, args.page_samples))
             if "history" in only:
                 section(f"history page, {args.requests:,} -> {args.history_large:,} requests")
-                figures.update(history_scale.run(system, args.history_large, args.page_samples))
+                figures.update(history_scale.run(system, args.page_samples))
     if "mail" in only:
         section("notifier delivery")
         figures.update(mail_rate.run(args.mails))

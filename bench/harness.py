@@ -59,21 +59,23 @@ def private_databases(folder: Path, names=SERVICES):
 
 
 @contextmanager
-def environment():
-    """The environment of one system: vhost, databases, secrets, ports, a scratch folder."""
+def environment(extra_databases=()):
+    """The environment of one system: vhost, databases (the services' and ``extra_databases``
+    in ``urls``), secrets, ports, a scratch folder."""
     with tempfile.TemporaryDirectory(prefix="ep-bench-") as scratch, private_vhost() as amqp_uri, \
-            private_databases(Path(scratch)) as urls:
+            private_databases(Path(scratch), (*SERVICES, *extra_databases)) as urls:
         ports = {"web_port": free_port(), "smtp_port": free_port(), "mail_http_port": free_port()}
         env = {"AMQP_URI": amqp_uri, "EP_RPC_SECRET": secrets.token_urlsafe(48), "EP_SECRET_KEY": "b" * 48,
                "EP_ATTACHMENTS_DIR": f"{scratch}/attachments", "EP_BASE_URL": f"http://127.0.0.1:{ports['web_port']}",
                "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(ports["smtp_port"]), "EP_RPC_TIMEOUT": "10",
                "LOG_LEVEL": "WARNING",
-               **{f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}}
+               **{f"{s.upper()}_DATABASE_URL": urls[s] for s in SERVICES}}
         yield {"env": env, "ports": ports, "scratch": Path(scratch), "urls": urls}
 
 
-def seed(env: dict, services=("accounts", "requests")) -> None:
+def seed(env: dict, services=("accounts", "requests"), **overrides) -> None:
     """Migrate and load the demo data (partners, conventions, the demo accounts)."""
+    env = {**env, **overrides}
     for service in services:
         subprocess.run([os.sys.executable, "-m", f"services.{service}.seed"], check=True, capture_output=True,
                        env={**os.environ, **env})
