@@ -3,9 +3,11 @@ default, PostgreSQL databases with BENCH_DATABASE=postgresql), the system starte
 processes (devtools.stack) on them, signed identities, logged-in web sessions and latency
 statistics. Everything a bench creates is removed when it ends."""
 import os
+import re
 import secrets
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -15,7 +17,7 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 
-from devtools.stack import SERVICES, Stack, free_port
+from devtools.stack import SERVICES, Stack, free_port, wait_for_port
 
 POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 RUN_ID = uuid.uuid4().hex[:8]
@@ -77,7 +79,7 @@ def seed(env: dict, services=("accounts", "requests"), **overrides) -> None:
     """Migrate and load the demo data (partners, conventions, the demo accounts)."""
     env = {**env, **overrides}
     for service in services:
-        subprocess.run([os.sys.executable, "-m", f"services.{service}.seed"], check=True, capture_output=True,
+        subprocess.run([sys.executable, "-m", f"services.{service}.seed"], check=True, capture_output=True,
                        env={**os.environ, **env})
 
 
@@ -99,8 +101,6 @@ def running(context: dict, processes=None, web_workers=2):
 
 
 def wait_for_smtp(context: dict) -> None:
-    from devtools.stack import wait_for_port
-
     wait_for_port(context["ports"]["smtp_port"])
 
 
@@ -124,24 +124,20 @@ DEMO_TECHNICIEN = ("technicien@ccas-saint-exemple.test", "Techni-Demo-2026!")
 
 def web_session(base_url: str, email=DEMO_TECHNICIEN[0], password=DEMO_TECHNICIEN[1]):
     """A ``requests.Session`` logged in through the login form (CSRF token included)."""
-    import re
-
     import requests
 
     session = requests.Session()
-    page = session.get(f"{base_url}/connexion", timeout=30)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
-    answer = session.post(f"{base_url}/connexion", data={"csrf_token": token, "email": email, "password": password},
-                          timeout=30, allow_redirects=False)
+    answer = session.post(f"{base_url}/connexion", timeout=30, allow_redirects=False, data={
+        "csrf_token": csrf_token(session, f"{base_url}/connexion"), "email": email, "password": password})
     if answer.status_code not in (302, 303):
         raise RuntimeError(f"login failed ({answer.status_code})")
     return session
 
 
 def csrf_token(session, url: str) -> str:
-    import re
-
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', session.get(url, timeout=30).text).group(1)
+    """The CSRF token of the form at ``url`` (valid for the session)."""
+    page = session.get(url, timeout=30).text
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
 
 # --- statistics -------------------------------------------------------------------------------
@@ -156,21 +152,9 @@ def latency(samples_ms: list[float]) -> dict:
             "p99_ms": round(percentile(samples_ms, 99), 3), "n": len(samples_ms)}
 
 
-def timed(fn, count: int, warmup: int = 20) -> list[float]:
-    """Milliseconds of ``count`` sequential calls of ``fn`` after ``warmup`` untimed ones."""
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
 def interleaved(fns: dict, count: int, warmup: int = 20) -> dict:
-    """Like ``timed`` for several variants, alternating them call by call, so a noisy
-    neighbour on the machine weighs on each variant alike."""
+    """Milliseconds of ``count`` calls of each of ``fns`` (after ``warmup`` untimed ones),
+    alternating them call by call, so a noisy neighbour weighs on each variant alike."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()

@@ -4,6 +4,7 @@ SMTP_HOST, SMTP_PORT, SMTP_TLS (none | starttls | ssl), SMTP_USER, SMTP_PASSWORD
 MAIL_FROM, SMTP_TIMEOUT (seconds, 20). Under eventlet smtplib's sockets are green, so a slow server only
 delays mail.
 """
+import functools
 import json
 import os
 import smtplib
@@ -16,8 +17,11 @@ from nameko.extensions import DependencyProvider
 
 from services.notifier import settings
 
-# smtplib looks the local name up (getfqdn, a DNS query) on every connection otherwise.
-_LOCAL_HOSTNAME = socket.getfqdn()
+
+@functools.cache
+def _local_hostname() -> str:
+    """smtplib looks the local name up (getfqdn, a DNS query) on every connection otherwise."""
+    return socket.getfqdn()
 
 
 class SmtpMailer:
@@ -55,7 +59,7 @@ class SmtpMailer:
 
     def open(self) -> smtplib.SMTP:
         smtp_class = smtplib.SMTP_SSL if self.tls == "ssl" else smtplib.SMTP
-        smtp = smtp_class(self.host, self.port, timeout=self.timeout, local_hostname=_LOCAL_HOSTNAME)
+        smtp = smtp_class(self.host, self.port, timeout=self.timeout, local_hostname=_local_hostname())
         try:
             if self.tls == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
