@@ -33,8 +33,9 @@ def _insured_key(last: str, first: str, birth: date) -> str:
     return insured_key({"last_name": last, "first_name": first, "birth_date": birth.isoformat()})
 
 
-def request_rows(start: int, count: int, now: datetime, rng: random.Random):
-    """Requests ``start`` to ``start + count``, created over the year before ``now``."""
+def request_rows(start: int, count: int, total: int, now: datetime, rng: random.Random):
+    """Requests ``start`` to ``start + count`` of ``total`` created over the year before ``now``,
+    in creation order as a live database fills (ids follow time, a page's rows lie close)."""
     kinds, statuses = list(KINDS), list(STATUSES)
     for n in range(start, start + count):
         if rng.random() < BENCHED_SHARE:
@@ -44,7 +45,7 @@ def request_rows(start: int, count: int, now: datetime, rng: random.Random):
             partner, caisse = 1000 + caisse_n * PARTNERS_PER_CAISSE + rng.randrange(PARTNERS_PER_CAISSE), f"{caisse_n:03d}"
         last, first = rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES)
         birth = date(1930, 1, 1) + timedelta(days=rng.randrange(30_000))
-        created = now - timedelta(seconds=rng.randrange(365 * 86400))
+        created = now - timedelta(days=365) * (1 - (n + rng.random()) / total)
         yield {"reference": f"BN-{n:09d}", "partner_id": partner, "caisse_code": caisse,
                "convention_caisse_code": caisse, "kind": rng.choice(kinds), "status": rng.choice(statuses),
                "insured_civility": "Mme", "insured_last_name": last, "insured_first_name": first,
@@ -55,11 +56,11 @@ def request_rows(start: int, count: int, now: datetime, rng: random.Random):
                "updated_at": created, "closed_at": None}
 
 
-def add_requests(engine: sa.Engine, count: int, start: int = 0, seed: int = 7) -> None:
-    """Append ``count`` requests numbered from ``start`` (chunks, one transaction each)."""
-    rng, now = random.Random(seed + start), utcnow()
+def add_requests(engine: sa.Engine, count: int, seed: int = 7) -> None:
+    """``count`` requests (chunks, one transaction each)."""
+    rng, now = random.Random(seed), utcnow()
     for offset in range(0, count, CHUNK):
-        rows = list(request_rows(start + offset, min(CHUNK, count - offset), now, rng))
+        rows = list(request_rows(offset, min(CHUNK, count - offset), count, now, rng))
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 _copy(conn, PartnerRequest.__table__, rows)
