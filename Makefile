@@ -37,4 +37,4 @@ clean:
 	rm -rf $(VENV) node_modules var test-output
 
 bench: setup
-	$(PY) -m bench.rpc_roundtrip
+	$(PY) -W ignore -m bench $(BENCH_ARGS)

@@ -1,82 +1,105 @@
-"""RPC round trip: the web's client (contracts.rpc) calling a trivial nameko
-method, against the limit measured in the same run: the same client calling a
-raw pika responder (no nameko) on the same broker.
+"""Figure 1, ``rpc_ratio``: the web's RPC client (contracts.rpc) calling a trivial nameko
+method, p50 round trip, divided by the limit measured in the same run on the same broker: a
+raw pika client and a raw pika responder (bench.raw_responder), no framework on either side.
 
-    .venv/bin/python -m bench.rpc_roundtrip [--calls 2000]
+Also reported: the web's client facing the raw responder (the client's own share).
 
-Prints p50/p99 of both, and the ratio, last line as JSON.
+    .venv/bin/python -m bench.rpc_roundtrip [--calls 3000]
 """
 import argparse
 import json
-import statistics
+import os
 import subprocess
 import sys
 import time
 import uuid
-from urllib.parse import quote
 
+import pika
+
+from bench import harness
 from contracts.rpc import RpcClient
 from devtools.stack import REPO_ROOT
 
 
-def timings(client, service, calls):
-    for _ in range(50):                                       # warm the pool and the service
-        client.call(service, "echo", "x")
-    samples = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        client.call(service, "echo", "x")
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return {"p50_ms": statistics.median(samples), "p99_ms": samples[int(len(samples) * 0.99) - 1]}
+class RawClient:
+    """The least a pika request/reply can do: publish, then wait for the correlated reply."""
+
+    def __init__(self, amqp_uri):
+        self.connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+        self.channel = self.connection.channel()
+        self.reply_queue = self.channel.queue_declare("", exclusive=True).method.queue
+        self.channel.queue_bind(self.reply_queue, "nameko-rpc", routing_key=self.reply_queue)
+        self.channel.basic_consume(self.reply_queue, self._on_reply, auto_ack=True)
+        self.reply = None
+
+    def _on_reply(self, channel, method, properties, body):
+        self.reply = body
+
+    def call(self, routing_key, value):
+        self.reply = None
+        self.channel.basic_publish("nameko-rpc", routing_key, json.dumps({"args": [value], "kwargs": {}}),
+                                   pika.BasicProperties(reply_to=self.reply_queue, correlation_id=uuid.uuid4().hex,
+                                                        content_type="application/json"))
+        while self.reply is None:
+            self.connection.process_data_events(time_limit=5)
+        return json.loads(self.reply)["result"]
+
+    def close(self):
+        self.connection.close()
+
+
+def _wait_answering(call, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def run(calls: int = 3000) -> dict:
+    with harness.private_vhost() as uri:
+        env = {**os.environ, "AMQP_URI": uri, "PYTHONWARNINGS": "ignore"}
+        processes = [
+            subprocess.Popen([sys.executable, "-m", "nameko", "run", "--broker", uri, "bench.echo_service"],
+                             cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+            subprocess.Popen([sys.executable, "-m", "bench.raw_responder", uri], cwd=REPO_ROOT, env=env,
+                             stdout=subprocess.DEVNULL),
+        ]
+        client = RpcClient(uri, timeout=5)
+        try:
+            _wait_answering(lambda: (client.call("bench_echo", "echo", 1, timeout=1),
+                                     client.call("bench_raw", "echo", 1, timeout=1)))
+            raw = RawClient(uri)
+            samples = harness.interleaved({
+                "raw": lambda: raw.call("bench_raw.echo", "x"),
+                "client_raw": lambda: client.call("bench_raw", "echo", "x"),
+                "nameko": lambda: client.call("bench_echo", "echo", "x"),
+            }, calls, warmup=100)
+            raw.close()
+        finally:
+            client.close()
+            for p in processes:
+                p.terminate()
+                p.wait(10)
+    stats = {name: harness.latency(s) for name, s in samples.items()}
+    for name, label in (("raw", "raw pika client -> raw pika responder (the limit)"),
+                        ("client_raw", "web client      -> raw pika responder"),
+                        ("nameko", "web client      -> nameko service")):
+        print(f"  {label}: p50 {stats[name]['p50_ms']:.3f} ms, p99 {stats[name]['p99_ms']:.3f} ms")
+    ratio = stats["nameko"]["p50_ms"] / stats["raw"]["p50_ms"]
+    print(f"rpc_ratio {ratio:.2f} (target <= 2.0)")
+    return {"rpc_ratio": round(ratio, 2), "rpc_p50_ms": stats["nameko"]["p50_ms"],
+            "rpc_p99_ms": stats["nameko"]["p99_ms"], "raw_p50_ms": stats["raw"]["p50_ms"],
+            "raw_p99_ms": stats["raw"]["p99_ms"], "client_raw_p50_ms": stats["client_raw"]["p50_ms"]}
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--calls", type=int, default=2000)
-    args = parser.parse_args()
-
-    vhost = f"ep-bench-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
-                   capture_output=True)
-    uri = f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}"
-    env = {"AMQP_URI": uri, "PYTHONWARNINGS": "ignore"}
-    import os
-
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "nameko", "run", "--broker", uri, "bench.echo_service"],
-                         cwd=REPO_ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "-m", "bench.raw_responder", uri], cwd=REPO_ROOT,
-                         env={**os.environ, **env}, stdout=subprocess.DEVNULL),
-    ]
-    client = RpcClient(uri, timeout=5)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.call("bench_echo", "echo", 1, timeout=1)
-                client.call("bench_raw", "echo", 1, timeout=1)
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        raw = timings(client, "bench_raw", args.calls)
-        nameko = timings(client, "bench_echo", args.calls)
-    finally:
-        client.close()
-        for p in processes:
-            p.terminate()
-            p.wait(10)
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
-
-    print(f"baseline (raw pika responder): p50 {raw['p50_ms']:.2f} ms, p99 {raw['p99_ms']:.2f} ms")
-    print(f"web client -> nameko service:  p50 {nameko['p50_ms']:.2f} ms, p99 {nameko['p99_ms']:.2f} ms")
-    result = {"rpc_ratio": round(nameko["p50_ms"] / raw["p50_ms"], 2),
-              "rpc_p50_ms": round(nameko["p50_ms"], 3), "rpc_p99_ms": round(nameko["p99_ms"], 3),
-              "raw_p50_ms": round(raw["p50_ms"], 3), "raw_p99_ms": round(raw["p99_ms"], 3), "calls": args.calls}
-    print(json.dumps(result))
+    parser.add_argument("--calls", type=int, default=3000)
+    print(json.dumps(run(parser.parse_args().calls)))
 
 
 if __name__ == "__main__":

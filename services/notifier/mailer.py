@@ -4,15 +4,24 @@ SMTP_HOST, SMTP_PORT, SMTP_TLS (none | starttls | ssl), SMTP_USER, SMTP_PASSWORD
 MAIL_FROM, SMTP_TIMEOUT (seconds, 20). Under eventlet smtplib's sockets are green, so a slow server only
 delays mail.
 """
+import functools
 import json
 import os
 import smtplib
+import socket
 import ssl
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
 from nameko.extensions import DependencyProvider
 
 from services.notifier import settings
+
+
+@functools.cache
+def _local_hostname() -> str:
+    """smtplib looks the local name up (getfqdn, a DNS query) on every connection otherwise."""
+    return socket.getfqdn()
 
 
 class SmtpMailer:
@@ -48,15 +57,62 @@ class SmtpMailer:
         email.add_alternative(message.body_html, subtype="html")
         return email
 
-    def send(self, message) -> None:
-        email = self.build(message)
+    def open(self) -> smtplib.SMTP:
         smtp_class = smtplib.SMTP_SSL if self.tls == "ssl" else smtplib.SMTP
-        with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
+        smtp = smtp_class(self.host, self.port, timeout=self.timeout, local_hostname=_local_hostname())
+        try:
             if self.tls == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
             if self.user:
                 smtp.login(self.user, self.password or "")
-            smtp.send_message(email)
+        except BaseException:
+            _quietly_close(smtp)
+            raise
+        return smtp
+
+    def send(self, message) -> None:
+        """One message, one SMTP session."""
+        with self.session() as session:
+            session.send(message)
+
+    @contextmanager
+    def session(self):
+        """One SMTP session for a batch of messages: connecting, greeting, TLS and login cost
+        more than sending a message, so a batch pays them once. Errors are the message's own."""
+        session = _Session(self)
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+class _Session:
+    def __init__(self, mailer: SmtpMailer):
+        self.mailer, self.smtp = mailer, None
+
+    def send(self, message) -> None:
+        email = self.mailer.build(message)
+        if self.smtp is None:
+            self.smtp = self.mailer.open()
+        try:
+            self.smtp.send_message(email)
+        except BaseException:
+            # After any failure the session may be unusable (disconnected, timed out, 421…):
+            # the next message opens another.
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            _quietly_close(self.smtp)
+            self.smtp = None
+
+
+def _quietly_close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 class Mailer(DependencyProvider):

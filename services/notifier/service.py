@@ -2,6 +2,7 @@
 reminders, maintenance notices and newsletters on a sweep timer; the RPC API of the delivery
 log, maintenance windows, news and newsletter subscriptions (see README, "Notifier")."""
 import logging
+import time
 
 import sqlalchemy as sa
 from nameko.events import event_handler
@@ -21,6 +22,7 @@ from services.notifier.mailer import Mailer
 log = logging.getLogger(__name__)
 AGENTS = ("agent_caisse", "admin_national")
 PARTNER_USERS = ("gestionnaire", "technicien")
+DELIVERY_ROUND_SECONDS = 5
 
 
 class NotifierService:
@@ -77,7 +79,11 @@ class NotifierService:
     # --- timers ---------------------------------------------------------------------------
     @timer(interval=1)
     def deliver(self):
-        outbox.deliver_due(self.db, self.mailer)
+        # A backlog goes batch after batch rather than one batch a second, for a bounded
+        # time so that stopping the service never waits long.
+        deadline = time.monotonic() + DELIVERY_ROUND_SECONDS
+        while outbox.deliver_due(self.db, self.mailer) and time.monotonic() < deadline:
+            pass
 
     def _accounts(self, method):
         return lambda *args: self.services.call_as_service("accounts", method, *args)

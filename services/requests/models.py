@@ -21,8 +21,10 @@ class PartnerRequest(Base):
 
     __tablename__ = "partner_request"
     __table_args__ = (
-        # The partner's history per caisse, newest first, keyset-paginated on (created_at, id).
-        sa.Index("ix_request_partner_created", "partner_id", "caisse_code", "created_at", "id"),
+        # The partner's history, newest first, keyset-paginated on (created_at, id); the convention
+        # caisses it may see (one or several) are checked on the rows read, so no page sorts.
+        sa.Index("ix_request_partner_created", "partner_id", "created_at", "id"),
+        sa.Index("ix_request_partner_kind", "partner_id", "kind", "created_at", "id"),     # filtered by kind
         sa.Index("ix_request_caisse_status", "caisse_code", "status", "created_at"),
         sa.Index("ix_request_duplicate", "partner_id", "kind", "insured_key"),
         # A form's submission, once: the web's retry after "réessayez" finds the request made.

@@ -16,6 +16,7 @@ from htmx_flask import request
 
 from contracts.errors import AlreadyOpen, NotAuthorized, RuleViolation, ServiceUnavailable, ValidationFailed
 from services.web import rpc
+from services.web.remembered import remembered
 from services.web.habilitations import done, error_page, profiles, register_refusal_pages
 from services.web.request_forms import (FILES_FIELD, condition_hint, details_for_display, encoded_files, payload,
                                         values_for_display)
@@ -39,8 +40,13 @@ CONFIRM = {"close": "Clôturer cette demande ? Elle ne pourra plus être modifi�
            "reject": "Déclarer cette demande irrecevable ? Le partenaire en sera informé."}
 
 
+# The catalogue only changes when the requests service is deployed again: one call a minute per
+# process instead of one per page (a history page makes one call fewer: bench/split_tax.py).
+CATALOGUE_SECONDS = 60
+
+
 def _catalogue() -> dict:
-    return rpc.call("requests", "form_catalogue")
+    return remembered("requests-catalogue", CATALOGUE_SECONDS, lambda: rpc.call("requests", "form_catalogue"))
 
 
 def _upload_timeout() -> float:

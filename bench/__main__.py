@@ -1,0 +1,60 @@
+"""``make bench``: every figure of the benches, each a ratio against a baseline measured in the
+same run. Prints each figure with its components; the last line is one JSON object of them all.
+
+    .venv/bin/python -m bench [--only rpc,split,history,mail,sweep,submit] [sizes…]
+"""
+import argparse
+import json
+import time
+
+from bench import history_scale, mail_rate, rpc_roundtrip, split_tax, submit_load, sweep_memory
+from bench.requests_system import requests_system
+
+FIGURES = ("rpc", "split", "history", "mail", "sweep", "submit")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(FIGURES), help="comma-separated subset of " + ", ".join(FIGURES))
+    parser.add_argument("--rpc-calls", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=10_000, help="requests in the database (split, history)")
+    parser.add_argument("--history-large", type=int, default=1_000_000)
+    parser.add_argument("--page-samples", type=int, default=300)
+    parser.add_argument("--mails", type=int, default=1000)
+    parser.add_argument("--accounts-small", type=int, default=10_000)
+    parser.add_argument("--accounts-large", type=int, default=100_000)
+    parser.add_argument("--submissions", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    figures, started = {}, time.monotonic()
+
+    def section(title):
+        print(f"\n== {title} ({time.monotonic() - started:.0f} s)", flush=True)
+
+    if "rpc" in only:
+        section("RPC round trip")
+        figures.update(rpc_roundtrip.run(args.rpc_calls))
+    if only & {"split", "history"}:
+        with requests_system(args.requests, args.history_large if "history" in only else None) as system:
+            if "split" in only:
+                section(f"history page, full stack against in-process ({args.requests:,} requests)")
+                figures.update(split_tax.run(system, args.page_samples))
+            if "history" in only:
+                section(f"history page, {args.requests:,} -> {args.history_large:,} requests")
+                figures.update(history_scale.run(system, args.page_samples))
+    if "mail" in only:
+        section("notifier delivery")
+        figures.update(mail_rate.run(args.mails))
+    if "sweep" in only:
+        section("password reminders sweep")
+        figures.update(sweep_memory.run(args.accounts_small, args.accounts_large))
+    if "submit" in only:
+        section("concurrent submissions")
+        figures.update(submit_load.run(args.submissions, args.clients))
+    figures["bench_seconds"] = round(time.monotonic() - started)
+    print(json.dumps(figures), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Bench-only baseline of ``split_tax``: the real web app, same templates, same gunicorn, but the
+requests service's reads run in-process on its database instead of over RPC, as a monolith
+would. The other services (the session check on ``accounts``) are still called: only the
+requests split is measured.
+
+    gunicorn 'bench.inprocess_web:create_app()'   (REQUESTS_DATABASE_URL from the environment)
+"""
+from flask_login import current_user
+from sqlalchemy.orm import sessionmaker
+
+from services.common.config import database_url
+from services.common.db import make_engine
+from services.requests import history, validation
+from services.requests.catalogue import KINDS, STATUSES
+from services.web.app import create_app as create_web_app
+from services.web.rpc import Services
+
+IN_PROCESS = {
+    "search": lambda db, who, filters=None, cursor=None, limit=history.PAGE_SIZE:
+        history.search(db, who, dict(filters or {}), cursor, limit),
+    "form_catalogue": lambda db, who: {**validation.catalogue(), "kinds": KINDS, "statuses": STATUSES},
+}
+
+
+class InProcessRequests(Services):
+    def __init__(self, real: Services):
+        self.client = real.client
+        self.sessions = sessionmaker(bind=make_engine(database_url("requests")), expire_on_commit=False)
+
+    def call(self, service, method, *args, who=None, timeout=None, **kwargs):
+        if service != "requests" or method not in IN_PROCESS:
+            return super().call(service, method, *args, who=who, timeout=timeout, **kwargs)
+        with self.sessions() as db:
+            return IN_PROCESS[method](db, who or current_user.identity, *args, **kwargs)
+
+
+def create_app():
+    app = create_web_app()
+    app.extensions["services"] = InProcessRequests(app.extensions["services"])
+    return app
