@@ -29,7 +29,10 @@ def post_form(client, url, data):
 
 
 def login(client, profile):
-    email, password = LOGINS[profile]
+    return login_with(client, *LOGINS[profile])
+
+
+def login_with(client, email, password):
     return post_form(client, "/connexion", {"email": email, "password": password})
 
 

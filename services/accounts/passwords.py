@@ -91,7 +91,8 @@ def violations(password: str, email: str = "", names: tuple[str, ...] = ()) -> l
     if any(len(p) >= 3 and p in plain for p in personal):
         problems.append("Le mot de passe ne doit contenir ni votre adresse électronique, ni votre nom, ni votre prénom.")
     letters = re.sub(r"[^a-z]", "", plain)
-    weak = zxcvbn.zxcvbn(password[:100], user_inputs=COMMON_WORDS + personal)["score"] < MIN_STRENGTH
+    # zxcvbn raises IndexError on an empty password (a live check of an emptied field): weakest anyway.
+    weak = not password or zxcvbn.zxcvbn(password[:100], user_inputs=COMMON_WORDS + personal)["score"] < MIN_STRENGTH
     if weak or letters in COMMON_WORDS:
         problems.append("Ce mot de passe est trop courant ou trop facile à deviner.")
     return problems

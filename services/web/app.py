@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.exceptions import HTTPException
 
-from contracts.errors import ServiceError
+from contracts.errors import NotAuthorized, NotFound, ServiceError
 from services.web import (admin, auth, config, delivery_views, habilitations, home, maintenance_views, navigation,
                           news_views, partners, personal_data_views, requests_views, security_headers, vendor)
 from services.web.rpc import Services
@@ -43,6 +43,15 @@ def _register_error_pages(app: Flask) -> None:
     def csrf_error(exc):
         return render_template("error.html", title="Formulaire expiré",
                                message="Le formulaire a expiré. Rechargez la page et recommencez."), 400
+
+    # Out of the caller's reach, on any page or fragment: 403 / 404, never the generic 400.
+    @app.errorhandler(NotAuthorized)
+    def not_authorized(exc):
+        return render_template("error.html", title="Accès refusé", message=exc.message), 403
+
+    @app.errorhandler(NotFound)
+    def not_found_error(exc):
+        return render_template("error.html", title="Page introuvable", message=exc.message), 404
 
     @app.errorhandler(ServiceError)
     def service_error(exc):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from contracts.errors import NotAuthorized, RuleViolation, ServiceUnavailable, ValidationFailed
+from contracts.errors import NotAuthorized, NotFound, RuleViolation, ServiceUnavailable, ValidationFailed
 from services.web import rpc
 from services.web.remembered import remembered
 from services.web.habilitations import AGENTS, done, profiles, register_refusal_pages
@@ -153,7 +153,9 @@ def index():
 @profiles(*AGENTS)
 def edit(maintenance_id):
     window = next((w for w in rpc.call("notifier", "list_maintenances") if w["id"] == maintenance_id), None)
-    if window is None or not window["editable"]:
+    if window is None:              # another caisse's window: out of reach, as the service would say
+        raise NotFound("Maintenance introuvable.")
+    if not window["editable"]:
         return done(url_for("maintenance.index"), "Cette maintenance ne peut pas être modifiée.", "error")
     if request.method == "POST":
         try:

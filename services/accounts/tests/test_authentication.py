@@ -192,6 +192,7 @@ def test_expired_reset_link_is_refused(session, worker):
     ("Azerty123456!", "trop courant"),
     ("Motdepasse2024!", "trop courant"),
     ("A1!a" * 33, "128"),
+    ("", "au moins 12"),                                       # an emptied field, checked live (was a 500)
 ])
 def test_password_policy(password, problem):
     problems = " ".join(passwords.violations(password, TECH, ("Hugo", "Lambertin")))

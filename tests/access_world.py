@@ -1,0 +1,126 @@
+"""The people and objects the access-control tables are checked with.
+
+Profiles: national admin, agent of caisse X (999) and of caisse Y (998), gestionnaire and
+technicien of partner A (CCAS, under convention with X only) and of partner B (the
+association, with X and Y), an inactivated technicien, anonymous. Objects are owned by X/A
+so that ownership is exercised: agent Y and partner B must be refused them.
+Throwaway objects (partner, maintenance) are made for the allowed calls that would
+otherwise change the demo data other tests rely on.
+"""
+import base64
+import random
+import string
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from contracts.errors import NotAuthenticated
+from services.requests.tests.test_attachments import build_pdf
+from services.web.users import identity_of
+from tests.helpers import LOGINS, link_in, post_form
+from tests.test_web_partners import fictitious_siret
+
+# Profile name in the tables -> demo role of tests/helpers.py (None: built here).
+PROFILES = {"admin": "admin_national", "agent_x": "agent_caisse", "agent_y": "agent_autre_caisse",
+            "gest_a": "gestionnaire", "tech_a": "technicien", "gest_b": "gestionnaire_b", "tech_b": "technicien_b",
+            "inactive": None, "anonymous": None}
+INACTIVE_PASSWORD = "Inactivee-Solide-2026!"
+PDF = build_pdf([b"<< /Type /Catalog >>"])
+
+
+def call(app, service, method, *args, who=None):
+    with app.app_context():
+        return app.extensions["services"].call(service, method, *args, who=who or {}, timeout=10)
+
+
+def authenticate(app, email, password) -> dict:
+    """A fresh server-side session, as the web's login opens one: the summary (identity + token)."""
+    return call(app, "accounts", "authenticate", email, password)
+
+
+class World:
+    def __init__(self, app, mailbox, client):
+        self.app = app
+        self.summaries = {name: authenticate(app, *LOGINS[role]) for name, role in PROFILES.items() if role}
+        self.who = {name: identity_of(s) for name, s in self.summaries.items()}
+        self.who["anonymous"] = {}
+        self.who["service"] = {"id": None, "profile": "service", "service": "notifier"}   # as ServiceRpc signs it
+        self.emails = {name: LOGINS[role][0] for name, role in PROFILES.items() if role}
+        partners = {p["name"]: p for p in self.as_("admin", "accounts", "list_partners")}
+        self.partner_a = partners["CCAS de Saint-Exemple"]["id"]
+        self.partner_b = partners["Association Le Relais Fictif"]["id"]
+        self.caisse_x = next(c["id"] for c in self.as_("admin", "accounts", "list_caisses") if c["code"] == "999")
+        self.convention_xa = self._convention(self.partner_a)
+        self.features_xa = next(c["features"] for c in self.as_("agent_x", "accounts", "get_partner", self.partner_a)
+                                ["conventions"] if c["id"] == self.convention_xa)
+        self.cgu_version = call(app, "accounts", "current_cgu_version")
+        rows = {r["email"] + r["profile"]: r["id"] for r in
+                self.as_("agent_x", "accounts", "habilitation_table", self.partner_a)["rows"]}
+        self.gest_a_account = rows[self.emails["gest_a"] + "gestionnaire"]
+        self.tech_a_account = rows[self.emails["tech_a"] + "technicien"]
+        made = self.as_("tech_a", "requests", "submit", "document", "999", {
+            "insured": {"civility": "Mme", "last_name": "Matrice-" + "".join(random.choices(string.ascii_lowercase, k=8)), "first_name": "Lina",
+                        "birth_date": "1985-03-02", "department": "60"},
+            "document_type": "attestation_droits", "comment": ""},
+            [{"filename": "piece.pdf", "content_b64": base64.b64encode(PDF).decode()}])
+        self.request_a = made["id"]
+        self.attachment_a = made["timeline"][0]["attachments"][0]["id"]
+        self.maintenance_x = self.new_maintenance()
+        self.message_x = self._message_to(mailbox, self.emails["tech_a"])
+        self._make_inactive(mailbox, client)
+
+    def as_(self, profile, service, method, *args):
+        """As a demo profile, through the world's own session; logged in again when the table's own
+        calls ended it (« Déconnecter mes autres sessions » from the same account)."""
+        try:
+            return call(self.app, service, method, *args, who=self.who[profile])
+        except NotAuthenticated:
+            self.who[profile] = identity_of(authenticate(self.app, *self.login_of(profile)))
+            return call(self.app, service, method, *args, who=self.who[profile])
+
+    def _convention(self, partner_id):
+        partner = self.as_("agent_x", "accounts", "get_partner", partner_id)
+        return next(c["id"] for c in partner["conventions"] if c["caisse_code"] == "999")
+
+    def _message_to(self, mailbox, email):
+        """An email to a user of caisse X (a password-reset link), as the delivery log lists it."""
+        call(self.app, "accounts", "request_password_reset", email)
+        mailbox.wait_for(email)
+        rows = self.as_("agent_x", "notifier", "delivery_log", {"recipient": email}, None, 10)["rows"]
+        return rows[0]["id"]
+
+    def _make_inactive(self, mailbox, client):
+        """A technicien of partner B who logged in (a live session) and was then inactivated."""
+        email = f"inactif-{uuid.uuid4().hex[:8]}@relais-fictif.test"
+        created = self.as_("gest_b", "accounts", "create_technicien", {
+            "civility": "M.", "last_name": "Inactif", "first_name": "Noé", "function": "Conseiller",
+            "phone": "0123456789", "email": email})
+        path = link_in(mailbox.wait_for(email), "/activation/")
+        response = post_form(client, path, {"password": INACTIVE_PASSWORD, "confirm": INACTIVE_PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        self.inactive_email = email
+        first = identity_of(authenticate(self.app, email, INACTIVE_PASSWORD))
+        call(self.app, "accounts", "accept_cgu", self.cgu_version, who=first)     # else only "pending" steps
+        self.inactive_summary = authenticate(self.app, email, INACTIVE_PASSWORD)
+        assert not self.inactive_summary["pending"]
+        self.who["inactive"] = identity_of(self.inactive_summary)
+        self.inactive_account = created["id"]
+
+    def inactivate(self):
+        self.as_("gest_b", "accounts", "inactivate_account", self.inactive_account, "gestionnaire")
+
+    # --- throwaway objects of caisse X, for allowed calls that change what they touch --------
+    def new_partner(self) -> tuple[int, int]:
+        """(partner id, its convention with X)."""
+        partner = self.as_("agent_x", "accounts", "register_partner", {
+            "name": f"Structure jetable {uuid.uuid4().hex[:8]}", "kind": "Association", "siret": fictitious_siret(),
+            "address": "3 rue des Essais", "member_count": 5, "start_date": "2026-01-01", "features": ["document"]})
+        return partner["id"], self._convention(partner["id"])
+
+    def new_maintenance(self) -> int:
+        start = datetime.now(timezone.utc) + timedelta(days=300)
+        return self.as_("agent_x", "notifier", "schedule_maintenance", {
+            "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat(),
+            "message": "Maintenance de la matrice des droits."})["id"]
+
+    def login_of(self, profile) -> tuple[str, str]:
+        return LOGINS[PROFILES[profile]]

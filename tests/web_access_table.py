@@ -1,0 +1,114 @@
+"""Who may reach what in the web: every route of ``app.url_map``, one row each.
+
+A row: the profiles allowed (``PUBLIC``: anyone, signed in or not), and for a route that only
+takes POST, the POST is made with the session's CSRF token. Path parameters are filled with
+objects of caisse X / partner A (tests/access_world.py); ``throwaway`` routes get fresh objects
+for the allowed profiles because the POST changes them (end of convention, suspension…).
+"""
+from dataclasses import dataclass
+
+from tests.access_table import AGENTS, CAISSE_AGENTS, PARTNER, PEOPLE, TECHNICIENS
+
+PUBLIC = PEOPLE | {"inactive", "anonymous"}
+GESTIONNAIRES = frozenset({"gest_a", "gest_b"})
+OWNER_A = frozenset({"admin", "agent_x"})        # partner A's and caisse X's objects, seen from the caisse
+REQUEST_A = frozenset({"tech_a", "gest_a", "agent_x"})
+
+
+@dataclass(frozen=True)
+class Route:
+    allowed: frozenset
+    throwaway: bool = False
+    lands_on_login: bool = False       # the allowed answer itself sends to /connexion (logout, a bare profile choice)
+    data: tuple = ()                   # form fields of the POST
+
+
+def _r(allowed, throwaway=False, lands_on_login=False, data=()):
+    return Route(frozenset(allowed), throwaway, lands_on_login, tuple(data))
+
+
+ROUTES = {
+    "home.index": _r(PEOPLE),
+    "home.health": _r(PUBLIC),
+    "home.recent_requests": _r(PARTNER),
+    "home.caisse_queue": _r(CAISSE_AGENTS),
+    "static": _r(PUBLIC),
+    "vendor.asset": _r(PUBLIC),
+    "auth.login": _r(PUBLIC),
+    "auth.login_choice": _r(PUBLIC, lands_on_login=True),
+    "auth.activation": _r(PUBLIC),
+    "auth.renew_invitation": _r(PUBLIC),
+    "auth.new_password": _r(PUBLIC),
+    "auth.forgot_password": _r(PUBLIC),
+    "auth.check_password": _r(PUBLIC),
+    "auth.cgu": _r(PEOPLE),
+    "auth.account": _r(PEOPLE),
+    "auth.change_password": _r(PEOPLE),
+    "auth.end_other_sessions": _r(PEOPLE),
+    "auth.logout": _r(PEOPLE, lands_on_login=True),
+    "news.index": _r(PEOPLE - {"admin"}),
+    "news.unsubscribe": _r(PUBLIC),
+    "news.subscription": _r(PARTNER, data={"caisse_code": "999"}.items()),
+    "admin.caisses": _r({"admin"}),
+    "admin.new_caisse": _r({"admin"}),
+    "admin.edit_caisse": _r({"admin"}),
+    "delivery.index": _r(AGENTS),
+    "delivery.resend": _r(OWNER_A),
+    "requests_ui.history": _r(PARTNER),
+    "requests_ui.detail": _r(REQUEST_A),
+    "requests_ui.act": _r({"tech_a", "agent_x"}),
+    "requests_ui.download": _r(REQUEST_A),
+    "requests_ui.new": _r(TECHNICIENS),
+    "requests_ui.new_form": _r(TECHNICIENS),
+    "requests_ui.check_field": _r(PARTNER | CAISSE_AGENTS),
+    "requests_ui.queue": _r(CAISSE_AGENTS),
+    "requests_ui.late_delay": _r(CAISSE_AGENTS),
+    "requests_ui.notifications": _r(PARTNER),
+    "personal_data.index": _r(CAISSE_AGENTS),
+    "habilitations.index": _r(GESTIONNAIRES),
+    "habilitations.export_csv": _r(GESTIONNAIRES),
+    "habilitations.table": _r(GESTIONNAIRES),
+    "habilitations.account_action": _r({"gest_a"}),
+    "habilitations.confirm_review": _r(GESTIONNAIRES),
+    "partners.index": _r(AGENTS),
+    "partners.new": _r(CAISSE_AGENTS),
+    "partners.invitations": _r(AGENTS | GESTIONNAIRES),
+    "partners.resend_invitation": _r(OWNER_A | {"gest_a"}),
+    "partners.audit": _r(AGENTS),
+    "partners.detail": _r(OWNER_A),
+    "partners.habilitations": _r(OWNER_A),
+    "partners.export_csv": _r(OWNER_A),
+    "partners.journal": _r(OWNER_A),
+    "partners.account_action": _r(OWNER_A),
+    "partners.edit_gestionnaire": _r(OWNER_A),
+    "partners.create_gestionnaire": _r(OWNER_A),
+    "partners.end_convention": _r(OWNER_A, throwaway=True),
+    "partners.convention_features": _r(OWNER_A, throwaway=True),
+    "partners.request_review": _r({"agent_x"}, throwaway=True),
+    "partners.suspend": _r({"agent_x"}, throwaway=True),
+    "maintenance.index": _r(AGENTS),
+    "maintenance.edit": _r(OWNER_A),
+    "maintenance.cancel": _r(OWNER_A, throwaway=True),
+}
+
+
+def path_values(world, throwaway: bool) -> dict:
+    """What fills each path parameter name."""
+    values = {"token": "jeton-invalide", "caisse_id": world.caisse_x, "message_id": world.message_x,
+              "request_id": world.request_a, "attachment_id": world.attachment_a, "action": None,
+              "caisse_code": "999", "kind": "document", "account_id": world.tech_a_account,
+              "maintenance_id": world.maintenance_x, "partner_id": world.partner_a,
+              "convention_id": world.convention_xa, "filename": "app.css", "name": "htmx.min.js"}
+    if throwaway:
+        values["partner_id"], values["convention_id"] = world.new_partner()
+        values["maintenance_id"] = world.new_maintenance()
+    return values
+
+
+# Per endpoint, the value of a parameter whose meaning differs from the default.
+SPECIFIC = {
+    "requests_ui.act": {"action": "message"},
+    "habilitations.account_action": {"action": "renvoyer-invitation"},
+    "partners.account_action": {"action": "renvoyer-invitation"},
+    "partners.edit_gestionnaire": {"account_id": "gest_a_account"},
+}
