@@ -72,3 +72,14 @@ def service_env(amqp_uri, database_urls, rpc_secret, tmp_path_factory):
            "EP_ATTACHMENTS_DIR": str(tmp_path_factory.mktemp("attachments"))}
     env.update({f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()})
     return env
+
+
+@pytest.fixture(scope="session")
+def spare_service_env(rpc_secret, tmp_path_factory):
+    """A second system's environment (its own vhost and SQLite databases), for tests that may
+    change anything at all (hostile input): the main system's demo data stays as others expect."""
+    data = tmp_path_factory.mktemp("spare")
+    for uri in _private_vhost(f"ep-test-{RUN_ID}-spare"):
+        env = {"AMQP_URI": uri, "EP_RPC_SECRET": rpc_secret, "EP_ATTACHMENTS_DIR": str(data / "attachments")}
+        env.update({f"{s.upper()}_DATABASE_URL": f"sqlite:///{data}/{s}.db" for s in SERVICES})
+        yield env

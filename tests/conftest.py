@@ -13,8 +13,8 @@ import pytest
 from devtools.stack import REPO_ROOT, Stack, free_port
 
 
-@pytest.fixture(scope="session")
-def stack(service_env, tmp_path_factory):
+def running_stack(service_env: dict, tmp_path_factory, name: str = "logs"):
+    """Generator: the seeded system on ``service_env`` (its vhost, databases, secret), stopped at the end."""
     ports = {"web_port": free_port(), "smtp_port": free_port(), "mail_http_port": free_port()}
     env = {
         **service_env,
@@ -30,8 +30,7 @@ def stack(service_env, tmp_path_factory):
     for service in ("accounts", "requests"):
         subprocess.run([sys.executable, "-m", f"services.{service}.seed"], cwd=REPO_ROOT, check=True,
                        env={**os.environ, **env}, capture_output=True)
-    log_dir = tmp_path_factory.mktemp("logs")
-    running = Stack(env, log_dir, **ports)
+    running = Stack(env, tmp_path_factory.mktemp(name), **ports)
     try:
         running.start()
         yield running
@@ -39,9 +38,8 @@ def stack(service_env, tmp_path_factory):
         running.stop()
 
 
-@pytest.fixture(scope="session")
-def app(stack):
-    """The Flask app in this process, talking to the running services."""
+def web_app(stack: Stack):
+    """Generator: the Flask app in this process, talking to ``stack``'s services."""
     saved = dict(os.environ)
     os.environ.update(stack.env)
     try:
@@ -53,6 +51,17 @@ def app(stack):
         os.environ.update(saved)
     yield application
     application.extensions["services"].client.close()
+
+
+@pytest.fixture(scope="session")
+def stack(service_env, tmp_path_factory):
+    yield from running_stack(service_env, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def app(stack):
+    """The Flask app in this process, talking to the running services."""
+    yield from web_app(stack)
 
 
 @pytest.fixture

@@ -35,10 +35,22 @@ def visible_partner_ids(session: Session, actor: Account) -> list[int] | None:
     return [actor.partner_id]
 
 
+def by_id(session: Session, model, raw_id):
+    """The row of ``model`` whose id the caller sent, or None: an id that is not a whole
+    number (a list, a text, a huge value) names nothing, it is not an error of ours."""
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (int, str)):
+        return None
+    try:
+        number = int(raw_id)
+    except ValueError:
+        return None
+    return session.get(model, number) if 0 < number < 2**63 else None
+
+
 def partner(session: Session, actor: Account, partner_id: int | None) -> Partner:
     """A partner the actor may see (their own when ``partner_id`` is None)."""
     partner_id = partner_id if partner_id is not None else actor.partner_id
-    found = session.get(Partner, partner_id) if partner_id is not None else None
+    found = by_id(session, Partner, partner_id) if partner_id is not None else None
     visible = visible_partner_ids(session, actor)
     if found is None or (visible is not None and found.id not in visible):
         raise NotFound("Partenaire introuvable.")
@@ -48,7 +60,7 @@ def partner(session: Session, actor: Account, partner_id: int | None) -> Partner
 def manageable_account(session: Session, actor: Account, account_id: int) -> Account:
     """An account the actor may act on: agents on their partners' accounts,
     gestionnaires on their partner's techniciens."""
-    target = session.get(Account, account_id)
+    target = by_id(session, Account, account_id)
     if target is None:
         raise NotFound("Compte introuvable.")
     if actor.profile == "admin_national":

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from contracts.catalogue import FEATURES, PARTNER_KINDS
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
-from services.accounts import audit, sessions
+from services.accounts import access, audit, sessions
 from services.accounts.models import Account, Caisse, Convention, Partner, utcnow
 
 def _text(data: dict, field: str, label: str, errors: dict, max_len: int, required=True) -> str:
@@ -76,7 +76,7 @@ def save_caisse(session: Session, actor: Account, data: dict) -> dict:
     if any(not DEPARTMENT.fullmatch(d) for d in departments):
         errors["departments"] = "Départements : des codes séparés par des espaces (ex. 60 80 2A 974)."
     _raise_if(errors)
-    caisse = session.get(Caisse, data["id"]) if data.get("id") else None
+    caisse = access.by_id(session, Caisse, data["id"]) if data.get("id") else None
     duplicate = session.scalars(sa.select(Caisse).where(Caisse.code == code)).first()
     if duplicate and duplicate is not caisse:
         raise ValidationFailed(None, {"code": "Une caisse porte déjà ce code."})
@@ -228,7 +228,7 @@ def set_features(session: Session, actor: Account, convention_id: int, features:
 
 
 def _own_convention(session: Session, actor: Account, convention_id: int) -> Convention:
-    convention = session.get(Convention, convention_id)
+    convention = access.by_id(session, Convention, convention_id)
     if convention is None:
         raise NotFound("Convention introuvable.")
     if actor.profile != "admin_national" and convention.caisse_id != actor.caisse_id:

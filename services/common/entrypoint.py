@@ -9,6 +9,11 @@ Here the lost reply is logged and dropped instead. The caller has already been t
 goes back to the broker or expires with its TTL; and a retried write is safe
 (idempotency keys, state-checked transitions). The consumer reconnects by itself
 (kombu), so the service serves again as soon as the broker is back.
+
+Arguments of the wrong shape (a list where a text is expected, a text where a number is)
+that reach code assuming the shape raise TypeError, ValueError… in the worker; the caller
+gets a typed ValidationFailed instead of a generic remote error. The log names the method
+and the exception's type only: its message may quote the input, personal data included.
 """
 import logging
 
@@ -16,12 +21,24 @@ import nameko.rpc
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
 
+from contracts.errors import ValidationFailed
+
 log = logging.getLogger(__name__)
 LOST_BROKER = (OperationalError, AmqpConnectionError, ConnectionError, OSError)
+MALFORMED = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, UnicodeError)
+
+
+def typed(worker_ctx, exc_info):
+    if exc_info is None or not isinstance(exc_info[1], MALFORMED):
+        return exc_info
+    log.warning("malformed arguments to %s: %s", worker_ctx.entrypoint.method_name, exc_info[0].__name__)
+    refused = ValidationFailed("Les données envoyées ne sont pas valides.", {})
+    return type(refused), refused, None
 
 
 class Rpc(nameko.rpc.Rpc):
     def handle_result(self, message, worker_ctx, result, exc_info):
+        exc_info = typed(worker_ctx, exc_info)
         try:
             return super().handle_result(message, worker_ctx, result, exc_info)
         except LOST_BROKER as exc:
