@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.errors import NotFound, RuleViolation, ValidationFailed
+from services.notifier import settings
 from services.notifier.models import MessageCaisse, MessageResend, OutboxMessage, utcnow
 from services.notifier.rendering import KIND_LABELS
 
@@ -91,3 +92,16 @@ def resend(session: Session, who: dict, message_id) -> dict:
     session.commit()
     session.refresh(message)
     return row(message, session.scalar(sa.select(sa.func.count()).where(MessageResend.message_id == message.id)))
+
+
+def purge(session: Session, now=None) -> int:
+    """Emails sent or failed longer ago than the retention leave the log (GDPR: it names people);
+    queued ones stay whatever their age: they are still to be delivered."""
+    cutoff = (now or utcnow()) - settings.delivery_log_retention()
+    old = (OutboxMessage.status.in_(("sent", "failed")), OutboxMessage.created_at < cutoff)
+    ids = sa.select(OutboxMessage.id).where(*old)
+    for model in (MessageCaisse, MessageResend):
+        session.execute(sa.delete(model).where(model.message_id.in_(ids)))
+    purged = session.execute(sa.delete(OutboxMessage).where(*old)).rowcount
+    session.commit()
+    return purged

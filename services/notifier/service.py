@@ -95,7 +95,8 @@ class NotifierService:
         users_of = self._accounts("active_users")
         steps = (lambda: reminders.sweep(self.db, self._accounts("password_expiries")),
                  lambda: maintenance.send_notices(self.db, users_of),
-                 lambda: news.send_digests(self.db, users_of, self.caller.secret))
+                 lambda: news.send_digests(self.db, users_of, self.caller.secret),
+                 lambda: delivery_log.purge(self.db))
         for step in steps:
             try:
                 step()

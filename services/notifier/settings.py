@@ -40,3 +40,9 @@ def smtp_timeout() -> float:
 
 PAGE_SIZE = 500              # accounts asked per RPC call when streaming users
 MAX_ATTEMPTS = 8             # temporary SMTP failures before an email is marked failed
+
+
+def delivery_log_retention() -> timedelta:
+    """How long a sent or failed email stays in the delivery log (EP_DELIVERY_LOG_DAYS, 365): it names
+    the person it went to. Longer than any idempotency horizon (an event redelivered, a reminder)."""
+    return timedelta(days=_number("EP_DELIVERY_LOG_DAYS", 365))

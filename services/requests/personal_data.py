@@ -61,17 +61,23 @@ def erase(session: Session, who: dict, person, storage) -> dict:
     """Deletes the person's requests in the caisse, then their files (a file left by a
     crash between the two is unreachable: no row points to it any more)."""
     found = _requests(session, who, person)
+    references = [r.reference for r in found]
+    session.add(ErasureRecord(caisse_code=who["caisse_code"], agent_id=who["id"],
+                              agent_name=author_name(who), request_count=len(found),
+                              references=" ".join(references)))
+    delete_requests(session, found, storage)
+    return {"erased": len(found), "references": references}
+
+
+def delete_requests(session: Session, found: list[PartnerRequest], storage) -> None:
+    """The requests, their timelines and files; the rows first (a file left by a crash between
+    the two is unreachable: no row points to it any more). Commits."""
     keys = list(session.scalars(sa.select(Attachment.storage_key)
                                 .where(Attachment.request_id.in_([r.id for r in found]))))
-    references = [r.reference for r in found]
     for r in found:
         session.execute(sa.delete(Attachment).where(Attachment.request_id == r.id))
         session.execute(sa.delete(RequestEvent).where(RequestEvent.request_id == r.id))
         session.delete(r)
-    session.add(ErasureRecord(caisse_code=who["caisse_code"], agent_id=who["id"],
-                              agent_name=author_name(who), request_count=len(found),
-                              references=" ".join(references)))
     session.commit()
     for key in keys:
         storage.delete(key)
-    return {"erased": len(found), "references": references}

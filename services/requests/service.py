@@ -17,7 +17,7 @@ from services.common.db import Database
 from services.common.entrypoint import rpc
 from services.common.event_outbox import Emit, EventRelay
 from services.common.rpc import ServiceRpc
-from services.requests import history, lifecycle, personal_data, scope, summary, validation
+from services.requests import history, lifecycle, personal_data, retention, scope, summary, validation
 from services.requests.catalogue import KINDS, STATUSES
 from services.requests.models import EventOutbox
 from services.requests.scanning import Scanner
@@ -130,6 +130,11 @@ class RequestsService:
     @rpc(expected_exceptions=EXPECTED)
     def personal_data_erase(self, person):
         return personal_data.erase(self.db, self.caller.require("agent_caisse"), person, self.storage)
+
+    @timer(interval=3600)
+    def purge_finished(self):
+        """Finished requests past the caisse's retention period (EP_REQUEST_RETENTION_DAYS; 0: kept)."""
+        retention.purge_finished(self.db, self.storage)
 
     # Hourly by default; at most once a day per caisse whatever the interval or the instances.
     @timer(interval=int(os.environ.get("EP_SUMMARY_CHECK_SECONDS", "3600")))

@@ -3,6 +3,7 @@ things once and emails once."""
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from contracts import events
 from services.accounts import sweeps
@@ -72,6 +73,14 @@ def test_accounts_inactivated_six_months_ago_are_deleted_and_the_trail_keeps_the
     assert {e.action for e in trail} >= {"account_inactivated", "account_deleted"}
     assert all(e.target_id is None for e in trail)
     assert worker(AGENT).audit_log(account(session, GEST).partner_id)[0]["action"] == "account_deleted"
+    # Really gone: no row of any table still holds the account's id as owner, nor its email (but the
+    # event outbox, a queue whose rows are deleted once published, within a second of their commit).
+    for table in (t for t in Account.metadata.sorted_tables if t.name != "event_outbox"):
+        owner = table.c.get("account_id")
+        if owner is not None:
+            assert session.execute(sa.select(sa.func.count()).select_from(table).where(owner == tech_id)).scalar() == 0
+        for row in session.execute(sa.select(table)).all():
+            assert TECH not in repr(tuple(row)), table.name
 
 
 def test_conventions_past_their_end_date_are_ended(session):

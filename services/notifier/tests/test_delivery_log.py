@@ -73,3 +73,25 @@ def test_resend_a_failed_email_once_and_audited(as_, db):
         as_("agent_999").resend(message.id)
     audit = db.scalars(sa.select(MessageResend)).one()
     assert (audit.actor_name, audit.previous_error) == ("Claire Dumoulin", "550 inconnu")
+
+
+def test_the_log_forgets_emails_after_the_retention_but_never_a_queued_one(db, monkeypatch):
+    from datetime import timedelta
+
+    from services.notifier import delivery_log
+    from services.notifier.models import utcnow
+
+    monkeypatch.setenv("EP_DELIVERY_LOG_DAYS", "30")
+    tag = uuid.uuid4().hex[:8]
+    outbox.enqueue_many(db, [Mail(f"purge:{tag}:{n}", "password_reset", f"{n}-{tag}@essai.test", "Objet", "t", "<p>t</p>")
+                             for n in ("old-sent", "old-failed", "old-queued", "recent-sent")])
+    rows = {r.recipient.split("-" + tag)[0]: r for r in db.query(OutboxMessage).filter(OutboxMessage.recipient.contains(tag))}
+    for name, row in rows.items():
+        row.status = name.split("-")[1] if name != "recent-sent" else "sent"
+        row.created_at = utcnow() - timedelta(days=31 if name.startswith("old") else 29)
+    db.add(MessageResend(message_id=rows["old-failed"].id, actor_name="Agent"))
+    db.commit()
+    assert delivery_log.purge(db) >= 2
+    left = {r.recipient.split("-" + tag)[0] for r in db.query(OutboxMessage).filter(OutboxMessage.recipient.contains(tag))}
+    assert left == {"old-queued", "recent-sent"}
+    assert db.query(MessageResend).filter_by(message_id=rows["old-failed"].id).count() == 0

@@ -65,3 +65,28 @@ def test_only_the_caisse_agent_reaches_a_person_data(as_):
 def test_the_person_is_named_fully_or_refused(as_, asked):
     with pytest.raises(ValidationFailed):
         as_("agent_999").personal_data_erase(asked)
+
+
+def test_finished_requests_are_deleted_after_the_retention_period(as_, db, storage, monkeypatch):
+    from datetime import timedelta
+
+    from services.requests import retention
+    from services.requests.models import utcnow
+
+    tech, agent = as_("tech_a"), as_("agent_999")
+    closed = tech.submit("document", "999", payload("document"), [upload("a.pdf", PDF)])
+    agent.act(closed["id"], "take", "", None)
+    agent.act(closed["id"], "close", "", None)
+    still_open = tech.submit("document", "999", payload("document"), None)
+    key = db.query(Attachment).filter_by(request_id=closed["id"]).one().storage_key
+    later = utcnow() + timedelta(days=400)
+    assert retention.purge_finished(db, storage, now=later) == 0              # default: kept
+    monkeypatch.setenv("EP_REQUEST_RETENTION_DAYS", "365")
+    assert retention.purge_finished(db, storage, now=utcnow()) == 0           # not yet
+    assert retention.purge_finished(db, storage, now=later) >= 1
+    db.expire_all()
+    assert db.get(PartnerRequest, closed["id"]) is None
+    assert db.query(RequestEvent).filter_by(request_id=closed["id"]).count() == 0
+    with pytest.raises(FileNotFoundError):
+        storage.get(key)
+    assert db.get(PartnerRequest, still_open["id"]) is not None               # open: kept whatever its age
