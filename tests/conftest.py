@@ -30,6 +30,9 @@ def stack(service_env, tmp_path_factory):
     for service in ("accounts", "requests"):
         subprocess.run([sys.executable, "-m", f"services.{service}.seed"], cwd=REPO_ROOT, check=True,
                        env={**os.environ, **env}, capture_output=True)
+    from tests import helpers
+
+    helpers.STACK["accounts_database_url"] = env["ACCOUNTS_DATABASE_URL"]    # the demo second factors' codes
     log_dir = tmp_path_factory.mktemp("logs")
     running = Stack(env, log_dir, **ports)
     try:

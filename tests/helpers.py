@@ -1,7 +1,11 @@
 """Small helpers for driving the web like a browser would (forms carry CSRF)."""
 import re
 
-from services.accounts.seed import DEMO_ACCOUNTS
+import pyotp
+import sqlalchemy as sa
+
+from contracts.errors import SecondFactorRequired
+from services.accounts.seed import DEMO_ACCOUNTS, DEMO_TOTP_SECRETS
 
 PASSWORDS = {(profile, email): password for profile, email, password, *_ in DEMO_ACCOUNTS}
 # The demo accounts the tests use by role (see services/accounts/seed.py): role -> (profile, email).
@@ -17,6 +21,23 @@ ROLES = {
 LOGINS = {role: (email, PASSWORDS[(profile, email)]) for role, (profile, email) in ROLES.items()}
 
 
+# The running stack's accounts database (set by the ``stack`` fixture of tests/conftest.py).
+STACK = {"accounts_database_url": None}
+
+
+def second_factor_code(profile: str, email: str) -> str:
+    """The current code of a demo account's authenticator (its fixed demo secret).
+    accounts accepts a code once (replay guard) and the suite logs the same agents in many
+    times a minute: the last accepted time step is forgotten first, in the test stack's
+    database — a shortcut of the tests, not of the product."""
+    engine = sa.create_engine(STACK["accounts_database_url"])
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE account SET totp_last_step = NULL WHERE email = :email AND profile = :profile"),
+                     {"email": email, "profile": profile})
+    engine.dispose()
+    return pyotp.TOTP(DEMO_TOTP_SECRETS[(profile, email)]).now()
+
+
 def csrf_from(html: str) -> str:
     match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
@@ -29,8 +50,15 @@ def post_form(client, url, data):
 
 
 def login(client, profile):
+    """Through the login form, and its second step (the code) for the demo admin and agents."""
     email, password = LOGINS[profile]
-    return post_form(client, "/connexion", {"email": email, "password": password})
+    response = post_form(client, "/connexion", {"email": email, "password": password})
+    page = response.get_data(as_text=True)
+    if response.status_code == 200 and 'action="/connexion/code"' in page:
+        ticket = re.search(r'name="ticket"[^>]*value="([^"]+)"', page)[1]
+        response = client.post("/connexion/code", data={
+            "csrf_token": csrf_from(page), "ticket": ticket, "code": second_factor_code(*ROLES[profile])})
+    return response
 
 
 def rpc_as(app, role):
@@ -38,7 +66,11 @@ def rpc_as(app, role):
     email, password = LOGINS[role]
     services = app.extensions["services"]
     with app.app_context():
-        summary = services.call("accounts", "authenticate", email, password)
+        try:
+            summary = services.call("accounts", "authenticate", email, password)
+        except SecondFactorRequired as step:
+            summary = services.call("accounts", "authenticate_second_factor", step.ticket,
+                                    second_factor_code(*ROLES[role]))
     from services.web.users import identity_of
 
     who = identity_of(summary)

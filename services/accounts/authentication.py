@@ -146,17 +146,18 @@ def authenticate(session: Session, email: str, password: str, secret: str, devic
     return _logged_in(session, matching[0], now, device, secret)
 
 
-def _ticket(ticket: str, secret: str, key: str, expired: str):
+def _ticket(ticket: str, secret: str, key: str, expired: Exception):
     try:
         proof = identity.verify(ticket, secret)
         return proof[key], proof.get("device", "")
     except (NotAuthenticated, KeyError):
-        raise InvalidCredentials(expired)
+        raise expired
 
 
 def authenticate_choice(session: Session, ticket: str, profile: str, secret: str) -> dict:
     """Second step when one email holds several accounts: the ticket proves the password."""
-    ids, device = _ticket(ticket, secret, "choice", "Le délai de choix du profil est dépassé : reconnectez-vous.")
+    ids, device = _ticket(ticket, secret, "choice",
+                          InvalidCredentials("Le délai de choix du profil est dépassé : reconnectez-vous."))
     account = session.scalars(sa.select(Account).where(Account.id.in_(ids), Account.profile == profile)).first()
     if account is None:
         raise InvalidCredentials("Profil inconnu pour ce compte.")
@@ -167,7 +168,7 @@ def authenticate_second_factor(session: Session, ticket: str, code: str, secret:
     """Last step for an account with a second factor: the ticket proves the password, the code the
     authenticator (or a recovery code). Wrong codes are throttled with wrong passwords."""
     account_id, device = _ticket(ticket, secret, "second_factor",
-                                 "Le délai de saisie du code est dépassé : reconnectez-vous.")
+                                 NotAuthenticated("Le délai de saisie du code est dépassé : reconnectez-vous."))
     account = session.get(Account, account_id)
     if account is None:
         raise InvalidCredentials()

@@ -6,8 +6,8 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-from contracts.errors import (InvalidCredentials, LoginThrottled, NotAuthorized, ReauthenticationRequired,
-                              RuleViolation, SecondFactorRequired, ValidationFailed)
+from contracts.errors import (InvalidCredentials, LoginThrottled, NotAuthenticated, NotAuthorized,
+                              ReauthenticationRequired, RuleViolation, SecondFactorRequired, ValidationFailed)
 from services.accounts import sealing, second_factor, settings
 from services.accounts.models import AuditEntry, UserSession, utcnow
 from services.accounts.seed import DEMO_TOTP_SECRETS
@@ -51,8 +51,8 @@ def test_agent_login_needs_the_code_once_and_wrong_codes_are_throttled(session, 
     with pytest.raises(InvalidCredentials) as replayed:
         worker().authenticate_second_factor(ticket, code)                   # a code works once
     assert "déjà utilisé" in replayed.value.message
-    with pytest.raises(InvalidCredentials):
-        worker().authenticate_second_factor(ticket + "x", code_at(AGENT_SECRET, 1))
+    with pytest.raises(NotAuthenticated):
+        worker().authenticate_second_factor(ticket + "x", code_at(AGENT_SECRET, 1))    # a forged ticket
     assert actions(session, AGENT).count("second_factor_failed") == 2
     for _ in range(settings.FREE_FAILURES):       # the failures count with wrong passwords: soon a delay
         with pytest.raises((InvalidCredentials, LoginThrottled)):
