@@ -25,16 +25,21 @@ LOGINS = {role: (email, PASSWORDS[(profile, email)]) for role, (profile, email) 
 STACK = {"accounts_database_url": None}
 
 
+def accounts_db(statement: str, **params) -> None:
+    """Change the running stack's accounts database directly (what a test cannot wait for: time passing)."""
+    engine = sa.create_engine(STACK["accounts_database_url"])
+    with engine.begin() as conn:
+        conn.execute(sa.text(statement), params)
+    engine.dispose()
+
+
 def second_factor_code(profile: str, email: str) -> str:
     """The current code of a demo account's authenticator (its fixed demo secret).
     accounts accepts a code once (replay guard) and the suite logs the same agents in many
     times a minute: the last accepted time step is forgotten first, in the test stack's
     database — a shortcut of the tests, not of the product."""
-    engine = sa.create_engine(STACK["accounts_database_url"])
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE account SET totp_last_step = NULL WHERE email = :email AND profile = :profile"),
-                     {"email": email, "profile": profile})
-    engine.dispose()
+    accounts_db("UPDATE account SET totp_last_step = NULL WHERE email = :email AND profile = :profile",
+                email=email, profile=profile)
     return pyotp.TOTP(DEMO_TOTP_SECRETS[(profile, email)]).now()
 
 
