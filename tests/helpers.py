@@ -25,21 +25,21 @@ LOGINS = {role: (email, PASSWORDS[(profile, email)]) for role, (profile, email) 
 STACK = {"accounts_database_url": None}
 
 
-def accounts_db(statement: str, **params) -> None:
+def accounts_db(statement: str, database_url: str | None = None, **params) -> None:
     """Change the running stack's accounts database directly (what a test cannot wait for: time passing)."""
-    engine = sa.create_engine(STACK["accounts_database_url"])
+    engine = sa.create_engine(database_url or STACK["accounts_database_url"])
     with engine.begin() as conn:
         conn.execute(sa.text(statement), params)
     engine.dispose()
 
 
-def second_factor_code(profile: str, email: str) -> str:
+def second_factor_code(profile: str, email: str, database_url: str | None = None) -> str:
     """The current code of a demo account's authenticator (its fixed demo secret).
     accounts accepts a code once (replay guard) and the suite logs the same agents in many
     times a minute: the last accepted time step is forgotten first, in the test stack's
     database — a shortcut of the tests, not of the product."""
     accounts_db("UPDATE account SET totp_last_step = NULL WHERE email = :email AND profile = :profile",
-                email=email, profile=profile)
+                database_url, email=email, profile=profile)
     return pyotp.TOTP(DEMO_TOTP_SECRETS[(profile, email)]).now()
 
 
@@ -54,15 +54,20 @@ def post_form(client, url, data):
     return client.post(url, data={**data, "csrf_token": csrf_from(page.get_data(as_text=True))})
 
 
+def code_step(page: str) -> dict | None:
+    """On the login's code page (second factor): the fields to post the code with; None on any other page."""
+    if 'action="/connexion/code"' not in page:
+        return None
+    return {"csrf_token": csrf_from(page), "ticket": re.search(r'name="ticket"[^>]*value="([^"]+)"', page)[1]}
+
+
 def login(client, profile):
     """Through the login form, and its second step (the code) for the demo admin and agents."""
     email, password = LOGINS[profile]
     response = post_form(client, "/connexion", {"email": email, "password": password})
-    page = response.get_data(as_text=True)
-    if response.status_code == 200 and 'action="/connexion/code"' in page:
-        ticket = re.search(r'name="ticket"[^>]*value="([^"]+)"', page)[1]
-        response = client.post("/connexion/code", data={
-            "csrf_token": csrf_from(page), "ticket": ticket, "code": second_factor_code(*ROLES[profile])})
+    step = code_step(response.get_data(as_text=True))
+    if step:
+        response = client.post("/connexion/code", data={**step, "code": second_factor_code(*ROLES[profile])})
     return response
 
 
