@@ -12,7 +12,8 @@ from contracts import events, identity
 from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken, NotAuthenticated,
                               ProfileChoiceRequired, SecondFactorRequired, ValidationFailed)
 from contracts.schemas import PROFILE_LABELS
-from services.accounts import audit, directory, passwords, second_factor, sessions, settings, throttle
+from services.accounts import audit, passwords, second_factor, sessions, settings, throttle
+from services.accounts.directory import recipient
 from services.accounts.throttle import paris  # noqa: F401 (the Paris time label, used from here by other modules)
 from services.accounts.models import Account, Convention, PasswordHistory, PasswordToken, utcnow
 
@@ -22,12 +23,6 @@ Emit = list    # domain functions append (event_type, payload); services.common.
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
-
-
-def recipient(account: Account) -> dict:
-    """contracts.events envelope: the caisses let the notifier show a caisse its users' emails."""
-    return {"email": account.email, "first_name": account.first_name, "last_name": account.last_name,
-            "account_id": account.id, "caisses": directory.caisse_codes(object_session(account), account)}
 
 
 def _active_caisses(session: Session, account: Account) -> list[dict]:
@@ -164,7 +159,7 @@ def authenticate_choice(session: Session, ticket: str, profile: str, secret: str
     return _logged_in(session, account, utcnow(), device, secret)
 
 
-def authenticate_second_factor(session: Session, ticket: str, code: str, secret: str) -> dict:
+def authenticate_second_factor(session: Session, ticket: str, code: str, secret: str, emit: Emit) -> dict:
     """Last step for an account with a second factor: the ticket proves the password, the code the
     authenticator (or a recovery code). Wrong codes are throttled with wrong passwords."""
     account_id, device = _ticket(ticket, secret, "second_factor",
@@ -173,7 +168,7 @@ def authenticate_second_factor(session: Session, ticket: str, code: str, secret:
     if account is None:
         raise InvalidCredentials()
     _check_may_log_in(session, account)
-    second_factor.prove(session, account, code)
+    second_factor.prove(session, account, code, emit)
     return _open(session, account, utcnow(), device)
 
 

@@ -27,7 +27,8 @@ def confirm(session: Session, account: Account, who: dict, proof: str) -> dict:
     throttle.check([account], now)
     proof = proof or ""
     if second_factor.enrolled(account) and re.fullmatch(r"\d{6}", re.sub(r"\s", "", proof)):
-        accepted = second_factor.accept(session, account, proof, now) == "totp"
+        # Six digits are never a recovery code: nothing to tell by email (the empty emit list).
+        accepted = second_factor.accept(session, account, proof, now, []) == "totp"
     else:
         accepted = passwords.verify_password(account.password_hash, proof)
     if not accepted:

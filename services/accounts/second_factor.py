@@ -13,14 +13,17 @@ import hashlib
 import hmac
 import re
 import secrets
+import uuid
 from datetime import datetime, timezone
 
 import pyotp
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from contracts import events
 from contracts.errors import InvalidCredentials, RuleViolation, ValidationFailed
 from services.accounts import audit, sealing, throttle
+from services.accounts.directory import recipient
 from services.accounts.models import Account, Caisse, Convention, RecoveryCode, utcnow
 
 ISSUER = "Espace Partenaires"
@@ -30,6 +33,7 @@ RECOVERY_CODES = 10
 ALWAYS_REQUIRED = ("admin_national", "agent_caisse")
 WRONG_CODE = "Code incorrect ou déjà utilisé."
 ENROL_STEP = "second_factor"
+Emit = list    # (event_type, payload) pairs, written to the outbox by the service (services.common.event_outbox)
 
 
 # --- what applies to whom -----------------------------------------------------------------------
@@ -102,7 +106,14 @@ def _normal_recovery(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "").lower()
 
 
-def accept(session: Session, account: Account, code: str, now: datetime) -> str | None:
+def _tell(emit: Emit, account: Account, change: str, now: datetime) -> None:
+    """The person is told by email of every change to their second factor (ASVS 2.2.3), and of a
+    recovery code used: if it was not them, they warn their caisse."""
+    emit.append((events.SECOND_FACTOR_CHANGED, {"event_id": str(uuid.uuid4()), "recipients": [recipient(account)],
+                                                "change": change, "changed_at": now.isoformat() + "Z"}))
+
+
+def accept(session: Session, account: Account, code: str, now: datetime, emit: Emit) -> str | None:
     """"totp" or "recovery" if ``code`` proves the second factor (and is spent: it will not be
     accepted again), None otherwise. The caller commits, and throttles failures."""
     if not enrolled(account):
@@ -124,17 +135,18 @@ def accept(session: Session, account: Account, code: str, now: datetime) -> str 
                 RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None), RecoveryCode.id != row.id))
             audit.record(session, "recovery_code_used", actor=account, target=account,
                          details=f"{left} code(s) de secours restant(s)")
+            _tell(emit, account, "recovery_code_used", now)
             return "recovery"
     return None
 
 
-def prove(session: Session, account: Account, code: str, failure_action: str = "second_factor_failed") -> str:
+def prove(session: Session, account: Account, code: str, emit: Emit) -> str:
     """A code the person typed to act (login, disable, new recovery codes): throttled, audited on failure."""
     now = utcnow()
     throttle.check([account], now)
-    kind = accept(session, account, code, now)
+    kind = accept(session, account, code, now, emit)
     if kind is None:
-        throttle.failed(session, [account], now, failure_action)
+        throttle.failed(session, [account], now, "second_factor_failed")
         raise InvalidCredentials(WRONG_CODE)
     account.failed_logins, account.locked_until = 0, None
     return kind
@@ -163,7 +175,7 @@ def begin(session: Session, account: Account) -> dict:
     return status(session, account)
 
 
-def confirm(session: Session, account: Account, code: str) -> list[str]:
+def confirm(session: Session, account: Account, code: str, emit: Emit) -> list[str]:
     """The first code from the app proves it holds the secret: enrolled. Returns the recovery codes (once)."""
     if enrolled(account):
         raise RuleViolation("La double authentification est déjà activée sur ce compte.")
@@ -179,30 +191,33 @@ def confirm(session: Session, account: Account, code: str) -> list[str]:
     account.totp_enabled_at, account.totp_last_step = utcnow(), step
     codes = _new_recovery_codes(session, account)
     audit.record(session, "second_factor_enrolled", actor=account, target=account, details="application TOTP")
+    _tell(emit, account, "enrolled", account.totp_enabled_at)
     session.commit()
     return codes
 
 
-def disable(session: Session, account: Account, code: str) -> dict:
+def disable(session: Session, account: Account, code: str, emit: Emit) -> dict:
     if not enrolled(account):
         raise RuleViolation("La double authentification n'est pas activée sur ce compte.")
     if required(session, account):
         raise RuleViolation("La double authentification est obligatoire pour votre profil : elle ne peut pas "
                             "être désactivée.")
-    prove(session, account, code)
+    prove(session, account, code, emit)
     account.totp_secret = account.totp_pending_secret = account.totp_enabled_at = account.totp_last_step = None
     session.execute(sa.delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
     audit.record(session, "second_factor_disabled", actor=account, target=account)
+    _tell(emit, account, "disabled", utcnow())
     session.commit()
     return status(session, account)
 
 
-def renew_recovery_codes(session: Session, account: Account, code: str) -> list[str]:
+def renew_recovery_codes(session: Session, account: Account, code: str, emit: Emit) -> list[str]:
     if not enrolled(account):
         raise RuleViolation("La double authentification n'est pas activée sur ce compte.")
-    prove(session, account, code)
+    prove(session, account, code, emit)
     codes = _new_recovery_codes(session, account)
     audit.record(session, "recovery_codes_renewed", actor=account, target=account)
+    _tell(emit, account, "recovery_codes_renewed", utcnow())
     session.commit()
     return codes
 

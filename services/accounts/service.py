@@ -71,7 +71,10 @@ class AccountsService:
     @rpc(expected_exceptions=EXPECTED)
     def authenticate_second_factor(self, ticket, code):
         """After ``SecondFactorRequired``: the ticket it carried and a TOTP or recovery code."""
-        return authentication.authenticate_second_factor(self.db, ticket, code, self.caller.secret)
+        emitted = self._emit()
+        result = authentication.authenticate_second_factor(self.db, ticket, code, self.caller.secret, emitted)
+        self._publish(emitted)
+        return result
 
     @rpc
     def password_rules(self):
@@ -167,17 +170,24 @@ class AccountsService:
     @rpc(expected_exceptions=EXPECTED)
     def confirm_second_factor(self, code):
         """-> {"recovery_codes": the ten codes, shown once; "summary": the account's (its pending steps change)}."""
-        actor = self._actor(allow_pending=True)
-        codes = second_factor.confirm(self.db, actor, code)
+        actor, emitted = self._actor(allow_pending=True), self._emit()
+        codes = second_factor.confirm(self.db, actor, code, emitted)
+        self._publish(emitted)
         return {"recovery_codes": codes, "summary": authentication.summary(self.db, actor)}
 
     @rpc(expected_exceptions=EXPECTED)
     def disable_second_factor(self, code):
-        return second_factor.disable(self.db, self._actor(), code)
+        emitted = self._emit()
+        result = second_factor.disable(self.db, self._actor(), code, emitted)
+        self._publish(emitted)
+        return result
 
     @rpc(expected_exceptions=EXPECTED)
     def renew_recovery_codes(self, code):
-        return second_factor.renew_recovery_codes(self.db, self._actor(), code)
+        emitted = self._emit()
+        codes = second_factor.renew_recovery_codes(self.db, self._actor(), code, emitted)
+        self._publish(emitted)
+        return codes
 
     @rpc(expected_exceptions=EXPECTED)
     def set_partners_second_factor(self, required):

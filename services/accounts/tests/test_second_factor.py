@@ -6,12 +6,13 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
+from contracts import events
 from contracts.errors import (InvalidCredentials, LoginThrottled, NotAuthenticated, NotAuthorized,
                               ReauthenticationRequired, RuleViolation, SecondFactorRequired, ValidationFailed)
 from services.accounts import sealing, second_factor, settings
 from services.accounts.models import AuditEntry, UserSession, utcnow
 from services.accounts.seed import DEMO_TOTP_SECRETS
-from services.accounts.tests.conftest import AGENT, AGENT_B, GEST, GEST_B, TECH, account, person
+from services.accounts.tests.conftest import AGENT, AGENT_B, GEST, GEST_B, TECH, account, events_of, person
 
 pytestmark = pytest.mark.db
 TECH_PASSWORD = "Techni-Demo-2026!"
@@ -35,6 +36,11 @@ def enrol(worker, email=TECH):
     secret = me.begin_second_factor()["pending"]["secret"]
     codes = me.confirm_second_factor(code_at(secret, -1))["recovery_codes"]
     return secret, codes
+
+
+def told(worker_instance):
+    """The changes the person is told of by email."""
+    return [(p["change"], p["recipients"][0]["email"]) for p in events_of(worker_instance, events.SECOND_FACTOR_CHANGED)]
 
 
 def test_agent_login_needs_the_code_once_and_wrong_codes_are_throttled(session, worker):
@@ -75,6 +81,7 @@ def test_enrolment_shows_the_secret_until_confirmed_then_never_and_keeps_it_seal
         me.confirm_second_factor("000000" if code_at(secret) != "000000" else "111111")
     assert "code" in wrong.value.fields
     codes = me.confirm_second_factor(code_at(secret))["recovery_codes"]
+    assert told(me) == [("enrolled", TECH)]
     assert len(codes) == 10 and len(set(codes)) == 10 and all(len(c) == 11 for c in codes)
     status = me.second_factor_status()
     assert status["enrolled"] and status["pending"] is None and status["recovery_codes_left"] == 10
@@ -90,13 +97,16 @@ def test_recovery_codes_log_in_once_and_renewing_voids_the_old_ones(session, wor
     secret, codes = enrol(worker)
     with pytest.raises(SecondFactorRequired) as step:
         worker().authenticate(TECH, TECH_PASSWORD)
-    assert worker().authenticate_second_factor(step.value.ticket, codes[0].upper())["email"] == TECH
+    anonymous = worker()
+    assert anonymous.authenticate_second_factor(step.value.ticket, codes[0].upper())["email"] == TECH
+    assert told(anonymous) == [("recovery_code_used", TECH)]
     with pytest.raises(InvalidCredentials):
         worker().authenticate_second_factor(step.value.ticket, codes[0])        # single use
     assert "recovery_code_used" in actions(session, TECH)
     me = worker(TECH)
     assert me.second_factor_status()["recovery_codes_left"] == 9
     fresh = me.renew_recovery_codes(code_at(secret, 1))
+    assert told(me) == [("recovery_codes_renewed", TECH)]
     assert set(fresh).isdisjoint(codes) and me.second_factor_status()["recovery_codes_left"] == 10
     with pytest.raises(InvalidCredentials):
         worker().authenticate_second_factor(step.value.ticket, codes[1])        # the old ones are void
@@ -109,6 +119,7 @@ def test_optional_second_factor_is_disabled_with_a_code_but_a_required_one_is_no
     with pytest.raises(InvalidCredentials):
         me.disable_second_factor("")
     me.disable_second_factor(code_at(secret, 1))
+    assert told(me) == [("disabled", TECH)]
     assert worker().authenticate(TECH, TECH_PASSWORD)["email"] == TECH         # the password suffices again
     assert "second_factor_disabled" in actions(session, TECH)
     with pytest.raises(RuleViolation) as required:
