@@ -29,7 +29,7 @@ FRAUD_INACTIVATION = "fraud_inactivation"               # account_name, reason_l
 INACTIVITY_WARNING = "inactivity_warning"               # inactivation_date (ISO date)
 REVIEW_REQUESTED = "review_requested"                   # partner_name, caisse_name, reminder (bool)
 SECOND_FACTOR_CHANGED = "second_factor_changed"         # change (SECOND_FACTOR_CHANGES), changed_at (ISO UTC)
-SECOND_FACTOR_CHANGES = ("enrolled", "disabled", "recovery_codes_renewed", "recovery_code_used")
+SECOND_FACTOR_CHANGES = ("enrolled", "disabled", "recovery_codes_renewed", "recovery_code_used", "reset")
 
 ACCOUNT_EMAIL_EVENTS = (
     PASSWORD_RESET_REQUESTED, ACCOUNT_INVITED, PASSWORD_CHANGED, ACCOUNT_INACTIVATED,

@@ -51,10 +51,16 @@ def test_an_agent_is_logged_in_only_after_the_code(client):
     assert "Claire" in text(client.get("/"))
 
 
-def test_technicien_enrols_from_my_account_then_logs_in_with_codes(app, client, mailbox):
+def new_technicien_logged_in(app, mailbox, client) -> str:
     email = new_technicien(app, mailbox, client)
     post_form(client, "/connexion", {"email": email, "password": PASSWORD})
     post_form(client, "/cgu", {"accept": "y"})
+    return email
+
+
+def enrol_from_my_account(client):
+    """« Mon compte » → « Double authentification » → QR code, a wrong then the right code:
+    -> (secret, the code spent, the recovery codes page)."""
     assert "(non activée)" in text(client.get("/mon-compte"))
     page = client.get("/mon-compte/double-authentification")
     assert "Non activée" in text(page)
@@ -69,7 +75,12 @@ def test_technicien_enrols_from_my_account_then_logs_in_with_codes(app, client, 
     bad = post_form(client, confirm, {"confirm-code": wrong(pyotp.TOTP(secret).now())})
     assert 'aria-invalid="true"' in text(bad) and "confirm-code-error" in text(bad)
     first_code = pyotp.TOTP(secret).now()
-    done = post_form(client, confirm, {"confirm-code": first_code})
+    return secret, first_code, post_form(client, confirm, {"confirm-code": first_code})
+
+
+def test_technicien_enrols_from_my_account_then_logs_in_with_codes(app, client, mailbox):
+    email = new_technicien_logged_in(app, mailbox, client)
+    secret, first_code, done = enrol_from_my_account(client)
     codes = re.findall(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>", text(done))
     assert len(codes) == 10 and "ils ne seront plus" in text(done)
     again = text(client.get("/mon-compte/double-authentification"))
@@ -150,3 +161,20 @@ def test_an_htmx_inactivation_asks_in_place_and_an_agent_confirms_with_a_code(ap
     assert done.status_code == 302
     assert next(r for r in rpc_as(app, "gestionnaire_b")("habilitation_table")["rows"]
                 if r["email"] == email)["status"] == "inactive"
+
+
+def test_the_gestionnaire_resets_the_second_factor_of_a_technicien_who_lost_their_phone(app, client, mailbox):
+    email = new_technicien_logged_in(app, mailbox, client)
+    enrol_from_my_account(client)
+    gestionnaire = app.test_client()
+    login(gestionnaire, "gestionnaire_b")
+    table = text(gestionnaire.get("/habilitations/tableau"))
+    row = next(r for r in rpc_as(app, "gestionnaire_b")("habilitation_table")["rows"] if r["email"] == email)
+    action = f"/habilitations/comptes/{row['id']}/reinitialiser-double-authentification"
+    assert f'action="{action}"' in table
+    before = len(mailbox.messages())
+    done = gestionnaire.post(action, data={"csrf_token": csrf_from(table)})
+    assert done.status_code == 302
+    assert "double authentification" in mailbox.wait_for(email, after=before)["subject"]
+    post_form(client, "/deconnexion", {})
+    assert post_form(client, "/connexion", {"email": email, "password": PASSWORD}).status_code == 302   # no code now

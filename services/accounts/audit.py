@@ -40,6 +40,7 @@ ACTIONS = {
     "second_factor_disabled": "Désactivation de la double authentification",
     "recovery_code_used": "Utilisation d'un code de secours",
     "recovery_codes_renewed": "Nouveaux codes de secours",
+    "second_factor_reset": "Réinitialisation de la double authentification",
     "reauthenticated": "Confirmation d'identité",
     "reauthentication_failed": "Échec de confirmation d'identité",
     "caisse_second_factor": "Double authentification des gestionnaires (réglage de la caisse)",

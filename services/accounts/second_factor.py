@@ -203,12 +203,28 @@ def disable(session: Session, account: Account, code: str, emit: Emit) -> dict:
         raise RuleViolation("La double authentification est obligatoire pour votre profil : elle ne peut pas "
                             "être désactivée.")
     prove(session, account, code, emit)
-    account.totp_secret = account.totp_pending_secret = account.totp_enabled_at = account.totp_last_step = None
-    session.execute(sa.delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+    _forget(session, account)
     audit.record(session, "second_factor_disabled", actor=account, target=account)
     _tell(emit, account, "disabled", utcnow())
     session.commit()
     return status(session, account)
+
+
+def _forget(session: Session, account: Account) -> None:
+    account.totp_secret = account.totp_pending_secret = account.totp_enabled_at = account.totp_last_step = None
+    session.execute(sa.delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+
+
+def reset(session: Session, actor: Account, target: Account, emit: Emit) -> None:
+    """Phone and recovery codes lost: whoever manages the account (its gestionnaire, its caisse, the national
+    admin) removes the second factor, once they have made sure, out of band, that they speak to the person.
+    If it is required, the person enrols again at the next login."""
+    if not enrolled(target):
+        raise RuleViolation("Ce compte n'a pas de double authentification active.")
+    _forget(session, target)
+    audit.record(session, "second_factor_reset", actor=actor, target=target)
+    _tell(emit, target, "reset", utcnow())
+    session.commit()
 
 
 def renew_recovery_codes(session: Session, account: Account, code: str, emit: Emit) -> list[str]:

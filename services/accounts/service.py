@@ -190,6 +190,15 @@ class AccountsService:
         return codes
 
     @rpc(expected_exceptions=EXPECTED)
+    def reset_second_factor(self, account_id):
+        """A lost phone: the account's manager removes its second factor (a sensitive action)."""
+        actor, emitted = self._sensitive(*AGENTS, "gestionnaire"), self._emit()
+        target = access.manageable_account(self.db, actor, account_id)
+        second_factor.reset(self.db, actor, target, emitted)
+        self._publish(emitted)
+        return habilitation.table_row(target)
+
+    @rpc(expected_exceptions=EXPECTED)
     def set_partners_second_factor(self, required):
         """The caisse agent requires (or not) the second factor of its partners' gestionnaires."""
         return second_factor.set_partners_requirement(self.db, self._actor("agent_caisse"), bool(required))

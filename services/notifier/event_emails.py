@@ -15,6 +15,8 @@ SECOND_FACTOR_CHANGES = {
     "disabled": "la double authentification a été désactivée",
     "recovery_codes_renewed": "de nouveaux codes de secours ont été générés (les précédents ne fonctionnent plus)",
     "recovery_code_used": "un code de secours a servi à vous connecter",
+    "reset": "votre double authentification a été réinitialisée par votre gestionnaire ou votre caisse "
+             "(à votre demande, après la perte de votre téléphone et de vos codes de secours)",
 }
 
 # Account email events (contracts.events envelope: event_id + recipients, plus these fields):

@@ -189,3 +189,23 @@ def test_an_agent_confirms_with_a_code_once(session, worker):
         agent.reauthenticate(code)                                            # replayed
     agent.reauthenticate(code_at(AGENT_SECRET, 1))
     assert agent.inactivate_account(tech.id, "fraude")["status"] == "inactive"
+
+
+def test_a_lost_phone_is_reset_by_whoever_manages_the_account(session, worker):
+    enrol(worker, TECH)
+    tech = account(session, TECH)
+    with pytest.raises(NotAuthorized):
+        worker(GEST_B).reset_second_factor(tech.id)                 # another partner's gestionnaire
+    gest = worker(GEST)
+    assert next(r for r in gest.habilitation_table()["rows"] if r["id"] == tech.id)["second_factor"] is True
+    _age_proof(session, gest, 6)
+    with pytest.raises(ReauthenticationRequired):
+        gest.reset_second_factor(tech.id)                           # a sensitive action too
+    gest.reauthenticate("Gestion-Demo-2026!")
+    assert gest.reset_second_factor(tech.id)["second_factor"] is False
+    assert told(gest) == [("reset", TECH)] and "second_factor_reset" in actions(session, TECH)
+    assert worker().authenticate(TECH, TECH_PASSWORD)["email"] == TECH          # the password alone, until re-enrolled
+    with pytest.raises(RuleViolation):
+        gest.reset_second_factor(tech.id)
+    with pytest.raises(NotAuthorized):
+        worker(AGENT).reset_second_factor(account(session, AGENT_B).id)         # an agent: only by the national admin
