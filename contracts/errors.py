@@ -103,6 +103,30 @@ class ProfileChoiceRequired(ServiceError):
 
 
 @deserialize_to_instance
+class SecondFactorRequired(ServiceError):
+    """The password was right and the account has a second factor. ``args[1]``: a short-lived
+    ticket proving the password, to send back with the code (``authenticate_second_factor``)."""
+
+    default_message = "Saisissez le code à 6 chiffres affiché par votre application d'authentification."
+
+    def __init__(self, message=None, ticket="", *args):
+        super().__init__(message, ticket, *args)
+
+    @property
+    def ticket(self):
+        return self.args[1]
+
+
+@deserialize_to_instance
+class ReauthenticationRequired(ServiceError):
+    """A sensitive action (creating, inactivating an account) wants a recent proof of identity
+    (``accounts.reauthenticate``) on the caller's session."""
+
+    default_message = ("Pour cette action, confirmez votre identité : saisissez votre mot de passe "
+                       "ou un code de votre application d'authentification.")
+
+
+@deserialize_to_instance
 class LoginThrottled(ServiceError):
     """Too many failures: wait, or locked until ``args[1]`` (ISO, UTC)."""
 

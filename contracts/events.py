@@ -28,10 +28,12 @@ ACCOUNT_INACTIVATED = "account_inactivated"             # reason_label (to the p
 FRAUD_INACTIVATION = "fraud_inactivation"               # account_name, reason_label, partner_name (to gestionnaires)
 INACTIVITY_WARNING = "inactivity_warning"               # inactivation_date (ISO date)
 REVIEW_REQUESTED = "review_requested"                   # partner_name, caisse_name, reminder (bool)
+SECOND_FACTOR_CHANGED = "second_factor_changed"         # change (SECOND_FACTOR_CHANGES), changed_at (ISO UTC)
+SECOND_FACTOR_CHANGES = ("enrolled", "disabled", "recovery_codes_renewed", "recovery_code_used", "reset")
 
 ACCOUNT_EMAIL_EVENTS = (
     PASSWORD_RESET_REQUESTED, ACCOUNT_INVITED, PASSWORD_CHANGED, ACCOUNT_INACTIVATED,
-    FRAUD_INACTIVATION, INACTIVITY_WARNING, REVIEW_REQUESTED,
+    FRAUD_INACTIVATION, INACTIVITY_WARNING, REVIEW_REQUESTED, SECOND_FACTOR_CHANGED,
 )
 
 # requests -> notifier (same envelope): to the requesting technicien, when the caisse acts on a request.

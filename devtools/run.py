@@ -27,11 +27,14 @@ def dev_secrets() -> dict:
 
 
 def demo_logins() -> str:
-    from services.accounts.seed import DEMO_ACCOUNTS
+    from services.accounts.seed import DEMO_ACCOUNTS, DEMO_TOTP_SECRETS
     from contracts.schemas import PROFILE_LABELS
 
     lines = [f"  {PROFILE_LABELS[p]:<26} {email:<40} {password}" for p, email, password, *_ in DEMO_ACCOUNTS]
     lines.append("  (double@relais-fictif.test : une même adresse, deux comptes ; la connexion demande le profil)")
+    lines.append("  Double authentification (démonstration seulement) : code de l'administrateur ou d'un agent avec")
+    lines.extend(f"    .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{secret}').now())\"   # {email}"
+                 for (_profile, email), secret in DEMO_TOTP_SECRETS.items())
     return "\n".join(lines)
 
 

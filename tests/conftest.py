@@ -30,6 +30,10 @@ def running_stack(service_env: dict, tmp_path_factory, name: str = "logs"):
     for service in ("accounts", "requests"):
         subprocess.run([sys.executable, "-m", f"services.{service}.seed"], cwd=REPO_ROOT, check=True,
                        env={**os.environ, **env}, capture_output=True)
+    if name == "logs":                       # the main system: the browser helpers' demo codes
+        from tests import helpers
+
+        helpers.STACK["accounts_database_url"] = env["ACCOUNTS_DATABASE_URL"]
     running = Stack(env, tmp_path_factory.mktemp(name), **ports)
     try:
         running.start()
@@ -45,7 +49,8 @@ def web_app(stack: Stack):
     try:
         from services.web.app import create_app
 
-        application = create_app({"TESTING": True})
+        # TEST_…: which database the demo codes' replay guard is reset in (tests/helpers.second_factor_code).
+        application = create_app({"TESTING": True, "TEST_ACCOUNTS_DATABASE_URL": stack.env["ACCOUNTS_DATABASE_URL"]})
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -1,7 +1,11 @@
 """Small helpers for driving the web like a browser would (forms carry CSRF)."""
 import re
 
-from services.accounts.seed import DEMO_ACCOUNTS
+import pyotp
+import sqlalchemy as sa
+
+from contracts.errors import SecondFactorRequired
+from services.accounts.seed import DEMO_ACCOUNTS, DEMO_TOTP_SECRETS
 
 PASSWORDS = {(profile, email): password for profile, email, password, *_ in DEMO_ACCOUNTS}
 # The demo accounts the tests use by role (see services/accounts/seed.py): role -> (profile, email).
@@ -17,6 +21,28 @@ ROLES = {
 LOGINS = {role: (email, PASSWORDS[(profile, email)]) for role, (profile, email) in ROLES.items()}
 
 
+# The running stack's accounts database (set by the ``stack`` fixture of tests/conftest.py).
+STACK = {"accounts_database_url": None}
+
+
+def accounts_db(statement: str, database_url: str | None = None, **params) -> None:
+    """Change the running stack's accounts database directly (what a test cannot wait for: time passing)."""
+    engine = sa.create_engine(database_url or STACK["accounts_database_url"])
+    with engine.begin() as conn:
+        conn.execute(sa.text(statement), params)
+    engine.dispose()
+
+
+def second_factor_code(profile: str, email: str, database_url: str | None = None) -> str:
+    """The current code of a demo account's authenticator (its fixed demo secret).
+    accounts accepts a code once (replay guard) and the suite logs the same agents in many
+    times a minute: the last accepted time step is forgotten first, in the test stack's
+    database — a shortcut of the tests, not of the product."""
+    accounts_db("UPDATE account SET totp_last_step = NULL WHERE email = :email AND profile = :profile",
+                database_url, email=email, profile=profile)
+    return pyotp.TOTP(DEMO_TOTP_SECRETS[(profile, email)]).now()
+
+
 def csrf_from(html: str) -> str:
     match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
@@ -28,12 +54,25 @@ def post_form(client, url, data):
     return client.post(url, data={**data, "csrf_token": csrf_from(page.get_data(as_text=True))})
 
 
+def code_step(page: str) -> dict | None:
+    """On the login's code page (second factor): the fields to post the code with; None on any other page."""
+    if 'action="/connexion/code"' not in page:
+        return None
+    return {"csrf_token": csrf_from(page), "ticket": re.search(r'name="ticket"[^>]*value="([^"]+)"', page)[1]}
+
+
 def login(client, profile):
-    return login_with(client, *LOGINS[profile])
+    """Through the login form, and its second step (the code) for the demo admin and agents."""
+    return login_with(client, *LOGINS[profile], profile=ROLES[profile][0])
 
 
-def login_with(client, email, password):
-    return post_form(client, "/connexion", {"email": email, "password": password})
+def login_with(client, email, password, profile=None):
+    response = post_form(client, "/connexion", {"email": email, "password": password})
+    step = code_step(response.get_data(as_text=True))
+    if step:
+        response = client.post("/connexion/code", data={**step, "code": second_factor_code(
+            profile, email, database_url=client.application.config.get("TEST_ACCOUNTS_DATABASE_URL"))})
+    return response
 
 
 def rpc_as(app, role):
@@ -41,7 +80,11 @@ def rpc_as(app, role):
     email, password = LOGINS[role]
     services = app.extensions["services"]
     with app.app_context():
-        summary = services.call("accounts", "authenticate", email, password)
+        try:
+            summary = services.call("accounts", "authenticate", email, password)
+        except SecondFactorRequired as step:
+            summary = services.call("accounts", "authenticate_second_factor", step.ticket, second_factor_code(
+                *ROLES[role], database_url=app.config.get("TEST_ACCOUNTS_DATABASE_URL")))
     from services.web.users import identity_of
 
     who = identity_of(summary)

@@ -5,8 +5,8 @@ import html
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
+from tests import helpers
 from tests.helpers import csrf_from, link_in, login, new_technicien, post_form, rpc_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.db]
@@ -18,10 +18,7 @@ def text(response):
 
 
 def accounts_db(stack, statement, **params):
-    engine = sa.create_engine(stack.env["ACCOUNTS_DATABASE_URL"])
-    with engine.begin() as conn:
-        conn.execute(sa.text(statement), params)
-    engine.dispose()
+    helpers.accounts_db(statement, **params)
 
 
 def test_invited_technicien_activates_then_must_accept_the_cgu(app, client, mailbox):

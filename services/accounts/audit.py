@@ -35,6 +35,15 @@ ACTIONS = {
     "review_requested": "Demande de revue des habilitations",
     "review_confirmed": "Confirmation de la revue des habilitations",
     "caisse_saved": "Enregistrement d'une caisse",
+    "second_factor_failed": "Code de double authentification refusé",
+    "second_factor_enrolled": "Activation de la double authentification",
+    "second_factor_disabled": "Désactivation de la double authentification",
+    "recovery_code_used": "Utilisation d'un code de secours",
+    "recovery_codes_renewed": "Nouveaux codes de secours",
+    "second_factor_reset": "Réinitialisation de la double authentification",
+    "reauthenticated": "Confirmation d'identité",
+    "reauthentication_failed": "Échec de confirmation d'identité",
+    "caisse_second_factor": "Double authentification des gestionnaires (réglage de la caisse)",
 }
 
 

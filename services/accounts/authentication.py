@@ -4,34 +4,25 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
 
 from contracts import events, identity
-from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken, LoginThrottled,
-                              NotAuthenticated, ProfileChoiceRequired, ValidationFailed)
+from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken, NotAuthenticated,
+                              ProfileChoiceRequired, SecondFactorRequired, ValidationFailed)
 from contracts.schemas import PROFILE_LABELS
-from services.accounts import audit, directory, passwords, sessions, settings
+from services.accounts import audit, passwords, second_factor, sessions, settings, throttle
+from services.accounts.directory import recipient
+from services.accounts.throttle import paris  # noqa: F401 (the Paris time label, used from here by other modules)
 from services.accounts.models import Account, Convention, PasswordHistory, PasswordToken, utcnow
 
-PARIS = ZoneInfo("Europe/Paris")
+SECOND_FACTOR_TICKET_SECONDS = 300
 Emit = list    # domain functions append (event_type, payload); services.common.event_outbox.Emit writes the row
 
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
-
-
-def paris(moment: datetime) -> str:
-    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
-
-
-def recipient(account: Account) -> dict:
-    """contracts.events envelope: the caisses let the notifier show a caisse its users' emails."""
-    return {"email": account.email, "first_name": account.first_name, "last_name": account.last_name,
-            "account_id": account.id, "caisses": directory.caisse_codes(object_session(account), account)}
 
 
 def _active_caisses(session: Session, account: Account) -> list[dict]:
@@ -43,7 +34,8 @@ def _active_caisses(session: Session, account: Account) -> list[dict]:
 
 
 def pending_steps(account: Account, now: datetime | None = None) -> list[str]:
-    """What must be done before anything else: accept the CGU, renew the password."""
+    """What must be done before anything else: accept the CGU, renew the password,
+    enrol a second factor when the profile requires one."""
     now = now or utcnow()
     steps = []
     if account.cgu_version != settings.cgu_version():
@@ -51,7 +43,7 @@ def pending_steps(account: Account, now: datetime | None = None) -> list[str]:
     days = settings.password_renewal_days(account.profile)
     if days and account.password_changed_at and account.password_changed_at + timedelta(days=days) < now:
         steps.append("password_expired")
-    return steps
+    return steps + second_factor.pending_step(object_session(account), account)
 
 
 def summary(session: Session, account: Account) -> dict:
@@ -75,6 +67,7 @@ def summary(session: Session, account: Account) -> dict:
         "partner_name": account.partner.name if account.partner else None,
         "habilitated_body": bool(account.partner and account.partner.habilitated_body),
         "pending": pending_steps(account),
+        "second_factor": second_factor.enrolled(account),
     }
 
 
@@ -107,40 +100,18 @@ def _check_may_log_in(session: Session, account: Account) -> None:
             raise AccountInactive("Votre structure n'a plus de convention active avec une caisse.")
 
 
-def _throttle(accounts: list[Account], now: datetime) -> None:
-    """Refuse before checking the password while a delay or a lock runs."""
-    for account in accounts:
-        if account.locked_until and account.locked_until > now:
-            raise LoginThrottled(
-                f"Compte temporairement verrouillé après {settings.LOCK_AFTER_FAILURES} échecs de connexion, "
-                f"jusqu'au {paris(account.locked_until)}. Vous pouvez aussi utiliser « Mot de passe oublié ».",
-                account.locked_until.isoformat() + "Z")
-        extra = account.failed_logins - settings.FREE_FAILURES
-        if extra >= 0 and account.last_failed_login_at:
-            until = account.last_failed_login_at + min(timedelta(seconds=2 ** (extra + 1)), settings.MAX_DELAY)
-            if until > now:
-                raise LoginThrottled(
-                    f"Trop de tentatives infructueuses : patientez jusqu'à "
-                    f"{paris(until)[-5:]}:{until.second:02d} avant de réessayer.", until.isoformat() + "Z")
-
-
-def _failed(session: Session, accounts: list[Account], now: datetime) -> None:
-    for account in accounts:
-        account.failed_logins += 1
-        account.last_failed_login_at = now
-        audit.record(session, "login_failed", actor=None, target=account,
-                     details=f"échec n° {account.failed_logins}")
-        if account.failed_logins >= settings.LOCK_AFTER_FAILURES:
-            account.locked_until = now + settings.LOCK_DURATION
-            account.failed_logins = 0
-            audit.record(session, "login_locked", actor=None, target=account,
-                         details=f"jusqu'au {paris(account.locked_until)}")
-    session.commit()
-
-
-def _logged_in(session: Session, account: Account, now: datetime, device: str) -> dict:
-    """The summary, with a new session: its token (for the web's cookie only) and its id (for identities)."""
+def _logged_in(session: Session, account: Account, now: datetime, device: str, secret: str) -> dict:
+    """The summary, with a new session: its token (for the web's cookie only) and its id (for identities).
+    An account with a second factor gets, instead, a ticket to come back with its code."""
     _check_may_log_in(session, account)
+    if second_factor.enrolled(account):
+        ticket = identity.sign({"second_factor": account.id, "device": sessions.device_label(device)}, secret,
+                               ttl=SECOND_FACTOR_TICKET_SECONDS)
+        raise SecondFactorRequired(None, ticket)
+    return _open(session, account, now, device)
+
+
+def _open(session: Session, account: Account, now: datetime, device: str) -> dict:
     account.failed_logins, account.locked_until = 0, None
     account.last_login_at, account.activity_at, account.inactivity_warned_at = now, now, None
     token, row = sessions.open_session(session, account.id, device, now)
@@ -154,33 +125,51 @@ def authenticate(session: Session, email: str, password: str, secret: str, devic
     now = utcnow()
     accounts = list(session.scalars(
         sa.select(Account).where(Account.email == normalise_email(email)).order_by(Account.id)))
-    _throttle(accounts, now)
+    throttle.check(accounts, now)
     if not accounts:
         passwords.verify_password(None, password or "")
         raise InvalidCredentials()
     matching = [a for a in accounts if passwords.verify_password(a.password_hash, password or "")]
     if not matching:
-        _failed(session, accounts, now)
+        throttle.failed(session, accounts, now)
         raise InvalidCredentials()
     if len(matching) > 1:
         ticket = identity.sign({"choice": [a.id for a in matching], "device": sessions.device_label(device)},
                                secret, ttl=300)
         raise ProfileChoiceRequired(None, [{"profile": a.profile, "label": PROFILE_LABELS[a.profile]}
                                            for a in matching], ticket)
-    return _logged_in(session, matching[0], now, device)
+    return _logged_in(session, matching[0], now, device, secret)
+
+
+def _ticket(ticket: str, secret: str, key: str, expired: Exception):
+    try:
+        proof = identity.verify(ticket, secret)
+        return proof[key], proof.get("device", "")
+    except (NotAuthenticated, KeyError):
+        raise expired
 
 
 def authenticate_choice(session: Session, ticket: str, profile: str, secret: str) -> dict:
     """Second step when one email holds several accounts: the ticket proves the password."""
-    try:
-        proof = identity.verify(ticket, secret)
-        ids = proof["choice"]
-    except (NotAuthenticated, KeyError):
-        raise InvalidCredentials("Le délai de choix du profil est dépassé : reconnectez-vous.")
+    ids, device = _ticket(ticket, secret, "choice",
+                          InvalidCredentials("Le délai de choix du profil est dépassé : reconnectez-vous."))
     account = session.scalars(sa.select(Account).where(Account.id.in_(ids), Account.profile == profile)).first()
     if account is None:
         raise InvalidCredentials("Profil inconnu pour ce compte.")
-    return _logged_in(session, account, utcnow(), proof.get("device", ""))
+    return _logged_in(session, account, utcnow(), device, secret)
+
+
+def authenticate_second_factor(session: Session, ticket: str, code: str, secret: str, emit: Emit) -> dict:
+    """Last step for an account with a second factor: the ticket proves the password, the code the
+    authenticator (or a recovery code). Wrong codes are throttled with wrong passwords."""
+    account_id, device = _ticket(ticket, secret, "second_factor",
+                                 NotAuthenticated("Le délai de saisie du code est dépassé : reconnectez-vous."))
+    account = session.get(Account, account_id)
+    if account is None:
+        raise InvalidCredentials()
+    _check_may_log_in(session, account)
+    second_factor.prove(session, account, code, emit)
+    return _open(session, account, utcnow(), device)
 
 
 def accept_cgu(session: Session, account: Account, version: str) -> dict:

@@ -4,13 +4,19 @@ public contacts (its local referents, the other channel during a maintenance).""
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from contracts.errors import NotFound
 from services.accounts import settings
 from services.accounts.models import Account, Caisse, Convention
 
 MAX_PAGE = 1000
+
+
+def recipient(account: Account) -> dict:
+    """contracts.events envelope: the caisses let the notifier show a caisse its users' emails."""
+    return {"email": account.email, "first_name": account.first_name, "last_name": account.last_name,
+            "account_id": account.id, "caisses": caisse_codes(object_session(account), account)}
 
 
 def _caisses_by_partner(session: Session, partner_ids) -> dict[int, list[str]]:

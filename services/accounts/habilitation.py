@@ -221,7 +221,8 @@ def table_row(account: Account) -> dict:
             "last_login_at": account.last_login_at.isoformat() if account.last_login_at else None,
             "inactivated_at": account.inactivated_at.isoformat() if account.inactivated_at else None,
             "inactivation_reason": REASONS.get(account.inactivation_reason or "", ""),
-            "inactivation_reason_code": account.inactivation_reason}
+            "inactivation_reason_code": account.inactivation_reason,
+            "second_factor": account.totp_secret is not None}
 
 
 def table(session: Session, partner: Partner) -> dict:

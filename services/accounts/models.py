@@ -24,6 +24,8 @@ class Caisse(Base):
     referents: Mapped[list] = mapped_column(default=list)
     # Departments of residence the caisse covers ("60", "2A"…): routes "contact the insured's caisse".
     departments: Mapped[list] = mapped_column(default=list)
+    # The caisse's agents may require the second factor of its partners' gestionnaires too.
+    partners_second_factor: Mapped[bool] = mapped_column(default=False)
 
 
 class Partner(Base):
@@ -90,6 +92,12 @@ class Account(Base):
     last_failed_login_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Second factor (services.accounts.second_factor): TOTP secrets sealed by services.accounts.sealing;
+    # the pending one waits for its first code, the last accepted time step refuses a replayed code.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(200))
+    totp_pending_secret: Mapped[str | None] = mapped_column(sa.String(200))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     caisse: Mapped[Caisse | None] = relationship(lazy="joined")
     partner: Mapped[Partner | None] = relationship(lazy="joined")
@@ -172,3 +180,17 @@ class UserSession(Base):
     ended_at: Mapped[datetime | None]
     # logout | idle | expired | password | inactivated | suspended | others
     end_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    # Last proof of identity (login, password or code): sensitive actions want a recent one.
+    reauthenticated_at: Mapped[datetime | None]
+
+
+class RecoveryCode(Base):
+    """Single-use codes for a lost authenticator; only a salted SHA-256 is kept
+    (the codes are random, 50 bits: a slow hash would add nothing)."""
+
+    __tablename__ = "recovery_code"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    salt: Mapped[str] = mapped_column(sa.String(32))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None]

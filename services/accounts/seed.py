@@ -11,7 +11,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.accounts import passwords, settings
+from services.accounts import passwords, second_factor, settings
 from services.accounts.models import Account, Caisse, Convention, Partner, utcnow
 from contracts.catalogue import FEATURES
 from services.common.db import seed_command
@@ -55,6 +55,14 @@ DEMO_ACCOUNTS = [
      "Mandataire judiciaire", 1),
 ]
 
+# Second factor of the profiles that must have one, enrolled with FIXED secrets published in the
+# README so that anyone can log in to the demo: never use them, nor these accounts, anywhere real.
+DEMO_TOTP_SECRETS = {
+    ("admin_national", "admin@assurance-maladie.test"): "EPDEMOADMINNATIONALNEPASUTILISER",
+    ("agent_caisse", "agent@cpam-valfleuri.test"): "EPDEMOAGENTVALFLEURINEPASUTILISE",
+    ("agent_caisse", "agent@cpam-hauts-fictifs.test"): "EPDEMOAGENTHAUTSFICTIFSNEPASUTIL",
+}
+
 
 @lru_cache(maxsize=None)
 def _demo_hash(password: str) -> str:
@@ -84,7 +92,9 @@ def seed(session: Session) -> None:
                            start_date=date(2026, 1, 1), features=list(FEATURES))
     agent = None
     for profile, email, password, civility, first, last, function, owner in DEMO_ACCOUNTS:
-        if session.scalars(sa.select(Account).filter_by(email=email, profile=profile)).first():
+        existing = session.scalars(sa.select(Account).filter_by(email=email, profile=profile)).first()
+        if existing:
+            _enrol_demo(existing)      # a demo database from before the second factor
             continue
         partner = partners[owner] if isinstance(owner, int) else None
         gestionnaire = None
@@ -101,9 +111,17 @@ def seed(session: Session) -> None:
             cgu_version=settings.cgu_version())
         session.add(account)
         session.flush()
+        _enrol_demo(account)
         if profile == "agent_caisse" and owner == "999":
             agent = account
     session.commit()
+
+
+
+def _enrol_demo(account: Account) -> None:
+    secret = DEMO_TOTP_SECRETS.get((account.profile, account.email))
+    if secret and account.totp_secret is None:
+        second_factor.demo_enrol(account, secret)
 
 
 if __name__ == "__main__":

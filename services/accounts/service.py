@@ -10,8 +10,8 @@ from nameko.timer import timer
 
 from contracts import events
 from contracts.errors import EXPECTED
-from services.accounts import (access, audit, authentication, directory, habilitation, passwords, referential,
-                               sessions, settings, sweeps)
+from services.accounts import (access, audit, authentication, directory, habilitation, passwords,
+                               reauthentication, referential, second_factor, sessions, settings, sweeps)
 from services.accounts.models import EventOutbox
 from services.common.caller import Caller
 from services.common.config import database_url, instance_id, rpc_secret
@@ -33,6 +33,12 @@ class AccountsService:
     # --- plumbing ---------------------------------------------------------------------------
     def _actor(self, *profiles, allow_pending=False):
         return access.current(self.db, self.caller.require(*profiles, allow_pending=allow_pending))
+
+    def _sensitive(self, *profiles):
+        """Creating or inactivating accounts: the caller's session must hold a recent proof of identity."""
+        actor = self._actor(*profiles)
+        reauthentication.require_recent(self.db, self.caller.identity)
+        return actor
 
     def _emit(self) -> Emit:
         return Emit(self.db, EventOutbox)
@@ -61,6 +67,14 @@ class AccountsService:
     @rpc(expected_exceptions=EXPECTED)
     def authenticate_choice(self, ticket, profile):
         return authentication.authenticate_choice(self.db, ticket, profile, self.caller.secret)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def authenticate_second_factor(self, ticket, code):
+        """After ``SecondFactorRequired``: the ticket it carried and a TOTP or recovery code."""
+        emitted = self._emit()
+        result = authentication.authenticate_second_factor(self.db, ticket, code, self.caller.secret, emitted)
+        self._publish(emitted)
+        return result
 
     @rpc
     def password_rules(self):
@@ -143,6 +157,57 @@ class AccountsService:
         self._publish(emitted)
         return result
 
+    # --- second factor and re-authentication (services.accounts.second_factor, .reauthentication) ---
+    @rpc(expected_exceptions=EXPECTED)
+    def second_factor_status(self):
+        """Enrolled or not, required or not, recovery codes left, and the secret being enrolled, if any."""
+        return second_factor.status(self.db, self._actor(allow_pending=True))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def begin_second_factor(self):
+        return second_factor.begin(self.db, self._actor(allow_pending=True))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def confirm_second_factor(self, code):
+        """-> {"recovery_codes": the ten codes, shown once; "summary": the account's (its pending steps change)}."""
+        actor, emitted = self._actor(allow_pending=True), self._emit()
+        codes = second_factor.confirm(self.db, actor, code, emitted)
+        self._publish(emitted)
+        return {"recovery_codes": codes, "summary": authentication.summary(self.db, actor)}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def disable_second_factor(self, code):
+        emitted = self._emit()
+        result = second_factor.disable(self.db, self._actor(), code, emitted)
+        self._publish(emitted)
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def renew_recovery_codes(self, code):
+        emitted = self._emit()
+        codes = second_factor.renew_recovery_codes(self.db, self._actor(), code, emitted)
+        self._publish(emitted)
+        return codes
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reset_second_factor(self, account_id):
+        """A lost phone: the account's manager removes its second factor (a sensitive action)."""
+        actor, emitted = self._sensitive(*AGENTS, "gestionnaire"), self._emit()
+        target = access.manageable_account(self.db, actor, account_id)
+        second_factor.reset(self.db, actor, target, emitted)
+        self._publish(emitted)
+        return habilitation.table_row(target)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_partners_second_factor(self, required):
+        """The caisse agent requires (or not) the second factor of its partners' gestionnaires."""
+        return second_factor.set_partners_requirement(self.db, self._actor("agent_caisse"), bool(required))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reauthenticate(self, proof):
+        """The password or a second-factor code, typed again before a sensitive action."""
+        return reauthentication.confirm(self.db, self._actor(), self.caller.identity, proof)
+
     # --- caisses (national admin) -----------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def list_caisses(self):
@@ -219,7 +284,7 @@ class AccountsService:
     # --- habilitation -----------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def create_gestionnaire(self, partner_id, data):
-        actor = self._actor(*AGENTS)
+        actor = self._sensitive(*AGENTS)
         emitted = self._emit()
         result = habilitation.create_account(self.db, actor, access.partner(self.db, actor, partner_id),
                                              "gestionnaire", dict(data), emitted)
@@ -228,7 +293,7 @@ class AccountsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def create_technicien(self, data):
-        actor = self._actor("gestionnaire")
+        actor = self._sensitive("gestionnaire")
         emitted = self._emit()
         result = habilitation.create_account(self.db, actor, access.partner(self.db, actor, None), "technicien",
                                              dict(data), emitted)
@@ -255,7 +320,7 @@ class AccountsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def inactivate_account(self, account_id, reason):
-        actor = self._actor(*AGENTS, "gestionnaire")
+        actor = self._sensitive(*AGENTS, "gestionnaire")
         emitted = self._emit()
         result = habilitation.inactivate(self.db, actor, access.manageable_account(self.db, actor, account_id),
                                          reason, emitted)

@@ -57,8 +57,9 @@ def _hash(token: str) -> str:
 def open_session(session: Session, account_id: int, device: str, now: datetime) -> tuple[str, UserSession]:
     """A new session (committed by the caller, with the login it belongs to)."""
     token = secrets.token_urlsafe(32)
+    # Opened right after a full login: that is the first proof of identity (services.accounts.reauthentication).
     row = UserSession(token_hash=_hash(token), account_id=account_id, created_at=now, last_seen_at=now,
-                      device=device_label(device))
+                      device=device_label(device), reauthenticated_at=now)
     session.add(row)
     session.flush()
     return token, row

@@ -76,3 +76,17 @@ PERSONAL_EMAIL_DOMAINS = frozenset({
     "icloud.com", "me.com", "aol.com", "gmx.fr", "gmx.com", "proton.me", "protonmail.com", "bbox.fr",
     "neuf.fr", "numericable.fr",
 })
+
+
+def reauthentication_window() -> timedelta:
+    """How recent a proof of identity must be for creating or inactivating accounts."""
+    return timedelta(minutes=_days("EP_REAUTH_MINUTES", 5))
+
+
+def sealing_key() -> str:
+    """Seals the TOTP secrets at rest: EP_TOTP_KEY, or else EP_RPC_SECRET (which the service has anyway).
+    Changing it makes every enrolled authenticator unusable (recovery codes still work)."""
+    key = os.environ.get("EP_TOTP_KEY") or os.environ.get("EP_RPC_SECRET", "")
+    if len(key) < 32:
+        raise RuntimeError("EP_TOTP_KEY (ou à défaut EP_RPC_SECRET) doit compter 32 caractères au moins.")
+    return key

@@ -26,6 +26,8 @@ def check_production(service: str) -> None:
     """EP_ENV=production: no example secret, no guest broker account, no SQLite file."""
     problems = [production.secret_problem("EP_RPC_SECRET", os.environ.get("EP_RPC_SECRET", "")),
                 production.broker_problem(os.environ.get("AMQP_URI", ""))]
+    if os.environ.get("EP_TOTP_KEY"):        # optional: EP_RPC_SECRET seals the TOTP keys otherwise
+        problems.append(production.secret_problem("EP_TOTP_KEY", os.environ["EP_TOTP_KEY"]))
     if not os.environ.get(f"{service.upper()}_DATABASE_URL", "").startswith("postgresql"):
         problems.append(f"{service.upper()}_DATABASE_URL doit désigner la base PostgreSQL du service.")
     production.refuse_unless_ready(problems, f"service {service}")

@@ -9,6 +9,16 @@ from services.notifier import outbox, rendering
 from services.notifier.outbox import Mail
 from services.notifier.rendering import link as _link
 
+# What happened to a person's second factor (contracts.events.SECOND_FACTOR_CHANGES), as the email says it.
+SECOND_FACTOR_CHANGES = {
+    "enrolled": "la double authentification a été activée",
+    "disabled": "la double authentification a été désactivée",
+    "recovery_codes_renewed": "de nouveaux codes de secours ont été générés (les précédents ne fonctionnent plus)",
+    "recovery_code_used": "un code de secours a servi à vous connecter",
+    "reset": "votre double authentification a été réinitialisée par votre gestionnaire ou votre caisse "
+             "(à votre demande, après la perte de votre téléphone et de vos codes de secours)",
+}
+
 # Account email events (contracts.events envelope: event_id + recipients, plus these fields):
 # event type -> (template kind, context built from the payload, shared by every recipient).
 EMAILS = {
@@ -29,6 +39,9 @@ EMAILS = {
     events.REVIEW_REQUESTED: ("review_requested", lambda p: {
         "partner_name": p["partner_name"], "caisse_name": p["caisse_name"], "reminder": bool(p["reminder"]),
         "link": _link("/habilitations")}),
+    events.SECOND_FACTOR_CHANGED: ("second_factor_changed", lambda p: {
+        "change": SECOND_FACTOR_CHANGES[p["change"]], "changed_at": rendering.french_datetime(p["changed_at"]),
+        "link": _link("/mon-compte/double-authentification")}),
     # From the requests service (same envelope); no data about the insured person, only the reference.
     events.REQUEST_STATUS_CHANGED: ("request_status_changed", lambda p: {
         "reference": p["reference"], "kind_label": p["kind_label"], "status_label": p["status_label"],

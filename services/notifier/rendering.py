@@ -75,6 +75,7 @@ KIND_LABELS = {
     "account_invited": "Habilitation (création du compte)",
     "password_reset": "Réinitialisation du mot de passe",
     "password_changed": "Confirmation de changement de mot de passe",
+    "second_factor_changed": "Double authentification modifiée",
     "password_renewal_reminder": "Rappel de renouvellement du mot de passe",
     "password_expired": "Mot de passe expiré",
     "account_inactivated": "Inactivation du compte",

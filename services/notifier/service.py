@@ -52,6 +52,10 @@ class NotifierService:
     def on_password_changed(self, payload):
         enqueue_event(self.db, events.PASSWORD_CHANGED, payload)
 
+    @event_handler(events.ACCOUNTS, events.SECOND_FACTOR_CHANGED)
+    def on_second_factor_changed(self, payload):
+        enqueue_event(self.db, events.SECOND_FACTOR_CHANGED, payload)
+
     @event_handler(events.ACCOUNTS, events.ACCOUNT_INACTIVATED)
     def on_account_inactivated(self, payload):
         enqueue_event(self.db, events.ACCOUNT_INACTIVATED, payload)

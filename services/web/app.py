@@ -8,7 +8,8 @@ from werkzeug.exceptions import HTTPException
 
 from contracts.errors import NotAuthorized, NotFound, ServiceError
 from services.web import (admin, auth, config, delivery_views, habilitations, home, maintenance_views, navigation,
-                          news_views, partners, personal_data_views, requests_views, security_headers, vendor)
+                          news_views, partners, personal_data_views, reauthentication, requests_views,
+                          second_factor_views, security_headers, vendor)
 from services.web.rpc import Services
 from services.web.users import login_manager
 
@@ -28,11 +29,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     Services(app)
     navigation.init_app(app)
     maintenance_views.init_app(app)
+    reauthentication.init_app(app)  # after CSRFProtect: a proof rides only on a checked POST
     # Mail clients send the one-click unsubscribe (RFC 8058) with no session: the token is the authority.
     csrf.exempt(news_views.unsubscribe)
 
     for blueprint in (auth.bp, home.bp, vendor.bp, admin.bp, partners.bp, habilitations.bp, requests_views.bp,
-                      maintenance_views.bp, news_views.bp, delivery_views.bp, personal_data_views.bp):
+                      maintenance_views.bp, news_views.bp, delivery_views.bp, personal_data_views.bp,
+                      second_factor_views.bp):
         app.register_blueprint(blueprint)
     _register_error_pages(app)
     return app

@@ -6,20 +6,22 @@ import logging
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from contracts.errors import (InvalidToken, LoginThrottled, ProfileChoiceRequired, ServiceError,
+from contracts.errors import (InvalidToken, NotAuthenticated, ProfileChoiceRequired, SecondFactorRequired, ServiceError,
                               ServiceUnavailable, ValidationFailed)
 from services.web import rpc
 from services.web.forms import (ChangePasswordForm, CguForm, EndOtherSessionsForm, ForgotPasswordForm, LoginForm,
-                                NewPasswordForm, ProfileChoiceForm)
+                                NewPasswordForm, ProfileChoiceForm, SecondFactorLoginForm)
 from services.web.users import open_session, refresh
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 # Where each pending step is completed; nothing else is reachable until it is.
-STEP_PAGES = {"cgu": "auth.cgu", "password_expired": "auth.change_password"}
+STEP_PAGES = {"cgu": "auth.cgu", "password_expired": "auth.change_password",
+              "second_factor": "second_factor.settings"}
 OPEN_DURING_STEPS = {"auth.cgu", "auth.change_password", "auth.logout", "auth.check_password", "static",
-                     "vendor.asset", "home.health"}
+                     "vendor.asset", "home.health", "second_factor.settings", "second_factor.begin",
+                     "second_factor.confirm"}
 
 
 @bp.before_app_request
@@ -52,6 +54,8 @@ def login():
             choice = ProfileChoiceForm(ticket=exc.ticket)
             choice.profile.choices = [(c["profile"], c["label"]) for c in exc.choices]
             return render_template("login_choice.html", form=choice, message=exc.message)
+        except SecondFactorRequired as exc:
+            return _code_page(SecondFactorLoginForm(formdata=None, ticket=exc.ticket))
         except (ServiceError, ServiceUnavailable) as exc:
             error = exc.message
     return render_template("login.html", form=form, error=error)
@@ -64,9 +68,31 @@ def login_choice():
     if form.validate_on_submit():
         try:
             return _open_session(rpc.call("accounts", "authenticate_choice", form.ticket.data, form.profile.data))
+        except SecondFactorRequired as exc:
+            return _code_page(SecondFactorLoginForm(formdata=None, ticket=exc.ticket))
         except ServiceError as exc:
             flash(exc.message, "error")
     return redirect(url_for("auth.login"))
+
+
+def _code_page(form, error=None, status=200):
+    return render_template("login_second_factor.html", form=form, error=error), status
+
+
+@bp.route("/connexion/code", methods=["POST"])
+def login_second_factor():
+    """Last step for an account with a second factor; the ticket (5 minutes) proves the password."""
+    form = SecondFactorLoginForm()
+    if not form.validate_on_submit():
+        return _code_page(form)
+    try:
+        return _open_session(rpc.call("accounts", "authenticate_second_factor", form.ticket.data,
+                                      (form.code.data or "").strip() or form.recovery_code.data))
+    except NotAuthenticated as exc:                   # the ticket expired: back to the password
+        flash(exc.message, "error")
+        return redirect(url_for("auth.login"))
+    except (ServiceError, ServiceUnavailable) as exc:
+        return _code_page(form, exc.message)
 
 
 @bp.route("/deconnexion", methods=["POST"])

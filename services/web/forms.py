@@ -2,8 +2,8 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 REQUIRED = "Ce champ est obligatoire."
 # Shape only (local@domain.tld); whether the address is allowed is the accounts service's rule.
@@ -43,6 +43,40 @@ class CguForm(FlaskForm):
 class ProfileChoiceForm(FlaskForm):
     ticket = HiddenField()
     profile = RadioField("Profil à utiliser", validators=[DataRequired("Choisissez un profil.")])
+
+
+CODE = "Code à 6 chiffres de votre application"
+SIX_DIGITS = Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="Le code compte 6 chiffres.")
+
+
+class SecondFactorLoginForm(FlaskForm):
+    """Last step of the login: the app's code, or one of the recovery codes."""
+    ticket = HiddenField()
+    code = StringField(CODE, validators=[Optional(), SIX_DIGITS])
+    recovery_code = StringField("Code de secours", validators=[Optional(), Length(max=20)])
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if not (self.code.data or "").strip() and not (self.recovery_code.data or "").strip():
+            self.code.errors = list(self.code.errors) + ["Saisissez le code affiché par votre application."]
+            return False
+        return True
+
+
+class CodeForm(FlaskForm):
+    """A code that proves the authenticator (enrolment, disabling, new recovery codes)."""
+    code = StringField(CODE, validators=[DataRequired(REQUIRED), Length(max=20)])
+
+
+class PartnersSecondFactorForm(FlaskForm):
+    required = BooleanField("Exiger la double authentification des gestionnaires de nos partenaires")
+
+
+class ReauthenticationForm(FlaskForm):
+    """Before creating or inactivating an account; the fields of the action ride along, hidden."""
+    reauth_proof = PasswordField("Mot de passe, ou code à 6 chiffres de votre application",
+                                 validators=[DataRequired(REQUIRED), Length(max=200)])
 
 
 def iso_date(text: str) -> str:

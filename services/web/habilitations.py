@@ -31,7 +31,9 @@ PARIS = ZoneInfo("Europe/Paris")
 AGENT_REASONS = [(code, INACTIVATION_REASONS[code].capitalize()) for code in AGENT_INACTIVATION_REASONS]
 # The row actions, as they appear in URLs -> accounts RPC method.
 ACCOUNT_ACTIONS = {"inactiver": "inactivate_account", "reactiver": "reactivate_account",
-                   "renvoyer-invitation": "resend_invitation"}
+                   "renvoyer-invitation": "resend_invitation",
+                   "reinitialiser-double-authentification": "reset_second_factor"}
+ACTION_SEGMENT = "<any(inactiver, reactiver, 'renvoyer-invitation', 'reinitialiser-double-authentification'):action>"
 EXPECTED_REFUSALS = (ValidationFailed, RuleViolation, CapReached, NotAuthorized, NotFound)
 
 
@@ -128,6 +130,9 @@ def run_account_action(action: str, account_id: int, reason: str | None):
         return f"Le compte de {row['first_name']} {row['last_name']} est inactivé.", None
     if action == "reactiver":
         return f"Le compte de {row['first_name']} {row['last_name']} est réactivé.", None
+    if action == "reinitialiser-double-authentification":
+        return (f"La double authentification de {row['first_name']} {row['last_name']} est réinitialisée : "
+                "la personne en est prévenue par courriel.", None)
     return "Un nouveau lien d'activation vient d'être envoyé par courriel.", None
 
 
@@ -203,8 +208,7 @@ def table():
     return partial_or_page("habilitations/_table.html", "Tableau des habilitations", table=_table())
 
 
-@bp.route("/habilitations/comptes/<int:account_id>/<any(inactiver, reactiver, 'renvoyer-invitation'):action>",
-          methods=["POST"])
+@bp.route(f"/habilitations/comptes/<int:account_id>/{ACTION_SEGMENT}", methods=["POST"])
 @login_required
 @profiles("gestionnaire")
 def account_action(account_id, action):

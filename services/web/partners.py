@@ -19,8 +19,8 @@ from contracts.catalogue import FEATURES, PARTNER_KINDS
 from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
 from services.web import rpc
 from services.web.forms import iso_date
-from services.web.habilitations import (AGENTS, EXPECTED_REFUSALS, PersonForm, answer_account_action, apply_errors,
-                                        csv_response, done, pending_review, profiles, refusal_message,
+from services.web.habilitations import (ACTION_SEGMENT, AGENTS, EXPECTED_REFUSALS, PersonForm, answer_account_action,
+                                        apply_errors, csv_response, done, pending_review, profiles, refusal_message,
                                         register_refusal_pages, run_account_action)
 from services.web.partials import partial_or_page
 
@@ -204,8 +204,7 @@ def edit_gestionnaire(partner_id, account_id):
     return render_template("partners/edit_gestionnaire.html", form=form, row=row, partner=table["partner"])
 
 
-@bp.route("/partenaires/<int:partner_id>/comptes/<int:account_id>/"
-          "<any(inactiver, reactiver, 'renvoyer-invitation'):action>", methods=["POST"])
+@bp.route(f"/partenaires/<int:partner_id>/comptes/<int:account_id>/{ACTION_SEGMENT}", methods=["POST"])
 @login_required
 @profiles(*AGENTS)
 def account_action(partner_id, account_id, action):

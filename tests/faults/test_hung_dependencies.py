@@ -66,7 +66,7 @@ def test_hung_smtp_server_does_not_hold_the_web(fault_stack):
         while not hung.accepted:                 # the reset email is being sent: delivery is stuck
             assert time.monotonic() < deadline, "the notifier never tried the SMTP server"
             time.sleep(0.2)
-        agent = WebUser(base, role="agent_caisse")
+        agent = WebUser(base, role="agent_caisse", accounts_database_url=fault_stack.env["ACCOUNTS_DATABASE_URL"])
         for path in ("/courriels", "/actualites", "/"):
             answer = agent.get(path)
             assert answer.status == 200 and answer.seconds < RPC_TIMEOUT + MARGIN, (path, answer.status,

@@ -21,7 +21,8 @@ OTHER_SCREENS = ("/", "/file", "/demandes/1", "/partenaires")
 
 
 def test_killed_notifier_degrades_its_screens_only_and_comes_back(fault_stack):
-    agent = WebUser(f"http://127.0.0.1:{fault_stack.web_port}", role="agent_caisse")
+    agent = WebUser(f"http://127.0.0.1:{fault_stack.web_port}", role="agent_caisse",
+                    accounts_database_url=fault_stack.env["ACCOUNTS_DATABASE_URL"])
     assert agent.get("/courriels").status == 200
     fault_stack.stop_processes(NOTIFIER, sig=signal.SIGKILL)
     try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import requests
 
-from tests.helpers import LOGINS, csrf_from
+from tests.helpers import LOGINS, ROLES, code_step, csrf_from, second_factor_code
 
 FORM = "/demandes/nouvelle/999/document"
 
@@ -50,7 +50,9 @@ class Submission:
 
 
 class WebUser:
-    def __init__(self, base_url: str, role: str | None = "technicien", timeout: float = 30):
+    def __init__(self, base_url: str, role: str | None = "technicien", timeout: float = 30,
+                 accounts_database_url: str | None = None):
+        """``accounts_database_url``: the stack's, for the demo admin's and agents' second factor."""
         self.base, self.timeout = base_url, timeout
         self.http = requests.Session()
         if role is None:
@@ -59,6 +61,10 @@ class WebUser:
         page = self.get("/connexion")
         response = self.http.post(self.base + "/connexion", allow_redirects=False, timeout=timeout,
                                   data={"email": email, "password": password, "csrf_token": csrf_from(page.text)})
+        step = code_step(response.text)
+        if step:
+            response = self.http.post(self.base + "/connexion/code", allow_redirects=False, timeout=timeout, data={
+                **step, "code": second_factor_code(*ROLES[role], database_url=accounts_database_url)})
         assert response.status_code == 302, response.text
 
     @classmethod

@@ -1,15 +1,17 @@
 """AccountsService workers on a real migrated database seeded with the demo data;
 each worker acts as a given account through a really signed identity."""
+import pyotp
 import pytest
 import sqlalchemy as sa
 from nameko.testing.services import worker_factory
 
 from contracts import identity
+from contracts.errors import SecondFactorRequired
 from sqlalchemy.orm import object_session
 
 from services.accounts import sessions
 from services.accounts.models import Account, utcnow
-from services.accounts.seed import seed
+from services.accounts.seed import DEMO_TOTP_SECRETS, seed
 from services.accounts.service import AccountsService
 from services.common.caller import CallerIdentity
 from services.conftest import emitted_events
@@ -17,8 +19,14 @@ from services.conftest import emitted_events
 SECRET = "k" * 40
 
 
+@pytest.fixture(autouse=True)
+def sealing_key(monkeypatch):
+    """TOTP secrets are sealed with EP_TOTP_KEY (services.accounts.sealing)."""
+    monkeypatch.setenv("EP_TOTP_KEY", "s" * 40)
+
+
 @pytest.fixture
-def session(migrated_session):
+def session(migrated_session, sealing_key):
     db = migrated_session("accounts")
     seed(db)
     return db
@@ -48,6 +56,15 @@ def worker(session):
         token = identity.sign(identity_of(account(session, email, profile), pending), SECRET) if email else None
         return worker_factory(AccountsService, db=session, caller=CallerIdentity(token, SECRET))
     return make
+
+
+def log_in(session, worker, email, password, profile=None) -> dict:
+    """Through the login RPCs, answering the second factor of the demo admin and agents from their demo secret."""
+    try:
+        return worker().authenticate(email, password)
+    except SecondFactorRequired as step:
+        secret = DEMO_TOTP_SECRETS[(account(session, email, profile).profile, email)]
+        return worker().authenticate_second_factor(step.ticket, pyotp.TOTP(secret).now())
 
 
 def events_of(worker_instance, event_type):

@@ -10,7 +10,7 @@ from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken,
 from services.accounts import passwords, settings
 from services.accounts.models import AuditEntry, PasswordToken, utcnow
 from services.conftest import emitted_events
-from services.accounts.tests.conftest import AGENT, DOUBLE, TECH, account, events_of
+from services.accounts.tests.conftest import AGENT, DOUBLE, TECH, account, events_of, log_in
 
 pytestmark = pytest.mark.db
 TECH_PASSWORD = "Techni-Demo-2026!"
@@ -99,7 +99,7 @@ def test_growing_delay_then_lock_after_ten_failures(session, worker):
 def test_cgu_must_be_accepted_and_nothing_else_is_reachable_before(session, worker):
     account(session, AGENT).cgu_version = "ancienne"
     session.commit()
-    summary = worker().authenticate(AGENT, "Agent-Demo-2026!")
+    summary = log_in(session, worker, AGENT, "Agent-Demo-2026!")
     assert summary["pending"] == ["cgu"]
     pending = worker(AGENT, pending=["cgu"])
     with pytest.raises(NotAuthorized):

@@ -101,6 +101,16 @@ def test_password_changed():
         assert "« Mot de passe oublié »" in body
 
 
+@pytest.mark.parametrize("change", events.SECOND_FACTOR_CHANGES)
+def test_second_factor_changed(change):
+    subject, text, html = render_one(events.SECOND_FACTOR_CHANGED, change=change, changed_at="2026-01-15T08:05:00Z")
+    assert subject == "Espace Partenaires : votre double authentification"
+    has_link(text, html, "/mon-compte/double-authentification")
+    for body in (text, html):
+        assert "15/01/2026 à 09:05" in body and "votre gestionnaire ou votre caisse" in body
+    assert ("activée" if change == "enrolled" else "désactivée" if change == "disabled" else "secours") in text
+
+
 def test_account_inactivated():
     subject, text, html = render_one(events.ACCOUNT_INACTIVATED, reason_label="fin de la convention avec la caisse")
     assert subject == "Espace Partenaires : votre compte a été inactivé"

@@ -1,0 +1,123 @@
+"""« Mon compte » → « Double authentification »: enrolment of an authenticator app
+(QR code and key, confirmed by a first code), the recovery codes (shown once),
+disabling when the profile allows it, and the caisse agent's setting for the
+partners' gestionnaires. The accounts service keeps the secret and decides.
+
+The QR code is an <svg> drawn by segno into the page: no script, no style
+attribute (presentation attributes only), so the strict CSP holds.
+"""
+import io
+
+import segno
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from contracts.errors import InvalidCredentials, LoginThrottled, RuleViolation, ValidationFailed
+from services.web import rpc
+from services.web.forms import CodeForm, PartnersSecondFactorForm
+from services.web.users import refresh
+
+bp = Blueprint("second_factor", __name__)
+REFUSED = (InvalidCredentials, LoginThrottled, RuleViolation, ValidationFailed)
+
+
+def qr_svg(uri: str) -> Markup:
+    out = io.BytesIO()
+    segno.make(uri, error="m").save(out, kind="svg", xmldecl=False, svgns=True, omitsize=True, svgclass="qr",
+                                    lineclass=None, title="QR code à scanner avec votre application d'authentification")
+    # Trusted markup: segno's own SVG, where the URI is drawn as modules and never written as text.
+    return Markup(out.getvalue().decode())  # noqa: S704 # nosec B704
+
+
+def grouped(secret: str) -> str:
+    """ABCD EFGH …: easier to copy by hand."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def _page(forms: dict | None = None, codes: list[str] | None = None, status: int = 200):
+    state = rpc.call("accounts", "second_factor_status")
+    forms = {"confirm": CodeForm(prefix="confirm"), "renew": CodeForm(prefix="renew"),
+             "disable": CodeForm(prefix="disable"),
+             "partners": PartnersSecondFactorForm(prefix="partners", required=state["partners_second_factor"]),
+             **(forms or {})}
+    pending = state["pending"]
+    return render_template("second_factor.html", state=state, forms=forms, codes=codes,
+                           qr=qr_svg(pending["uri"]) if pending else None,
+                           key=grouped(pending["secret"]) if pending else None,
+                           required_now="second_factor" in (current_user.pending or [])), status
+
+
+def _refused(name: str, form, exc):
+    form.code.errors = list(form.code.errors) + [exc.fields.get("code", exc.message)
+                                                 if isinstance(exc, ValidationFailed) else exc.message]
+    return _page({name: form})
+
+
+@bp.route("/mon-compte/double-authentification")
+@login_required
+def settings():
+    return _page()
+
+
+@bp.route("/mon-compte/double-authentification/activer", methods=["POST"])
+@login_required
+def begin():
+    """A new secret to scan (the CSRF token of every POST is checked by CSRFProtect)."""
+    rpc.call("accounts", "begin_second_factor")
+    return redirect(url_for("second_factor.settings") + "#enrolment")
+
+
+@bp.route("/mon-compte/double-authentification/confirmer", methods=["POST"])
+@login_required
+def confirm():
+    form = CodeForm(prefix="confirm")
+    if not form.validate_on_submit():
+        return _page({"confirm": form})
+    try:
+        result = rpc.call("accounts", "confirm_second_factor", form.code.data)
+    except REFUSED as exc:
+        return _refused("confirm", form, exc)
+    refresh(result["summary"])
+    flash("La double authentification est activée : votre code vous sera demandé à chaque connexion.", "success")
+    return _page(codes=result["recovery_codes"])
+
+
+@bp.route("/mon-compte/double-authentification/codes-de-secours", methods=["POST"])
+@login_required
+def renew_codes():
+    form = CodeForm(prefix="renew")
+    if not form.validate_on_submit():
+        return _page({"renew": form})
+    try:
+        codes = rpc.call("accounts", "renew_recovery_codes", form.code.data)
+    except REFUSED as exc:
+        return _refused("renew", form, exc)
+    flash("Voici vos nouveaux codes de secours : les précédents ne fonctionnent plus.", "success")
+    return _page(codes=codes)
+
+
+@bp.route("/mon-compte/double-authentification/desactiver", methods=["POST"])
+@login_required
+def disable():
+    form = CodeForm(prefix="disable")
+    if not form.validate_on_submit():
+        return _page({"disable": form})
+    try:
+        rpc.call("accounts", "disable_second_factor", form.code.data)
+    except REFUSED as exc:
+        return _refused("disable", form, exc)
+    flash("La double authentification est désactivée.", "success")
+    return redirect(url_for("second_factor.settings"))
+
+
+@bp.route("/mon-compte/double-authentification/gestionnaires", methods=["POST"])
+@login_required
+def partners_requirement():
+    form = PartnersSecondFactorForm(prefix="partners")
+    if form.validate_on_submit():
+        required = rpc.call("accounts", "set_partners_second_factor", form.required.data)["partners_second_factor"]
+        flash("La double authentification est désormais exigée des gestionnaires de vos partenaires : ils "
+              "l'activeront à leur prochaine connexion." if required else
+              "La double authentification des gestionnaires de vos partenaires redevient facultative.", "success")
+    return redirect(url_for("second_factor.settings"))
