@@ -86,6 +86,17 @@ ACCOUNTS = {
     "request_review": _row({"agent_x"}, lambda w: (w.partner_a,), throwaway=lambda w: (w.new_partner()[0],)),
     "confirm_review": _row({"gest_a", "gest_b"}),
     "audit_log": _row({"admin", "agent_x"}, lambda w: (w.partner_a, 5)),
+    # Second factor: arguments that stop before a code is checked where they can (no throttling of
+    # the demo accounts), a wrong code or proof otherwise (one failure, within the free ones).
+    "authenticate_second_factor": _row(EVERYONE, lambda w: (BOGUS, "000000"), throwaway=lambda w: w.code_step()),
+    "second_factor_status": _row(PEOPLE),
+    "begin_second_factor": _row(PEOPLE),
+    "confirm_second_factor": _row(PEOPLE, lambda w: ("000000",)),
+    "disable_second_factor": _row(PEOPLE, lambda w: ("000000",)),
+    "renew_recovery_codes": _row(PEOPLE, lambda w: ("000000",)),
+    "reset_second_factor": _row({"admin", "agent_x", "gest_a"}, lambda w: (w.tech_a_account,)),
+    "set_partners_second_factor": _row(CAISSE_AGENTS, lambda w: (False,)),
+    "reauthenticate": _row(PEOPLE, lambda w: ("mauvaise-preuve",)),
 }
 
 REQUESTS = {

@@ -13,10 +13,10 @@ import string
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from contracts.errors import NotAuthenticated
+from contracts.errors import NotAuthenticated, SecondFactorRequired
 from services.requests.tests.test_attachments import build_pdf
 from services.web.users import identity_of
-from tests.helpers import LOGINS, link_in, post_form
+from tests.helpers import LOGINS, authenticated, link_in, post_form, second_factor_code
 from tests.test_web_partners import fictitious_siret
 
 # Profile name in the tables -> demo role of tests/helpers.py (None: built here).
@@ -34,7 +34,7 @@ def call(app, service, method, *args, who=None):
 
 def authenticate(app, email, password) -> dict:
     """A fresh server-side session, as the web's login opens one: the summary (identity + token)."""
-    return call(app, "accounts", "authenticate", email, password)
+    return authenticated(app, email, password)
 
 
 class World:
@@ -121,6 +121,17 @@ class World:
         return self.as_("agent_x", "notifier", "schedule_maintenance", {
             "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat(),
             "message": "Maintenance de la matrice des droits."})["id"]
+
+    def code_step(self) -> tuple[str, str]:
+        """A real ticket of the login's code step (agent Y's password) and the right code: the
+        public second step passes the access check (a wrong code would throttle the account)."""
+        email, password = LOGINS["agent_autre_caisse"]
+        try:
+            call(self.app, "accounts", "authenticate", email, password)
+        except SecondFactorRequired as step:
+            url = self.app.config.get("TEST_ACCOUNTS_DATABASE_URL")
+            return step.ticket, second_factor_code("agent_caisse", email, database_url=url)
+        raise AssertionError("agent Y has a second factor in the demo data")
 
     def login_of(self, profile) -> tuple[str, str]:
         return LOGINS[PROFILES[profile]]

@@ -75,16 +75,23 @@ def login_with(client, email, password, profile=None):
     return response
 
 
-def rpc_as(app, role):
-    """Call the services directly as a demo user (set-up steps a test does not exercise)."""
-    email, password = LOGINS[role]
+def authenticated(app, email, password) -> dict:
+    """A fresh session's summary (identity + token) straight from accounts, the code step
+    answered for the demo accounts that have a second factor."""
     services = app.extensions["services"]
     with app.app_context():
         try:
-            summary = services.call("accounts", "authenticate", email, password)
+            return services.call("accounts", "authenticate", email, password)
         except SecondFactorRequired as step:
-            summary = services.call("accounts", "authenticate_second_factor", step.ticket, second_factor_code(
-                *ROLES[role], database_url=app.config.get("TEST_ACCOUNTS_DATABASE_URL")))
+            profile = next(p for p, e in DEMO_TOTP_SECRETS if e == email)
+            code = second_factor_code(profile, email, database_url=app.config.get("TEST_ACCOUNTS_DATABASE_URL"))
+            return services.call("accounts", "authenticate_second_factor", step.ticket, code)
+
+
+def rpc_as(app, role):
+    """Call the services directly as a demo user (set-up steps a test does not exercise)."""
+    services = app.extensions["services"]
+    summary = authenticated(app, *LOGINS[role])
     from services.web.users import identity_of
 
     who = identity_of(summary)

@@ -46,6 +46,13 @@ ROUTES = {
     "auth.change_password": _r(PEOPLE),
     "auth.end_other_sessions": _r(PEOPLE),
     "auth.logout": _r(PEOPLE, lands_on_login=True),
+    "auth.login_second_factor": _r(PUBLIC),              # no ticket: the code page says so
+    "second_factor.settings": _r(PEOPLE),
+    "second_factor.begin": _r(PEOPLE),
+    "second_factor.confirm": _r(PEOPLE),
+    "second_factor.renew_codes": _r(PEOPLE),
+    "second_factor.disable": _r(PEOPLE),
+    "second_factor.partners_requirement": _r(CAISSE_AGENTS),
     "news.index": _r(PEOPLE - {"admin"}),
     "news.unsubscribe": _r(PUBLIC),
     "news.subscription": _r(PARTNER, data={"caisse_code": "999"}.items()),
