@@ -60,6 +60,18 @@ def settings():
     return _page()
 
 
+def _code_action(prefix: str, method: str):
+    """The code typed in the ``prefix`` form, sent to accounts' ``method``: (its answer, None),
+    or (None, the page again with what is wrong)."""
+    form = CodeForm(prefix=prefix)
+    if not form.validate_on_submit():
+        return None, _page({prefix: form})
+    try:
+        return rpc.call("accounts", method, form.code.data), None
+    except REFUSED as exc:
+        return None, _refused(prefix, form, exc)
+
+
 @bp.route("/mon-compte/double-authentification/activer", methods=["POST"])
 @login_required
 def begin():
@@ -71,13 +83,9 @@ def begin():
 @bp.route("/mon-compte/double-authentification/confirmer", methods=["POST"])
 @login_required
 def confirm():
-    form = CodeForm(prefix="confirm")
-    if not form.validate_on_submit():
-        return _page({"confirm": form})
-    try:
-        result = rpc.call("accounts", "confirm_second_factor", form.code.data)
-    except REFUSED as exc:
-        return _refused("confirm", form, exc)
+    result, refused = _code_action("confirm", "confirm_second_factor")
+    if refused:
+        return refused
     refresh(result["summary"])
     flash("La double authentification est activée : votre code vous sera demandé à chaque connexion.", "success")
     return _page(codes=result["recovery_codes"])
@@ -86,13 +94,9 @@ def confirm():
 @bp.route("/mon-compte/double-authentification/codes-de-secours", methods=["POST"])
 @login_required
 def renew_codes():
-    form = CodeForm(prefix="renew")
-    if not form.validate_on_submit():
-        return _page({"renew": form})
-    try:
-        codes = rpc.call("accounts", "renew_recovery_codes", form.code.data)
-    except REFUSED as exc:
-        return _refused("renew", form, exc)
+    codes, refused = _code_action("renew", "renew_recovery_codes")
+    if refused:
+        return refused
     flash("Voici vos nouveaux codes de secours : les précédents ne fonctionnent plus.", "success")
     return _page(codes=codes)
 
@@ -100,13 +104,9 @@ def renew_codes():
 @bp.route("/mon-compte/double-authentification/desactiver", methods=["POST"])
 @login_required
 def disable():
-    form = CodeForm(prefix="disable")
-    if not form.validate_on_submit():
-        return _page({"disable": form})
-    try:
-        rpc.call("accounts", "disable_second_factor", form.code.data)
-    except REFUSED as exc:
-        return _refused("disable", form, exc)
+    _, refused = _code_action("disable", "disable_second_factor")
+    if refused:
+        return refused
     flash("La double authentification est désactivée.", "success")
     return redirect(url_for("second_factor.settings"))
 
