@@ -1,4 +1,5 @@
-"""``@rpc`` for the services: nameko's, surviving a broker that goes away mid-call.
+"""``@rpc`` for the services: nameko's, expecting the typed refusals (contracts.errors.EXPECTED)
+and surviving a broker that goes away mid-call.
 
 In nameko 2.14 the reply is published from the worker's result handler; when the
 broker is down at that moment (restart, failover, network cut) the publish fails
@@ -21,7 +22,7 @@ import nameko.rpc
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
 
-from contracts.errors import ValidationFailed
+from contracts.errors import EXPECTED, ValidationFailed
 
 log = logging.getLogger(__name__)
 LOST_BROKER = (OperationalError, AmqpConnectionError, ConnectionError, OSError)
@@ -37,6 +38,10 @@ def typed(worker_ctx, exc_info):
 
 
 class Rpc(nameko.rpc.Rpc):
+    def __init__(self, expected_exceptions=EXPECTED, **kwargs):
+        # The typed refusals of contracts.errors are answers, not failures: every method expects them.
+        super().__init__(expected_exceptions=expected_exceptions, **kwargs)
+
     def handle_result(self, message, worker_ctx, result, exc_info):
         exc_info = typed(worker_ctx, exc_info)
         try:

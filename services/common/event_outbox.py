@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
@@ -175,3 +176,61 @@ def create_table(op) -> None:
 def drop_table(op) -> None:
     op.drop_index("ix_event_outbox_due", table_name="event_outbox")
     op.drop_table("event_outbox")
+
+
+class WorkerEvents(Emit):
+    """``self.events`` in a worker: the domain code appends to it; its rows sit in the worker's own
+    database session (resolved when first used), and are relayed once the entrypoint returns."""
+
+    def __init__(self, worker_ctx, model, relay: Relay, db_attribute: str):
+        list.__init__(self)
+        self.worker_ctx, self.model, self.relay, self.db_attribute, self.rows = \
+            worker_ctx, model, relay, db_attribute, []
+
+    @property
+    def session(self) -> Session:
+        return getattr(self.worker_ctx.service, self.db_attribute)
+
+    def publish(self) -> int:
+        """Now (a sweep publishes after each of its steps): what was appended and committed so far."""
+        sent = self.relay.send(self.session, self) if self.rows else 0
+        self.clear()
+        self.rows = []
+        return sent
+
+    def publish_due(self) -> int:
+        """Everything due, this worker's or not (the relay timer: a broker that was away, a crash)."""
+        return self.relay.send(self.session)
+
+
+class Events(EventRelay):
+    """A producing service's ``events = Events(EventOutbox)``: entrypoints hand ``self.events``
+    to the domain code as its ``emit``, and it relays on its own after the entrypoint, so an
+    entrypoint says only what it does. Rows rolled back with a refused change are never published."""
+
+    def __init__(self, model, db_attribute: str = "db"):
+        super().__init__(model)
+        self.db_attribute = db_attribute
+
+    def get_dependency(self, worker_ctx) -> WorkerEvents:
+        return WorkerEvents(worker_ctx, self.model, Relay(self.model, self.publish), self.db_attribute)
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        emitted = getattr(worker_ctx.service, self.attr_name, None)
+        if not isinstance(emitted, WorkerEvents) or not emitted.rows:
+            return
+        try:
+            if exc_info is not None:
+                emitted.session.rollback()        # a refused change: its rows went with it
+            emitted.publish()
+        except Exception as exc:                  # the relay timer tries again; the answer stands
+            log.warning("events of %s not relayed now: %r", worker_ctx.entrypoint.method_name, exc)
+
+
+class RelaysEvents:
+    """Mixed into a producing service: the relay timer for what an entrypoint could not publish
+    (broker away, no consumer queue yet, crash)."""
+
+    @timer(interval=1)
+    def relay_events(self):
+        self.events.publish_due()

@@ -1,0 +1,15 @@
+"""The ``health`` RPC method every service answers: its database reached, which instance answered."""
+import sqlalchemy as sa
+
+from services.common.config import instance_id
+from services.common.entrypoint import rpc
+
+
+class Health:
+    """Mixed into each service class, which has ``name`` and a ``db`` (services.common.db.Database)."""
+
+    @rpc
+    def health(self):
+        self.db.execute(sa.text("SELECT 1"))
+        return {"service": self.name, "status": "ok", "database": self.db.bind.dialect.name,
+                "instance": instance_id()}
