@@ -46,3 +46,16 @@ def rpc_secret() -> str:
 def instance_id() -> str:
     """Which process answered (host and pid): ``health`` tells it, so replicas can be told apart."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# Readers for each service's settings.py (the only modules that read the environment).
+def env_text(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_number(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
