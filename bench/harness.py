@@ -2,6 +2,8 @@
 default, PostgreSQL databases with BENCH_DATABASE=postgresql), the system started as real
 processes (devtools.stack) on them, signed identities, logged-in web sessions and latency
 statistics. Everything a bench creates is removed when it ends."""
+import argparse
+import json
 import os
 import re
 import secrets
@@ -13,51 +15,38 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import sqlalchemy as sa
 
+from devtools import scratch
 from devtools.stack import SERVICES, Stack, free_port, wait_for_port
 
 POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 RUN_ID = uuid.uuid4().hex[:8]
 
 
+def command_line(run, **defaults: int) -> None:
+    """A bench's ``main``: its whole-number options (``--name``, with their defaults), then
+    ``run(**options)``'s figures printed as one JSON line."""
+    parser = argparse.ArgumentParser()
+    for name, default in defaults.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+    print(json.dumps(run(**vars(parser.parse_args()))))
+
+
 def backend() -> str:
     return os.environ.get("BENCH_DATABASE", "sqlite")
 
 
-@contextmanager
 def private_vhost():
-    vhost = f"ep-bench-{RUN_ID}-{uuid.uuid4().hex[:6]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
-                   capture_output=True)
-    try:
-        yield f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}"
-    finally:
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
+    return scratch.private_vhost(f"ep-bench-{RUN_ID}-{uuid.uuid4().hex[:6]}")
 
 
-@contextmanager
 def private_databases(folder: Path, names=SERVICES):
     """{name: SQLAlchemy URL}, empty databases dropped at the end."""
-    if backend() == "sqlite":
-        yield {name: f"sqlite:///{folder}/{name}.db" for name in names}
-        return
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    databases = {name: f"ep_bench_{RUN_ID}_{uuid.uuid4().hex[:4]}_{name}" for name in names}
-    with admin.connect() as conn:
-        for database in databases.values():
-            conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
-    base = sa.engine.make_url(POSTGRES_ADMIN_URL)
-    try:
-        yield {name: base.set(database=db).render_as_string(hide_password=False) for name, db in databases.items()}
-    finally:
-        with admin.connect() as conn:
-            for database in databases.values():
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+    tag = uuid.uuid4().hex[:4]
+    return scratch.private_databases(folder, {name: f"ep_bench_{RUN_ID}_{tag}_{name}" for name in names},
+                                     None if backend() == "sqlite" else POSTGRES_ADMIN_URL)
 
 
 @contextmanager

@@ -8,8 +8,6 @@ noise of a shared machine falls on both; the rates are averaged over the rounds.
 
     .venv/bin/python -m bench.mail_rate [--mails 1000] [--rounds 2]
 """
-import argparse
-import json
 import smtplib
 import time
 import uuid
@@ -84,11 +82,7 @@ def run(mails: int = 1000, rounds: int = 2) -> dict:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mails", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
-    print(json.dumps(run(args.mails, args.rounds)))
+    harness.command_line(run, mails=1000, rounds=2)
 
 
 if __name__ == "__main__":

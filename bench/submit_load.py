@@ -5,8 +5,6 @@ submissions that did not end on the new request's page, and the throughput.
 
     .venv/bin/python -m bench.submit_load [--submissions 2000] [--clients 16]
 """
-import argparse
-import json
 import re
 
 from bench import harness
@@ -56,11 +54,7 @@ def run(submissions: int = 2000, clients: int = 16) -> dict:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--submissions", type=int, default=2000)
-    parser.add_argument("--clients", type=int, default=16)
-    args = parser.parse_args()
-    print(json.dumps(run(args.submissions, args.clients)))
+    harness.command_line(run, submissions=2000, clients=16)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ accounts service; the outbox is emptied between the two runs.
 
     .venv/bin/python -m bench.sweep_memory [--small 10000] [--large 100000]
 """
-import argparse
 import json
 import os
 import subprocess
@@ -55,11 +54,7 @@ def run(small: int = 10_000, large: int = 100_000) -> dict:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--small", type=int, default=10_000)
-    parser.add_argument("--large", type=int, default=100_000)
-    args = parser.parse_args()
-    print(json.dumps(run(args.small, args.large)))
+    harness.command_line(run, small=10_000, large=100_000)
 
 
 if __name__ == "__main__":
