@@ -9,18 +9,17 @@ socket module is eventlet's, so a scan waits without blocking other workers.
 Fail closed: when clamd cannot be reached, or is not configured at all,
 ``scan`` raises ``ScannerUnavailable`` and the caller stores nothing.
 
-Configuration (``from_env``):
-    EP_CLAMD_SOCKET              Unix socket of clamd (preferred), or
-    EP_CLAMD_HOST, EP_CLAMD_PORT TCP address of clamd (port 3310 by default)
-    EP_CLAMD_TIMEOUT             seconds per scan (30 by default)
+Configuration (``from_env``, see ``settings``): EP_CLAMD_SOCKET (Unix socket, preferred)
+or EP_CLAMD_HOST and EP_CLAMD_PORT (3310), EP_CLAMD_TIMEOUT (30 s per scan).
 """
 import logging
-import os
 import socket
 import struct
 from dataclasses import dataclass
 
 from nameko.extensions import DependencyProvider
+
+from services.requests import settings
 
 log = logging.getLogger(__name__)
 
@@ -145,13 +144,13 @@ class UnconfiguredScanner:
 
 
 def from_env():
-    timeout = float(os.environ.get("EP_CLAMD_TIMEOUT") or 30)
-    socket_path = os.environ.get("EP_CLAMD_SOCKET")
+    timeout = settings.clamd_timeout()
+    socket_path = settings.clamd_socket()
     if socket_path:
         return ClamdScanner(socket_path=socket_path, timeout=timeout)
-    host = os.environ.get("EP_CLAMD_HOST")
+    host = settings.clamd_host()
     if host:
-        return ClamdScanner(host=host, port=int(os.environ.get("EP_CLAMD_PORT") or 3310), timeout=timeout)
+        return ClamdScanner(host=host, port=settings.clamd_port(), timeout=timeout)
     log.warning("Aucun antivirus configuré (EP_CLAMD_SOCKET / EP_CLAMD_HOST) : "
                 "toute pièce jointe sera refusée.")
     return UnconfiguredScanner()
