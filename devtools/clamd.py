@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from services.requests.scanning import ClamdScanner
+from services.common import clamd as protocol
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 """The standard 68-byte antivirus test string (harmless; every antivirus flags it)."""
@@ -103,8 +103,11 @@ class Clamd:
         return conf
 
     def ping(self) -> bool:
-        # The requests service's own client: ready means ready for it.
-        return ClamdScanner(socket_path=self.socket_path, timeout=2.0).ping()
+        try:
+            with protocol.connect(self.socket_path, timeout=2.0) as sock:
+                return protocol.ask(sock, b"PING") == "PONG"
+        except OSError:
+            return False
 
     def start(self) -> "Clamd":
         if self.process is not None:
