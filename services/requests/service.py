@@ -13,8 +13,7 @@ from services.common.caller import Caller
 from services.common.config import rpc_secret
 from services.common.db import Database
 from services.common.entrypoint import rpc
-from services.common.event_outbox import Events, RelaysEvents
-from services.common.health import Health
+from services.common import event_outbox, health
 from services.common.rpc import ServiceRpc
 from services.requests import (catalogue, history, lifecycle, personal_data, retention, scope, settings, summary,
                                validation)
@@ -23,7 +22,8 @@ from services.requests.scanning import Scanner
 from services.requests.storage import Storage
 
 
-class RequestsService(Health, RelaysEvents):
+# The mixins by their module: `nameko run` takes every class of this module that has entrypoints for a service.
+class RequestsService(health.Health, event_outbox.RelaysEvents):
     name = REQUESTS
 
     db = Database("requests", settings.database_url)
@@ -31,7 +31,7 @@ class RequestsService(Health, RelaysEvents):
     scanner = Scanner()
     storage = Storage()
     services = ServiceRpc(timeout=3)
-    events = Events(EventOutbox)
+    events = event_outbox.Events(EventOutbox)
 
     @rpc
     def form_catalogue(self):
