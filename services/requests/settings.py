@@ -1,6 +1,6 @@
 """The requests service's settings, from the environment, with their defaults. One place:
-no other module of the service reads the environment. Read when asked (not at import) where
-a container or a test sets the variable just before."""
+no other module of the service reads the environment. Each value is read when asked, so a
+container or a test may set its variable just before."""
 from pathlib import Path
 
 from services.common import config
