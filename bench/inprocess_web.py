@@ -10,15 +10,14 @@ from sqlalchemy.orm import sessionmaker
 
 from services.common.config import database_url
 from services.common.db import make_engine
-from services.requests import history, validation
-from services.requests.catalogue import KINDS, STATUSES
+from services.requests import catalogue, history
 from services.web.app import create_app as create_web_app
 from services.web.rpc import Services
 
 IN_PROCESS = {
     "search": lambda db, who, filters=None, cursor=None, limit=history.PAGE_SIZE:
         history.search(db, who, dict(filters or {}), cursor, limit),
-    "form_catalogue": lambda db, who: {**validation.catalogue(), "kinds": KINDS, "statuses": STATUSES},
+    "form_catalogue": lambda db, who: catalogue.form_catalogue(),
 }
 
 

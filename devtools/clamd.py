@@ -21,11 +21,12 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from services.common import clamd as protocol
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 """The standard 68-byte antivirus test string (harmless; every antivirus flags it)."""
@@ -52,20 +53,6 @@ def clamd_binary() -> str:
 def eicar_hdb_line() -> str:
     """The hash-signature line (`md5:size:name`) matching the EICAR string exactly."""
     return f"{hashlib.md5(EICAR, usedforsecurity=False).hexdigest()}:{len(EICAR)}:{EICAR_SIGNATURE}\n"
-
-
-def _ask(socket_path: str, command: bytes, timeout: float = 2.0) -> bytes:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        sock.connect(socket_path)
-        sock.sendall(b"z" + command + b"\0")
-        reply = b""
-        while not reply.endswith(b"\0"):
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-    return reply.rstrip(b"\0")
 
 
 class Clamd:
@@ -117,7 +104,8 @@ class Clamd:
 
     def ping(self) -> bool:
         try:
-            return _ask(self.socket_path, b"PING") == b"PONG"
+            with protocol.connect(self.socket_path, timeout=2.0) as sock:
+                return protocol.ask(sock, b"PING") == "PONG"
         except OSError:
             return False
 

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from services.common import migrations
 from services.common.db import make_engine
+from services.common.event_outbox import Events
 
 
 def _empty_tables(service, engine):
@@ -35,6 +36,8 @@ def migrated_session(database_urls):
 
 
 def emitted_events(worker) -> list[tuple[str, dict]]:
-    """(event type, payload) a worker_factory worker handed to its (mocked) relay, in order:
-    the events its calls wrote to the service's event outbox."""
+    """(event type, payload) a worker_factory worker's calls wrote to the service's event outbox, in order:
+    what the domain code appended to its (mocked) ``events``, or handed to its (mocked) relay."""
+    if isinstance(getattr(type(worker), "events", None), Events):
+        return [call.args[0] for call in worker.events.append.call_args_list]
     return [event for call in worker.relay.send.call_args_list if len(call.args) > 1 for event in call.args[1]]

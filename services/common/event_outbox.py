@@ -229,7 +229,8 @@ class Events(EventRelay):
 
 class RelaysEvents:
     """Mixed into a producing service: the relay timer for what an entrypoint could not publish
-    (broker away, no consumer queue yet, crash)."""
+    (broker away, no consumer queue yet, crash). Named ``event_outbox.RelaysEvents`` in a service
+    module: `nameko run <module>` would take the class itself, with its timer, for a service."""
 
     @timer(interval=1)
     def relay_events(self):

@@ -6,7 +6,9 @@ from services.common.entrypoint import rpc
 
 
 class Health:
-    """Mixed into each service class, which has ``name`` and a ``db`` (services.common.db.Database)."""
+    """Mixed into each service class, which has ``name`` and a ``db`` (services.common.db.Database).
+    A service module names it ``health.Health`` (imports the module, not the class): `nameko run <module>`
+    takes every class of the module that has entrypoints for a service, and this one has no ``name``."""
 
     @rpc
     def health(self):

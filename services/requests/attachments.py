@@ -8,21 +8,21 @@ antivirus cannot answer, the file is refused too (fail closed).
 Pure domain: the scanner and the store are passed in (see ``scanning`` and
 ``storage`` for the real ones and their nameko dependency providers).
 
-    EP_ATTACHMENT_MAX_BYTES   size limit per file, in bytes (10 Mio by default)
+The size limit per file is EP_ATTACHMENT_MAX_BYTES (see ``settings``).
 """
 import hashlib
 import logging
-import os
 import re
 import unicodedata
 
 from contracts.errors import RuleViolation, ValidationFailed
 
+from services.requests import settings
 from services.requests.scanning import ScannerUnavailable
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = int(os.environ.get("EP_ATTACHMENT_MAX_BYTES") or 10 * 1024 * 1024)
+MAX_BYTES = settings.attachment_max_bytes()
 MAX_FILES_PER_REQUEST = 10
 MAX_FILENAME_LENGTH = 120
 DEFAULT_STEM = "piece-jointe"

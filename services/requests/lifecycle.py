@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts import events
-from contracts.errors import AlreadyOpen, NotAuthorized, RuleViolation, ValidationFailed
+from contracts.errors import AlreadyOpen, NotAuthorized, RuleViolation, ServiceUnavailable, ValidationFailed
+from contracts.profiles import TECHNICIEN
 from services.requests import attachments, scope, validation
 from services.requests.catalogue import ACTION_LABELS, ACTIONS, KINDS, OPEN_STATUSES, STATUSES
 from services.requests.models import (Attachment, NotificationPreference, PartnerRequest, ReferenceCounter,
@@ -80,6 +81,18 @@ def _event(session, request, who, message="", to_status=None, files=()):
     return event
 
 
+def router(services):
+    """``route(department)``: the caisse covering the insured's department, asked of accounts; when
+    accounts does not answer, None, and the request stays with the convention's caisse (which can
+    forward it)."""
+    def route(department):
+        try:
+            return services.call("accounts", "caisse_for_department", department)
+        except ServiceUnavailable:
+            return None
+    return route
+
+
 def _idempotency_key(value) -> str | None:
     if value in (None, ""):
         return None
@@ -102,7 +115,7 @@ def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict,
     ``idempotency_key``: chosen by the web for one form. When the web could not tell whether a
     submission went through (broker cut, timeout) it says "réessayez"; the retry carries the same
     key and gets the request already made instead of a second one (unique with its author)."""
-    if who["profile"] != "technicien":
+    if who["profile"] != TECHNICIEN:
         raise NotAuthorized("Seuls les techniciens déposent des demandes.")
     if caisse_code not in scope.caisse_codes(who) or kind not in scope.features(who, caisse_code) or kind not in KINDS:
         raise NotAuthorized("Cette fonctionnalité n'est pas ouverte à votre structure avec cette caisse.")
@@ -159,7 +172,7 @@ def act(session: Session, who: dict, request_id, action: str, message: str, raw_
     request = scope.get(session, who, request_id, lock=True)
     if actor_side != "both" and scope.side(who) != actor_side:
         raise NotAuthorized()
-    if scope.side(who) == "partner" and who["profile"] != "technicien":
+    if scope.side(who) == "partner" and who["profile"] != TECHNICIEN:
         raise NotAuthorized("Seuls les techniciens échangent avec la caisse sur une demande.")
     if request.status not in allowed_from:
         raise RuleViolation(f"Action « {ACTION_LABELS[action]} » impossible : la demande est "
@@ -244,7 +257,7 @@ def detail(session: Session, who: dict, request: PartnerRequest) -> dict:
                             for a in event.attachments]})
     actions = [a for a, (allowed, _, actor, _) in ACTIONS.items()
                if request.status in allowed and actor in (side, "both")
-               and (side == "caisse" or who["profile"] == "technicien")]
+               and (side == "caisse" or who["profile"] == TECHNICIEN)]
     return {**as_row(request), "insured": {
         "civility": request.insured_civility, "last_name": request.insured_last_name,
         "first_name": request.insured_first_name,

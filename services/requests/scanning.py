@@ -1,26 +1,27 @@
 """Antivirus scanning of attachments by a ClamAV daemon (clamd).
 
-The client speaks clamd's socket protocol directly (no extra library):
-``zINSTREAM`` sends the bytes as chunks, each prefixed by its length (4 bytes,
-big-endian), ended by a zero-length chunk; clamd replies ``stream: OK`` or
-``stream: <Signature> FOUND``. Under `nameko test` and in the services the
-socket module is eventlet's, so a scan waits without blocking other workers.
+The client speaks clamd's socket protocol directly (no extra library; commands and
+replies as in services.common.clamd): ``zINSTREAM`` sends the bytes as chunks, each
+prefixed by its length (4 bytes, big-endian), ended by a zero-length chunk; clamd
+replies ``stream: OK`` or ``stream: <Signature> FOUND``. Under `nameko test` and in
+the services the socket module is eventlet's, so a scan waits without blocking other
+workers.
 
 Fail closed: when clamd cannot be reached, or is not configured at all,
 ``scan`` raises ``ScannerUnavailable`` and the caller stores nothing.
 
-Configuration (``from_env``):
-    EP_CLAMD_SOCKET              Unix socket of clamd (preferred), or
-    EP_CLAMD_HOST, EP_CLAMD_PORT TCP address of clamd (port 3310 by default)
-    EP_CLAMD_TIMEOUT             seconds per scan (30 by default)
+Configuration (``from_env``, see ``settings``): EP_CLAMD_SOCKET (Unix socket, preferred)
+or EP_CLAMD_HOST and EP_CLAMD_PORT (3310), EP_CLAMD_TIMEOUT (30 s per scan).
 """
 import logging
-import os
 import socket
 import struct
 from dataclasses import dataclass
 
 from nameko.extensions import DependencyProvider
+
+from services.common import clamd
+from services.requests import settings
 
 log = logging.getLogger(__name__)
 
@@ -53,34 +54,14 @@ class ClamdScanner:
 
     def _connect(self) -> socket.socket:
         try:
-            if self.socket_path:
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.settimeout(self.timeout)
-                try:
-                    sock.connect(self.socket_path)
-                except BaseException:
-                    sock.close()
-                    raise
-                return sock
-            return socket.create_connection((self.host, self.port), timeout=self.timeout)
+            return clamd.connect(self.socket_path, self.host, self.port, self.timeout)
         except OSError as exc:
             raise ScannerUnavailable(f"clamd injoignable ({self!r}) : {exc}") from exc
-
-    @staticmethod
-    def _read_reply(sock: socket.socket) -> str:
-        reply = b""
-        while not reply.endswith(b"\0"):
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-        return reply.rstrip(b"\0").decode("utf-8", "replace").strip()
 
     def _command(self, command: bytes) -> str:
         with self._connect() as sock:
             try:
-                sock.sendall(b"z" + command + b"\0")
-                return self._read_reply(sock)
+                return clamd.ask(sock, command)
             except OSError as exc:
                 raise ScannerUnavailable(f"clamd ({self!r}) : {exc}") from exc
 
@@ -109,7 +90,7 @@ class ClamdScanner:
                 # clamd may close the stream early (size limit) after writing why: read it.
                 sent_error = exc
             try:
-                reply = self._read_reply(sock)
+                reply = clamd.read_reply(sock)
             except OSError as exc:
                 raise ScannerUnavailable(f"clamd ({self!r}) : {sent_error or exc}") from exc
         return self._parse(reply, sent_error)
@@ -145,13 +126,13 @@ class UnconfiguredScanner:
 
 
 def from_env():
-    timeout = float(os.environ.get("EP_CLAMD_TIMEOUT") or 30)
-    socket_path = os.environ.get("EP_CLAMD_SOCKET")
+    timeout = settings.clamd_timeout()
+    socket_path = settings.clamd_socket()
     if socket_path:
         return ClamdScanner(socket_path=socket_path, timeout=timeout)
-    host = os.environ.get("EP_CLAMD_HOST")
+    host = settings.clamd_host()
     if host:
-        return ClamdScanner(host=host, port=int(os.environ.get("EP_CLAMD_PORT") or 3310), timeout=timeout)
+        return ClamdScanner(host=host, port=settings.clamd_port(), timeout=timeout)
     log.warning("Aucun antivirus configuré (EP_CLAMD_SOCKET / EP_CLAMD_HOST) : "
                 "toute pièce jointe sera refusée.")
     return UnconfiguredScanner()

@@ -8,10 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.errors import NotAuthorized, NotFound
+from contracts.profiles import AGENT_CAISSE, PARTNER_USERS
 from services.requests.models import PartnerRequest
-
-PARTNER_PROFILES = ("technicien", "gestionnaire")
-
 
 def caisse_codes(who: dict) -> list[str]:
     return [c["code"] for c in who.get("caisses") or []]
@@ -26,16 +24,16 @@ def features(who: dict, caisse_code: str) -> list[str]:
 
 def visible(who: dict):
     """A SQL condition selecting the requests ``who`` may see."""
-    if who["profile"] in PARTNER_PROFILES:
+    if who["profile"] in PARTNER_USERS:
         return sa.and_(PartnerRequest.partner_id == who["partner_id"],
                        PartnerRequest.convention_caisse_code.in_(caisse_codes(who)))
-    if who["profile"] == "agent_caisse":
+    if who["profile"] == AGENT_CAISSE:
         return PartnerRequest.caisse_code == who["caisse_code"]
     raise NotAuthorized()
 
 
 def side(who: dict) -> str:
-    return "partner" if who["profile"] in PARTNER_PROFILES else "caisse"
+    return "partner" if who["profile"] in PARTNER_USERS else "caisse"
 
 
 def get(session: Session, who: dict, request_id, lock=False) -> PartnerRequest:

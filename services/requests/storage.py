@@ -20,7 +20,7 @@ from pathlib import Path
 
 from nameko.extensions import DependencyProvider
 
-from services.common.config import data_dir
+from services.requests import settings
 
 KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
 
@@ -92,8 +92,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def from_env() -> LocalStorage:
-    root = os.environ.get("EP_ATTACHMENTS_DIR")
-    return LocalStorage(Path(root) if root else data_dir() / "attachments")
+    return LocalStorage(settings.attachments_dir())
 
 
 class Storage(DependencyProvider):

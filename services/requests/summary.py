@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts import events
+from contracts.errors import ServiceUnavailable
 from services.requests.catalogue import UNTREATED_STATUSES
 from services.requests.history import late_after_days
 from services.requests.models import CaisseSetting, PartnerRequest, utcnow
@@ -54,3 +55,12 @@ def daily(session: Session, agents_of, today: date | None = None, emit: list | N
                 "late_after_days": late_after_days(session, code), "references": refs[:10]}))
         session.commit()
     return emitted
+
+
+def hourly(session: Session, services, emit: list) -> None:
+    """The timer's check: caisses and their agents from accounts; when accounts does not answer,
+    the next check tries again (what was claimed before stays claimed, with its event)."""
+    try:
+        daily(session, lambda code: services.call_as_service("accounts", "caisse_agents", code), emit=emit)
+    except ServiceUnavailable:
+        pass

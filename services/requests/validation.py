@@ -1,21 +1,21 @@
 """Validation of partner requests: the insured person and the fields of each kind.
 
 Pure domain (no nameko, no database): the service calls :func:`validate_request`
-before storing a request; the web can build its forms from :data:`KIND_FIELDS`
-and :data:`INSURED_FIELDS` (plain, JSON-friendly dicts) and show the choices'
-French labels.
+before storing a request. The fields themselves (``INSURED_FIELDS``, ``KIND_FIELDS``)
+are described in ``catalogue``; this module applies them.
 
 Rules (see DOMAIN.md, "Requests"):
 
 - The insured person is identified by civility, last name, first name, birth
   date and department of residence, never by NIR. A NIR found in ANY string
   field (free text, names, even a choice) refuses that field with
-  :data:`NIR_MESSAGE`: a NIR may only appear inside an attached document.
+  :data:`NIR_MESSAGE` (the detector is ``nir.find_nir``): a NIR may only appear
+  inside an attached document.
 - Free text is trimmed, stripped of control and invisible characters (newlines
-  and tabs are kept), and limited to :data:`FREE_TEXT_MAX` characters. It must
-  carry no health data (:data:`HEALTH_DATA_REMINDER` is shown under each
-  free-text field; this cannot be checked mechanically). HTML is not stripped:
-  the text is stored as typed and escaped when displayed.
+  and tabs are kept), and limited to ``catalogue.FREE_TEXT_MAX`` characters. It
+  must carry no health data (``catalogue.HEALTH_DATA_REMINDER`` is shown under
+  each free-text field; this cannot be checked mechanically). HTML is not
+  stripped: the text is stored as typed and escaped when displayed.
 - Every problem is reported at once: one :class:`ValidationFailed` whose
   ``fields`` maps the field name (``insured.<field>`` for the insured person)
   to a French message. Wrong types never raise anything else.
@@ -27,14 +27,13 @@ import unicodedata
 from datetime import date, datetime
 from functools import partial
 
+from contracts.civilities import normalise_civility
+from contracts.departments import normalise_department
 from contracts.errors import ValidationFailed
+from services.requests.catalogue import FREE_TEXT_MAX, KIND_FIELDS, MAX_AGE_YEARS, NAME_MAX
+from services.requests.nir import find_nir
 
-FREE_TEXT_MAX = 2000
-SHORT_TEXT_MAX = 120
-NAME_MAX = 80
 BIRTH_DATE_MIN = date(1900, 1, 1)
-MAX_AGE_YEARS = 125
-AME_FILED_MAX_AGE_YEARS = 2
 # Strings longer than this are refused as too long without being read further.
 _HARD_LIMIT = 100_000
 _MULTICHOICE_MAX_ITEMS = 50
@@ -44,8 +43,6 @@ _MULTICHOICE_MAX_ITEMS = 50
 NIR_MESSAGE = ("Ne saisissez jamais de numéro de sécurité sociale (NIR) : "
                "il ne peut figurer que dans une pièce jointe.")
 UNKNOWN_FIELD = "Champ inconnu."
-HEALTH_DATA_REMINDER = ("N'indiquez aucune donnée de santé (maladie, traitement, handicap…) : "
-                        "seulement les informations nécessaires au traitement de la demande.")
 MISSING = "Ce champ est obligatoire."
 NOT_TEXT = "Valeur invalide : un texte est attendu."
 BAD_CHOICE = "Choisissez une valeur proposée dans la liste."
@@ -67,144 +64,6 @@ def too_long(max_length: int) -> str:
 
 def birth_date_too_old(floor: date) -> str:
     return f"La date de naissance ne peut pas être antérieure au {floor:%d/%m/%Y}."
-
-
-# --- NIR detection ------------------------------------------------------------
-
-# Separators people put between the groups of a NIR: spaces (incl. non-breaking),
-# tabs, dots, dashes. Newlines and slashes are not separators.
-_SEP = r"[ \t\u00a0\u2007\u202f.\-\u2010-\u2015\u2212]{1,3}"
-# A group is a run of digits; the Corsican department puts a letter after a "2".
-_GROUP = r"[0-9]+(?:[AB][0-9]*)?"
-_CHAIN = re.compile(rf"{_GROUP}(?:{_SEP}{_GROUP})*")
-_SEP_RE = re.compile(_SEP)
-# sex | year | month (01-12, 20-42, 50-99) | department (not 00; 2A/2B) | commune + order
-_NIR13 = re.compile(
-    r"[1-478][0-9]{2}"
-    r"(?:0[1-9]|1[0-2]|2[0-9]|3[0-9]|4[0-2]|[5-9][0-9])"
-    r"(?:0[1-9]|[1-9][0-9]|2[AB])"
-    r"[0-9]{6}"
-)
-_CORSICA = {"2A": "19", "2B": "18"}
-
-
-def nir_key(first13: str) -> int:
-    """The control key of a 13-character NIR: ``97 - (number mod 97)``, where
-    Corsica's "2A" counts as 19 and "2B" as 18 (the official rule)."""
-    digits = first13[:5] + _CORSICA.get(first13[5:7], first13[5:7]) + first13[7:]
-    return 97 - int(digits) % 97
-
-
-def _nir_shaped(candidate: str) -> bool:
-    return _NIR13.fullmatch(candidate) is not None
-
-
-def _valid_nir15(candidate: str) -> bool:
-    first13, key = candidate[:13], candidate[13:]
-    return _nir_shaped(first13) and key.isdigit() and int(key) == nir_key(first13)
-
-
-def _prepare(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)           # full-width digits, etc.
-    # Invisible characters are dropped (they could hide a NIR); line breaks stay and end a chain.
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc") or ch in "\t\n\r")
-    return text.upper()                                  # "2a" / "2b"
-
-
-def find_nir(text: str) -> bool:
-    """True when ``text`` contains a French social-security number (NIR).
-
-    A NIR has 13 characters: sex (1, 2, 3, 4, 7 or 8), year (2 digits), month
-    (01-12, or 20-42 / 50-99 when the month is unknown or the number temporary),
-    department (2 characters, "2A"/"2B" for Corsica; not "00"), commune and order
-    number (6 digits); then usually a 2-digit key = 97 - (number mod 97), with
-    "2A" counted as 19 and "2B" as 18.
-
-    The text is read as chains of digit groups joined by at most three spaces,
-    dots or dashes ("1 85 05 78 006 084 91", "1.85.05.78.006.084-91",
-    "185057800608491"); zero-width and other invisible characters are ignored
-    and full-width digits count. Inside a chain, every run of whole consecutive
-    groups (a group is never cut) is a candidate:
-
-    - 15 characters: a NIR when the first 13 are NIR-shaped AND the key is valid
-      (a wrong key reads as an ordinary number);
-    - 13 characters: a NIR when NIR-shaped, unless the next group has exactly
-      2 digits (then it is read as a 15-character number with its key, above).
-
-    So phone numbers (10 digits), dates, amounts, SIRET (14) and short references
-    never match, nor does a longer unbroken run of digits (an IBAN, a barcode).
-    """
-    if not isinstance(text, str):
-        return False
-    for chain in _CHAIN.finditer(_prepare(text)):
-        groups = _SEP_RE.split(chain.group())
-        if sum(len(g) for g in groups) < 13:
-            continue
-        for start in range(len(groups)):
-            total = 0
-            for end in range(start, len(groups)):
-                total += len(groups[end])
-                if total > 15:
-                    break
-                if total == 13:
-                    following = groups[end + 1] if end + 1 < len(groups) else ""
-                    keyed = len(following) == 2 and following.isdigit()
-                    if not keyed and _nir_shaped("".join(groups[start:end + 1])):
-                        return True
-                elif total == 15 and _valid_nir15("".join(groups[start:end + 1])):
-                    return True
-    return False
-
-
-# --- the insured person -------------------------------------------------------
-
-CIVILITIES = {"M.": "Monsieur", "Mme": "Madame"}
-_CIVILITY_ALIASES = {"m.": "M.", "m": "M.", "mme": "Mme", "mme.": "Mme"}
-
-DEPARTMENTS = {
-    "01": "Ain", "02": "Aisne", "03": "Allier", "04": "Alpes-de-Haute-Provence",
-    "05": "Hautes-Alpes", "06": "Alpes-Maritimes", "07": "Ardèche", "08": "Ardennes",
-    "09": "Ariège", "10": "Aube", "11": "Aude", "12": "Aveyron", "13": "Bouches-du-Rhône",
-    "14": "Calvados", "15": "Cantal", "16": "Charente", "17": "Charente-Maritime",
-    "18": "Cher", "19": "Corrèze", "2A": "Corse-du-Sud", "2B": "Haute-Corse",
-    "21": "Côte-d'Or", "22": "Côtes-d'Armor", "23": "Creuse", "24": "Dordogne",
-    "25": "Doubs", "26": "Drôme", "27": "Eure", "28": "Eure-et-Loir", "29": "Finistère",
-    "30": "Gard", "31": "Haute-Garonne", "32": "Gers", "33": "Gironde", "34": "Hérault",
-    "35": "Ille-et-Vilaine", "36": "Indre", "37": "Indre-et-Loire", "38": "Isère",
-    "39": "Jura", "40": "Landes", "41": "Loir-et-Cher", "42": "Loire", "43": "Haute-Loire",
-    "44": "Loire-Atlantique", "45": "Loiret", "46": "Lot", "47": "Lot-et-Garonne",
-    "48": "Lozère", "49": "Maine-et-Loire", "50": "Manche", "51": "Marne",
-    "52": "Haute-Marne", "53": "Mayenne", "54": "Meurthe-et-Moselle", "55": "Meuse",
-    "56": "Morbihan", "57": "Moselle", "58": "Nièvre", "59": "Nord", "60": "Oise",
-    "61": "Orne", "62": "Pas-de-Calais", "63": "Puy-de-Dôme", "64": "Pyrénées-Atlantiques",
-    "65": "Hautes-Pyrénées", "66": "Pyrénées-Orientales", "67": "Bas-Rhin", "68": "Haut-Rhin",
-    "69": "Rhône", "70": "Haute-Saône", "71": "Saône-et-Loire", "72": "Sarthe",
-    "73": "Savoie", "74": "Haute-Savoie", "75": "Paris", "76": "Seine-Maritime",
-    "77": "Seine-et-Marne", "78": "Yvelines", "79": "Deux-Sèvres", "80": "Somme",
-    "81": "Tarn", "82": "Tarn-et-Garonne", "83": "Var", "84": "Vaucluse", "85": "Vendée",
-    "86": "Vienne", "87": "Haute-Vienne", "88": "Vosges", "89": "Yonne",
-    "90": "Territoire de Belfort", "91": "Essonne", "92": "Hauts-de-Seine",
-    "93": "Seine-Saint-Denis", "94": "Val-de-Marne", "95": "Val-d'Oise",
-    "971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion",
-    "976": "Mayotte",
-}
-
-
-def _field(name, label, type, *, required=False, choices=None, max_length=None, only_if=None,
-           help=None, max_age_years=None) -> dict:
-    """One form field, JSON-friendly. ``only_if`` = {"field", "value"}: the field exists
-    (and ``required`` applies) only when that other field has that value."""
-    return {"name": name, "label": label, "type": type, "required": required, "choices": choices,
-            "max_length": max_length, "only_if": only_if, "help": help, "max_age_years": max_age_years}
-
-
-INSURED_FIELDS = [
-    _field("civility", "Civilité", "choice", required=True, choices=CIVILITIES),
-    _field("last_name", "Nom", "text", required=True, max_length=NAME_MAX),
-    _field("first_name", "Prénom", "text", required=True, max_length=NAME_MAX),
-    _field("birth_date", "Date de naissance", "date", required=True, max_age_years=MAX_AGE_YEARS),
-    _field("department", "Département de résidence", "choice", required=True, choices=DEPARTMENTS),
-]
 
 
 # --- cleaning helpers (each returns (clean value, error message or None)) ---------
@@ -329,15 +188,6 @@ def _name(value):
     return name, None
 
 
-def normalise_department(value) -> str | None:
-    """The department code as in :data:`DEPARTMENTS` ("1" -> "01", "2a" -> "2A"), or None."""
-    if not isinstance(value, str):
-        return None
-    code = value.strip().upper()
-    if len(code) == 1 and code in "0123456789":
-        code = "0" + code
-    return code if code in DEPARTMENTS else None
-
 
 def _department(value):
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -352,7 +202,7 @@ def _civility(value):
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, MISSING
     if isinstance(value, str):
-        civility = _CIVILITY_ALIASES.get(value.strip().lower())
+        civility = normalise_civility(value)
         if civility:
             return civility, None
         return None, _refused_string(value, BAD_CIVILITY)
@@ -392,7 +242,7 @@ def _check_insured(data, today: date) -> tuple[dict, dict]:
 
 def validate_insured(data: dict, *, today: date | None = None) -> dict:
     """The insured person, cleaned: {"civility", "last_name", "first_name",
-    "birth_date" (ISO string), "department" (a :data:`DEPARTMENTS` code)}.
+    "birth_date" (ISO string), "department" (a ``contracts.departments.DEPARTMENTS`` code)}.
     Raises ValidationFailed with one French message per bad field."""
     clean, errors = _check_insured(data, today or date.today())
     if errors:
@@ -408,99 +258,6 @@ def validate_free_text(value, field: str = "text", *, required: bool = False,
         raise ValidationFailed(None, {field: error})
     return clean
 
-
-# --- the request kinds ----------------------------------------------------------
-
-CONTACT_SUBJECTS = {
-    "droits": "Ouverture ou maintien des droits",
-    "remboursements": "Remboursements",
-    "carte_vitale": "Carte Vitale",
-    "courrier": "Courrier reçu de la caisse",
-    "autre": "Autre",
-}
-DOSSIER_TYPES = {
-    "puma": "Protection universelle maladie (PUMa)",
-    "c2s": "Complémentaire santé solidaire (C2S)",
-    "ame": "Aide médicale de l'État (AME)",
-    "autre": "Autre",
-}
-DIFFICULTIES = {
-    "acces_droits": "Difficulté d'accès aux droits",
-    "acces_soins": "Difficulté d'accès aux soins",
-    "renoncement": "Renoncement aux soins",
-    "autre": "Autre",
-}
-APPOINTMENT_REASONS = {
-    "droits": "Ouverture ou maintien des droits",
-    "dossier": "Suivi d'un dossier en cours",
-    "carte_vitale": "Carte Vitale",
-    "autre": "Autre",
-}
-WEEKDAYS = {"lundi": "Lundi", "mardi": "Mardi", "mercredi": "Mercredi", "jeudi": "Jeudi",
-            "vendredi": "Vendredi"}
-DAY_TIMES = {"matin": "Le matin", "apres_midi": "L'après-midi"}
-CHANNELS = {
-    "accueil": "À l'accueil de la caisse",
-    "telephone": "Par téléphone",
-    "visio": "En visioconférence",
-}
-DOCUMENT_TYPES = {
-    "attestation_droits": "Attestation de droits",
-    "ceam_provisoire": "Certificat provisoire de remplacement de la carte européenne (CEAM)",
-    "vitale_perte_vol": "Formulaire de déclaration de perte ou vol de la carte Vitale",
-    "prevention": "Offre de prévention",
-    "autre": "Autre document",
-}
-PREVENTION_OFFERS = {
-    "vaccination": "Bon de vaccination",
-    "depistage": "Bon de dépistage",
-    "mt_dents": "M'T dents",
-    "examen_sante": "Invitation à l'examen de prévention en santé",
-}
-
-
-def _comment():
-    return _field("comment", "Commentaire", "textarea", max_length=FREE_TEXT_MAX, help=HEALTH_DATA_REMINDER)
-
-
-KIND_FIELDS = {
-    "contact_caisse": [
-        _field("subject", "Objet de la demande", "choice", required=True, choices=CONTACT_SUBJECTS),
-        _field("message", "Votre message", "textarea", required=True, max_length=FREE_TEXT_MAX,
-               help=HEALTH_DATA_REMINDER),
-    ],
-    "etude_dossier": [
-        _field("dossier_type", "Type de dossier", "choice", required=True, choices=DOSSIER_TYPES),
-        _field("dossier_other", "Précisez le type de dossier", "text", required=True,
-               max_length=SHORT_TEXT_MAX, only_if={"field": "dossier_type", "value": "autre"}),
-        _comment(),
-    ],
-    "suivi_ame": [
-        _field("filed_on", "Date de dépôt du dossier AME", "date", required=True,
-               max_age_years=AME_FILED_MAX_AGE_YEARS),
-        _comment(),
-    ],
-    "signalement": [
-        _field("difficulty", "Nature de la difficulté", "choice", required=True, choices=DIFFICULTIES),
-        _field("description", "Description de la situation", "textarea", required=True,
-               max_length=FREE_TEXT_MAX, help=HEALTH_DATA_REMINDER),
-        _field("consent", "La personne a donné son consentement à ce signalement", "bool", required=True),
-    ],
-    "rendez_vous": [
-        _field("reason", "Motif du rendez-vous", "choice", required=True, choices=APPOINTMENT_REASONS),
-        _field("preferred_days", "Jours souhaités", "multichoice", required=True, choices=WEEKDAYS),
-        _field("preferred_times", "Moments de la journée souhaités", "multichoice", required=True,
-               choices=DAY_TIMES),
-        _field("channel", "Modalité du rendez-vous", "choice", required=True, choices=CHANNELS),
-        _comment(),
-    ],
-    "document": [
-        _field("document_type", "Document demandé", "choice", required=True, choices=DOCUMENT_TYPES),
-        _field("prevention_offer", "Offre de prévention", "choice", required=True, choices=PREVENTION_OFFERS,
-               only_if={"field": "document_type", "value": "prevention"}),
-        _comment(),
-    ],
-}
 
 # A required "bool" must be true; its message says why.
 _REQUIRED_TRUE_MESSAGES = {"consent": CONSENT_REQUIRED}
@@ -587,9 +344,3 @@ def field_problem(kind, name, value, *, today: date | None = None) -> str | None
     if check is None:
         raise ValidationFailed(None, {"field": UNKNOWN_FIELD})
     return check(value)[1]
-
-
-def catalogue() -> dict:
-    """What the web needs to build the forms (it may not import this module)."""
-    return {"insured_fields": INSURED_FIELDS, "kind_fields": KIND_FIELDS, "departments": DEPARTMENTS,
-            "health_data_reminder": HEALTH_DATA_REMINDER, "free_text_max": FREE_TEXT_MAX}

@@ -322,3 +322,13 @@ def test_daily_late_summary_once_a_day_per_caisse(as_, db):
     with pytest.raises(Exception):
         summary.daily(db, accounts_down, today + timedelta(days=2))
     assert len(summary.daily(db, agents_of, today + timedelta(days=2))) == 1   # nothing was claimed
+
+
+def test_nameko_run_finds_the_one_service_class():
+    """`nameko run services.requests.service` runs every class of the module with entrypoints:
+    the common mixins (Health, RelaysEvents) must not be among them."""
+    from nameko.cli.run import import_service
+
+    from services.requests.service import RequestsService
+
+    assert import_service("services.requests.service") == [RequestsService]

@@ -4,8 +4,11 @@ from datetime import date
 import pytest
 
 from contracts.errors import ValidationFailed
+from contracts import departments
+from services.requests import catalogue
 from services.requests import validation as v
 from services.requests.catalogue import KINDS
+from services.requests.nir import find_nir, nir_key
 
 TODAY = date(2026, 11, 22)
 
@@ -39,8 +42,8 @@ def with_key(first13: str) -> str:
 def test_key_helper_matches_known_values():
     assert key(NIR_CORSE_SUD) == "12"
     assert key(NIR_HAUTE_CORSE) == "62"
-    assert v.nir_key(NIR_CORSE_SUD) == 12
-    assert v.nir_key("1850578006084") == 91
+    assert nir_key(NIR_CORSE_SUD) == 12
+    assert nir_key("1850578006084") == 91
 
 
 @pytest.mark.parametrize("first13", [NIR_PARIS, NIR_RHONE, NIR_CORSE_SUD, NIR_HAUTE_CORSE, NIR_REUNION])
@@ -60,38 +63,38 @@ def test_valid_nirs_are_found_in_every_usual_writing(first13):
         spaced(nir).replace(" ", " - "),
         f"{first13[:7]} {first13[7:]} {nir[13:]}",
     ):
-        assert v.find_nir(text), text
+        assert find_nir(text), text
 
 
 def test_nir_hidden_with_invisible_or_full_width_characters_is_found():
     nir = with_key(NIR_PARIS)
-    assert v.find_nir("\u200b".join(nir))
-    assert v.find_nir("\u00ad".join(nir))
-    assert v.find_nir("".join(chr(ord(c) + 0xFEE0) for c in nir))     # full-width digits
+    assert find_nir("\u200b".join(nir))
+    assert find_nir("\u00ad".join(nir))
+    assert find_nir("".join(chr(ord(c) + 0xFEE0) for c in nir))     # full-width digits
 
 
 def test_nir_after_a_date_or_other_number_is_still_found():
-    assert v.find_nir(f"le 12.03.2024 {spaced(with_key(NIR_PARIS))}")
-    assert v.find_nir(f"2024 {spaced(with_key(NIR_PARIS))}")
+    assert find_nir(f"le 12.03.2024 {spaced(with_key(NIR_PARIS))}")
+    assert find_nir(f"2024 {spaced(with_key(NIR_PARIS))}")
 
 
 def test_corsican_key_uses_19_and_18():
     nir = NIR_CORSE_SUD
-    assert v.find_nir(nir + key(nir))
+    assert find_nir(nir + key(nir))
     # The key computed as if "2A" were "20" is wrong, so the 15 characters are no NIR.
     naive = f"{97 - int(nir.replace('2A', '20')) % 97:02d}"
     assert naive != key(nir)
-    assert not v.find_nir(nir + naive)
+    assert not find_nir(nir + naive)
 
 
 def test_fifteen_digits_with_a_wrong_key_are_not_a_nir():
     nir = with_key(NIR_PARIS)
     wrong = nir[:13] + f"{(int(nir[13:]) % 97) + 1:02d}"
-    assert not v.find_nir(wrong)
-    assert not v.find_nir(spaced(wrong))
+    assert not find_nir(wrong)
+    assert not find_nir(spaced(wrong))
     # The brief's typical writing has a wrong key for these 13 digits (91 is right).
-    assert not v.find_nir("1 85 05 78 006 084 36")
-    assert v.find_nir("1 85 05 78 006 084 91")
+    assert not find_nir("1 85 05 78 006 084 36")
+    assert find_nir("1 85 05 78 006 084 91")
 
 
 @pytest.mark.parametrize("first13", [
@@ -104,13 +107,13 @@ def test_fifteen_digits_with_a_wrong_key_are_not_a_nir():
     "1850521A06084",        # letter not in the department
 ])
 def test_thirteen_digits_not_shaped_like_a_nir_are_not_flagged(first13):
-    assert not v.find_nir(first13)
-    assert not v.find_nir(first13 + key(first13.replace("A", "9")))
+    assert not find_nir(first13)
+    assert not find_nir(first13 + key(first13.replace("A", "9")))
 
 
 def test_pseudo_months_are_nir_shaped():
     for month in ("20", "35", "42", "50", "99"):
-        assert v.find_nir(f"185{month}75006084"), month
+        assert find_nir(f"185{month}75006084"), month
 
 
 @pytest.mark.parametrize("text", [
@@ -134,19 +137,19 @@ def test_pseudo_months_are_nir_shaped():
     "Bonjour, je vous contacte au sujet du dossier de Mme Dupont.",
 ])
 def test_ordinary_numbers_are_not_flagged(text):
-    assert not v.find_nir(text)
+    assert not find_nir(text)
 
 
 def test_find_nir_on_non_strings_is_false():
     for value in (None, 1850575006084, ["1850575006084"], b"1850575006084"):
-        assert not v.find_nir(value)
+        assert not find_nir(value)
 
 
 def test_find_nir_is_fast_on_hostile_input():
-    assert not v.find_nir("9 " * 50_000)
-    assert not v.find_nir("12 " * 30_000)
-    assert not v.find_nir("9" * 100_000)
-    assert v.find_nir("x" * 100_000 + with_key(NIR_PARIS))
+    assert not find_nir("9 " * 50_000)
+    assert not find_nir("12 " * 30_000)
+    assert not find_nir("9" * 100_000)
+    assert find_nir("x" * 100_000 + with_key(NIR_PARIS))
 
 
 # --- the insured person --------------------------------------------------------------
@@ -257,15 +260,15 @@ def test_bad_departments(department):
 
 
 def test_departments_table():
-    assert len(v.DEPARTMENTS) == 101
-    assert v.DEPARTMENTS["75"] == "Paris"
-    assert v.DEPARTMENTS["2A"] == "Corse-du-Sud"
-    assert v.DEPARTMENTS["2B"] == "Haute-Corse"
-    assert v.DEPARTMENTS["974"] == "La Réunion"
-    assert v.DEPARTMENTS["976"] == "Mayotte"
-    assert "20" not in v.DEPARTMENTS and "975" not in v.DEPARTMENTS
-    assert v.normalise_department("2a") == "2A"
-    assert v.normalise_department(75) is None
+    assert len(departments.DEPARTMENTS) == 101
+    assert departments.DEPARTMENTS["75"] == "Paris"
+    assert departments.DEPARTMENTS["2A"] == "Corse-du-Sud"
+    assert departments.DEPARTMENTS["2B"] == "Haute-Corse"
+    assert departments.DEPARTMENTS["974"] == "La Réunion"
+    assert departments.DEPARTMENTS["976"] == "Mayotte"
+    assert "20" not in departments.DEPARTMENTS and "975" not in departments.DEPARTMENTS
+    assert departments.normalise_department("2a") == "2A"
+    assert departments.normalise_department(75) is None
 
 
 def test_insured_that_is_not_a_dict_reports_missing_fields():
@@ -306,12 +309,12 @@ def errors_of(kind, data):
 
 
 def test_kind_fields_cover_exactly_the_request_kinds():
-    assert set(v.KIND_FIELDS) == set(KINDS)
+    assert set(catalogue.KIND_FIELDS) == set(KINDS)
     assert set(VALID) == set(KINDS)
 
 
 def test_kind_fields_describe_a_form():
-    for kind, fields in v.KIND_FIELDS.items():
+    for kind, fields in catalogue.KIND_FIELDS.items():
         names = [f["name"] for f in fields]
         assert len(names) == len(set(names)), kind
         for field in fields:
@@ -322,15 +325,15 @@ def test_kind_fields_describe_a_form():
             if field["only_if"]:
                 assert field["only_if"]["field"] in names
             if field["type"] == "textarea":
-                assert field["help"] == v.HEALTH_DATA_REMINDER
-                assert field["max_length"] == v.FREE_TEXT_MAX
-    assert v.KIND_FIELDS["document"][1]["choices"] is v.PREVENTION_OFFERS
-    assert [f["name"] for f in v.INSURED_FIELDS] == ["civility", "last_name", "first_name", "birth_date",
+                assert field["help"] == catalogue.HEALTH_DATA_REMINDER
+                assert field["max_length"] == catalogue.FREE_TEXT_MAX
+    assert catalogue.KIND_FIELDS["document"][1]["choices"] is catalogue.PREVENTION_OFFERS
+    assert [f["name"] for f in catalogue.INSURED_FIELDS] == ["civility", "last_name", "first_name", "birth_date",
                                                      "department"]
 
 
 def test_health_data_reminder_is_french():
-    assert "santé" in v.HEALTH_DATA_REMINDER
+    assert "santé" in catalogue.HEALTH_DATA_REMINDER
 
 
 def test_unknown_kind():
@@ -427,14 +430,14 @@ def test_document():
 
 
 def test_choice_labels():
-    assert v.CONTACT_SUBJECTS["carte_vitale"] == "Carte Vitale"
-    assert v.DOSSIER_TYPES["ame"] == "Aide médicale de l'État (AME)"
-    assert v.DIFFICULTIES["renoncement"] == "Renoncement aux soins"
-    assert list(v.WEEKDAYS) == ["lundi", "mardi", "mercredi", "jeudi", "vendredi"]
-    assert list(v.DAY_TIMES) == ["matin", "apres_midi"]
-    assert v.CHANNELS["visio"] == "En visioconférence"
-    assert v.DOCUMENT_TYPES["prevention"] == "Offre de prévention"
-    assert v.PREVENTION_OFFERS["examen_sante"] == "Invitation à l'examen de prévention en santé"
+    assert catalogue.CONTACT_SUBJECTS["carte_vitale"] == "Carte Vitale"
+    assert catalogue.DOSSIER_TYPES["ame"] == "Aide médicale de l'État (AME)"
+    assert catalogue.DIFFICULTIES["renoncement"] == "Renoncement aux soins"
+    assert list(catalogue.WEEKDAYS) == ["lundi", "mardi", "mercredi", "jeudi", "vendredi"]
+    assert list(catalogue.DAY_TIMES) == ["matin", "apres_midi"]
+    assert catalogue.CHANNELS["visio"] == "En visioconférence"
+    assert catalogue.DOCUMENT_TYPES["prevention"] == "Offre de prévention"
+    assert catalogue.PREVENTION_OFFERS["examen_sante"] == "Invitation à l'examen de prévention en santé"
 
 
 def test_all_errors_are_reported_at_once_with_insured_prefix():
@@ -472,7 +475,7 @@ FREE_TEXT_FIELDS = [
 
 def test_free_text_fields_list_is_complete():
     listed = {(kind, name) for kind, name, _ in FREE_TEXT_FIELDS}
-    assert listed == {(kind, f["name"]) for kind, fields in v.KIND_FIELDS.items() for f in fields
+    assert listed == {(kind, f["name"]) for kind, fields in catalogue.KIND_FIELDS.items() for f in fields
                       if f["type"] in ("text", "textarea")}
 
 
@@ -528,7 +531,7 @@ def test_request_data_of_the_wrong_type_gives_field_errors(data):
                                      b"\xff", object(), "<img src=x onerror=alert(1)>", "\x00" * 10,
                                      "a" * 10_000, "\ud800", "é" * 3000])
 def test_hostile_values_in_any_field_never_crash(hostile):
-    for kind, fields in v.KIND_FIELDS.items():
+    for kind, fields in catalogue.KIND_FIELDS.items():
         base = request(kind)
         for field in fields:
             data = dict(base, **{field["name"]: hostile})
@@ -560,7 +563,7 @@ def test_validate_free_text():
 @pytest.mark.parametrize("kind,name,value,expected", [
     ("document", "comment", "NIR 2 84 05 99 123 456 06", v.NIR_MESSAGE),
     ("document", "comment", "Attestation pour l'hébergement.", None),
-    ("document", "comment", "x" * (v.FREE_TEXT_MAX + 1), v.too_long(v.FREE_TEXT_MAX)),
+    ("document", "comment", "x" * (catalogue.FREE_TEXT_MAX + 1), v.too_long(catalogue.FREE_TEXT_MAX)),
     (None, "message", "Son NIR : 184059912345656", v.NIR_MESSAGE),
     ("", "message", "Voici le justificatif.", None),
     ("document", "insured.last_name", "Dupont", None),

@@ -1,0 +1,51 @@
+"""The requests service's settings, from the environment, with their defaults. One place:
+no other module of the service reads the environment. Each value is read when asked, so a
+container or a test may set its variable just before."""
+from pathlib import Path
+
+from services.common import config
+from services.common.config import env_int, env_number, env_text
+
+
+def database_url() -> str:
+    """REQUESTS_DATABASE_URL, else a SQLite file under EP_DATA_DIR."""
+    return config.database_url("requests")
+
+
+def attachment_max_bytes() -> int:
+    """Size limit per attached file, in bytes (EP_ATTACHMENT_MAX_BYTES, 10 Mio)."""
+    return env_int("EP_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+
+
+def attachments_dir() -> Path:
+    """Where the local store keeps the files (EP_ATTACHMENTS_DIR, default <EP_DATA_DIR>/attachments)."""
+    root = env_text("EP_ATTACHMENTS_DIR")
+    return Path(root) if root else config.data_dir() / "attachments"
+
+
+def clamd_socket() -> str:
+    """clamd's Unix socket (EP_CLAMD_SOCKET), preferred to its TCP address."""
+    return env_text("EP_CLAMD_SOCKET")
+
+
+def clamd_host() -> str:
+    return env_text("EP_CLAMD_HOST")
+
+
+def clamd_port() -> int:
+    return env_int("EP_CLAMD_PORT", 3310)
+
+
+def clamd_timeout() -> float:
+    """Seconds per scan (EP_CLAMD_TIMEOUT, 30)."""
+    return env_number("EP_CLAMD_TIMEOUT", 30)
+
+
+def retention_days() -> int:
+    """Days a finished request is kept after its last change (EP_REQUEST_RETENTION_DAYS; 0: kept)."""
+    return env_int("EP_REQUEST_RETENTION_DAYS", 0)
+
+
+def summary_check_seconds() -> int:
+    """How often late requests are looked for (EP_SUMMARY_CHECK_SECONDS, hourly)."""
+    return env_int("EP_SUMMARY_CHECK_SECONDS", 3600)
