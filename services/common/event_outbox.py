@@ -217,11 +217,11 @@ class Events(EventRelay):
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         emitted = getattr(worker_ctx.service, self.attr_name, None)
-        if not isinstance(emitted, WorkerEvents) or not emitted.rows:
+        # A refused call: its rows went with the rollback, and ids the database hands out again must not
+        # be taken for them; what it committed before refusing (a failed attempt counted) the timer relays.
+        if exc_info is not None or not isinstance(emitted, WorkerEvents) or not emitted.rows:
             return
         try:
-            if exc_info is not None:
-                emitted.session.rollback()        # a refused change: its rows went with it
             emitted.publish()
         except Exception as exc:                  # the relay timer tries again; the answer stands
             log.warning("events of %s not relayed now: %r", worker_ctx.entrypoint.method_name, exc)
