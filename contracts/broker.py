@@ -6,3 +6,11 @@ DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
 def amqp_uri() -> str:
     return os.environ.get("AMQP_URI") or DEFAULT_AMQP_URI
+
+
+def fill_in(config: dict) -> dict:
+    """A nameko config (a service's config.yaml) without ``AMQP_URI``, or with an empty one, gets
+    :func:`amqp_uri`: the default is written here only."""
+    if not config.get("AMQP_URI"):
+        config["AMQP_URI"] = amqp_uri()
+    return config

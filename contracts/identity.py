@@ -13,8 +13,7 @@ import time
 
 from contracts.errors import NotAuthenticated
 
-HEADER = "nameko.identity"      # nameko strips the prefix: context_data["identity"]
-CONTEXT_KEY = "identity"
+CONTEXT_KEY = "identity"        # travels as the "nameko.identity" header (nameko strips the prefix)
 DEFAULT_TTL = 120               # seconds; covers clock skew and queueing
 
 

@@ -36,6 +36,7 @@ import pika.exceptions
 from nameko.exceptions import deserialize
 
 from contracts.errors import ServiceUnavailable
+from contracts.identity import CONTEXT_KEY
 
 EXCHANGE = "nameko-rpc"
 _CONNECTION_ERRORS = (pika.exceptions.AMQPError, OSError)
@@ -153,7 +154,7 @@ class RpcClient:
         body = json.dumps({"args": args, "kwargs": kwargs})
         headers = {"nameko.call_id_stack": [f"web.{method}.{uuid.uuid4()}"]}
         if identity:
-            headers["nameko.identity"] = identity
+            headers[f"nameko.{CONTEXT_KEY}"] = identity      # nameko hands it to the service as context data
         try:
             link = self._checkout()
         except _CONNECTION_ERRORS as exc:

@@ -3,16 +3,7 @@
 TypedDicts document the keys without tying the wire to a class: nameko
 serialises JSON, and both ends can be deployed separately.
 """
-from typing import Literal, Optional, TypedDict
-
-Profile = Literal["admin_national", "agent_caisse", "gestionnaire", "technicien"]
-
-PROFILE_LABELS = {
-    "admin_national": "Administrateur national",
-    "agent_caisse": "Agent de caisse",
-    "gestionnaire": "Gestionnaire",
-    "technicien": "Technicien",
-}
+from typing import Optional, TypedDict
 
 
 class AccountSummary(TypedDict):
@@ -21,23 +12,8 @@ class AccountSummary(TypedDict):
     civility: str
     first_name: str
     last_name: str
-    profile: Profile
+    profile: str                    # one of contracts.profiles.PROFILES
     caisse_code: Optional[str]
     caisse_name: Optional[str]
     partner_id: Optional[int]
     partner_name: Optional[str]
-
-
-class PasswordResetRequested(TypedDict):
-    event_id: str          # idempotency key: one email per event, even if delivered twice
-    email: str
-    first_name: str
-    last_name: str
-    token: str             # plain token, only ever in the email link
-    expires_at: str        # ISO 8601, UTC
-
-
-class Health(TypedDict):
-    service: str
-    status: Literal["ok"]
-    database: str

@@ -9,9 +9,9 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from devtools.stack import REPO_ROOT, SERVICES, Stack
+from contracts import broker
+from devtools.stack import REPO_ROOT, Stack
 
 SECRETS_FILE = REPO_ROOT / "var" / "dev-secrets.env"
 
@@ -28,7 +28,7 @@ def dev_secrets() -> dict:
 
 def demo_logins() -> str:
     from services.accounts.seed import DEMO_ACCOUNTS, DEMO_TOTP_SECRETS
-    from contracts.schemas import PROFILE_LABELS
+    from contracts.profiles import PROFILE_LABELS
 
     lines = [f"  {PROFILE_LABELS[p]:<26} {email:<40} {password}" for p, email, password, *_ in DEMO_ACCOUNTS]
     lines.append("  (double@relais-fictif.test : une même adresse, deux comptes ; la connexion demande le profil)")
@@ -45,7 +45,7 @@ def _interrupt(*_):
 def main():
     env = {
         **dev_secrets(),
-        "AMQP_URI": os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+        "AMQP_URI": broker.amqp_uri(),
         "EP_BASE_URL": os.environ.get("EP_BASE_URL", "http://127.0.0.1:8000"),
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": "1025",

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from contracts import broker
 from contracts.errors import ServiceUnavailable
 from contracts.rpc import RpcClient
 
@@ -42,6 +43,7 @@ class Stack:
                  web_workers=2, instances=1):
         self.env = {**os.environ, **env, "PYTHONWARNINGS": "ignore::DeprecationWarning",
                     "PYTHONUNBUFFERED": "1"}
+        broker.fill_in(self.env)          # every process, and the health checks below, on the same broker
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.web_port, self.smtp_port, self.mail_http_port = web_port, smtp_port, mail_http_port

@@ -7,19 +7,9 @@ their own partner's accounts; technicien: themselves.
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from contracts.errors import NotAuthenticated, NotAuthorized, NotFound
-from services.accounts import sessions
+from contracts.errors import NotAuthorized, NotFound
+from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, TECHNICIEN
 from services.accounts.models import Account, Convention, Partner
-
-
-def current(session: Session, who: dict) -> Account:
-    """The caller's own account, which must still be active, acting through a
-    session that is still open (a call from an ended session is refused)."""
-    sessions.require_open(session, who)
-    account = session.get(Account, who["id"])
-    if account is None or account.status != "active":
-        raise NotAuthenticated()
-    return account
 
 
 def partner_ids_of_caisse(session: Session, caisse_id: int) -> list[int]:
@@ -28,9 +18,9 @@ def partner_ids_of_caisse(session: Session, caisse_id: int) -> list[int]:
 
 def visible_partner_ids(session: Session, actor: Account) -> list[int] | None:
     """None means all partners (national admin)."""
-    if actor.profile == "admin_national":
+    if actor.profile == ADMIN_NATIONAL:
         return None
-    if actor.profile == "agent_caisse":
+    if actor.profile == AGENT_CAISSE:
         return partner_ids_of_caisse(session, actor.caisse_id)
     return [actor.partner_id]
 
@@ -63,10 +53,10 @@ def manageable_account(session: Session, actor: Account, account_id: int) -> Acc
     target = by_id(session, Account, account_id)
     if target is None:
         raise NotFound("Compte introuvable.")
-    if actor.profile == "admin_national":
+    if actor.profile == ADMIN_NATIONAL:
         return target
-    if actor.profile == "agent_caisse" and target.partner_id in partner_ids_of_caisse(session, actor.caisse_id):
+    if actor.profile == AGENT_CAISSE and target.partner_id in partner_ids_of_caisse(session, actor.caisse_id):
         return target
-    if actor.profile == "gestionnaire" and target.partner_id == actor.partner_id and target.profile == "technicien":
+    if actor.profile == GESTIONNAIRE and target.partner_id == actor.partner_id and target.profile == TECHNICIEN:
         return target
     raise NotAuthorized()

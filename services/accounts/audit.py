@@ -5,6 +5,7 @@ Names are copied into each entry so the trail outlives deleted accounts.
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from services.accounts import access
 from services.accounts.models import Account, AuditEntry
 
 SYSTEM = "Système (tâche planifiée)"
@@ -79,3 +80,11 @@ def entries(session: Session, partner_ids: list[int] | None, caisse_id: int | No
             conditions.append(AuditEntry.caisse_id == caisse_id)
         query = query.where(sa.or_(*conditions))
     return [as_row(e) for e in session.scalars(query)]
+
+
+def log(session: Session, actor: Account, partner_id: int | None = None, limit: int = 200) -> list[dict]:
+    """What an agent reads: one of its partners' entries, or (no partner named) those of every partner
+    it sees and of its caisse itself; at most 500."""
+    if partner_id:
+        return entries(session, [access.partner(session, actor, partner_id).id], None, min(int(limit), 500))
+    return entries(session, access.visible_partner_ids(session, actor), actor.caisse_id, min(int(limit), 500))

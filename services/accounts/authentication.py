@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session, object_session
 from contracts import events, identity
 from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken, NotAuthenticated,
                               ProfileChoiceRequired, SecondFactorRequired, ValidationFailed)
-from contracts.schemas import PROFILE_LABELS
+from contracts.profiles import PROFILE_LABELS
 from services.accounts import audit, passwords, second_factor, sessions, settings, throttle
 from services.accounts.directory import recipient
-from services.accounts.throttle import paris  # noqa: F401 (the Paris time label, used from here by other modules)
 from services.accounts.models import Account, Convention, PasswordHistory, PasswordToken, utcnow
 
 SECOND_FACTOR_TICKET_SECONDS = 300

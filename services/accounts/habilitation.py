@@ -5,20 +5,19 @@ import csv
 import io
 import re
 import uuid
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts import events
 from contracts.catalogue import AGENT_INACTIVATION_REASONS, IMMEDIATE_REASONS, INACTIVATION_REASONS
+from contracts.civilities import CIVILITIES
+from contracts.dates import datetime_fr
 from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
-from contracts.schemas import PROFILE_LABELS
+from contracts.profiles import AGENTS, PARTNER_USERS, PROFILE_LABELS
 from services.accounts import audit, sessions, settings
-from services.accounts.authentication import issue_token, normalise_email, paris, recipient
-from services.accounts.models import Account, Caisse, Convention, HabilitationReview, Partner, utcnow
-
-CIVILITIES = ("M.", "Mme")
+from services.accounts.authentication import issue_token, normalise_email, recipient
+from services.accounts.models import Account, Caisse, HabilitationReview, Partner, utcnow
 
 REASONS = INACTIVATION_REASONS
 
@@ -125,7 +124,7 @@ def resend_invitation(session: Session, actor: Account, account: Account, emit: 
 
 def edit_gestionnaire(session: Session, actor: Account, account: Account, data: dict) -> dict:
     """Only the caisse edits a gestionnaire (name, function, phone, email), on the partner's request."""
-    if actor.profile not in ("agent_caisse", "admin_national") or account.profile != "gestionnaire":
+    if actor.profile not in AGENTS or account.profile != "gestionnaire":
         raise NotAuthorized("Seule la caisse modifie le compte d'un gestionnaire.")
     values = _person_fields({**table_row(account), **data}, account.partner)
     _unique(session, values["email"], account.profile, exclude_id=account.id)
@@ -229,7 +228,7 @@ def table(session: Session, partner: Partner) -> dict:
     accounts = session.scalars(sa.select(Account).where(Account.partner_id == partner.id)
                                .order_by(Account.profile, Account.last_name, Account.first_name))
     rows = [table_row(a) for a in accounts]
-    counts = {p: sum(1 for r in rows if r["profile"] == p and r["status"] == "active") for p in ("gestionnaire", "technicien")}
+    counts = {p: sum(1 for r in rows if r["profile"] == p and r["status"] == "active") for p in PARTNER_USERS}
     return {"partner": {"id": partner.id, "name": partner.name, "member_count": partner.member_count,
                         "habilitated_body": partner.habilitated_body, "suspended": partner.suspended_at is not None},
             "rows": rows,
@@ -242,10 +241,6 @@ CSV_COLUMNS = [("last_name", "Nom"), ("first_name", "Prénom"), ("email", "Adres
                ("created_by", "Créé par"), ("created_at", "Créé le"), ("last_login_at", "Dernière connexion")]
 
 
-def _paris(iso: str | None) -> str:
-    return paris(datetime.fromisoformat(iso)).replace(" à ", " ") if iso else ""
-
-
 def table_csv(session: Session, partner: Partner) -> str:
     """For habilitation reviews; ';' and a BOM so spreadsheet software in French opens it as is."""
     out = io.StringIO()
@@ -253,7 +248,7 @@ def table_csv(session: Session, partner: Partner) -> str:
     writer.writerow([label for _, label in CSV_COLUMNS])
     for row in table(session, partner)["rows"]:
         row = {**row, "status": "actif" if row["status"] == "active" else "inactif",
-               "created_at": _paris(row["created_at"]), "last_login_at": _paris(row["last_login_at"])}
+               "created_at": datetime_fr(row["created_at"]), "last_login_at": datetime_fr(row["last_login_at"])}
         # Neutralise spreadsheet formulas (CSV injection).
         writer.writerow([("'" + v if isinstance(v, str) and v[:1] in "=+-@" else (v or "")) for v in
                          (row[key] for key, _ in CSV_COLUMNS)])
@@ -309,16 +304,6 @@ def confirm_review(session: Session, actor: Account) -> dict:
     audit.record(session, "review_confirmed", actor=actor, partner_id=actor.partner_id)
     session.commit()
     return review_row(pending[0])
-
-
-def partner_caisse_for_review(session: Session, actor: Account, partner: Partner) -> int:
-    if actor.profile == "agent_caisse":
-        return actor.caisse_id
-    convention = session.scalars(sa.select(Convention).where(Convention.partner_id == partner.id,
-                                                             Convention.status == "active")).first()
-    if convention is None:
-        raise RuleViolation("Ce partenaire n'a pas de convention active.")
-    return convention.caisse_id
 
 
 def pending_invitations(session: Session, partner_ids: list[int] | None, created_by: int | None = None) -> list[dict]:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.catalogue import FEATURES, PARTNER_KINDS
+from contracts.departments import DEPARTMENTS
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
 from services.accounts import access, audit, sessions
 from services.accounts.models import Account, Caisse, Convention, Partner, utcnow
@@ -25,9 +26,6 @@ def _raise_if(errors: dict) -> None:
 
 
 # --- caisses (national admin) ---------------------------------------------------------------
-
-DEPARTMENT = re.compile(r"(0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-46])")
-
 
 def caisse_row(caisse: Caisse) -> dict:
     return {"id": caisse.id, "code": caisse.code, "name": caisse.name, "address": caisse.address,
@@ -73,7 +71,7 @@ def save_caisse(session: Session, actor: Account, data: dict) -> dict:
     departments = sorted({d.strip().upper() for d in str(data.get("departments") or "").replace(",", " ").split()}
                          if isinstance(data.get("departments"), str) else
                          {str(d).strip().upper() for d in data.get("departments") or []})
-    if any(not DEPARTMENT.fullmatch(d) for d in departments):
+    if any(d not in DEPARTMENTS for d in departments):
         errors["departments"] = "Départements : des codes séparés par des espaces (ex. 60 80 2A 974)."
     _raise_if(errors)
     caisse = access.by_id(session, Caisse, data["id"]) if data.get("id") else None

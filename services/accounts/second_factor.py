@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts import events
+from contracts.dates import datetime_fr_at
 from contracts.errors import InvalidCredentials, RuleViolation, ValidationFailed
 from services.accounts import audit, sealing, throttle
 from services.accounts.directory import recipient
@@ -75,7 +76,7 @@ def status(session: Session, account: Account) -> dict:
         RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None)))
     result = {"enrolled": enrolled(account), "required": required(session, account),
               "enabled_at": account.totp_enabled_at.isoformat() + "Z" if account.totp_enabled_at else None,
-              "enabled_at_label": throttle.paris(account.totp_enabled_at) if account.totp_enabled_at else None,
+              "enabled_at_label": datetime_fr_at(account.totp_enabled_at) if account.totp_enabled_at else None,
               "recovery_codes_left": left, "pending": pending, "partners_second_factor": None}
     if account.profile == "agent_caisse" and account.caisse is not None:
         result["partners_second_factor"] = account.caisse.partners_second_factor

@@ -19,9 +19,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from contracts.dates import datetime_fr_at
 from contracts.errors import AccountInactive, NotAuthenticated
-from services.accounts import settings
-from services.accounts.models import UserSession, utcnow
+from services.accounts import audit, settings
+from services.accounts.models import Account, UserSession, utcnow
 
 ENDED_MESSAGE = "Votre session a pris fin : reconnectez-vous."
 # What the person is told at the next request, by why the session ended.
@@ -118,6 +119,31 @@ def require_open(session: Session, who: dict) -> UserSession:
     return _open_row(session, row, utcnow())
 
 
+def current(session: Session, who: dict) -> Account:
+    """The caller's own account, which must still be active, acting through a
+    session that is still open (a call from an ended session is refused)."""
+    require_open(session, who)
+    account = session.get(Account, who["id"])
+    if account is None or account.status != "active":
+        raise NotAuthenticated()
+    return account
+
+
+def log_out(session: Session, actor: Account, session_id: int) -> None:
+    """The session ends here, so a copy of the cookie opens nothing afterwards."""
+    end(session, session.get(UserSession, session_id), "logout")
+    audit.record(session, "logout", actor=actor, target=actor)
+    session.commit()
+
+
+def end_others(session: Session, actor: Account, current_id: int) -> int:
+    """"Déconnecter mes autres sessions": every open session of the account but this one; how many ended."""
+    ended = end_all(session, actor.id, "others", keep=current_id)
+    audit.record(session, "other_sessions_ended", actor=actor, target=actor, details=f"{ended} session(s)")
+    session.commit()
+    return ended
+
+
 def end(session: Session, row: UserSession, reason: str) -> None:
     if row.ended_at is None:
         _end(row, reason, utcnow())
@@ -133,8 +159,6 @@ def end_all(session: Session, account_id: int, reason: str, keep: int | None = N
 
 def listing(session: Session, account_id: int, current_id: int | None) -> list[dict]:
     """The account's open sessions, the current one first, for "Mon compte"."""
-    from services.accounts.authentication import paris
-
     now = utcnow()
     rows = session.scalars(sa.select(UserSession).where(UserSession.account_id == account_id,
                                                         UserSession.ended_at.is_(None))
@@ -142,8 +166,8 @@ def listing(session: Session, account_id: int, current_id: int | None) -> list[d
     open_rows = [r for r in rows if _timed_out(r, now) is None]
     open_rows.sort(key=lambda r: r.id != current_id)
     return [{"id": r.id, "device": r.device, "current": r.id == current_id,
-             "created_at": r.created_at.isoformat() + "Z", "created_at_label": paris(r.created_at),
-             "last_seen_at": r.last_seen_at.isoformat() + "Z", "last_seen_at_label": paris(r.last_seen_at)}
+             "created_at": r.created_at.isoformat() + "Z", "created_at_label": datetime_fr_at(r.created_at),
+             "last_seen_at": r.last_seen_at.isoformat() + "Z", "last_seen_at_label": datetime_fr_at(r.last_seen_at)}
             for r in open_rows]
 
 

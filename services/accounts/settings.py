@@ -1,66 +1,61 @@
 """The accounts rules' settings, from the environment, with the agreements'
 defaults. One place: every module reads its periods and limits from here."""
-import os
 from datetime import timedelta
 
-PROFILES = ("admin_national", "agent_caisse", "gestionnaire", "technicien")
-
-
-def _days(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+from services.common.config import env_int, env_text
 
 
 def invitation_validity() -> timedelta:
-    return timedelta(days=_days("EP_INVITATION_DAYS", 7))
+    return timedelta(days=env_int("EP_INVITATION_DAYS", 7))
 
 
 def reset_validity() -> timedelta:
-    return timedelta(minutes=_days("EP_RESET_LINK_MINUTES", 60))
+    return timedelta(minutes=env_int("EP_RESET_LINK_MINUTES", 60))
 
 
 def password_renewal_days(profile: str) -> int:
     """0 disables renewal for that profile (ASVS 2.1.10 / CNIL, when the caisse accepts it)."""
-    return _days(f"EP_PASSWORD_RENEWAL_DAYS_{profile.upper()}", _days("EP_PASSWORD_RENEWAL_DAYS", 365))
+    return env_int(f"EP_PASSWORD_RENEWAL_DAYS_{profile.upper()}", env_int("EP_PASSWORD_RENEWAL_DAYS", 365))
 
 
 PASSWORD_HISTORY = 5                      # a new password differs from the last five
 
 
 def cgu_version() -> str:
-    return os.environ.get("EP_CGU_VERSION", "2026-01")
+    return env_text("EP_CGU_VERSION", "2026-01")
 
 
 def technicien_inactivity() -> timedelta:
-    return timedelta(days=_days("EP_TECHNICIEN_INACTIVITY_DAYS", 90))     # "3 mois"
+    return timedelta(days=env_int("EP_TECHNICIEN_INACTIVITY_DAYS", 90))     # "3 mois"
 
 
 INACTIVITY_WARNING_AHEAD = timedelta(days=15)
 
 
 def purge_after() -> timedelta:
-    return timedelta(days=_days("EP_PURGE_AFTER_DAYS", 183))              # "6 mois"
+    return timedelta(days=env_int("EP_PURGE_AFTER_DAYS", 183))              # "6 mois"
 
 
 def review_period() -> timedelta:
-    return timedelta(days=_days("EP_REVIEW_PERIOD_DAYS", 365))
+    return timedelta(days=env_int("EP_REVIEW_PERIOD_DAYS", 365))
 
 
 def review_reminder_every() -> timedelta:
-    return timedelta(days=_days("EP_REVIEW_REMINDER_DAYS", 7))
+    return timedelta(days=env_int("EP_REVIEW_REMINDER_DAYS", 7))
 
 
 def sweep_interval_seconds() -> int:
-    return _days("EP_SWEEP_INTERVAL_SECONDS", 3600)
+    return env_int("EP_SWEEP_INTERVAL_SECONDS", 3600)
 
 
 def session_idle() -> timedelta:
     """A session unused this long ends (ASVS 3.3.2)."""
-    return timedelta(minutes=_days("EP_SESSION_IDLE_MINUTES", 30))
+    return timedelta(minutes=env_int("EP_SESSION_IDLE_MINUTES", 30))
 
 
 def session_max_age() -> timedelta:
     """A session ends this long after login, used or not."""
-    return timedelta(hours=_days("EP_SESSION_MAX_HOURS", 12))
+    return timedelta(hours=env_int("EP_SESSION_MAX_HOURS", 12))
 
 
 # Login throttling (CNIL): free attempts, then a doubling delay, then a lock.
@@ -80,13 +75,13 @@ PERSONAL_EMAIL_DOMAINS = frozenset({
 
 def reauthentication_window() -> timedelta:
     """How recent a proof of identity must be for creating or inactivating accounts."""
-    return timedelta(minutes=_days("EP_REAUTH_MINUTES", 5))
+    return timedelta(minutes=env_int("EP_REAUTH_MINUTES", 5))
 
 
 def sealing_key() -> str:
     """Seals the TOTP secrets at rest: EP_TOTP_KEY, or else EP_RPC_SECRET (which the service has anyway).
     Changing it makes every enrolled authenticator unusable (recovery codes still work)."""
-    key = os.environ.get("EP_TOTP_KEY") or os.environ.get("EP_RPC_SECRET", "")
+    key = env_text("EP_TOTP_KEY") or env_text("EP_RPC_SECRET")
     if len(key) < 32:
         raise RuntimeError("EP_TOTP_KEY (ou à défaut EP_RPC_SECRET) doit compter 32 caractères au moins.")
     return key

@@ -2,19 +2,13 @@
 then a lock of 15 minutes after 10. Wrong passwords and wrong second-factor codes
 (at login and when confirming one's identity) count together, on the account."""
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from contracts.dates import datetime_fr_at
 from contracts.errors import LoginThrottled
 from services.accounts import audit, settings
 from services.accounts.models import Account
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def paris(moment: datetime) -> str:
-    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
 
 
 def check(accounts: list[Account], now: datetime) -> None:
@@ -23,7 +17,7 @@ def check(accounts: list[Account], now: datetime) -> None:
         if account.locked_until and account.locked_until > now:
             raise LoginThrottled(
                 f"Compte temporairement verrouillé après {settings.LOCK_AFTER_FAILURES} échecs de connexion, "
-                f"jusqu'au {paris(account.locked_until)}. Vous pouvez aussi utiliser « Mot de passe oublié ».",
+                f"jusqu'au {datetime_fr_at(account.locked_until)}. Vous pouvez aussi utiliser « Mot de passe oublié ».",
                 account.locked_until.isoformat() + "Z")
         extra = account.failed_logins - settings.FREE_FAILURES
         if extra >= 0 and account.last_failed_login_at:
@@ -31,7 +25,7 @@ def check(accounts: list[Account], now: datetime) -> None:
             if until > now:
                 raise LoginThrottled(
                     f"Trop de tentatives infructueuses : patientez jusqu'à "
-                    f"{paris(until)[-5:]}:{until.second:02d} avant de réessayer.", until.isoformat() + "Z")
+                    f"{datetime_fr_at(until)[-5:]}:{until.second:02d} avant de réessayer.", until.isoformat() + "Z")
 
 
 def failed(session: Session, accounts: list[Account], now: datetime, action: str = "login_failed") -> None:
@@ -44,5 +38,5 @@ def failed(session: Session, accounts: list[Account], now: datetime, action: str
             account.locked_until = now + settings.LOCK_DURATION
             account.failed_logins = 0
             audit.record(session, "login_locked", actor=None, target=account,
-                         details=f"jusqu'au {paris(account.locked_until)}")
+                         details=f"jusqu'au {datetime_fr_at(account.locked_until)}")
     session.commit()

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts import broker
 from services.common import migrations
 
 
@@ -47,6 +48,13 @@ class Database(DependencyProvider):
     def __init__(self, service: str, url_factory):
         self.service = service
         self.url_factory = url_factory
+
+    def bind(self, container, attr_name):
+        # Every service has a database, so this is where a service started with no broker address
+        # (config.yaml leaves AMQP_URI to the environment) gets contracts.broker's, before any
+        # extension connects: bind runs when the container is built, setup only when it starts.
+        broker.fill_in(container.config)
+        return super().bind(container, attr_name)
 
     def setup(self):
         # Before touching anything: a production service with example settings does not start.

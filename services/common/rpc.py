@@ -4,11 +4,9 @@ nameko's own ``RpcProxy`` waits for a reply forever; this uses the same pooled
 client as the web (contracts.rpc), green under eventlet, so a service that
 does not answer costs at most the timeout and the caller degrades.
 """
-import os
-
 from nameko.extensions import DependencyProvider
 
-from contracts import identity
+from contracts import broker, identity
 from contracts.rpc import RpcClient
 from services.common.config import rpc_secret
 
@@ -32,8 +30,7 @@ class ServiceRpc(DependencyProvider):
         self.timeout = timeout
 
     def setup(self):
-        uri = self.container.config.get("AMQP_URI") or os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
-        self.client = RpcClient(uri, timeout=self.timeout)
+        self.client = RpcClient(broker.fill_in(self.container.config)["AMQP_URI"], timeout=self.timeout)
 
     def stop(self):
         self.client.close()

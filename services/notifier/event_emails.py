@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
-from contracts import events
+from contracts import dates, events
 from services.notifier import outbox, rendering
 from services.notifier.outbox import Mail
 from services.notifier.rendering import link as _link
@@ -24,23 +24,23 @@ SECOND_FACTOR_CHANGES = {
 EMAILS = {
     events.PASSWORD_RESET_REQUESTED: ("password_reset", lambda p: {
         "link": _link(f"/mot-de-passe/nouveau/{quote(p['token'], safe='')}"),
-        "expires_at": rendering.french_datetime(p["expires_at"])}),
+        "expires_at": dates.datetime_fr_at(p["expires_at"])}),
     events.ACCOUNT_INVITED: ("account_invited", lambda p: {
         "link": _link(f"/activation/{quote(p['token'], safe='')}"),
-        "expires_at": rendering.french_datetime_long(p["expires_at"]),
+        "expires_at": dates.datetime_fr_long(p["expires_at"]),
         "profile_label": p["profile_label"], "organisation": p["organisation"]}),
     events.PASSWORD_CHANGED: ("password_changed", lambda p: {
-        "changed_at": rendering.french_datetime(p["changed_at"]), "forgot_link": _link("/mot-de-passe/oublie")}),
+        "changed_at": dates.datetime_fr_at(p["changed_at"]), "forgot_link": _link("/mot-de-passe/oublie")}),
     events.ACCOUNT_INACTIVATED: ("account_inactivated", lambda p: {"reason_label": p["reason_label"]}),
     events.FRAUD_INACTIVATION: ("fraud_inactivation", lambda p: {
         "account_name": p["account_name"], "reason_label": p["reason_label"], "partner_name": p["partner_name"]}),
     events.INACTIVITY_WARNING: ("inactivity_warning", lambda p: {
-        "inactivation_date": rendering.french_date(p["inactivation_date"]), "link": _link("/connexion")}),
+        "inactivation_date": dates.date_fr(p["inactivation_date"]), "link": _link("/connexion")}),
     events.REVIEW_REQUESTED: ("review_requested", lambda p: {
         "partner_name": p["partner_name"], "caisse_name": p["caisse_name"], "reminder": bool(p["reminder"]),
         "link": _link("/habilitations")}),
     events.SECOND_FACTOR_CHANGED: ("second_factor_changed", lambda p: {
-        "change": SECOND_FACTOR_CHANGES[p["change"]], "changed_at": rendering.french_datetime(p["changed_at"]),
+        "change": SECOND_FACTOR_CHANGES[p["change"]], "changed_at": dates.datetime_fr_at(p["changed_at"]),
         "link": _link("/mon-compte/double-authentification")}),
     # From the requests service (same envelope); no data about the insured person, only the reference.
     events.REQUEST_STATUS_CHANGED: ("request_status_changed", lambda p: {
@@ -50,6 +50,10 @@ EMAILS = {
         "caisse_name": p["caisse_name"], "count": int(p["count"]), "late_after_days": int(p["late_after_days"]),
         "references": [str(r) for r in p["references"]][:10], "link": _link("/file?late=1")}),
 }
+
+# Which service publishes each of these events (services.notifier.service handles each one).
+SOURCES = {**{event_type: events.ACCOUNTS for event_type in events.ACCOUNT_EMAIL_EVENTS},
+           events.REQUEST_STATUS_CHANGED: events.REQUESTS, events.LATE_REQUESTS_SUMMARY: events.REQUESTS}
 
 
 def render_for_recipients(event_type: str, payload: dict) -> list[Mail]:

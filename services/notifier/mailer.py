@@ -1,12 +1,9 @@
-"""SMTP delivery, configured from the environment.
+"""SMTP delivery, configured from the environment (services.notifier.settings.smtp).
 
-SMTP_HOST, SMTP_PORT, SMTP_TLS (none | starttls | ssl), SMTP_USER, SMTP_PASSWORD,
-MAIL_FROM, SMTP_TIMEOUT (seconds, 20). Under eventlet smtplib's sockets are green, so a slow server only
-delays mail.
+Under eventlet smtplib's sockets are green, so a slow server only delays mail.
 """
 import functools
 import json
-import os
 import smtplib
 import socket
 import ssl
@@ -33,15 +30,7 @@ class SmtpMailer:
 
     @classmethod
     def from_env(cls):
-        return cls(
-            host=os.environ.get("SMTP_HOST", "127.0.0.1"),
-            port=os.environ.get("SMTP_PORT", "1025"),
-            tls=os.environ.get("SMTP_TLS", "none"),
-            user=os.environ.get("SMTP_USER") or None,
-            password=os.environ.get("SMTP_PASSWORD") or None,
-            sender=os.environ.get("MAIL_FROM") or None,
-            timeout=settings.smtp_timeout(),
-        )
+        return cls(**settings.smtp())
 
     def build(self, message) -> EmailMessage:
         email = EmailMessage()

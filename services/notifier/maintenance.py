@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from contracts import dates
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
 from services.notifier import fanout, rendering, settings
 from services.notifier.models import Maintenance, utcnow
@@ -58,8 +59,8 @@ def row(window: Maintenance, who: dict | None = None, now: datetime | None = Non
     return {"id": window.id, "caisse_code": window.caisse_code,
             "scope_label": "Toutes les caisses" if window.caisse_code is None else f"Caisse {window.caisse_code}",
             "starts_at": _iso(window.starts_at), "ends_at": _iso(window.ends_at),
-            "starts_at_label": rendering.french_datetime_long(_iso(window.starts_at)),
-            "ends_at_label": rendering.french_datetime_long(_iso(window.ends_at)),
+            "starts_at_label": dates.datetime_fr_long(_iso(window.starts_at)),
+            "ends_at_label": dates.datetime_fr_long(_iso(window.ends_at)),
             "message": window.message, "status": window.status, "version": window.version,
             "ongoing": window.status == "scheduled" and window.starts_at <= now < window.ends_at,
             "notified": window.notified_version == window.version,
@@ -154,8 +155,8 @@ def _due(session: Session, now: datetime) -> list[int]:
 
 def _notice(window: Maintenance, version: int, changed: bool):
     context = {"scope_label": "toutes les caisses" if window.caisse_code is None else None,
-               "starts_at": rendering.french_datetime_long(_iso(window.starts_at)),
-               "ends_at": rendering.french_datetime_long(_iso(window.ends_at)),
+               "starts_at": dates.datetime_fr_long(_iso(window.starts_at)),
+               "ends_at": dates.datetime_fr_long(_iso(window.ends_at)),
                "message": window.message, "cancelled": window.status == "cancelled", "changed": changed,
                "link": rendering.link("/")}
 

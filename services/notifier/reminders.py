@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from contracts import dates
 from services.notifier import fanout, outbox, rendering, settings
 from services.notifier.models import utcnow
 
@@ -35,7 +36,7 @@ def _mail(key: str, kind: str, person: dict, now: datetime) -> outbox.Mail:
     if kind == "password_expired":
         return rendering.mail(kind, key, person, link=rendering.link("/connexion"))
     return rendering.mail(kind, key, person, days_left=days_left, link=rendering.link("/mon-compte/mot-de-passe"),
-                          expires_at=rendering.french_datetime(person["expires_at"]))
+                          expires_at=dates.datetime_fr_at(person["expires_at"]))
 
 
 def sweep(session: Session, fetch_page, now: datetime | None = None) -> int:

@@ -1,11 +1,9 @@
 """French email templates: a subject, a plain-text body and an HTML body per kind."""
-import os
-from datetime import date, datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.notifier import settings
 from services.notifier.outbox import Mail
 
 _env = Environment(
@@ -14,41 +12,6 @@ _env = Environment(
     undefined=StrictUndefined,       # a missing variable is a bug, not an empty string
     keep_trailing_newline=True,
 )
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def base_url() -> str:
-    return os.environ.get("EP_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-
-
-def _paris(iso_utc: str) -> datetime:
-    """An ISO UTC moment ("...Z", "+00:00" or naive, which the contracts define as UTC) in Paris time."""
-    moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(PARIS)
-
-
-def french_datetime(iso_utc: str) -> str:
-    return _paris(iso_utc).strftime("%d/%m/%Y à %H:%M")
-
-
-def french_date(iso_date: str) -> str:
-    """"2026-12-01" -> "01/12/2026" (a calendar date: no time zone to convert)."""
-    return date.fromisoformat(iso_date).strftime("%d/%m/%Y")
-
-
-_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-           "novembre", "décembre")
-
-
-def french_datetime_long(iso_utc: str) -> str:
-    """The moment written in full, Paris time: "mardi 1er décembre 2026 à 11:00"
-    (French names from tables, not from the process locale)."""
-    moment = _paris(iso_utc)
-    day = "1er" if moment.day == 1 else str(moment.day)
-    return f"{_DAYS[moment.weekday()]} {day} {_MONTHS[moment.month - 1]} {moment.year} à {moment:%H:%M}"
 
 
 def render(kind: str, **context) -> tuple[str, str, str]:
@@ -58,7 +21,7 @@ def render(kind: str, **context) -> tuple[str, str, str]:
 
 def link(path: str) -> str:
     """An absolute link into the web front (read at render time: EP_BASE_URL)."""
-    return f"{base_url()}{path}"
+    return f"{settings.base_url()}{path}"
 
 
 def mail(kind: str, key: str, person: dict, headers: dict | None = None, **context) -> Mail:

@@ -1,5 +1,5 @@
 """The habilitation rules of the agreements, through the service's RPC methods."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 

@@ -8,10 +8,10 @@ from nameko.containers import ServiceContainer
 from nameko.events import EventHandler
 from nameko.testing.services import worker_factory
 
-from contracts import events
-from services.notifier import rendering
+from contracts import dates, events
 from services.notifier.models import OutboxMessage
-from services.notifier.service import EMAILS, NotifierService, render_for_recipients
+from services.notifier.event_emails import EMAILS, render_for_recipients
+from services.notifier.service import NotifierService
 
 BASE = "https://partenaires.example.test"
 HOSTILE = {"email": "Jeanne.Essai@Structure.example.test", "first_name": "Jeanne",
@@ -55,12 +55,12 @@ def test_every_account_email_event_has_a_handler_and_templates():
 
 
 def test_french_dates():
-    assert rendering.french_date("2026-12-01") == "01/12/2026"
-    assert rendering.french_datetime("2026-01-15T08:05:00Z") == "15/01/2026 à 09:05"            # UTC+1
-    assert rendering.french_datetime("2026-07-01T22:30:00.123456Z") == "02/07/2026 à 00:30"     # UTC+2, next day
-    assert rendering.french_datetime("2026-07-01T22:30:00") == "02/07/2026 à 00:30"              # naive = UTC
-    assert rendering.french_datetime_long("2026-11-30T23:15:00Z") == "mardi 1er décembre 2026 à 00:15"
-    assert rendering.french_datetime_long("2026-03-29T10:00:00+00:00") == "dimanche 29 mars 2026 à 12:00"
+    assert dates.date_fr("2026-12-01") == "01/12/2026"
+    assert dates.datetime_fr_at("2026-01-15T08:05:00Z") == "15/01/2026 à 09:05"            # UTC+1
+    assert dates.datetime_fr_at("2026-07-01T22:30:00.123456Z") == "02/07/2026 à 00:30"     # UTC+2, next day
+    assert dates.datetime_fr_at("2026-07-01T22:30:00") == "02/07/2026 à 00:30"              # naive = UTC
+    assert dates.datetime_fr_long("2026-11-30T23:15:00Z") == "mardi 1er décembre 2026 à 00:15"
+    assert dates.datetime_fr_long("2026-03-29T10:00:00+00:00") == "dimanche 29 mars 2026 à 12:00"
 
 
 def test_password_reset():
