@@ -5,20 +5,36 @@ the caller gets the same class back (``deserialize_to_instance`` is nameko
 2.14's registry; nameko 3 renamed it ``remote_error``). Each error carries the
 French sentence the UI shows, so the message for a rule lives with the rule.
 """
+import copy
+
 from nameko.exceptions import deserialize_to_instance
 
 
 class ServiceError(Exception):
-    """Base of every expected business error. ``args[0]`` is the French message."""
+    """Base of every expected business error. ``args[0]`` is the French message. What an error
+    carries besides is named in ``details`` (name -> default, in the order of ``args[1]``,
+    ``args[2]``…) and read as attributes (``exc.fields``, ``exc.ticket``): nameko rebuilds an
+    error from its args alone, so they hold everything."""
 
     default_message = "La demande n'a pas pu être traitée."
+    details: dict = {}
 
     def __init__(self, message=None, *args):
-        super().__init__(message or self.default_message, *args)
+        defaults = list(self.details.values())
+        values = [copy.copy(default) if value is None else value for value, default in zip(args, defaults)]
+        values += [copy.copy(default) for default in defaults[len(values):]]
+        super().__init__(message or self.default_message, *values, *args[len(defaults):])
 
     @property
     def message(self):
         return self.args[0]
+
+    def __getattr__(self, name):
+        names = list(type(self).details)
+        if name not in names:
+            raise AttributeError(name)
+        index = names.index(name) + 1
+        return self.args[index] if len(self.args) > index else type(self).details[name]
 
 
 @deserialize_to_instance
@@ -46,16 +62,10 @@ class NotAuthenticated(ServiceError):
 
 @deserialize_to_instance
 class ValidationFailed(ServiceError):
-    """Bad input. ``args[1]`` maps field name -> French message (may be empty)."""
+    """Bad input. ``fields`` maps field name -> French message (may be empty)."""
 
     default_message = "Certaines informations sont à corriger."
-
-    def __init__(self, message=None, fields=None, *args):
-        super().__init__(message, fields or {}, *args)
-
-    @property
-    def fields(self):
-        return self.args[1] if len(self.args) > 1 else {}
+    details = {"fields": {}}
 
 
 @deserialize_to_instance
@@ -85,36 +95,20 @@ class ServiceUnavailable(Exception):
 
 @deserialize_to_instance
 class ProfileChoiceRequired(ServiceError):
-    """The email holds several accounts. ``args[1]``: [{"profile", "label"}];
-    ``args[2]``: a short-lived ticket proving the password was right."""
+    """The email holds several accounts. ``choices``: [{"profile", "label"}];
+    ``ticket``: a short-lived ticket proving the password was right."""
 
     default_message = "Cette adresse correspond à plusieurs comptes : choisissez le profil à utiliser."
-
-    def __init__(self, message=None, choices=None, ticket="", *args):
-        super().__init__(message, choices or [], ticket, *args)
-
-    @property
-    def choices(self):
-        return self.args[1]
-
-    @property
-    def ticket(self):
-        return self.args[2]
+    details = {"choices": [], "ticket": ""}
 
 
 @deserialize_to_instance
 class SecondFactorRequired(ServiceError):
-    """The password was right and the account has a second factor. ``args[1]``: a short-lived
+    """The password was right and the account has a second factor. ``ticket``: a short-lived
     ticket proving the password, to send back with the code (``authenticate_second_factor``)."""
 
     default_message = "Saisissez le code à 6 chiffres affiché par votre application d'authentification."
-
-    def __init__(self, message=None, ticket="", *args):
-        super().__init__(message, ticket, *args)
-
-    @property
-    def ticket(self):
-        return self.args[1]
+    details = {"ticket": ""}
 
 
 @deserialize_to_instance
@@ -128,14 +122,9 @@ class ReauthenticationRequired(ServiceError):
 
 @deserialize_to_instance
 class LoginThrottled(ServiceError):
-    """Too many failures: wait, or locked until ``args[1]`` (ISO, UTC)."""
+    """Too many failures: wait, or locked ``until`` (ISO, UTC)."""
 
-    def __init__(self, message=None, until="", *args):
-        super().__init__(message, until, *args)
-
-    @property
-    def until(self):
-        return self.args[1]
+    details = {"until": ""}
 
 
 @deserialize_to_instance
@@ -151,18 +140,9 @@ class RuleViolation(ServiceError):
 
 @deserialize_to_instance
 class AlreadyOpen(ServiceError):
-    """One open request per type and person: ``args[1]`` / ``args[2]`` are the open one's id and reference."""
+    """One open request per type and person: ``request_id`` and ``reference`` are the open one's."""
 
-    def __init__(self, message=None, request_id=None, reference="", *args):
-        super().__init__(message, request_id, reference, *args)
-
-    @property
-    def request_id(self):
-        return self.args[1]
-
-    @property
-    def reference(self):
-        return self.args[2]
+    details = {"request_id": None, "reference": ""}
 
 
 EXPECTED = (ServiceError,)

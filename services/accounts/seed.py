@@ -35,24 +35,15 @@ PARTNERS = [   # (name, kind, siret, members, habilitated body, caisses)
 
 # (profile, email, password, civility, first name, last name, function, caisse code or partner index)
 DEMO_ACCOUNTS = [
-    ("admin_national", "admin@assurance-maladie.test", "Admin-Demo-2026!", "M.", "Paul", "Martinet",
-     "Administrateur national", None),
-    ("agent_caisse", "agent@cpam-valfleuri.test", "Agent-Demo-2026!", "Mme", "Claire", "Dumoulin",
-     "Chargée des partenariats", "999"),
-    ("agent_caisse", "agent@cpam-hauts-fictifs.test", "Agent2-Demo-2026!", "M.", "Karim", "Delaunay",
-     "Chargé des partenariats", "998"),
-    ("gestionnaire", "gestionnaire@ccas-saint-exemple.test", "Gestion-Demo-2026!", "Mme", "Inès", "Berthier",
-     "Responsable du CCAS", 0),
-    ("technicien", "technicien@ccas-saint-exemple.test", "Techni-Demo-2026!", "M.", "Hugo", "Lambertin",
-     "Travailleur social", 0),
-    ("gestionnaire", "gestionnaire@relais-fictif.test", "Relais-Gest-2026!", "M.", "Bruno", "Castagnet",
-     "Directeur", 1),
-    ("gestionnaire", "double@relais-fictif.test", "Double-Gest-2026!", "Mme", "Sonia", "Ferrandi",
-     "Cheffe de service", 1),
-    ("technicien", "double@relais-fictif.test", "Double-Tech-2026!", "Mme", "Sonia", "Ferrandi",
-     "Mandataire judiciaire", 1),
-    ("technicien", "technicien@relais-fictif.test", "Relais-Tech-2026!", "M.", "Yanis", "Morel",
-     "Mandataire judiciaire", 1),
+    ("admin_national", "admin@assurance-maladie.test", "Admin-Demo-2026!", "M.", "Paul", "Martinet", "Administrateur national", None),
+    ("agent_caisse", "agent@cpam-valfleuri.test", "Agent-Demo-2026!", "Mme", "Claire", "Dumoulin", "Chargée des partenariats", "999"),
+    ("agent_caisse", "agent@cpam-hauts-fictifs.test", "Agent2-Demo-2026!", "M.", "Karim", "Delaunay", "Chargé des partenariats", "998"),
+    ("gestionnaire", "gestionnaire@ccas-saint-exemple.test", "Gestion-Demo-2026!", "Mme", "Inès", "Berthier", "Responsable du CCAS", 0),
+    ("technicien", "technicien@ccas-saint-exemple.test", "Techni-Demo-2026!", "M.", "Hugo", "Lambertin", "Travailleur social", 0),
+    ("gestionnaire", "gestionnaire@relais-fictif.test", "Relais-Gest-2026!", "M.", "Bruno", "Castagnet", "Directeur", 1),
+    ("gestionnaire", "double@relais-fictif.test", "Double-Gest-2026!", "Mme", "Sonia", "Ferrandi", "Cheffe de service", 1),
+    ("technicien", "double@relais-fictif.test", "Double-Tech-2026!", "Mme", "Sonia", "Ferrandi", "Mandataire judiciaire", 1),
+    ("technicien", "technicien@relais-fictif.test", "Relais-Tech-2026!", "M.", "Yanis", "Morel", "Mandataire judiciaire", 1),
 ]
 
 # Second factor of the profiles that must have one, enrolled with FIXED secrets published in the

@@ -38,6 +38,16 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
         reauthentication.require_recent(self.db, self.caller.identity)
         return actor
 
+    def _on_partner(self, partner_id, *profiles, sensitive=False):
+        """(the caller, a partner it may see: its own when ``partner_id`` is None)."""
+        actor = self._sensitive(*profiles) if sensitive else self._actor(*profiles)
+        return actor, access.partner(self.db, actor, partner_id)
+
+    def _on_account(self, account_id, *profiles, sensitive=False):
+        """(the caller, an account it may act on)."""
+        actor = self._sensitive(*profiles) if sensitive else self._actor(*profiles)
+        return actor, access.manageable_account(self.db, actor, account_id)
+
     # --- anonymous: logging in and password links -----------------------------------------
     @rpc
     def authenticate(self, email, password, device=""):
@@ -147,8 +157,7 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
     @rpc
     def reset_second_factor(self, account_id):
         """A lost phone: the account's manager removes its second factor (a sensitive action)."""
-        actor = self._sensitive(*MANAGERS)
-        target = access.manageable_account(self.db, actor, account_id)
+        actor, target = self._on_account(account_id, *MANAGERS, sensitive=True)
         second_factor.reset(self.db, actor, target, self.events)
         return habilitation.table_row(target)
 
@@ -208,8 +217,8 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
 
     @rpc
     def get_partner(self, partner_id):
-        actor = self._actor(*AGENTS)
-        return referential.partner_row(self.db, access.partner(self.db, actor, partner_id), actor.caisse_id)
+        actor, partner = self._on_partner(partner_id, *AGENTS)
+        return referential.partner_row(self.db, partner, actor.caisse_id)
 
     @rpc
     def register_partner(self, data):
@@ -217,8 +226,7 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
 
     @rpc
     def update_partner(self, partner_id, data):
-        actor = self._actor(AGENT_CAISSE)
-        return referential.update_partner(self.db, actor, access.partner(self.db, actor, partner_id), dict(data))
+        return referential.update_partner(self.db, *self._on_partner(partner_id, AGENT_CAISSE), dict(data))
 
     @rpc
     def set_convention_features(self, convention_id, features):
@@ -230,65 +238,52 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
 
     @rpc
     def suspend_partner(self, partner_id, suspended):
-        actor = self._actor(AGENT_CAISSE)
-        return referential.set_suspended(self.db, actor, access.partner(self.db, actor, partner_id), bool(suspended))
+        return referential.set_suspended(self.db, *self._on_partner(partner_id, AGENT_CAISSE), bool(suspended))
 
     # --- habilitation -----------------------------------------------------------------------
     @rpc
     def create_gestionnaire(self, partner_id, data):
-        actor = self._sensitive(*AGENTS)
-        return habilitation.create_account(self.db, actor, access.partner(self.db, actor, partner_id), GESTIONNAIRE,
-                                           dict(data), self.events)
+        return habilitation.create_account(self.db, *self._on_partner(partner_id, *AGENTS, sensitive=True),
+                                           GESTIONNAIRE, dict(data), self.events)
 
     @rpc
     def create_technicien(self, data):
-        actor = self._sensitive(GESTIONNAIRE)
-        return habilitation.create_account(self.db, actor, access.partner(self.db, actor, None), TECHNICIEN,
-                                           dict(data), self.events)
+        return habilitation.create_account(self.db, *self._on_partner(None, GESTIONNAIRE, sensitive=True),
+                                           TECHNICIEN, dict(data), self.events)
 
     @rpc
     def edit_gestionnaire(self, account_id, data):
-        actor = self._actor(*AGENTS)
-        return habilitation.edit_gestionnaire(self.db, actor, access.manageable_account(self.db, actor, account_id),
-                                              dict(data))
+        return habilitation.edit_gestionnaire(self.db, *self._on_account(account_id, *AGENTS), dict(data))
 
     @rpc
     def resend_invitation(self, account_id):
-        actor = self._actor(*MANAGERS)
-        habilitation.resend_invitation(self.db, actor, access.manageable_account(self.db, actor, account_id),
-                                       self.events)
+        habilitation.resend_invitation(self.db, *self._on_account(account_id, *MANAGERS), self.events)
 
     @rpc
     def pending_invitations(self):
-        actor = self._actor(*MANAGERS)
-        return habilitation.pending_invitations(self.db, access.visible_partner_ids(self.db, actor))
+        return habilitation.pending_invitations(self.db, access.visible_partner_ids(self.db, self._actor(*MANAGERS)))
 
     @rpc
     def inactivate_account(self, account_id, reason):
-        actor = self._sensitive(*MANAGERS)
-        return habilitation.inactivate(self.db, actor, access.manageable_account(self.db, actor, account_id), reason,
+        return habilitation.inactivate(self.db, *self._on_account(account_id, *MANAGERS, sensitive=True), reason,
                                        self.events)
 
     @rpc
     def reactivate_account(self, account_id):
-        actor = self._actor(*MANAGERS)
-        return habilitation.reactivate(self.db, actor, access.manageable_account(self.db, actor, account_id))
+        return habilitation.reactivate(self.db, *self._on_account(account_id, *MANAGERS))
 
     @rpc
     def habilitation_table(self, partner_id=None):
-        actor = self._actor(*MANAGERS)
-        return habilitation.table(self.db, access.partner(self.db, actor, partner_id))
+        return habilitation.table(self.db, self._on_partner(partner_id, *MANAGERS)[1])
 
     @rpc
     def habilitation_csv(self, partner_id=None):
-        actor = self._actor(*MANAGERS)
-        return habilitation.table_csv(self.db, access.partner(self.db, actor, partner_id))
+        return habilitation.table_csv(self.db, self._on_partner(partner_id, *MANAGERS)[1])
 
     @rpc
     def request_review(self, partner_id):
-        actor = self._actor(AGENT_CAISSE)
-        return habilitation.request_review(self.db, actor, access.partner(self.db, actor, partner_id),
-                                           actor.caisse_id, self.events)
+        actor, partner = self._on_partner(partner_id, AGENT_CAISSE)
+        return habilitation.request_review(self.db, actor, partner, actor.caisse_id, self.events)
 
     @rpc
     def confirm_review(self):

@@ -2,15 +2,11 @@
 defaults. One place: every module reads its periods and limits from here."""
 from datetime import timedelta
 
-from services.common.config import env_int, env_text
+from services.common.config import env_duration, env_int, env_text
 
 
-def invitation_validity() -> timedelta:
-    return timedelta(days=env_int("EP_INVITATION_DAYS", 7))
-
-
-def reset_validity() -> timedelta:
-    return timedelta(minutes=env_int("EP_RESET_LINK_MINUTES", 60))
+invitation_validity = env_duration("EP_INVITATION_DAYS", 7)
+reset_validity = env_duration("EP_RESET_LINK_MINUTES", 60)
 
 
 def password_renewal_days(profile: str) -> int:
@@ -25,37 +21,19 @@ def cgu_version() -> str:
     return env_text("EP_CGU_VERSION", "2026-01")
 
 
-def technicien_inactivity() -> timedelta:
-    return timedelta(days=env_int("EP_TECHNICIEN_INACTIVITY_DAYS", 90))     # "3 mois"
-
-
+technicien_inactivity = env_duration("EP_TECHNICIEN_INACTIVITY_DAYS", 90)     # "3 mois"
 INACTIVITY_WARNING_AHEAD = timedelta(days=15)
-
-
-def purge_after() -> timedelta:
-    return timedelta(days=env_int("EP_PURGE_AFTER_DAYS", 183))              # "6 mois"
-
-
-def review_period() -> timedelta:
-    return timedelta(days=env_int("EP_REVIEW_PERIOD_DAYS", 365))
-
-
-def review_reminder_every() -> timedelta:
-    return timedelta(days=env_int("EP_REVIEW_REMINDER_DAYS", 7))
+purge_after = env_duration("EP_PURGE_AFTER_DAYS", 183)                         # "6 mois"
+review_period = env_duration("EP_REVIEW_PERIOD_DAYS", 365)
+review_reminder_every = env_duration("EP_REVIEW_REMINDER_DAYS", 7)
 
 
 def sweep_interval_seconds() -> int:
     return env_int("EP_SWEEP_INTERVAL_SECONDS", 3600)
 
 
-def session_idle() -> timedelta:
-    """A session unused this long ends (ASVS 3.3.2)."""
-    return timedelta(minutes=env_int("EP_SESSION_IDLE_MINUTES", 30))
-
-
-def session_max_age() -> timedelta:
-    """A session ends this long after login, used or not."""
-    return timedelta(hours=env_int("EP_SESSION_MAX_HOURS", 12))
+session_idle = env_duration("EP_SESSION_IDLE_MINUTES", 30)       # a session unused this long ends (ASVS 3.3.2)
+session_max_age = env_duration("EP_SESSION_MAX_HOURS", 12)        # a session ends this long after login, used or not
 
 
 # Login throttling (CNIL): free attempts, then a doubling delay, then a lock.
@@ -73,9 +51,8 @@ PERSONAL_EMAIL_DOMAINS = frozenset({
 })
 
 
-def reauthentication_window() -> timedelta:
-    """How recent a proof of identity must be for creating or inactivating accounts."""
-    return timedelta(minutes=env_int("EP_REAUTH_MINUTES", 5))
+# How recent a proof of identity must be for creating or inactivating accounts.
+reauthentication_window = env_duration("EP_REAUTH_MINUTES", 5)
 
 
 def sealing_key() -> str:

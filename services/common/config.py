@@ -5,6 +5,7 @@ under ``EP_DATA_DIR`` (default ``var/data`` in the repository).
 """
 import os
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 from contracts import production
@@ -59,3 +60,12 @@ def env_number(name: str, default: float) -> float:
 
 def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
+
+
+def env_duration(name: str, default: float):
+    """A duration setting, read when called: the variable's name ends with its unit
+    (``EP_INVITATION_DAYS``, ``EP_SESSION_IDLE_MINUTES``…), as the README's table shows it."""
+    unit = name.rsplit("_", 1)[1].lower()
+    if unit not in ("days", "hours", "minutes", "seconds"):
+        raise ValueError(f"{name}: the name of a duration ends with its unit")
+    return lambda: timedelta(**{unit: env_number(name, default)})

@@ -54,9 +54,9 @@ class MessageResend(Base):
     __tablename__ = "message_resend"
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox_message.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None]
     actor_name: Mapped[str] = mapped_column(sa.String(170), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
     previous_error: Mapped[str | None] = mapped_column(sa.String(500))
 
 

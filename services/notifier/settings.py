@@ -1,8 +1,6 @@
 """The notifier's settings, from the environment, with their defaults. One place: no other
 module of the notifier reads the environment."""
-from datetime import timedelta
-
-from services.common.config import env_number, env_text
+from services.common.config import env_duration, env_number, env_text
 
 
 def base_url() -> str:
@@ -25,14 +23,8 @@ def reminder_days() -> list[int]:
     return sorted({int(d) for d in raw.replace(" ", "").split(",") if d}, reverse=True)
 
 
-def maintenance_lead() -> timedelta:
-    """How long before a maintenance its notice goes out (EP_MAINTENANCE_LEAD_HOURS, 48)."""
-    return timedelta(hours=env_number("EP_MAINTENANCE_LEAD_HOURS", 48))
-
-
-def newsletter_every() -> timedelta:
-    """Least time between two newsletters of a caisse (EP_NEWSLETTER_EVERY_DAYS, 7)."""
-    return timedelta(days=env_number("EP_NEWSLETTER_EVERY_DAYS", 7))
+maintenance_lead = env_duration("EP_MAINTENANCE_LEAD_HOURS", 48)     # how long before a maintenance its notice goes out
+newsletter_every = env_duration("EP_NEWSLETTER_EVERY_DAYS", 7)       # least time between two newsletters of a caisse
 
 
 def sweep_interval_seconds() -> float:
@@ -40,10 +32,9 @@ def sweep_interval_seconds() -> float:
     return env_number("EP_NOTIFIER_SWEEP_SECONDS", 300)
 
 
-def delivery_lease() -> timedelta:
-    """How long a claimed email is reserved for the instance sending it (EP_OUTBOX_LEASE_SECONDS, 60);
-    longer than SMTP_TIMEOUT, so a slow send is never taken over while it runs."""
-    return timedelta(seconds=env_number("EP_OUTBOX_LEASE_SECONDS", 60))
+# How long a claimed email is reserved for the instance sending it: longer than SMTP_TIMEOUT,
+# so a slow send is never taken over while it runs.
+delivery_lease = env_duration("EP_OUTBOX_LEASE_SECONDS", 60)
 
 
 def smtp_timeout() -> float:
@@ -54,7 +45,6 @@ PAGE_SIZE = 500              # accounts asked per RPC call when streaming users
 MAX_ATTEMPTS = 8             # temporary SMTP failures before an email is marked failed
 
 
-def delivery_log_retention() -> timedelta:
-    """How long a sent or failed email stays in the delivery log (EP_DELIVERY_LOG_DAYS, 365): it names
-    the person it went to. Longer than any idempotency horizon (an event redelivered, a reminder)."""
-    return timedelta(days=env_number("EP_DELIVERY_LOG_DAYS", 365))
+# How long a sent or failed email stays in the delivery log: it names the person it went to.
+# Longer than any idempotency horizon (an event redelivered, a reminder).
+delivery_log_retention = env_duration("EP_DELIVERY_LOG_DAYS", 365)
