@@ -9,6 +9,7 @@ from contracts.catalogue import FEATURES, PARTNER_KINDS
 from contracts.departments import DEPARTMENTS
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
 from services.accounts import access, audit, sessions
+from services.accounts.habilitation import inactivate_all_of_partner
 from services.accounts.models import Account, Caisse, Convention, Partner, utcnow
 
 def _text(data: dict, field: str, label: str, errors: dict, max_len: int, required=True) -> str:
@@ -107,9 +108,7 @@ def partner_row(session: Session, p: Partner, caisse_id: int | None = None) -> d
 
 
 def list_partners(session: Session, actor: Account) -> list[dict]:
-    from services.accounts.access import visible_partner_ids
-
-    ids = visible_partner_ids(session, actor)
+    ids = access.visible_partner_ids(session, actor)
     query = sa.select(Partner).order_by(Partner.name)
     if ids is not None:
         query = query.where(Partner.id.in_(ids))
@@ -238,8 +237,6 @@ def end_convention(session: Session, actor: Account | None, convention_id: int, 
                    convention: Convention | None = None) -> None:
     """The partner's accounts are inactivated only if no other convention stays active;
     otherwise only access to that caisse ends (the convention is no longer active)."""
-    from services.accounts.habilitation import inactivate_all_of_partner
-
     convention = convention or _own_convention(session, actor, convention_id)
     # Claimed atomically: two sweeps (or an agent and a sweep) never end it twice.
     claimed = session.execute(sa.update(Convention).where(Convention.id == convention.id, Convention.status == "active")

@@ -11,7 +11,7 @@ from contracts import events
 from contracts.errors import RuleViolation
 from services.accounts import audit, settings
 from services.accounts.authentication import recipient
-from services.accounts.habilitation import _inactivate, review_emails
+from services.accounts.habilitation import _inactivate, request_review, review_emails
 from services.accounts.models import Account, AuditEntry, Convention, HabilitationReview, utcnow
 from services.accounts.referential import end_convention
 
@@ -89,8 +89,6 @@ def end_expired_conventions(session: Session, emit: list, today: date | None = N
 
 def periodic_reviews(session: Session, emit: list, now: datetime | None = None) -> int:
     """Ask each partner for a review once per period, and remind until confirmed."""
-    from services.accounts.habilitation import request_review
-
     now = now or utcnow()
     count = 0
     for convention in list(session.scalars(sa.select(Convention).where(Convention.status == "active"))):
