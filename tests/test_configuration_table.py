@@ -12,7 +12,7 @@ DEPLOYED = ("contracts", "services")
 SETTINGS_MODULES = {"contracts/broker.py", "contracts/production.py", "services/common/config.py",
                     "services/web/config.py", "services/accounts/settings.py", "services/requests/settings.py",
                     "services/notifier/settings.py"}
-READERS = {"get", "getenv", "env_text", "env_int", "env_number"}
+READERS = {"get", "getenv", "env_text", "env_int", "env_number", "env_duration"}
 NAME = re.compile(r"[A-Z*][A-Z0-9_*]*")
 
 
