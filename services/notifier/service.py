@@ -32,6 +32,8 @@ class NotifierService(health.Health):
     caller = Caller(rpc_secret)
     services = ServiceRpc(timeout=10)
 
+    # --- other services' events: one on_<type> handler each, set after the class (event_emails.SOURCES)
+
     # --- timers ---------------------------------------------------------------------------
     @timer(interval=1)
     def deliver(self):
