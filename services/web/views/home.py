@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from contracts.errors import ServiceError, ServiceUnavailable
 from services.web import charts, rpc
-from services.web.partials import partial_or_page
+from services.web.toolkit import partial_or_page
 
 bp = Blueprint("home", __name__)
 
