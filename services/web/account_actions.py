@@ -8,7 +8,8 @@ from contracts.catalogue import AGENT_INACTIVATION_REASONS, IMMEDIATE_REASONS, I
 from services.web import rpc
 from services.web.toolkit import attempt, outcome_or_back
 
-# The reasons a caisse agent may choose; a gestionnaire's is always "gestionnaire".
+# The reasons a caisse agent may choose; a gestionnaire's is always this one.
+GESTIONNAIRE_REASON = "gestionnaire"
 AGENT_REASONS = [(code, INACTIVATION_REASONS[code].capitalize()) for code in AGENT_INACTIVATION_REASONS]
 # The row actions, as they appear in URLs -> accounts RPC method.
 ACCOUNT_ACTIONS = {"inactiver": "inactivate_account", "reactiver": "reactivate_account",

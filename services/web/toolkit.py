@@ -8,7 +8,7 @@ one-button action: ``refusal_message``, one sentence for a flash or the outcome 
 from functools import wraps
 
 from flask import Response, flash, redirect, render_template
-from flask_login import current_user
+from flask_login import current_user, login_required
 from htmx_flask import request
 
 from contracts.errors import (CapReached, InvalidCredentials, LoginThrottled, NotAuthorized, NotFound, RuleViolation,
@@ -25,14 +25,15 @@ def error_page(status: int, message: str, title: str | None = None):
 
 
 def profiles(*allowed):
-    """A friendly refusal for the wrong profile; the services re-check anyway."""
+    """Signed in (else the login page), with one of these profiles (else a friendly refusal);
+    the services re-check anyway."""
     def decorator(view):
         @wraps(view)
         def checked(*args, **kwargs):
             if current_user.profile not in allowed:
                 return error_page(403, "Cette page n'est pas accessible avec votre profil.")
             return view(*args, **kwargs)
-        return checked
+        return login_required(checked)
     return decorator
 
 
@@ -93,6 +94,16 @@ def submitted(form, send, report=report_refusal):
     return None
 
 
+def saved(form, send, notice, url, report=report_refusal):
+    """``form`` sent by ``send()`` (``submitted``); accepted: ``notice(answer)`` flashed, and 303
+    to ``url`` (or ``url(answer)``). None otherwise: the caller shows the form again."""
+    answer = submitted(form, send, report)
+    if answer is None:
+        return None
+    flash(notice(answer), "success")
+    return redirect(url(answer) if callable(url) else url, 303)
+
+
 def refusal_message(exc) -> str:
     """A refusal in one sentence (an action's outcome, a list's filters)."""
     if isinstance(exc, ValidationFailed) and exc.fields:
@@ -119,7 +130,7 @@ def attempt(send, success) -> tuple[str | None, str | None]:
     return (success(answer) if callable(success) else success), None
 
 
-def act(page: str, send, success):
+def action_done(page: str, send, success):
     """A one-button action (``attempt``), then back to ``page`` with its outcome."""
     notice, error = attempt(send, success)
     return done(page, notice or error, "success" if notice else "error")

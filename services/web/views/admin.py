@@ -1,14 +1,13 @@
 """The national admin's screens: the caisses and their local referents (the
 channel partners turn to when the portal is unavailable)."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import login_required
+from flask import Blueprint, abort, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import EmailField, FieldList, Form, FormField, StringField, TelField, TextAreaField
 
 from contracts.errors import ValidationFailed
 from contracts.profiles import ADMIN_NATIONAL
 from services.web import rpc
-from services.web.toolkit import profiles, report_refusal, submitted
+from services.web.toolkit import profiles, report_refusal, saved
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -44,21 +43,18 @@ class CaisseForm(FlaskForm):
 
 
 @bp.route("/caisses")
-@login_required
 @profiles(ADMIN_NATIONAL)
 def caisses():
     return render_template("admin/caisses.html", caisses=rpc.call("accounts", "list_caisses"))
 
 
 @bp.route("/caisses/nouvelle", methods=["GET", "POST"])
-@login_required
 @profiles(ADMIN_NATIONAL)
 def new_caisse():
     return _edit(None, CaisseForm())
 
 
 @bp.route("/caisses/<int:caisse_id>", methods=["GET", "POST"])
-@login_required
 @profiles(ADMIN_NATIONAL)
 def edit_caisse(caisse_id):
     caisse = next((c for c in rpc.call("accounts", "list_caisses") if c["id"] == caisse_id), None)
@@ -73,10 +69,10 @@ def _edit(caisse, form):
     data, rows = form.caisse()
     if caisse:
         data["id"] = caisse["id"]
-    if saved := submitted(form, lambda: rpc.call("accounts", "save_caisse", data),
-                          lambda form, exc: _referent_errors(form, exc, rows)):
-        flash(f"La caisse {saved['code']} — {saved['name']} est enregistrée.", "success")
-        return redirect(url_for("admin.caisses"), 303)
+    if answer := saved(form, lambda: rpc.call("accounts", "save_caisse", data),
+                       lambda caisse: f"La caisse {caisse['code']} — {caisse['name']} est enregistrée.",
+                       url_for("admin.caisses"), lambda form, exc: _referent_errors(form, exc, rows)):
+        return answer
     return render_template("admin/caisse_form.html", form=form, caisse=caisse)
 
 

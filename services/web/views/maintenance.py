@@ -2,13 +2,13 @@
 announces, moves or cancels a maintenance window. The notifier owns the windows and the
 emails; what every page shows of them is maintenance_windows.py."""
 from flask import Blueprint, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from contracts.dates import paris_wall_clock_to_utc, utc_to_paris_wall_clock
 from contracts.errors import NotFound, ServiceUnavailable
 from contracts.profiles import ADMIN_NATIONAL, AGENTS
 from services.web import rpc
-from services.web.toolkit import REFUSALS, PageForm, act, done, profiles, report_refusal
+from services.web.toolkit import REFUSALS, PageForm, action_done, done, profiles, report_refusal
 
 bp = Blueprint("maintenance", __name__)
 
@@ -55,7 +55,6 @@ def _save(send, success: str, editing=None):
 
 
 @bp.route("/maintenances", methods=["GET", "POST"])
-@login_required
 @profiles(*AGENTS)
 def index():
     if request.method == "POST":
@@ -66,7 +65,6 @@ def index():
 
 
 @bp.route("/maintenances/<int:maintenance_id>", methods=["GET", "POST"])
-@login_required
 @profiles(*AGENTS)
 def edit(maintenance_id):
     window = next((w for w in rpc.call("notifier", "list_maintenances") if w["id"] == maintenance_id), None)
@@ -84,8 +82,8 @@ def edit(maintenance_id):
 
 
 @bp.route("/maintenances/<int:maintenance_id>/annuler", methods=["POST"])
-@login_required
 @profiles(*AGENTS)
 def cancel(maintenance_id):
-    return act(url_for("maintenance.index"), lambda: rpc.call("notifier", "cancel_maintenance", maintenance_id),
-               "La maintenance est annulée.")
+    return action_done(url_for("maintenance.index"),
+                       lambda: rpc.call("notifier", "cancel_maintenance", maintenance_id),
+                       "La maintenance est annulée.")

@@ -2,7 +2,7 @@
 subscriptions of partners' users, and the one-click unsubscribe link of every
 newsletter email. The notifier owns news, subscriptions and the digest."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from contracts.errors import InvalidToken, NotAuthorized
 from contracts.profiles import AGENT_CAISSE, PARTNER_USERS
@@ -21,7 +21,6 @@ def caisse_names() -> dict:
 
 
 @bp.route("/actualites", methods=["GET", "POST"])
-@login_required
 @profiles(*READERS)
 def index():
     form, status = PageForm(FIELDS), 200
@@ -42,7 +41,6 @@ def index():
 
 
 @bp.route("/mon-compte/lettre-d-information", methods=["POST"])
-@login_required
 @profiles(*PARTNER_USERS)
 def subscription():
     rpc.call("notifier", "set_newsletter_subscription", request.form.get("caisse_code", ""),

@@ -8,8 +8,7 @@ service lets it). The accounts service decides who sees which partner.
 """
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import login_required
+from flask import Blueprint, abort, render_template, url_for
 from flask_wtf import FlaskForm
 from htmx_flask import request
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -20,7 +19,7 @@ from contracts.profiles import AGENT_CAISSE, AGENTS, GESTIONNAIRE
 from services.web import rpc
 from services.web.account_actions import ACTION_SEGMENT, RESENT, act_on_account, csv_response, pending_review
 from services.web.forms import PersonForm, iso_date
-from services.web.toolkit import act, attempt, done, outcome_or_back, partial_or_page, profiles, submitted
+from services.web.toolkit import action_done, attempt, done, outcome_or_back, partial_or_page, profiles, saved
 
 bp = Blueprint("partners", __name__)
 
@@ -81,33 +80,30 @@ def _detail_page(partner_id, form=None, form_open=False):
 # --- partners ---------------------------------------------------------------------------------
 
 @bp.route("/partenaires")
-@login_required
 @profiles(*AGENTS)
 def index():
     return render_template("partners/index.html", partners=rpc.call("accounts", "list_partners"))
 
 
 @bp.route("/partenaires/nouveau", methods=["GET", "POST"])
-@login_required
 @profiles(AGENT_CAISSE)
 def new():
     form = PartnerForm()
-    if partner := submitted(form, lambda: rpc.call("accounts", "register_partner", form.partner())):
-        flash(f"{partner['name']} est enregistré, avec sa convention. Habilitez maintenant son ou ses "
-              "gestionnaires.", "success")
-        return redirect(url_for("partners.detail", partner_id=partner["id"]), 303)
+    if answer := saved(form, lambda: rpc.call("accounts", "register_partner", form.partner()),
+                       lambda partner: f"{partner['name']} est enregistré, avec sa convention. Habilitez maintenant "
+                                       "son ou ses gestionnaires.",
+                       lambda partner: url_for("partners.detail", partner_id=partner["id"])):
+        return answer
     return render_template("partners/new.html", form=form, features=FEATURES)
 
 
 @bp.route("/partenaires/<int:partner_id>")
-@login_required
 @profiles(*AGENTS)
 def detail(partner_id):
     return _detail_page(partner_id)
 
 
 @bp.route("/partenaires/<int:partner_id>/suspension", methods=["POST"])
-@login_required
 @profiles(AGENT_CAISSE)
 def suspend(partner_id):
     suspended = request.form.get("suspendre") == "1"
@@ -118,50 +114,46 @@ def suspend(partner_id):
 
 
 @bp.route("/partenaires/<int:partner_id>/conventions/<int:convention_id>/fin", methods=["POST"])
-@login_required
 @profiles(*AGENTS)
 def end_convention(partner_id, convention_id):
     convention = _convention(_partner(partner_id), convention_id)
-    return act(url_for("partners.detail", partner_id=partner_id),
-               lambda: rpc.call("accounts", "end_convention", convention["id"]),
-               f"La convention avec {convention['caisse_name']} a pris fin. Si le partenaire n'a plus "
-               "d'autre convention active, ses comptes sont inactivés.")
+    return action_done(url_for("partners.detail", partner_id=partner_id),
+                       lambda: rpc.call("accounts", "end_convention", convention["id"]),
+                       f"La convention avec {convention['caisse_name']} a pris fin. Si le partenaire n'a plus "
+                       "d'autre convention active, ses comptes sont inactivés.")
 
 
 @bp.route("/partenaires/<int:partner_id>/conventions/<int:convention_id>/fonctionnalites", methods=["POST"])
-@login_required
 @profiles(*AGENTS)
 def convention_features(partner_id, convention_id):
     convention = _convention(_partner(partner_id), convention_id)
-    return act(url_for("partners.detail", partner_id=partner_id) + f"#convention-{convention_id}",
-               lambda: rpc.call("accounts", "set_convention_features", convention["id"],
-                                request.form.getlist("features")),
-               f"Les fonctionnalités de la convention avec {convention['caisse_name']} sont enregistrées.")
+    return action_done(url_for("partners.detail", partner_id=partner_id) + f"#convention-{convention_id}",
+                       lambda: rpc.call("accounts", "set_convention_features", convention["id"],
+                                        request.form.getlist("features")),
+                       f"Les fonctionnalités de la convention avec {convention['caisse_name']} sont enregistrées.")
 
 
 # --- the partner's habilitations -----------------------------------------------------------
 
 @bp.route("/partenaires/<int:partner_id>/gestionnaires", methods=["POST"])
-@login_required
 @profiles(*AGENTS)
 def create_gestionnaire(partner_id):
     form = PersonForm()
-    if row := submitted(form, lambda: rpc.call("accounts", "create_gestionnaire", partner_id, form.person())):
-        flash(f"{row['first_name']} {row['last_name']} est habilité(e) comme gestionnaire : une invitation "
-              f"à choisir son mot de passe est envoyée à {row['email']}.", "success")
-        return redirect(url_for("partners.detail", partner_id=partner_id) + "#habilitations-title", 303)
+    if answer := saved(form, lambda: rpc.call("accounts", "create_gestionnaire", partner_id, form.person()),
+                       lambda row: f"{row['first_name']} {row['last_name']} est habilité(e) comme gestionnaire : une "
+                                   f"invitation à choisir son mot de passe est envoyée à {row['email']}.",
+                       url_for("partners.detail", partner_id=partner_id) + "#habilitations-title"):
+        return answer
     return _detail_page(partner_id, form, form_open=True)
 
 
 @bp.route("/partenaires/<int:partner_id>/habilitations")
-@login_required
 @profiles(*AGENTS)
 def habilitations(partner_id):
     return partial_or_page("habilitations/_table.html", "Tableau des habilitations", table=_table(partner_id))
 
 
 @bp.route("/partenaires/<int:partner_id>/comptes/<int:account_id>/modifier", methods=["GET", "POST"])
-@login_required
 @profiles(*AGENTS)
 def edit_gestionnaire(partner_id, account_id):
     table = _table(partner_id)
@@ -169,14 +161,14 @@ def edit_gestionnaire(partner_id, account_id):
     if row is None:
         abort(404)
     form = PersonForm(data=row)
-    if saved := submitted(form, lambda: rpc.call("accounts", "edit_gestionnaire", account_id, form.person())):
-        flash(f"Le compte de {saved['first_name']} {saved['last_name']} est modifié.", "success")
-        return redirect(url_for("partners.detail", partner_id=partner_id), 303)
+    if answer := saved(form, lambda: rpc.call("accounts", "edit_gestionnaire", account_id, form.person()),
+                       lambda edited: f"Le compte de {edited['first_name']} {edited['last_name']} est modifié.",
+                       url_for("partners.detail", partner_id=partner_id)):
+        return answer
     return render_template("partners/edit_gestionnaire.html", form=form, row=row, partner=table["partner"])
 
 
 @bp.route(f"/partenaires/<int:partner_id>/comptes/<int:account_id>/{ACTION_SEGMENT}", methods=["POST"])
-@login_required
 @profiles(*AGENTS)
 def account_action(partner_id, account_id, action):
     return act_on_account(action, account_id, request.form.get("reason"), lambda: _table(partner_id),
@@ -184,23 +176,21 @@ def account_action(partner_id, account_id, action):
 
 
 @bp.route("/partenaires/<int:partner_id>/revue", methods=["POST"])
-@login_required
 @profiles(AGENT_CAISSE)
 def request_review(partner_id):
-    return act(url_for("partners.detail", partner_id=partner_id), lambda: rpc.call("accounts", "request_review", partner_id),
-               "La revue des habilitations est demandée : les gestionnaires de la structure sont "
-               "prévenus par courriel et confirmeront leur tableau.")
+    return action_done(url_for("partners.detail", partner_id=partner_id),
+                       lambda: rpc.call("accounts", "request_review", partner_id),
+                       "La revue des habilitations est demandée : les gestionnaires de la structure sont "
+                       "prévenus par courriel et confirmeront leur tableau.")
 
 
 @bp.route("/partenaires/<int:partner_id>/habilitations.csv")
-@login_required
 @profiles(*AGENTS)
 def export_csv(partner_id):
     return csv_response(rpc.call("accounts", "habilitation_csv", partner_id), partner_id)
 
 
 @bp.route("/partenaires/<int:partner_id>/journal")
-@login_required
 @profiles(*AGENTS)
 def journal(partner_id):
     partner = _partner(partner_id)
@@ -211,14 +201,12 @@ def journal(partner_id):
 # --- invitations and the caisse's audit trail -----------------------------------------------
 
 @bp.route("/invitations")
-@login_required
 @profiles(*AGENTS, GESTIONNAIRE)
 def invitations():
     return render_template("partners/invitations.html", rows=rpc.call("accounts", "pending_invitations"))
 
 
 @bp.route("/invitations/<int:account_id>/renvoyer", methods=["POST"])
-@login_required
 @profiles(*AGENTS, GESTIONNAIRE)
 def resend_invitation(account_id):
     notice, error = attempt(lambda: rpc.call("accounts", "resend_invitation", account_id), RESENT)
@@ -227,7 +215,6 @@ def resend_invitation(account_id):
 
 
 @bp.route("/journal")
-@login_required
 @profiles(*AGENTS)
 def audit():
     return render_template("partners/audit.html", entries=rpc.call("accounts", "audit_log"), partner=None)

@@ -6,7 +6,6 @@ import json
 import re
 
 from flask import Blueprint, Response, render_template
-from flask_login import login_required
 from htmx_flask import request
 
 from contracts.profiles import AGENT_CAISSE
@@ -37,7 +36,6 @@ def _page(person=None, found=None, form: PageForm | None = None, status=200):
 
 
 @bp.route("/donnees-personnelles", methods=["GET", "POST"])
-@login_required
 @profiles(AGENT_CAISSE)
 def index():
     if request.method == "GET":

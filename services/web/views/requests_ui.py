@@ -11,7 +11,7 @@ import uuid
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from htmx_flask import request
 
 from contracts.errors import AlreadyOpen, NotAuthorized, ServiceUnavailable, ValidationFailed
@@ -20,7 +20,7 @@ from services.web import rpc
 from services.web.remembered import remembered
 from services.web.request_forms import (FILES_FIELD, condition_hint, details_for_display, encoded_files, field_names,
                                         payload, values_for_display)
-from services.web.toolkit import (REFUSALS, PageForm, act, attempt, done, error_page, outcome_or_back, profiles,
+from services.web.toolkit import (REFUSALS, PageForm, action_done, attempt, done, error_page, outcome_or_back, profiles,
                                   refusal_message, report_refusal)
 
 bp = Blueprint("requests_ui", __name__)
@@ -64,7 +64,6 @@ def _filing_caisses(kinds: dict) -> list[dict]:
 # --- filing a request ---------------------------------------------------------------------------
 
 @bp.route("/demandes/verifier-champ", methods=["POST"])
-@login_required
 @profiles(*PARTNER, AGENT_CAISSE)
 def check_field():
     """HTMX: one field checked as it is typed (``?type=<kind>&champ=<name>``) by the service's
@@ -79,7 +78,6 @@ def check_field():
 
 
 @bp.route("/demandes/nouvelle")
-@login_required
 @profiles(TECHNICIEN)
 def new():
     catalogue = _catalogue()
@@ -87,7 +85,6 @@ def new():
 
 
 @bp.route("/demandes/nouvelle/<caisse_code>/<kind>", methods=["GET", "POST"])
-@login_required
 @profiles(TECHNICIEN)
 def new_form(caisse_code, kind):
     catalogue = _catalogue()
@@ -141,27 +138,24 @@ def _list_page(template_title: str, endpoint: str, default_filters: dict | None 
 
 
 @bp.route("/demandes")
-@login_required
 @profiles(*PARTNER)
 def history():
     return _list_page("Demandes de ma structure", "requests_ui.history")
 
 
 @bp.route("/file")
-@login_required
 @profiles(AGENT_CAISSE)
 def queue():
     return _list_page("File des demandes", "requests_ui.queue", {"status": "open"})
 
 
 @bp.route("/file/delai", methods=["POST"])
-@login_required
 @profiles(AGENT_CAISSE)
 def late_delay():
-    return act(url_for("requests_ui.queue"),
-               lambda: rpc.call("requests", "set_late_delay", request.form.get("late_after_days", "")),
-               lambda result: "Une demande non traitée est désormais signalée en retard après "
-                              f"{result['late_after_days']} jours.")
+    return action_done(url_for("requests_ui.queue"),
+                       lambda: rpc.call("requests", "set_late_delay", request.form.get("late_after_days", "")),
+                       lambda result: "Une demande non traitée est désormais signalée en retard après "
+                                      f"{result['late_after_days']} jours.")
 
 
 # --- one request ------------------------------------------------------------------------------
@@ -174,14 +168,12 @@ def _detail_context(request_id: int) -> dict:
 
 
 @bp.route("/demandes/<int:request_id>")
-@login_required
 @profiles(*PARTNER, AGENT_CAISSE)
 def detail(request_id):
     return render_template("requests/detail.html", **_detail_context(request_id))
 
 
 @bp.route("/demandes/<int:request_id>/actions/<action>", methods=["POST"])
-@login_required
 @profiles(TECHNICIEN, AGENT_CAISSE)
 def act(request_id, action):
     notice, error = attempt(lambda: rpc.call("requests", "act", request_id, action, request.form.get("message", ""),
@@ -195,7 +187,6 @@ def act(request_id, action):
 
 
 @bp.route("/demandes/<int:request_id>/pieces/<int:attachment_id>")
-@login_required
 @profiles(*PARTNER, AGENT_CAISSE)
 def download(request_id, attachment_id):
     try:
@@ -218,7 +209,6 @@ def _or_unavailable(service, method):
 
 
 @bp.route("/mon-compte/notifications", methods=["GET", "POST"])
-@login_required
 @profiles(*PARTNER)
 def notifications():
     if request.method == "POST":

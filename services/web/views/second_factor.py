@@ -7,6 +7,7 @@ The QR code is an <svg> drawn by segno into the page: no script, no style
 attribute (presentation attributes only), so the strict CSP holds.
 """
 import io
+from functools import partial
 
 import segno
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -87,22 +88,14 @@ def _disabled(_):
     return redirect(url_for("second_factor.settings"), 303)
 
 
-@bp.route("/mon-compte/double-authentification/confirmer", methods=["POST"])
-@login_required
-def confirm():
-    return _code_action("confirm", "confirm_second_factor", _enrolled)
-
-
-@bp.route("/mon-compte/double-authentification/codes-de-secours", methods=["POST"])
-@login_required
-def renew_codes():
-    return _code_action("renew", "renew_recovery_codes", _renewed)
-
-
-@bp.route("/mon-compte/double-authentification/desactiver", methods=["POST"])
-@login_required
-def disable():
-    return _code_action("disable", "disable_second_factor", _disabled)
+# The forms that prove the authenticator with a code: endpoint -> (path, form prefix, accounts
+# method, what follows its answer).
+CODE_ACTIONS = {"confirm": ("confirmer", "confirm", "confirm_second_factor", _enrolled),
+                "renew_codes": ("codes-de-secours", "renew", "renew_recovery_codes", _renewed),
+                "disable": ("desactiver", "disable", "disable_second_factor", _disabled)}
+for endpoint, (path, prefix, method, then) in CODE_ACTIONS.items():
+    bp.add_url_rule(f"/mon-compte/double-authentification/{path}", endpoint,
+                    login_required(partial(_code_action, prefix, method, then)), methods=["POST"])
 
 
 @bp.route("/mon-compte/double-authentification/gestionnaires", methods=["POST"])
