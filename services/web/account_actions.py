@@ -34,7 +34,8 @@ def act_on_account(action: str, account_id: int, reason: str | None, load_table,
     """The row action; HTMX gets the refreshed table (caps included) with the outcome, a plain
     form goes back to ``page_url`` with it."""
     args = (account_id, reason or "") if action == "inactiver" else (account_id,)
-    notice, error = attempt(lambda: rpc.call("accounts", ACCOUNT_ACTIONS[action], *args), lambda row: _notice(action, row))
+    notice, error = attempt(lambda: rpc.call("accounts", ACCOUNT_ACTIONS[action], *args),
+                            lambda row: _notice(action, row))
     return outcome_or_back("habilitations/_table.html", page_url, notice, error, lambda: {"table": load_table()})
 
 

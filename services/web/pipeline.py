@@ -116,7 +116,9 @@ def steps_first():
 
 def close_during_maintenance():
     # No endpoint: a 404 or 405 to come, which the maintenance does not hold back.
-    if request.endpoint is None or _open_under(MAINTENANCE) or (current_user.is_authenticated and current_user.profile == ADMIN_NATIONAL):
+    if request.endpoint is None or _open_under(MAINTENANCE):
+        return None
+    if current_user.is_authenticated and current_user.profile == ADMIN_NATIONAL:
         return None
     return maintenance_windows.closed_page()
 

@@ -94,13 +94,14 @@ def submitted(form, send, report=report_refusal):
     return None
 
 
-def saved(form, send, notice, url, report=report_refusal):
-    """``form`` sent by ``send()`` (``submitted``); accepted: ``notice(answer)`` flashed, and 303
-    to ``url`` (or ``url(answer)``). None otherwise: the caller shows the form again."""
+def saved(form, send, notice: str, url, report=report_refusal):
+    """``form`` sent by ``send()`` (``submitted``); accepted: ``notice`` flashed, its ``{fields}``
+    taken from the service's answer, and 303 to ``url`` (or ``url(answer)``). None otherwise:
+    the caller shows the form again."""
     answer = submitted(form, send, report)
     if answer is None:
         return None
-    flash(notice(answer), "success")
+    flash(notice.format_map(answer), "success")
     return redirect(url(answer) if callable(url) else url, 303)
 
 

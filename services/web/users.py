@@ -1,7 +1,7 @@
 """The logged-in user as the web holds it: nothing but the opaque token of a
 server-side session kept by the accounts service (services/accounts/sessions.py).
 
-Every request resumes that session with one accounts call, which also returns
+Every request resumes that session with one accounts call (pipeline.load_user), which also returns
 the account's fresh summary: a session ended by logout, a timeout, a password
 change or an inactivation (fraud, loss, theft) stops working at its next request.
 If accounts does not answer, the request is refused with a "réessayez" page

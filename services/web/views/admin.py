@@ -70,7 +70,7 @@ def _edit(caisse, form):
     if caisse:
         data["id"] = caisse["id"]
     if answer := saved(form, lambda: rpc.call("accounts", "save_caisse", data),
-                       lambda caisse: f"La caisse {caisse['code']} — {caisse['name']} est enregistrée.",
+                       "La caisse {code} — {name} est enregistrée.",
                        url_for("admin.caisses"), lambda form, exc: _referent_errors(form, exc, rows)):
         return answer
     return render_template("admin/caisse_form.html", form=form, caisse=caisse)

@@ -12,6 +12,9 @@ from services.web.toolkit import action_done, partial_or_page, profiles, saved
 
 bp = Blueprint("habilitations", __name__)
 
+CREATED = ("Le compte technicien de {first_name} {last_name} est créé : une invitation à choisir son mot de passe "
+           "est envoyée à {email}.")
+
 
 def _table():
     return rpc.call("accounts", "habilitation_table")
@@ -21,11 +24,10 @@ def _table():
 @profiles(GESTIONNAIRE)
 def index():
     form = PersonForm()
-    if answer := saved(form, lambda: rpc.call("accounts", "create_technicien", form.person()),
-                       lambda row: f"Le compte technicien de {row['first_name']} {row['last_name']} est créé : une "
-                                   f"invitation à choisir son mot de passe est envoyée à {row['email']}.",
-                       url_for("habilitations.index")):
-        return answer
+    created = saved(form, lambda: rpc.call("accounts", "create_technicien", form.person()), CREATED,
+                    url_for("habilitations.index"))
+    if created:
+        return created
     table = _table()
     return render_template("habilitations/index.html", table=table, form=form, pending_review=pending_review(table))
 

@@ -23,6 +23,9 @@ from services.web.toolkit import action_done, attempt, done, outcome_or_back, pa
 
 bp = Blueprint("partners", __name__)
 
+REGISTERED = "{name} est enregistré, avec sa convention. Habilitez maintenant son ou ses gestionnaires."
+HABILITATED = ("{first_name} {last_name} est habilité(e) comme gestionnaire : une invitation à choisir son mot de "
+               "passe est envoyée à {email}.")
 PARTNER_FIELDS = ("name", "kind", "siret", "address", "member_count", "email_domains", "start_date", "end_date")
 
 
@@ -89,12 +92,9 @@ def index():
 @profiles(AGENT_CAISSE)
 def new():
     form = PartnerForm()
-    if answer := saved(form, lambda: rpc.call("accounts", "register_partner", form.partner()),
-                       lambda partner: f"{partner['name']} est enregistré, avec sa convention. Habilitez maintenant "
-                                       "son ou ses gestionnaires.",
-                       lambda partner: url_for("partners.detail", partner_id=partner["id"])):
-        return answer
-    return render_template("partners/new.html", form=form, features=FEATURES)
+    registered = saved(form, lambda: rpc.call("accounts", "register_partner", form.partner()), REGISTERED,
+                       lambda partner: url_for("partners.detail", partner_id=partner["id"]))
+    return registered or render_template("partners/new.html", form=form, features=FEATURES)
 
 
 @bp.route("/partenaires/<int:partner_id>")
@@ -140,9 +140,7 @@ def convention_features(partner_id, convention_id):
 def create_gestionnaire(partner_id):
     form = PersonForm()
     if answer := saved(form, lambda: rpc.call("accounts", "create_gestionnaire", partner_id, form.person()),
-                       lambda row: f"{row['first_name']} {row['last_name']} est habilité(e) comme gestionnaire : une "
-                                   f"invitation à choisir son mot de passe est envoyée à {row['email']}.",
-                       url_for("partners.detail", partner_id=partner_id) + "#habilitations-title"):
+                       HABILITATED, url_for("partners.detail", partner_id=partner_id) + "#habilitations-title"):
         return answer
     return _detail_page(partner_id, form, form_open=True)
 
@@ -162,7 +160,7 @@ def edit_gestionnaire(partner_id, account_id):
         abort(404)
     form = PersonForm(data=row)
     if answer := saved(form, lambda: rpc.call("accounts", "edit_gestionnaire", account_id, form.person()),
-                       lambda edited: f"Le compte de {edited['first_name']} {edited['last_name']} est modifié.",
+                       "Le compte de {first_name} {last_name} est modifié.",
                        url_for("partners.detail", partner_id=partner_id)):
         return answer
     return render_template("partners/edit_gestionnaire.html", form=form, row=row, partner=table["partner"])

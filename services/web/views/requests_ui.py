@@ -182,7 +182,8 @@ def act(request_id, action):
                             "C'est fait : la demande est à jour.")
     # HTMX: the request region alone, refreshed with the outcome; the typed message is kept on a refusal.
     return outcome_or_back("requests/_request.html", url_for("requests_ui.detail", request_id=request_id),
-                           notice, error, lambda: {**_detail_context(request_id), "failed_action": action if error else None,
+                           notice, error, lambda: {**_detail_context(request_id),
+                                                   "failed_action": action if error else None,
                                                    "message": request.form.get("message", "") if error else ""})
 
 
