@@ -20,14 +20,12 @@ RESENT = "Un nouveau lien d'activation vient d'être envoyé par courriel."
 # What the table template needs beyond its rows.
 TEMPLATE_GLOBALS = {"agent_inactivation_reasons": AGENT_REASONS, "caisse_only_reactivation": IMMEDIATE_REASONS}
 
-
-def _notice(action: str, row: dict) -> str:
-    name = f"{row['first_name']} {row['last_name']}"
-    return {"inactiver": f"Le compte de {name} est inactivé.",
-            "reactiver": f"Le compte de {name} est réactivé.",
-            "reinitialiser-double-authentification": f"La double authentification de {name} est réinitialisée : "
-                                                     "la personne en est prévenue par courriel.",
-            }.get(action, RESENT)
+# What each action says once done ({fields}: the account as accounts answers it).
+NOTICES = {"inactiver": "Le compte de {first_name} {last_name} est inactivé.",
+           "reactiver": "Le compte de {first_name} {last_name} est réactivé.",
+           "reinitialiser-double-authentification": "La double authentification de {first_name} {last_name} est "
+                                                    "réinitialisée : la personne en est prévenue par courriel.",
+           "renvoyer-invitation": RESENT}
 
 
 def act_on_account(action: str, account_id: int, reason: str | None, load_table, page_url: str):
@@ -35,7 +33,7 @@ def act_on_account(action: str, account_id: int, reason: str | None, load_table,
     form goes back to ``page_url`` with it."""
     args = (account_id, reason or "") if action == "inactiver" else (account_id,)
     notice, error = attempt(lambda: rpc.call("accounts", ACCOUNT_ACTIONS[action], *args),
-                            lambda row: _notice(action, row))
+                            lambda row: NOTICES[action].format_map(row or {}))
     return outcome_or_back("habilitations/_table.html", page_url, notice, error, lambda: {"table": load_table()})
 
 

@@ -11,12 +11,12 @@ from flask import Response, flash, redirect, render_template
 from flask_login import current_user, login_required
 from htmx_flask import request
 
-from contracts.errors import (CapReached, InvalidCredentials, LoginThrottled, NotAuthorized, NotFound, RuleViolation,
-                              ValidationFailed)
+from contracts.errors import CapReached, InvalidCredentials, LoginThrottled, NotAuthorized, RuleViolation, ValidationFailed
 
-# What a form or an action expects a service to refuse, and shows on the page. Any other
-# error goes to the app's error pages (ReauthenticationRequired: the « Confirmez votre identité » form).
-REFUSALS = (ValidationFailed, RuleViolation, CapReached, NotAuthorized, NotFound, InvalidCredentials, LoginThrottled)
+# What a form or an action expects a service to refuse, and shows on the page. Any other error
+# goes to the app's error pages: NotFound (out of the caller's reach) the 404 page, ReauthenticationRequired
+# the « Confirmez votre identité » form.
+REFUSALS = (ValidationFailed, RuleViolation, CapReached, NotAuthorized, InvalidCredentials, LoginThrottled)
 
 
 def error_page(status: int, message: str, title: str | None = None):
