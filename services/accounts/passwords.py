@@ -74,7 +74,9 @@ def _offload(fn, *args):
     if not eventlet.patcher.is_monkey_patched("thread"):
         return fn(*args)
     lane = _hashing_lane()
-    if not lane.acquire(timeout=settings.hashing_wait().total_seconds()):
+    # As many may wait as may hash: the rest of the service's workers stay free for everything else.
+    if lane.balance <= -settings.hashing_concurrency() or \
+            not lane.acquire(timeout=settings.hashing_wait().total_seconds()):
         raise LoginThrottled(BUSY)
     try:
         return eventlet.tpool.execute(fn, *args)

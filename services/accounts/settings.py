@@ -64,11 +64,11 @@ def sealing_key() -> str:
     return key
 
 
-# Password hashing (argon2id) in a bounded lane: at most this many hashes at once per instance, and a
-# call waits this long for its turn before it is refused (LoginThrottled), so a flood of sign-ins never
-# holds every worker and the session checks of signed-in people keep being answered.
+# Password hashing (argon2id) in a bounded lane: at most this many hashes at once per instance (one core
+# of two by default), as many waiting, each at most this long, before a call is refused (LoginThrottled):
+# a flood of sign-ins never holds every worker and the session checks of signed-in people are answered.
 def hashing_concurrency() -> int:
-    return max(1, env_int("EP_HASHING_CONCURRENCY", 2))
+    return max(1, env_int("EP_HASHING_CONCURRENCY", 1))
 
 
 hashing_wait = env_duration("EP_HASHING_WAIT_SECONDS", 1)

@@ -52,7 +52,7 @@ def from_env() -> dict:
         # (memory:// counts per web process; redis://… shares them between processes and hosts).
         "EP_RATE_LIMIT_STORAGE": os.environ.get("EP_RATE_LIMIT_STORAGE", "memory://"),
         "EP_RATE_LIMIT_PER_ADDRESS": os.environ.get("EP_RATE_LIMIT_PER_ADDRESS", "30/minute"),
-        "EP_RATE_LIMIT_OVERALL": os.environ.get("EP_RATE_LIMIT_OVERALL", "20/second"),
+        "EP_RATE_LIMIT_OVERALL": os.environ.get("EP_RATE_LIMIT_OVERALL", "10/second"),
         # The cookie holds the server-side session's token, the CSRF token and flashes: nothing authoritative.
         "SESSION_COOKIE_NAME": cookie_name(https),
         "SESSION_COOKIE_HTTPONLY": True,

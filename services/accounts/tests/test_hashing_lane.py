@@ -29,8 +29,8 @@ def test_a_hash_waits_its_turn_then_is_refused_when_the_lane_stays_full(lane_of_
     assert passwords.verify_password(stored, "Un-mot-de-passe-2026!")       # a free place: served
 
 
-def test_twenty_parallel_checks_hold_at_most_the_lane_and_each_gets_an_answer(lane_of_one, monkeypatch):
-    monkeypatch.setenv("EP_HASHING_WAIT_SECONDS", "30")   # wait for a turn: every call is served in the end
+def test_twenty_parallel_checks_hash_one_at_a_time_and_the_surplus_is_refused_not_queued(lane_of_one, monkeypatch):
+    monkeypatch.setenv("EP_HASHING_WAIT_SECONDS", "30")   # whoever waits is served in the end
     stored = passwords.hash_password("Un-mot-de-passe-2026!")
     inside, most = [0], [0]
     real = passwords._hasher
@@ -45,6 +45,28 @@ def test_twenty_parallel_checks_hold_at_most_the_lane_and_each_gets_an_answer(la
                 inside[0] -= 1
 
     monkeypatch.setattr(passwords, "_hasher", CountingHasher())
-    pool = eventlet.GreenPool(20)
-    answers = list(pool.imap(lambda _: passwords.verify_password(stored, "Un-mot-de-passe-2026!"), range(20)))
-    assert answers == [True] * 20 and most[0] == 1
+
+    def check(_):
+        try:
+            return passwords.verify_password(stored, "Un-mot-de-passe-2026!")
+        except LoginThrottled:
+            return "refused"
+
+    answers = list(eventlet.GreenPool(20).imap(check, range(20)))
+    assert most[0] == 1                                    # never two hashes at once
+    assert answers.count(True) >= 2 and answers.count("refused") >= 1
+    assert answers.count(True) + answers.count("refused") == 20
+
+
+def test_no_more_wait_than_may_hash_the_next_is_refused_at_once(lane_of_one, monkeypatch):
+    monkeypatch.setenv("EP_HASHING_WAIT_SECONDS", "30")
+    stored = passwords.hash_password("Un-mot-de-passe-2026!")
+    lane_of_one.acquire()
+    waiting = eventlet.spawn(passwords.verify_password, stored, "Un-mot-de-passe-2026!")
+    eventlet.sleep(0)                                      # the first caller now waits for its turn
+    try:
+        with pytest.raises(LoginThrottled):                # the second does not wait behind it
+            passwords.verify_password(stored, "Un-mot-de-passe-2026!")
+    finally:
+        lane_of_one.release()
+    assert waiting.wait() is True
