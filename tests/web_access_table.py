@@ -92,7 +92,11 @@ ROUTES = {
     "partners.end_convention": _r(OWNER_A, throwaway=True),
     "partners.convention_features": _r(OWNER_A, throwaway=True),
     "partners.request_review": _r({"agent_x"}, throwaway=True),
-    "partners.suspend": _r({"agent_x"}, throwaway=True),
+    "partners.suspend": _r(OWNER_A, throwaway=True),
+    "partners.edit_partner": _r(OWNER_A),
+    "partners.edit_convention": _r(OWNER_A),
+    "conventions.index": _r(GESTIONNAIRES),
+    "conventions.answer": _r({"gest_a"}),          # an answered convention of A: "already answered"
     "maintenance.index": _r(AGENTS),
     "maintenance.edit": _r(OWNER_A),
     "maintenance.cancel": _r(OWNER_A, throwaway=True),
