@@ -103,6 +103,12 @@ ROUTES = {
 }
 
 
+# Rights through conventions in force only (tests/access_table.CONVENTION_CASES): these partner pages
+# again for the world's partner C (caisse Y only), A as seen by Y (its proposal only) and D (ended).
+ON_PARTNER_PAGES = ("partners.detail", "partners.habilitations", "partners.export_csv", "partners.journal",
+                    "partners.edit_partner", "partners.edit_gestionnaire")
+
+
 def path_values(world, throwaway: bool) -> dict:
     """What fills each path parameter name."""
     values = {"token": "jeton-invalide", "caisse_id": world.caisse_x, "message_id": world.message_x,
