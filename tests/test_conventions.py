@@ -192,3 +192,17 @@ def test_web_partner_record_convention_and_suspension(client, app):
     assert admin.post(f"{detail}/suspension", data={"csrf_token": csrf_from(page), "suspendre": "1"}).status_code == 303
     assert f"L'accès de {name} à toutes les caisses est suspendu." in page_of(admin.get(detail))
     assert "Coupé de toutes les caisses" in page_of(client.get(detail))
+
+
+def test_web_a_convention_that_starts_later_opens_nothing_before_its_start(client):
+    login(client, "agent_caisse")
+    start = date.today() + timedelta(days=10)
+    name = f"Structure future {uuid.uuid4().hex[:6]}"
+    answer = post_form(client, "/partenaires/nouveau", {
+        "name": name, "kind": "CCAS", "siret": fictitious_siret(), "address": "1 rue", "member_count": "8",
+        "start_date": start.strftime("%d/%m/%Y"), "tacit_renewal": "y", "features": ["document"]})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/partenaires"
+    listing = page_of(client.get("/partenaires"))
+    assert f"{name} est enregistré. Sa convention commence le {start:%d/%m/%Y}" in listing
+    assert re.search(rf'<th scope="row">{re.escape(name)}</th>\s*<td colspan="5"><span class="badge badge-inactive">'
+                     r"Signée, pas encore commencée</span>", listing)

@@ -16,6 +16,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from contracts.catalogue import FEATURES, PARTNER_KINDS
+from contracts.dates import date_fr
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, AGENTS, GESTIONNAIRE
 from services.web import rpc
 from services.web.account_actions import ACTION_SEGMENT, RESENT, act_on_account, csv_response, pending_review
@@ -28,6 +29,8 @@ bp = Blueprint("partners", __name__)
 REGISTERED = "{name} est enregistré, avec sa convention. Habilitez maintenant son ou ses gestionnaires."
 PROPOSED = ("Ce SIRET est déjà connu : {name} reçoit une proposition de convention de votre caisse. Tant qu'un de ses "
             "gestionnaires ne l'a pas acceptée, vous ne voyez que son nom et l'état de la proposition.")
+UPCOMING = ("{name} est enregistré. Sa convention commence le {start} : sa fiche et ses habilitations vous seront "
+            "ouvertes à cette date.")
 NOTICES = [("", "Aucun préavis"), ("caisse", "Préavis donné par la caisse"),
            ("partner", "Préavis donné par la structure (enregistré pour elle)")]
 REFERENT = ("name", "function", "phone", "email")
@@ -137,6 +140,9 @@ def new():
         return render_template("partners/new.html", form=form, features=FEATURES)
     if answer["limited"]:                  # a known SIRET: a proposal, the name and its status only
         return done(url_for("partners.index"), PROPOSED.format_map(answer), "info")
+    if not any(c["in_force"] for c in answer["conventions"]):      # it starts later: no right before then
+        return done(url_for("partners.index"), UPCOMING.format(name=answer["name"],
+                                                               start=date_fr(answer["conventions"][0]["start_date"])))
     return done(url_for("partners.detail", partner_id=answer["id"]), REGISTERED.format_map(answer))
 
 
