@@ -25,15 +25,22 @@ PASSWORD_RESET_REQUESTED = "password_reset_requested"   # noqa: S105 (an event n
 ACCOUNT_INVITED = "account_invited"                     # token, expires_at, profile_label, organisation
 PASSWORD_CHANGED = "password_changed"                   # noqa: S105 (an event name)  changed_at
 ACCOUNT_INACTIVATED = "account_inactivated"             # reason_label (to the person)
-FRAUD_INACTIVATION = "fraud_inactivation"               # account_name, reason_label, partner_name (to gestionnaires)
+FRAUD_INACTIVATION = "fraud_inactivation"               # account_name, reason_label, partner_name (to gestionnaires;
+#                                            to_referents true: the only gestionnaire, to the partner's and caisse's referents)
 INACTIVITY_WARNING = "inactivity_warning"               # inactivation_date (ISO date)
 REVIEW_REQUESTED = "review_requested"                   # partner_name, caisse_name, reminder (bool)
 SECOND_FACTOR_CHANGED = "second_factor_changed"         # change (SECOND_FACTOR_CHANGES), changed_at (ISO UTC)
 SECOND_FACTOR_CHANGES = ("enrolled", "disabled", "recovery_codes_renewed", "recovery_code_used", "reset")
+# partners and conventions (caisse_name, partner_name in each)
+CONVENTION_PROPOSED = "convention_proposed"             # start_date (to the partner's gestionnaires)
+CONVENTION_ANSWERED = "convention_answered"             # accepted (bool) (to the proposing caisse's agents)
+PARTNER_ACCESS_CHANGED = "partner_access_changed"       # suspended (bool); caisse_name "" = every caisse (to gestionnaires)
+CONVENTION_ENDING = "convention_ending"                 # end_date (ISO date) (to the caisse's agents and the gestionnaires)
 
 ACCOUNT_EMAIL_EVENTS = (
     PASSWORD_RESET_REQUESTED, ACCOUNT_INVITED, PASSWORD_CHANGED, ACCOUNT_INACTIVATED,
     FRAUD_INACTIVATION, INACTIVITY_WARNING, REVIEW_REQUESTED, SECOND_FACTOR_CHANGED,
+    CONVENTION_PROPOSED, CONVENTION_ANSWERED, PARTNER_ACCESS_CHANGED, CONVENTION_ENDING,
 )
 
 # requests -> notifier (same envelope): to the requesting technicien, when the caisse acts on a request.

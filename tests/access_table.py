@@ -68,12 +68,16 @@ ACCOUNTS = {
     "list_partners": _row(AGENTS),
     "get_partner": _row({"admin", "agent_x"}, lambda w: (w.partner_a,)),
     "register_partner": _row(CAISSE_AGENTS, lambda w: ({},)),
-    "update_partner": _row({"agent_x"}, lambda w: (w.partner_a, {})),
+    "update_partner": _row({"admin", "agent_x"}, lambda w: (w.partner_a, {})),
     "set_convention_features": _row({"admin", "agent_x"}, lambda w: (w.convention_xa, w.features_xa)),
     "end_convention": _row({"admin", "agent_x"}, lambda w: (w.convention_xa,),
                            throwaway=lambda w: (w.new_partner()[1],)),
-    "suspend_partner": _row({"agent_x"}, lambda w: (w.partner_a, True),
+    "suspend_partner": _row({"admin", "agent_x"}, lambda w: (w.partner_a, True),
                             throwaway=lambda w: (w.new_partner()[0], True)),
+    "update_convention": _row({"admin", "agent_x"}, lambda w: (w.convention_xa, {})),
+    "my_conventions": _row({"gest_a", "gest_b"}),
+    # An answered convention of A: its gestionnaire passes the check and meets "already answered".
+    "answer_convention_proposal": _row({"gest_a"}, lambda w: (w.convention_xa, True)),
     "create_gestionnaire": _row({"admin", "agent_x"}, lambda w: (w.partner_a, {})),
     "create_technicien": _row({"gest_a", "gest_b"}, lambda w: ({},)),
     "edit_gestionnaire": _row({"admin", "agent_x"}, lambda w: (w.gest_a_account, {})),
@@ -98,6 +102,30 @@ ACCOUNTS = {
     "set_partners_second_factor": _row(CAISSE_AGENTS, lambda w: (False,)),
     "reauthenticate": _row(PEOPLE, lambda w: ("mauvaise-preuve",)),
 }
+
+# Rights through conventions in force only (issue 14): each partner-scoped method again on three
+# more cases of the world (tests/access_world._conventions_world), (partner, one of its gestionnaires):
+# C, with caisse Y only; A, to which caisse Y only proposed a convention; D, whose convention with X
+# ended. Who passes the access check, whatever the profile.
+CONVENTION_CASES = {"partner_c": frozenset({"admin", "agent_y"}), "proposal_ya": frozenset({"admin", "agent_x"}),
+                    "ended_xd": frozenset({"admin"})}
+OWN_GESTIONNAIRE = {"proposal_ya": "gest_a"}                  # reads its own structure's table
+OWN_READS = {"habilitation_table", "habilitation_csv"}
+ON_PARTNER = {       # method -> args from (partner id, gestionnaire account id)
+    "get_partner": lambda p, g: (p,),
+    "habilitation_table": lambda p, g: (p,),
+    "habilitation_csv": lambda p, g: (p,),
+    "audit_log": lambda p, g: (p, 5),
+    "update_partner": lambda p, g: (p, {}),
+    "create_gestionnaire": lambda p, g: (p, {}),
+    "edit_gestionnaire": lambda p, g: (g, {}),
+    "inactivate_account": lambda p, g: (g, "pas-un-motif"),
+    "reactivate_account": lambda p, g: (g,),
+}
+
+def convention_case_allowed(case: str, method: str, profile: str) -> bool:
+    return profile in CONVENTION_CASES[case] or (method in OWN_READS and OWN_GESTIONNAIRE.get(case) == profile)
+
 
 REQUESTS = {
     "health": _row(EVERYONE),

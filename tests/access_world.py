@@ -13,7 +13,7 @@ import string
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from contracts.errors import NotAuthenticated, SecondFactorRequired
+from contracts.errors import NotAuthenticated, RuleViolation, SecondFactorRequired
 from services.requests.tests.test_attachments import build_pdf
 from services.web.users import identity_of
 from tests.helpers import LOGINS, authenticated, link_in, post_form, second_factor_code
@@ -64,6 +64,7 @@ class World:
             [{"filename": "piece.pdf", "content_b64": base64.b64encode(PDF).decode()}])
         self.request_a = made["id"]
         self.attachment_a = made["timeline"][0]["attachments"][0]["id"]
+        self._conventions_world()
         self.maintenance_x = self.new_maintenance()
         self.message_x = self._message_to(mailbox, self.emails["tech_a"])
         self._make_inactive(mailbox, client)
@@ -83,8 +84,9 @@ class World:
 
     def _message_to(self, mailbox, email):
         """An email to a user of caisse X (a password-reset link), as the delivery log lists it."""
+        before = len(mailbox.messages())          # not an older email to the same person
         call(self.app, "accounts", "request_password_reset", email)
-        mailbox.wait_for(email)
+        mailbox.wait_for(email, after=before)
         rows = self.as_("agent_x", "notifier", "delivery_log", {"recipient": email}, None, 10)["rows"]
         return rows[0]["id"]
 
@@ -107,6 +109,35 @@ class World:
 
     def inactivate(self):
         self.as_("gest_b", "accounts", "inactivate_account", self.inactive_account, "gestionnaire")
+
+    # --- rights through conventions in force only (tests/access_table.CONVENTION_CASES) -------
+    def _conventions_world(self):
+        """Partner C: a convention with caisse Y only. A as caisse Y sees it: Y's proposal (the SIRET
+        attempt of issue 14), not yet accepted. Partner D: its convention with X ended."""
+        self.partner_c, self.gest_c_account = self._partner_with_gestionnaire("agent_y")
+        siret_a = self.as_("admin", "accounts", "get_partner", self.partner_a)["siret"]
+        try:
+            self.as_("agent_y", "accounts", "register_partner", {
+                "name": "Tentative", "kind": "CCAS", "siret": siret_a, "address": "x", "member_count": 5,
+                "start_date": "2026-01-01", "features": ["document"]})
+        except RuleViolation:           # pending already (another world of this test session made it)
+            pass
+        self.proposal_ya = next(p["convention_id"] for p in self.as_("agent_y", "accounts", "list_partners")
+                                if p["id"] == self.partner_a and p["state"] == "proposed")
+        self.partner_d, self.gest_d_account = self._partner_with_gestionnaire("agent_x")
+        self.as_("agent_x", "accounts", "end_convention", self._convention(self.partner_d))
+        self.convention_cases = {"partner_c": (self.partner_c, self.gest_c_account),
+                                 "proposal_ya": (self.partner_a, self.gest_a_account),
+                                 "ended_xd": (self.partner_d, self.gest_d_account)}
+
+    def _partner_with_gestionnaire(self, agent) -> tuple[int, int]:
+        partner = self.as_(agent, "accounts", "register_partner", {
+            "name": f"Structure {agent} {uuid.uuid4().hex[:8]}", "kind": "Association", "siret": fictitious_siret(),
+            "address": "5 rue des Essais", "member_count": 5, "start_date": "2026-01-01", "features": ["document"]})
+        gestionnaire = self.as_(agent, "accounts", "create_gestionnaire", partner["id"], {
+            "civility": "Mme", "last_name": "Matrice", "first_name": "Léa", "function": "Directrice",
+            "phone": "0123456789", "email": f"gest-{uuid.uuid4().hex[:8]}@structure-essai.test"})
+        return partner["id"], gestionnaire["id"]
 
     # --- throwaway objects of caisse X, for allowed calls that change what they touch --------
     def new_partner(self) -> tuple[int, int]:

@@ -16,7 +16,8 @@ from contracts.errors import AccountInactive, NotAuthenticated, NotAuthorized, N
 from services.accounts.service import AccountsService
 from services.notifier.service import NotifierService
 from services.requests.service import RequestsService
-from tests.access_table import TABLE, expected_allowed
+from tests.access_table import (CONVENTION_CASES, ON_PARTNER, PEOPLE, TABLE, convention_case_allowed,
+                                expected_allowed)
 from tests.access_world import World, authenticate, call
 from services.web.users import identity_of
 
@@ -109,4 +110,17 @@ def test_forged_identities_are_refused_by_each_service(world, app, stack, forger
                 pass
             except Exception as exc:     # noqa: BLE001 (reported below)
                 wrong.append(f"{service}.{method}: {exc!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("case", sorted(CONVENTION_CASES))
+def test_rights_come_from_conventions_in_force_only(world, app, case):
+    partner, gestionnaire = world.convention_cases[case]
+    wrong = []
+    for method, args in ON_PARTNER.items():
+        for profile in sorted(PEOPLE):
+            allowed = convention_case_allowed(case, method, profile)
+            got = outcome(lambda: call(app, "accounts", method, *args(partner, gestionnaire), who=world.who[profile]))
+            if got != ("allowed" if allowed else "denied"):
+                wrong.append(f"{case}: accounts.{method} as {profile}: {got}")
     assert not wrong, "\n".join(wrong)

@@ -12,7 +12,8 @@ import pytest
 
 from tests.access_world import INACTIVE_PASSWORD, PROFILES, World
 from tests.helpers import login, login_with
-from tests.web_access_table import ROUTES, SPECIFIC, path_values
+from tests.access_table import CONVENTION_CASES, PEOPLE
+from tests.web_access_table import ON_PARTNER_PAGES, ROUTES, SPECIFIC, path_values
 
 pytestmark = [pytest.mark.integration, pytest.mark.db]
 LAST = ("auth.logout",)          # ends the session: after everything else
@@ -107,4 +108,22 @@ def test_every_profile_on_every_route(app, world, clients):
             got = outcome(client, response)
             if got != want:
                 wrong.append(f"{rule.endpoint} {url} as {profile}: {got} ({response.status_code}), expected {want}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("case", sorted(CONVENTION_CASES))
+def test_partner_pages_through_conventions_in_force_only(app, world, case):
+    partner, gestionnaire = world.convention_cases[case]
+    wrong, clients = [], {}
+    for profile in PEOPLE:           # fresh logins: the table above logged everyone out last
+        clients[profile] = app.test_client()
+        assert login(clients[profile], PROFILES[profile]).status_code == 303
+    for rule in (r for r in rules(app) if r.endpoint in ON_PARTNER_PAGES):
+        url = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>",
+                     lambda m: str({"partner_id": partner, "account_id": gestionnaire}[m.group(1)]), rule.rule)
+        for profile in sorted(PEOPLE):
+            want = "allowed" if profile in CONVENTION_CASES[case] else "denied"
+            got = outcome(clients[profile], clients[profile].get(url))
+            if got != want:
+                wrong.append(f"{case}: {url} as {profile}: {got}, expected {want}")
     assert not wrong, "\n".join(wrong)

@@ -97,7 +97,7 @@ def test_agent_registers_a_partner_and_habilitates_its_gestionnaires(client, mai
     assert "est enregistré, avec sa convention" in page and "Convention avec CPAM de Valfleuri" in page
     assert "0 / 2</span> gestionnaires actifs" in page and "Aucun compte pour l'instant." in page
     listing = page_of(client.get("/partenaires"))
-    assert name in listing and "active depuis le 01/01/2026" in listing
+    assert name in listing and "en vigueur depuis le 01/01/2026" in listing
 
     first, second = unique_email(), unique_email()
     url = f"/partenaires/{partner}/gestionnaires"
@@ -210,10 +210,17 @@ def test_suspension_features_and_end_of_convention(client):
     assert 'hx-confirm="Confirmez-vous la fin de la convention' in page
     ended = client.post(f"/partenaires/{partner}/conventions/{convention}/fin", data={"csrf_token": token},
                         headers=HX)
-    assert ended.status_code == 200 and ended.headers["HX-Redirect"] == f"/partenaires/{partner}"
-    page = page_of(client.get(f"/partenaires/{partner}"))
-    assert "La convention avec CPAM de Valfleuri a pris fin." in page and "Terminée" in page
-    assert "Mettre fin à la convention" not in page
+    # Ended: the caisse has no right over the partner any more; its list keeps the name and the status.
+    assert ended.status_code == 200 and ended.headers["HX-Redirect"] == "/partenaires"
+    page = page_of(client.get("/partenaires"))
+    assert "La convention avec CPAM de Valfleuri a pris fin." in page
+    assert re.search(rf"<th scope=\"row\">{re.escape(name)}</th>\s*<td colspan=\"5\"><span class=\"badge badge-inactive\">"
+                     r"Terminée</span>", page)
+    assert client.get(f"/partenaires/{partner}").status_code == 404
+    admin = client.application.test_client()
+    login(admin, "admin_national")
+    page = page_of(admin.get(f"/partenaires/{partner}"))
+    assert "Terminée" in page and "Mettre fin à la convention" not in page
     row = row_of(page, account_id(page, email))
     assert "Inactif" in row and "fin de la convention avec la caisse" in row
 
@@ -221,7 +228,7 @@ def test_suspension_features_and_end_of_convention(client):
 def test_agent_of_another_caisse_cannot_see_partner_1(client):
     login(client, "agent_autre_caisse")
     listing = page_of(client.get("/partenaires"))
-    assert "Association Le Relais Fictif" in listing and "CCAS de Saint-Exemple" not in listing
+    assert "Association Le Relais Fictif" in listing and 'href="/partenaires/1"' not in listing
     for path in ("/partenaires/1", "/partenaires/1/habilitations.csv", "/partenaires/1/journal"):
         response = client.get(path)
         assert response.status_code == 404, path

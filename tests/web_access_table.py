@@ -92,11 +92,21 @@ ROUTES = {
     "partners.end_convention": _r(OWNER_A, throwaway=True),
     "partners.convention_features": _r(OWNER_A, throwaway=True),
     "partners.request_review": _r({"agent_x"}, throwaway=True),
-    "partners.suspend": _r({"agent_x"}, throwaway=True),
+    "partners.suspend": _r(OWNER_A, throwaway=True),
+    "partners.edit_partner": _r(OWNER_A),
+    "partners.edit_convention": _r(OWNER_A),
+    "conventions.index": _r(GESTIONNAIRES),
+    "conventions.answer": _r({"gest_a"}),          # an answered convention of A: "already answered"
     "maintenance.index": _r(AGENTS),
     "maintenance.edit": _r(OWNER_A),
     "maintenance.cancel": _r(OWNER_A, throwaway=True),
 }
+
+
+# Rights through conventions in force only (tests/access_table.CONVENTION_CASES): these partner pages
+# again for the world's partner C (caisse Y only), A as seen by Y (its proposal only) and D (ended).
+ON_PARTNER_PAGES = ("partners.detail", "partners.habilitations", "partners.export_csv", "partners.journal",
+                    "partners.edit_partner", "partners.edit_gestionnaire")
 
 
 def path_values(world, throwaway: bool) -> dict:

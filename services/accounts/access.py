@@ -1,19 +1,38 @@
 """Who may see and act on what, from the verified caller identity.
 
-national admin: everything; caisse agent: partners under convention with
-their caisse (any status) and those partners' accounts; gestionnaire:
-their own partner's accounts; technicien: themselves.
+national admin: everything; caisse agent: partners under a convention *in force* with their
+caisse (accepted, started, not ended; a caisse that suspended the partner's access to itself
+still manages its accounts, to lift the suspension or inactivate one) and those partners'
+accounts; gestionnaire: their own partner's accounts; technicien: themselves. A proposal
+(a SIRET already known), a refused or an ended convention gives the caisse no right.
 """
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from contracts.errors import NotAuthorized, NotFound
+from contracts.errors import NotAuthorized, NotFound, RuleViolation
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, TECHNICIEN
 from services.accounts.models import Account, Convention, Partner
 
 
+def in_force(today: date | None = None):
+    """SQL condition: the convention gives rights today. A convention with tacit renewal and no
+    notice never lapses, even before the sweep has moved its end date a year on."""
+    today = today or date.today()
+    return sa.and_(Convention.status == "active", Convention.start_date <= today,
+                   sa.or_(Convention.end_date.is_(None), Convention.end_date >= today,
+                          sa.and_(Convention.tacit_renewal.is_(True), Convention.notice_given_at.is_(None))))
+
+
+def open_to_partner(today: date | None = None):
+    """SQL condition: the partner's users reach that caisse (in force, and not suspended by it)."""
+    return sa.and_(in_force(today), Convention.suspended_at.is_(None))
+
+
 def partner_ids_of_caisse(session: Session, caisse_id: int) -> list[int]:
-    return list(session.scalars(sa.select(Convention.partner_id).where(Convention.caisse_id == caisse_id).distinct()))
+    return list(session.scalars(sa.select(Convention.partner_id).where(Convention.caisse_id == caisse_id, in_force())
+                                .distinct()))
 
 
 def visible_partner_ids(session: Session, actor: Account) -> list[int] | None:
@@ -60,3 +79,14 @@ def manageable_account(session: Session, actor: Account, account_id: int) -> Acc
     if actor.profile == GESTIONNAIRE and target.partner_id == actor.partner_id and target.profile == TECHNICIEN:
         return target
     raise NotAuthorized()
+
+
+def own_convention(session: Session, actor: Account, convention_id, statuses=("active",)) -> Convention:
+    """A convention of the agent's caisse (any, for the national admin) in one of ``statuses``."""
+    convention = by_id(session, Convention, convention_id)
+    if convention is None or (actor.profile != ADMIN_NATIONAL and convention.caisse_id != actor.caisse_id):
+        raise NotFound("Convention introuvable.")
+    if convention.status not in statuses:
+        raise RuleViolation({"ended": "Cette convention est déjà terminée.", "refused": "Cette proposition a été refusée.",
+                             "proposed": "Cette proposition attend la réponse de la structure."}[convention.status])
+    return convention

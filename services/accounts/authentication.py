@@ -12,7 +12,7 @@ from contracts import events, identity
 from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken, NotAuthenticated,
                               ProfileChoiceRequired, SecondFactorRequired, ValidationFailed)
 from contracts.profiles import PROFILE_LABELS
-from services.accounts import audit, passwords, second_factor, sessions, settings, throttle
+from services.accounts import access, audit, passwords, second_factor, sessions, settings, throttle
 from services.accounts.directory import recipient
 from services.accounts.models import Account, Convention, PasswordHistory, PasswordToken, utcnow
 
@@ -27,8 +27,10 @@ def normalise_email(email: str) -> str:
 def _active_caisses(session: Session, account: Account) -> list[dict]:
     if account.partner_id is None:
         return []
+    if account.partner.suspended_at is not None:      # cut off every caisse (national admin)
+        return []
     rows = session.scalars(sa.select(Convention).where(Convention.partner_id == account.partner_id,
-                                                       Convention.status == "active").order_by(Convention.id))
+                                                       access.open_to_partner()).order_by(Convention.id))
     return [{"code": c.caisse.code, "name": c.caisse.name, "features": c.features} for c in rows]
 
 
@@ -93,10 +95,11 @@ def _check_may_log_in(session: Session, account: Account) -> None:
     if account.status != "active":
         raise AccountInactive()
     if account.partner_id is not None:
-        if account.partner.suspended_at is not None:
-            raise AccountInactive("L'accès de votre structure à l'Espace Partenaires est suspendu par la caisse.")
         if not _active_caisses(session, account):
-            raise AccountInactive("Votre structure n'a plus de convention active avec une caisse.")
+            suspended = account.partner.suspended_at is not None or session.scalar(sa.select(Convention.id).where(
+                Convention.partner_id == account.partner_id, access.in_force()))
+            raise AccountInactive("L'accès de votre structure à l'Espace Partenaires est suspendu par la caisse."
+                                  if suspended else "Votre structure n'a plus de convention active avec une caisse.")
 
 
 def _logged_in(session: Session, account: Account, now: datetime, device: str, secret: str) -> dict:

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
 
 from contracts.errors import NotFound
-from services.accounts import settings
-from services.accounts.models import Account, Caisse, Convention
+from services.accounts import access, settings
+from services.accounts.models import Account, Caisse, Convention, Partner
 
 MAX_PAGE = 1000
 
@@ -20,11 +20,12 @@ def recipient(account: Account) -> dict:
 
 
 def _caisses_by_partner(session: Session, partner_ids) -> dict[int, list[str]]:
-    """partner id -> codes of every caisse it has (or had) a convention with: one query per page."""
+    """partner id -> codes of every caisse it has (or had) a convention with (not a mere proposal): one query per page."""
     found: dict[int, list[str]] = {}
     if partner_ids:
         rows = session.execute(sa.select(Convention.partner_id, Caisse.code).join(Caisse)
-                               .where(Convention.partner_id.in_(partner_ids)).distinct()
+                               .where(Convention.partner_id.in_(partner_ids), Convention.status.in_(("active", "ended")))
+                               .distinct()
                                .order_by(Convention.partner_id, Caisse.code))
         for partner_id, code in rows:
             found.setdefault(partner_id, []).append(code)
@@ -52,13 +53,12 @@ def _page(session: Session, query, after_id: int, limit: int):
 
 def active_users(session: Session, caisse_code: str | None, after_id: int = 0, limit: int = 500) -> dict:
     """Active accounts with a password, of one caisse (its agents and the users of partners under
-    an active convention with it) or of all caisses (``None``, the national admins too).
+    a convention open to them today) or of all caisses (``None``, the national admins too).
     {"items": [person], "next": after_id for the next page or None}."""
     query = sa.select(Account).where(Account.status == "active", Account.password_hash.is_not(None))
     if caisse_code is not None:
         caisse_id = sa.select(Caisse.id).where(Caisse.code == str(caisse_code)).scalar_subquery()
-        partners = sa.select(Convention.partner_id).where(Convention.caisse_id == caisse_id,
-                                                          Convention.status == "active")
+        partners = sa.select(Convention.partner_id).where(Convention.caisse_id == caisse_id, access.open_to_partner())
         query = query.where(sa.or_(Account.caisse_id == caisse_id, Account.partner_id.in_(partners)))
     accounts, caisses, following = _page(session, query, after_id, limit)
     return {"items": [_person(a, caisses) for a in accounts], "next": following}
@@ -85,3 +85,21 @@ def caisse_contacts(session: Session, caisse_code: str) -> dict:
     if caisse is None:
         raise NotFound("Caisse inconnue.")
     return {"code": caisse.code, "name": caisse.name, "referents": caisse.referents}
+
+
+def referents_of(session: Session, partner: Partner, caisse_id: int | None) -> list[dict]:
+    """Who hears of a fraud inactivation of the partner's only gestionnaire: the partner's referent
+    and the local referents of the caisse that made it (every caisse in force, for the national admin)."""
+    query = sa.select(Convention).where(Convention.partner_id == partner.id, access.in_force())
+    if caisse_id is not None:
+        query = query.where(Convention.caisse_id == caisse_id)
+    people, seen = [], set()
+    for convention in session.scalars(query):
+        caisse = session.get(Caisse, convention.caisse_id)
+        for person in [convention.partner_referent or {}, *(caisse.referents or [])]:
+            email = str(person.get("email") or "").strip().lower()
+            if email and email not in seen:
+                seen.add(email)
+                first, _, last = str(person.get("name") or "Madame, Monsieur").partition(" ")
+                people.append({"email": email, "first_name": first, "last_name": last, "caisses": [caisse.code]})
+    return people

@@ -17,6 +17,7 @@ from contracts.errors import CapReached, NotAuthorized, RuleViolation, Validatio
 from contracts.profiles import AGENTS, PARTNER_USERS, PROFILE_LABELS
 from services.accounts import audit, sessions, settings
 from services.accounts.authentication import issue_token, normalise_email, recipient
+from services.accounts.directory import referents_of
 from services.accounts.models import Account, Caisse, HabilitationReview, Partner, utcnow
 
 REASONS = INACTIVATION_REASONS
@@ -34,12 +35,13 @@ def _active(session: Session, partner_id: int, profile: str) -> list[Account]:
 
 
 def _check_cap(session: Session, partner: Partner, profile: str) -> None:
-    limit = cap(profile, partner.member_count)
-    if len(_active(session, partner.id, profile)) >= limit:
+    limit, active = cap(profile, partner.member_count), len(_active(session, partner.id, profile))
+    if active >= limit:
         noun = "gestionnaires" if profile == "gestionnaire" else "techniciens"
+        over = f" : {active} sont actifs, au-delà du plafond" if active > limit else ""
         raise CapReached(f"Le nombre maximal de {noun} actifs pour {partner.name} est atteint "
-                         f"({limit} pour {partner.member_count} membre{'s' if partner.member_count > 1 else ''}). "
-                         "Inactivez un compte avant d'en créer un autre.")
+                         f"({limit} pour {partner.member_count} membre{'s' if partner.member_count > 1 else ''}{over}). "
+                         "Inactivez un compte avant d'en créer ou d'en réactiver un autre.")
 
 
 # --- identity fields -----------------------------------------------------------------------
@@ -142,9 +144,12 @@ def _notify_inactivation(session: Session, account: Account, reason: str, emit: 
     event_id = str(uuid.uuid4())
     if reason in IMMEDIATE_REASONS and account.partner_id:
         gestionnaires = [g for g in _active(session, account.partner_id, "gestionnaire") if g.id != account.id]
-        if gestionnaires:
+        # The only gestionnaire: its structure's referent and the caisse's referents hear of it instead.
+        people = [recipient(g) for g in gestionnaires] or referents_of(session, account.partner,
+                                                                        account.inactivated_by_caisse_id)
+        if people:
             emit.append((events.FRAUD_INACTIVATION, {
-                "event_id": event_id, "recipients": [recipient(g) for g in gestionnaires],
+                "event_id": event_id, "recipients": people, "to_referents": not gestionnaires,
                 "account_name": account.full_name, "reason_label": REASONS[reason],
                 "partner_name": account.partner.name}))
     else:
@@ -154,6 +159,7 @@ def _notify_inactivation(session: Session, account: Account, reason: str, emit: 
 
 def _inactivate(session: Session, actor: Account | None, account: Account, reason: str, emit: list) -> None:
     account.status, account.inactivated_at, account.inactivation_reason = "inactive", utcnow(), reason
+    account.inactivated_by_caisse_id = actor.caisse_id if actor and reason in IMMEDIATE_REASONS else None
     sessions.end_all(session, account.id, "inactivated")
     audit.record(session, "account_inactivated", actor=actor, target=account, details=REASONS[reason])
     if account.profile == "gestionnaire" and account.partner_id:
@@ -197,10 +203,13 @@ def inactivate_all_of_partner(session: Session, actor: Account | None, partner: 
 def reactivate(session: Session, actor: Account, account: Account) -> dict:
     if account.status == "active":
         raise RuleViolation("Ce compte est déjà actif.")
-    if actor.profile == "gestionnaire" and account.inactivation_reason in IMMEDIATE_REASONS:
-        raise NotAuthorized("Ce compte a été inactivé par la caisse (fraude, perte ou vol) : seule la caisse peut le réactiver.")
+    if account.inactivation_reason in IMMEDIATE_REASONS and actor.profile != "admin_national" and (
+            actor.profile == "gestionnaire" or actor.caisse_id != account.inactivated_by_caisse_id):
+        raise NotAuthorized("Ce compte a été inactivé pour fraude, perte ou vol : seule la caisse qui l'a inactivé "
+                            "(ou l'administrateur national) peut le réactiver.")
     _check_cap(session, account.partner, account.profile)
     account.status, account.inactivated_at, account.inactivation_reason = "active", None, None
+    account.inactivated_by_caisse_id = None
     account.activity_at, account.inactivity_warned_at = utcnow(), None   # a fresh inactivity period
     audit.record(session, "account_reactivated", actor=actor, target=account)
     session.commit()
@@ -232,7 +241,10 @@ def table(session: Session, partner: Partner) -> dict:
     return {"partner": {"id": partner.id, "name": partner.name, "member_count": partner.member_count,
                         "habilitated_body": partner.habilitated_body, "suspended": partner.suspended_at is not None},
             "rows": rows,
-            "caps": {p: {"active": counts[p], "max": cap(p, partner.member_count)} for p in counts},
+            # Over: the member count was lowered below today's active accounts; nothing is inactivated, but
+            # no account of that profile is added or reactivated until the count is under the cap.
+            "caps": {p: {"active": counts[p], "max": cap(p, partner.member_count),
+                         "over": counts[p] > cap(p, partner.member_count)} for p in counts},
             "reviews": reviews(session, partner)}
 
 

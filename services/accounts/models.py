@@ -54,8 +54,18 @@ class Convention(Base):
     end_date: Mapped[date | None]                 # None: running, renewed each year by tacit renewal
     tacit_renewal: Mapped[bool] = mapped_column(default=True)
     features: Mapped[list] = mapped_column(default=list)
-    status: Mapped[str] = mapped_column(sa.String(10), default="active")   # active | ended
+    # proposed (a known SIRET: waits for the partner's gestionnaire) | active | refused | ended
+    status: Mapped[str] = mapped_column(sa.String(10), default="active")
     ended_at: Mapped[datetime | None]
+    # --- partners and conventions (services.accounts.access, .referential, .conventions)
+    suspended_at: Mapped[datetime | None]         # the caisse cut the partner's access to itself
+    notice_given_at: Mapped[datetime | None]      # notice against tacit renewal: ends on end_date
+    notice_by: Mapped[str | None] = mapped_column(sa.String(10))       # caisse | partner (recorded for it)
+    end_notice_sent_for: Mapped[date | None]      # the end date whose coming-end email went out
+    partner_referent: Mapped[dict] = mapped_column(default=dict)       # {name, function, phone, email}
+    proposed_by_name: Mapped[str] = mapped_column(sa.String(170), default="")
+    answered_at: Mapped[datetime | None]
+    answered_by_name: Mapped[str] = mapped_column(sa.String(170), default="")
 
     partner: Mapped[Partner] = relationship(lazy="joined")
     caisse: Mapped[Caisse] = relationship(lazy="joined")
@@ -88,6 +98,8 @@ class Account(Base):
     inactivity_warned_at: Mapped[datetime | None]
     inactivated_at: Mapped[datetime | None]
     inactivation_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    # A fraud/loss/theft inactivation is lifted by that caisse only (None: the national admin).
+    inactivated_by_caisse_id: Mapped[int | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     last_failed_login_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]

@@ -7,10 +7,11 @@ from sqlalchemy.orm import Session
 
 from contracts.catalogue import FEATURES, PARTNER_KINDS
 from contracts.departments import DEPARTMENTS
-from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
-from services.accounts import access, audit, sessions
-from services.accounts.habilitation import inactivate_all_of_partner
-from services.accounts.models import Account, Caisse, Convention, Partner, utcnow
+from contracts.errors import NotFound, ValidationFailed
+from contracts.profiles import ADMIN_NATIONAL
+from services.accounts import access, audit, conventions
+from services.accounts.conventions import convention_row, limited_row
+from services.accounts.models import Account, Caisse, Convention, Partner
 
 def _text(data: dict, field: str, label: str, errors: dict, max_len: int, required=True) -> str:
     value = str(data.get(field) or "").strip()
@@ -90,29 +91,41 @@ def save_caisse(session: Session, actor: Account, data: dict) -> dict:
     return caisse_row(caisse)
 
 
-# --- partners and conventions (caisse agent) ------------------------------------------------
-
-def convention_row(c: Convention) -> dict:
-    return {"id": c.id, "caisse_code": c.caisse.code, "caisse_name": c.caisse.name,
-            "start_date": c.start_date.isoformat(), "end_date": c.end_date.isoformat() if c.end_date else None,
-            "tacit_renewal": c.tacit_renewal, "features": c.features, "status": c.status}
-
+# --- partners (caisse agent) -----------------------------------------------------------------
 
 def partner_row(session: Session, p: Partner, caisse_id: int | None = None) -> dict:
-    conventions = session.scalars(sa.select(Convention).where(Convention.partner_id == p.id).order_by(Convention.id))
-    return {"id": p.id, "name": p.name, "kind": p.kind, "siret": p.siret, "address": p.address,
+    """The full record (a caisse with a convention in force, or the national admin): its conventions
+    with that caisse (all of them for the national admin). ``suspended``: cut off that caisse (the
+    caisse's convention) or every caisse (``cut_off``, the national admin's)."""
+    rows = [convention_row(c) for c in session.scalars(sa.select(Convention).where(Convention.partner_id == p.id)
+                                                       .order_by(Convention.id))
+            if caisse_id is None or c.caisse_id == caisse_id]
+    mine = [r for r in rows if r["in_force"]] if caisse_id is not None else []
+    return {"id": p.id, "name": p.name, "kind": p.kind, "siret": p.siret, "address": p.address, "limited": False,
             "member_count": p.member_count, "habilitated_body": p.habilitated_body,
-            "email_domains": p.email_domains, "suspended": p.suspended_at is not None,
-            "conventions": [convention_row(c) for c in conventions
-                            if caisse_id is None or c.caisse_id == caisse_id]}
+            "email_domains": p.email_domains, "cut_off": p.suspended_at is not None,
+            "suspended": p.suspended_at is not None or any(r["suspended"] for r in mine),
+            "conventions": rows}
 
 
 def list_partners(session: Session, actor: Account) -> list[dict]:
+    """Full records of the partners the actor may see; for an agent, also the partners its caisse
+    proposed a convention to, or whose convention ended or was refused: their name and status only."""
     ids = access.visible_partner_ids(session, actor)
     query = sa.select(Partner).order_by(Partner.name)
     if ids is not None:
         query = query.where(Partner.id.in_(ids))
-    return [partner_row(session, p, actor.caisse_id) for p in session.scalars(query)]
+    rows = [partner_row(session, p, actor.caisse_id) for p in session.scalars(query)]
+    if actor.profile != ADMIN_NATIONAL:
+        others = session.scalars(sa.select(Convention).where(Convention.caisse_id == actor.caisse_id,
+                                                             Convention.partner_id.not_in(ids))
+                                 .order_by(Convention.id.desc()))
+        latest = {}
+        for c in others:
+            latest.setdefault(c.partner_id, c)
+        rows += [limited_row(c.partner, c) for c in latest.values()]
+        rows.sort(key=lambda r: r["name"])
+    return rows
 
 
 def _partner_fields(data: dict) -> dict:
@@ -129,6 +142,8 @@ def _partner_fields(data: dict) -> dict:
         errors["kind"] = "Type : choisissez dans la liste."
     if not re.fullmatch(r"\d{14}", values["siret"]) or not _luhn(values["siret"]):
         errors["siret"] = "SIRET : 14 chiffres valides."
+    if any(not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", d) for d in values["email_domains"].split()):
+        errors["email_domains"] = "Domaines : des noms de domaine séparés par des espaces (ex. ville.fr ccas.ville.fr)."
     try:
         values["member_count"] = int(data.get("member_count"))
         if not 1 <= values["member_count"] <= 100000:
@@ -182,21 +197,19 @@ def _all_or_errors(*checks):
     return results
 
 
-def register_partner(session: Session, actor: Account, data: dict) -> dict:
-    """A partner and its convention with the agent's caisse. A partner already known
-    (same SIRET) under convention with another caisse gets a second convention."""
+def register_partner(session: Session, actor: Account, data: dict, emit: list) -> dict:
+    """A new partner and its convention with the agent's caisse. A SIRET already known gets a
+    convention *proposal* instead (services.accounts.conventions.propose): the answer is then
+    the partner's name and the proposal's status only (``limited``)."""
     values, convention = _all_or_errors(lambda: _partner_fields(data), lambda: _convention_fields(data))
     partner = session.scalars(sa.select(Partner).where(Partner.siret == values["siret"])).first()
-    if partner is None:
-        partner = Partner(**values)
-        session.add(partner)
-        session.flush()
-        audit.record(session, "partner_registered", actor=actor, partner_id=partner.id, caisse_id=actor.caisse_id,
-                     details=partner.name)
-    elif session.scalars(sa.select(Convention).where(Convention.partner_id == partner.id,
-                                                     Convention.caisse_id == actor.caisse_id,
-                                                     Convention.status == "active")).first():
-        raise RuleViolation("Ce partenaire (même SIRET) a déjà une convention active avec votre caisse.")
+    if partner is not None:
+        return conventions.propose(session, actor, partner, convention, emit)
+    partner = Partner(**values)
+    session.add(partner)
+    session.flush()
+    audit.record(session, "partner_registered", actor=actor, partner_id=partner.id, caisse_id=actor.caisse_id,
+                 details=partner.name)
     session.add(Convention(partner_id=partner.id, caisse_id=actor.caisse_id, **convention))
     audit.record(session, "convention_added", actor=actor, partner_id=partner.id, caisse_id=actor.caisse_id,
                  details=f"à compter du {convention['start_date']:%d/%m/%Y}")
@@ -204,65 +217,26 @@ def register_partner(session: Session, actor: Account, data: dict) -> dict:
     return partner_row(session, partner, actor.caisse_id)
 
 
+RECORD_FIELDS = ("name", "kind", "address", "member_count", "habilitated_body", "email_domains")
+RECORD_LABELS = {"name": "nom", "kind": "type", "address": "adresse", "member_count": "nombre de membres",
+                 "habilitated_body": "organisme habilité", "email_domains": "domaines de messagerie"}
+
+
 def update_partner(session: Session, actor: Account, partner: Partner, data: dict) -> dict:
-    values = _partner_fields({**partner_row(session, partner), **data})
-    for key, value in values.items():
-        setattr(partner, key, value)
-    audit.record(session, "partner_registered", actor=actor, partner_id=partner.id, caisse_id=actor.caisse_id,
-                 details="mise à jour")
+    """The partner's record (name, type, address, member count, habilitated-body flag, email
+    domains; the SIRET is its identity and stays). A lower member count inactivates nobody:
+    the caps refuse new and reactivated accounts until the count is under them."""
+    given = {k: data[k] for k in RECORD_FIELDS if k in data}
+    values = _partner_fields({**partner_row(session, partner), **given})
+    changed = [k for k in RECORD_FIELDS if getattr(partner, k) != values[k]]
+    for key in changed:
+        setattr(partner, key, values[key])
+    if changed:
+        audit.record(session, "partner_updated", actor=actor, partner_id=partner.id, caisse_id=actor.caisse_id,
+                     details=", ".join(f"{RECORD_LABELS[k]} : {_said(values[k])}" for k in changed))
     session.commit()
     return partner_row(session, partner, actor.caisse_id)
 
 
-def set_features(session: Session, actor: Account, convention_id: int, features: list[str]) -> dict:
-    convention = _own_convention(session, actor, convention_id)
-    convention.features = _convention_fields({"start_date": convention.start_date.isoformat(),
-                                              "features": features})["features"]
-    audit.record(session, "convention_features", actor=actor, partner_id=convention.partner_id,
-                 caisse_id=convention.caisse_id, details=", ".join(convention.features))
-    session.commit()
-    return convention_row(convention)
-
-
-def _own_convention(session: Session, actor: Account, convention_id: int) -> Convention:
-    convention = access.by_id(session, Convention, convention_id)
-    if convention is None:
-        raise NotFound("Convention introuvable.")
-    if actor.profile != "admin_national" and convention.caisse_id != actor.caisse_id:
-        raise NotAuthorized()
-    return convention
-
-
-def end_convention(session: Session, actor: Account | None, convention_id: int, emit: list,
-                   convention: Convention | None = None) -> None:
-    """The partner's accounts are inactivated only if no other convention stays active;
-    otherwise only access to that caisse ends (the convention is no longer active)."""
-    convention = convention or _own_convention(session, actor, convention_id)
-    # Claimed atomically: two sweeps (or an agent and a sweep) never end it twice.
-    claimed = session.execute(sa.update(Convention).where(Convention.id == convention.id, Convention.status == "active")
-                              .values(status="ended", ended_at=utcnow())).rowcount
-    if claimed != 1:
-        raise RuleViolation("Cette convention est déjà terminée.")
-    session.refresh(convention)
-    if convention.end_date is None or convention.end_date > date.today():
-        convention.end_date = date.today()
-    audit.record(session, "convention_ended", actor=actor, partner_id=convention.partner_id,
-                 caisse_id=convention.caisse_id, details=f"{convention.caisse.name}")
-    others = session.scalars(sa.select(Convention).where(Convention.partner_id == convention.partner_id,
-                                                         Convention.status == "active")).first()
-    if others is None:
-        inactivate_all_of_partner(session, actor, convention.partner, "fin_convention", emit)
-    session.commit()
-
-
-def set_suspended(session: Session, actor: Account, partner: Partner, suspended: bool) -> dict:
-    """Cut off (or restore) a whole partner structure at once."""
-    partner.suspended_at = utcnow() if suspended else None
-    if suspended:       # reinstating must not bring the old sessions back
-        for account_id in session.scalars(sa.select(Account.id).where(Account.partner_id == partner.id)):
-            sessions.end_all(session, account_id, "suspended")
-    audit.record(session, "partner_suspended" if suspended else "partner_reinstated", actor=actor,
-                 partner_id=partner.id, caisse_id=actor.caisse_id)
-    session.commit()
-    return partner_row(session, partner, actor.caisse_id)
-
+def _said(value) -> str:
+    return ("oui" if value else "non") if isinstance(value, bool) else str(value)

@@ -28,9 +28,12 @@ CAISSES = [
      "referents": [{"name": "Pôle partenaires", "function": "Référent", "phone": "01 98 00 00 01",
                     "email": "partenaires@cpam-hauts-fictifs.test"}]},
 ]
-PARTNERS = [   # (name, kind, siret, members, habilitated body, caisses)
-    ("CCAS de Saint-Exemple", "CCAS", "26000000000000", 8, False, ["999"]),
-    ("Association Le Relais Fictif", "Tutelle / mandataire judiciaire", "77500000000007", 30, True, ["999", "998"]),
+PARTNERS = [   # (name, kind, siret, members, habilitated body, caisses, the partner's referent for its conventions)
+    ("CCAS de Saint-Exemple", "CCAS", "26000000000000", 8, False, ["999"],
+     {"name": "Nadia Fontanel", "function": "Directrice du CCAS", "phone": "0199000010",
+      "email": "direction@ccas-saint-exemple.test"}),
+    ("Association Le Relais Fictif", "Tutelle / mandataire judiciaire", "77500000000007", 30, True, ["999", "998"],
+     {"name": "Marc Aubépin", "function": "Président", "phone": "0199000020", "email": "president@relais-fictif.test"}),
 ]
 
 # (profile, email, password, civility, first name, last name, function, caisse code or partner index)
@@ -74,13 +77,13 @@ def seed(session: Session) -> None:
     caisses = {c["code"]: _get_or_create(session, Caisse, {"code": c["code"]}, name=c["name"], address=c["address"],
                                          referents=c["referents"], departments=c["departments"]) for c in CAISSES}
     partners = []
-    for name, kind, siret, members, habilitated, codes in PARTNERS:
+    for name, kind, siret, members, habilitated, codes, referent in PARTNERS:
         partner = _get_or_create(session, Partner, {"siret": siret}, name=name, kind=kind, member_count=members,
                                  habilitated_body=habilitated, address="Adresse fictive")
         partners.append(partner)
         for code in codes:
             _get_or_create(session, Convention, {"partner_id": partner.id, "caisse_id": caisses[code].id},
-                           start_date=date(2026, 1, 1), features=list(FEATURES))
+                           start_date=date(2026, 1, 1), features=list(FEATURES), partner_referent=referent)
     agent = None
     for profile, email, password, civility, first, last, function, owner in DEMO_ACCOUNTS:
         existing = session.scalars(sa.select(Account).filter_by(email=email, profile=profile)).first()

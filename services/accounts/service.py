@@ -9,7 +9,7 @@ from nameko.timer import timer
 
 from contracts.events import ACCOUNTS
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, AGENTS, GESTIONNAIRE, TECHNICIEN
-from services.accounts import (access, audit, authentication, directory, habilitation, passwords,
+from services.accounts import (access, audit, authentication, conventions, directory, habilitation, passwords,
                                reauthentication, referential, second_factor, sessions, settings, sweeps)
 from services.accounts.models import EventOutbox
 from services.common import event_outbox, health   # modules: `nameko run` would take a mixin for a service
@@ -210,9 +210,11 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
     def save_caisse(self, data):
         return referential.save_caisse(self.db, self._actor(ADMIN_NATIONAL), dict(data))
 
-    # --- partners and conventions (caisse agent) -------------------------------------------
+    # --- partners and conventions (caisse agent; proposals answered by the partner's gestionnaire) ---
     @rpc
     def list_partners(self):
+        """Full records of the partners under a convention in force; proposals, refused and ended
+        conventions of the agent's caisse: the partner's name and the status only (``limited``)."""
         return referential.list_partners(self.db, self._actor(*AGENTS))
 
     @rpc
@@ -222,23 +224,42 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
 
     @rpc
     def register_partner(self, data):
-        return referential.register_partner(self.db, self._actor(AGENT_CAISSE), dict(data))
+        """A known SIRET: a convention proposal, answered with the name and status only."""
+        return referential.register_partner(self.db, self._actor(AGENT_CAISSE), dict(data), self.events)
 
     @rpc
     def update_partner(self, partner_id, data):
-        return referential.update_partner(self.db, *self._on_partner(partner_id, AGENT_CAISSE), dict(data))
+        return referential.update_partner(self.db, *self._on_partner(partner_id, *AGENTS), dict(data))
 
     @rpc
     def set_convention_features(self, convention_id, features):
-        return referential.set_features(self.db, self._actor(*AGENTS), convention_id, list(features))
+        return conventions.set_features(self.db, self._actor(*AGENTS), convention_id, list(features))
+
+    @rpc
+    def update_convention(self, convention_id, data):
+        """End date, tacit renewal, notice, the partner's referent for the convention."""
+        return conventions.update_convention(self.db, self._actor(*AGENTS), convention_id, dict(data))
 
     @rpc
     def end_convention(self, convention_id):
-        referential.end_convention(self.db, self._actor(*AGENTS), convention_id, self.events)
+        conventions.end_convention(self.db, self._actor(*AGENTS), convention_id, self.events)
 
     @rpc
     def suspend_partner(self, partner_id, suspended):
-        return referential.set_suspended(self.db, *self._on_partner(partner_id, AGENT_CAISSE), bool(suspended))
+        """An agent: the partner's access to its caisse; the national admin: to every caisse."""
+        actor, partner = self._on_partner(partner_id, *AGENTS)
+        conventions.set_suspended(self.db, actor, partner, bool(suspended), self.events)
+        return referential.partner_row(self.db, partner, actor.caisse_id)
+
+    @rpc
+    def my_conventions(self):
+        """The gestionnaire's structure's conventions, proposals first."""
+        return conventions.partner_conventions(self.db, self._actor(GESTIONNAIRE))
+
+    @rpc
+    def answer_convention_proposal(self, convention_id, accept):
+        return conventions.answer_proposal(self.db, self._actor(GESTIONNAIRE), convention_id, bool(accept),
+                                           self.events)
 
     # --- habilitation -----------------------------------------------------------------------
     @rpc
@@ -297,7 +318,7 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
     @timer(interval=settings.sweep_interval_seconds())
     def sweep(self):
         for step in (sweeps.warn_inactive_techniciens, sweeps.inactivate_inactive_techniciens,
-                     sweeps.end_expired_conventions, sweeps.periodic_reviews, sweeps.purge_inactivated,
+                     conventions.renew_or_end, conventions.warn_coming_ends, sweeps.periodic_reviews, sweeps.purge_inactivated,
                      sessions.purge_ended):
             step(self.db, self.events)      # each step commits its own work…
             self.events.publish()           # …and its emails leave right after

@@ -26,6 +26,8 @@ INACTIVITY_WARNING_AHEAD = timedelta(days=15)
 purge_after = env_duration("EP_PURGE_AFTER_DAYS", 183)                         # "6 mois"
 review_period = env_duration("EP_REVIEW_PERIOD_DAYS", 365)
 review_reminder_every = env_duration("EP_REVIEW_REMINDER_DAYS", 7)
+# The caisse's agents and the partner's gestionnaires are emailed this long before a convention ends.
+convention_end_notice = env_duration("EP_CONVENTION_END_NOTICE_DAYS", 30)
 
 
 def sweep_interval_seconds() -> int:

@@ -2,18 +2,17 @@
 with two service instances running: every change is claimed by a conditional
 UPDATE whose row count says who won, and every email's event id is derived
 from what caused it, so the notifier drops a duplicate."""
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts import events
 from contracts.errors import RuleViolation
-from services.accounts import audit, settings
+from services.accounts import access, audit, settings
 from services.accounts.authentication import recipient
 from services.accounts.habilitation import _inactivate, request_review, review_emails
 from services.accounts.models import Account, AuditEntry, Convention, HabilitationReview, utcnow
-from services.accounts.referential import end_convention
 
 
 def _claim(session: Session, model, row_id: int, condition, **values) -> bool:
@@ -72,26 +71,11 @@ def purge_inactivated(session: Session, emit: list | None = None, now: datetime 
     return len(due)
 
 
-def end_expired_conventions(session: Session, emit: list, today: date | None = None) -> int:
-    today = today or date.today()
-    due = list(session.scalars(sa.select(Convention).where(Convention.status == "active",
-                                                           Convention.end_date.is_not(None),
-                                                           Convention.end_date < today)))
-    ended = 0
-    for convention in due:
-        try:
-            end_convention(session, None, convention.id, emit, convention=convention)
-            ended += 1
-        except RuleViolation:           # another instance ended it first
-            session.rollback()
-    return ended
-
-
 def periodic_reviews(session: Session, emit: list, now: datetime | None = None) -> int:
     """Ask each partner for a review once per period, and remind until confirmed."""
     now = now or utcnow()
     count = 0
-    for convention in list(session.scalars(sa.select(Convention).where(Convention.status == "active"))):
+    for convention in list(session.scalars(sa.select(Convention).where(access.in_force(now.date())))):
         last = session.scalar(sa.select(sa.func.max(HabilitationReview.requested_at)).where(
             HabilitationReview.partner_id == convention.partner_id))
         started = datetime.combine(convention.start_date, datetime.min.time())

@@ -19,6 +19,10 @@ SECOND_FACTOR_CHANGES = {
              "(à votre demande, après la perte de votre téléphone et de vos codes de secours)",
 }
 
+def _parties(payload: dict) -> dict:
+    return {"caisse_name": payload["caisse_name"], "partner_name": payload["partner_name"]}
+
+
 # Account email events (contracts.events envelope: event_id + recipients, plus these fields):
 # event type -> (template kind, context built from the payload, shared by every recipient).
 EMAILS = {
@@ -33,7 +37,8 @@ EMAILS = {
         "changed_at": dates.datetime_fr_at(p["changed_at"]), "forgot_link": _link("/mot-de-passe/oublie")}),
     events.ACCOUNT_INACTIVATED: ("account_inactivated", lambda p: {"reason_label": p["reason_label"]}),
     events.FRAUD_INACTIVATION: ("fraud_inactivation", lambda p: {
-        "account_name": p["account_name"], "reason_label": p["reason_label"], "partner_name": p["partner_name"]}),
+        "account_name": p["account_name"], "reason_label": p["reason_label"], "partner_name": p["partner_name"],
+        "to_referents": bool(p.get("to_referents"))}),
     events.INACTIVITY_WARNING: ("inactivity_warning", lambda p: {
         "inactivation_date": dates.date_fr(p["inactivation_date"]), "link": _link("/connexion")}),
     events.REVIEW_REQUESTED: ("review_requested", lambda p: {
@@ -42,6 +47,15 @@ EMAILS = {
     events.SECOND_FACTOR_CHANGED: ("second_factor_changed", lambda p: {
         "change": SECOND_FACTOR_CHANGES[p["change"]], "changed_at": dates.datetime_fr_at(p["changed_at"]),
         "link": _link("/mon-compte/double-authentification")}),
+    # Partners and conventions (services.accounts.conventions): caisse_name, partner_name in each.
+    events.CONVENTION_PROPOSED: ("convention_proposed", lambda p: {
+        **_parties(p), "start_date": dates.date_fr(p["start_date"]), "link": _link("/conventions")}),
+    events.CONVENTION_ANSWERED: ("convention_answered", lambda p: {
+        **_parties(p), "accepted": bool(p["accepted"]), "link": _link("/partenaires")}),
+    events.PARTNER_ACCESS_CHANGED: ("partner_access_changed", lambda p: {
+        **_parties(p), "suspended": bool(p["suspended"])}),
+    events.CONVENTION_ENDING: ("convention_ending", lambda p: {
+        **_parties(p), "end_date": dates.date_fr(p["end_date"]), "link": _link("/")}),
     # From the requests service (same envelope); no data about the insured person, only the reference.
     events.REQUEST_STATUS_CHANGED: ("request_status_changed", lambda p: {
         "reference": p["reference"], "kind_label": p["kind_label"], "status_label": p["status_label"],

@@ -12,6 +12,7 @@ MENU = {
                      ("maintenance.index", "Maintenances"), ("delivery.index", "Courriels envoyés"),
                      ("personal_data.index", "Données d'une personne")],
     GESTIONNAIRE: [("requests_ui.history", "Demandes"), ("habilitations.index", "Habilitations"),
+                     ("conventions.index", "Conventions"),
                      ("partners.invitations", "Invitations en attente"), ("news.index", "Actualités")],
     TECHNICIEN: [("requests_ui.new", "Nouvelle demande"), ("requests_ui.history", "Demandes de ma structure"),
                    ("news.index", "Actualités")],

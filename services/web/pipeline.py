@@ -62,6 +62,7 @@ OPEN = {
         "partners.convention_features", "partners.create_gestionnaire", "partners.habilitations",
         "partners.edit_gestionnaire", "partners.account_action", "partners.request_review", "partners.export_csv",
         "partners.journal", "partners.invitations", "partners.resend_invitation", "partners.audit",
+        "partners.edit_partner", "partners.edit_convention", "conventions.index", "conventions.answer",
         "habilitations.index", "habilitations.table", "habilitations.account_action",
         "habilitations.confirm_review", "habilitations.export_csv",
         "requests_ui.check_field", "requests_ui.new", "requests_ui.new_form", "requests_ui.history",

@@ -17,7 +17,7 @@ MENU_PAGES = {
                      ("Invitations en attente", "invitations"), ("Journal des actions", "journal"),
                      ("Actualités", "actualites"), ("Maintenances", "maintenances"),
                      ("Courriels envoyés", "courriels"), ("Données d'une personne", "donnees-personnelles")],
-    "gestionnaire": [("Demandes", "demandes"), ("Habilitations", "habilitations"),
+    "gestionnaire": [("Demandes", "demandes"), ("Habilitations", "habilitations"), ("Conventions", "conventions"),
                      ("Invitations en attente", "invitations"), ("Actualités", "actualites")],
     "technicien": [("Nouvelle demande", "nouvelle-demande"), ("Demandes de ma structure", "demandes"),
                    ("Actualités", "actualites")],

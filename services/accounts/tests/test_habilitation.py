@@ -202,7 +202,7 @@ def test_end_of_one_convention_keeps_accounts_when_another_remains(session, work
     assert [c["code"] for c in worker(GEST_B).me()["caisses"]] == ["998"]
     with pytest.raises(RuleViolation):
         worker(AGENT).end_convention(conventions["999"])
-    with pytest.raises(NotAuthorized):
+    with pytest.raises(NotFound):
         worker(AGENT).end_convention(conventions["998"])           # not its caisse's
     last = worker(AGENT_B)
     last.end_convention(conventions["998"])
@@ -214,7 +214,8 @@ def test_habilitation_table_csv_and_reviews(session, worker):
     gest = worker(GEST)
     table = gest.habilitation_table()
     assert [r["email"] for r in table["rows"]] == [GEST, TECH]
-    assert table["caps"] == {"gestionnaire": {"active": 1, "max": 2}, "technicien": {"active": 1, "max": 5}}
+    assert table["caps"] == {"gestionnaire": {"active": 1, "max": 2, "over": False},
+                             "technicien": {"active": 1, "max": 5, "over": False}}
     gest.create_technicien(person("cmd@ccas-saint-exemple.test", last_name="-Essai"))
     csv_text = gest.habilitation_csv()
     assert csv_text.startswith("\ufeffNom;Prénom;Adresse électronique")
@@ -244,18 +245,18 @@ def test_agents_see_only_their_caisse_partners_and_audit(session, worker):
         worker(GEST).audit_log()
 
 
-def test_agent_registers_partners_and_a_known_siret_gets_a_second_convention(session, worker):
+def test_agent_registers_partners_and_bad_input_gets_every_field_error(session, worker):
     data = {"name": "CIAS du Val Imaginaire", "kind": "CIAS", "siret": "26000000000000", "address": "3 rue X",
             "member_count": 12, "start_date": "2026-02-01", "features": ["document", "rendez_vous"]}
     with pytest.raises(RuleViolation):                    # SIRET of Saint-Exemple: already with caisse 999
         worker(AGENT).register_partner(data)
-    row = worker(AGENT_B).register_partner(data)
-    assert row["name"] == "CCAS de Saint-Exemple" and [c["caisse_code"] for c in row["conventions"]] == ["998"]
     with pytest.raises(ValidationFailed) as bad:
         worker(AGENT).register_partner({**data, "siret": "123", "member_count": 0, "features": []})
     assert set(bad.value.fields) == {"siret", "member_count", "features"}
     with pytest.raises(NotAuthorized):
         worker(GEST).register_partner(data)
+    row = worker(AGENT).register_partner({**data, "siret": "26000000000018"})
+    assert row["name"] == "CIAS du Val Imaginaire" and [c["caisse_code"] for c in row["conventions"]] == ["999"]
 
 
 def test_caisse_for_department_routes_to_the_caisse_on_the_platform(worker):

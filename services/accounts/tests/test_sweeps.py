@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from contracts import events
-from services.accounts import sweeps
+from services.accounts import conventions, sweeps
 from services.accounts.models import Account, AuditEntry, Convention, HabilitationReview, utcnow
 from services.accounts.tests.conftest import AGENT, GEST, TECH, account, events_of
 
@@ -85,9 +85,9 @@ def test_accounts_inactivated_six_months_ago_are_deleted_and_the_trail_keeps_the
 
 def test_conventions_past_their_end_date_are_ended(session):
     convention = session.query(Convention).filter_by(partner_id=account(session, GEST).partner_id).one()
-    convention.end_date = date.today() - timedelta(days=1)
+    convention.end_date, convention.tacit_renewal = date.today() - timedelta(days=1), False
     session.commit()
-    sent = run_twice(sweeps.end_expired_conventions, session)
+    sent = run_twice(conventions.renew_or_end, session)
     assert [e for e, _ in sent] == [events.ACCOUNT_INACTIVATED] * 2             # its only convention: both accounts
     session.refresh(convention)
     assert convention.status == "ended"

@@ -130,6 +130,51 @@ def test_fraud_inactivation():
         assert "contactez votre caisse" in body
 
 
+def test_fraud_inactivation_of_the_only_gestionnaire_to_the_referents():
+    subject, text, html = render_one(events.FRAUD_INACTIVATION, account_name="Paul Martin", to_referents=True,
+                                     reason_label="suspicion de fraude", partner_name="CCAS d'Essai")
+    for body in (text, html):
+        assert "C'était le seul gestionnaire de CCAS d'Essai" in body.replace("&#39;", "'")
+        assert "référent de la convention" in body and "en tant que gestionnaire" not in body
+
+
+PARTIES = {"caisse_name": "CPAM des Hauts-Fictifs", "partner_name": "CCAS d'Essai"}
+
+
+def test_convention_proposed():
+    subject, text, html = render_one(events.CONVENTION_PROPOSED, start_date="2027-01-01", **PARTIES)
+    assert subject == "Espace Partenaires : CPAM des Hauts-Fictifs propose une convention à votre structure"
+    has_link(text, html, "/conventions")
+    assert "à compter du 01/01/2027" in text and "ne voit que le nom de votre structure" in text
+
+
+@pytest.mark.parametrize("accepted, word", [(True, "accepté"), (False, "refusé")])
+def test_convention_answered(accepted, word):
+    subject, text, html = render_one(events.CONVENTION_ANSWERED, accepted=accepted, **PARTIES)
+    assert subject == f"Espace Partenaires : CCAS d'Essai a {word} la convention proposée"
+    assert f"CCAS d'Essai a {word} la convention proposée par CPAM des Hauts-Fictifs" in text
+    has_link(text, html, "/partenaires")
+
+
+@pytest.mark.parametrize("suspended, caisse, sentence", [
+    (True, "CPAM des Hauts-Fictifs", "est suspendu pour CPAM des Hauts-Fictifs."),
+    (True, "", "est suspendu pour toutes les caisses, par l'administrateur national."),
+    (False, "CPAM des Hauts-Fictifs", "est rétabli pour CPAM des Hauts-Fictifs."),
+])
+def test_partner_access_changed(suspended, caisse, sentence):
+    subject, text, html = render_one(events.PARTNER_ACCESS_CHANGED, suspended=suspended,
+                                     caisse_name=caisse, partner_name="CCAS d'Essai")
+    assert subject.endswith("suspendu" if suspended else "rétabli")
+    assert f"L'accès de CCAS d'Essai à l'Espace Partenaires {sentence}" in text
+
+
+def test_convention_ending():
+    subject, text, html = render_one(events.CONVENTION_ENDING, end_date="2027-03-31", **PARTIES)
+    assert subject == ("Espace Partenaires : la convention entre CCAS d'Essai et CPAM des Hauts-Fictifs "
+                       "prend fin le 31/03/2027")
+    assert "prend fin le 31/03/2027 (sans reconduction)" in text and "31/03/2027" in html
+
+
 def test_inactivity_warning():
     subject, text, html = render_one(events.INACTIVITY_WARNING, inactivation_date="2026-12-01")
     assert subject == "Espace Partenaires : votre compte sera inactivé le 01/12/2026"

@@ -9,21 +9,31 @@ service lets it). The accounts service decides who sees which partner.
 from datetime import date
 
 from flask import Blueprint, abort, render_template, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from htmx_flask import request
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from contracts.catalogue import FEATURES, PARTNER_KINDS
-from contracts.profiles import AGENT_CAISSE, AGENTS, GESTIONNAIRE
+from contracts.dates import date_fr
+from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, AGENTS, GESTIONNAIRE
 from services.web import rpc
 from services.web.account_actions import ACTION_SEGMENT, RESENT, act_on_account, csv_response, pending_review
 from services.web.forms import PersonForm, iso_date
-from services.web.toolkit import action_done, attempt, done, outcome_or_back, partial_or_page, profiles, saved
+from services.web.toolkit import (action_done, attempt, done, outcome_or_back, partial_or_page, profiles, saved,
+                                  submitted)
 
 bp = Blueprint("partners", __name__)
 
 REGISTERED = "{name} est enregistré, avec sa convention. Habilitez maintenant son ou ses gestionnaires."
+PROPOSED = ("Ce SIRET est déjà connu : {name} reçoit une proposition de convention de votre caisse. Tant qu'un de ses "
+            "gestionnaires ne l'a pas acceptée, vous ne voyez que son nom et l'état de la proposition.")
+UPCOMING = ("{name} est enregistré. Sa convention commence le {start} : sa fiche et ses habilitations vous seront "
+            "ouvertes à cette date.")
+NOTICES = [("", "Aucun préavis"), ("caisse", "Préavis donné par la caisse"),
+           ("partner", "Préavis donné par la structure (enregistré pour elle)")]
+REFERENT = ("name", "function", "phone", "email")
 HABILITATED = ("{first_name} {last_name} est habilité(e) comme gestionnaire : une invitation à choisir son mot de "
                "passe est envoyée à {email}.")
 PARTNER_FIELDS = ("name", "kind", "siret", "address", "member_count", "email_domains", "start_date", "end_date")
@@ -34,16 +44,27 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PartnerForm(FlaskForm):
-    """A partner and its convention with the agent's caisse; the accounts service validates."""
+class RecordForm(FlaskForm):
+    """The partner's record (its SIRET aside); the accounts service validates."""
     name = StringField("Nom de la structure")
     kind = SelectField("Type de structure", choices=[("", "Choisissez…")] + [(k, k) for k in PARTNER_KINDS],
                        validate_choice=False)
-    siret = StringField("SIRET", render_kw={"inputmode": "numeric", "autocomplete": "off"})
     address = TextAreaField("Adresse", render_kw={"rows": 3})
     member_count = StringField("Nombre de membres de la structure", render_kw={"inputmode": "numeric"})
     habilitated_body = BooleanField("Organisme habilité (tutelle, mandataire judiciaire, ASE, organisme dépositaire…)")
     email_domains = StringField("Domaines de messagerie de la structure (facultatif)")
+
+    def record(self) -> dict:
+        return {**{name: (getattr(self, name).data or "").strip() for name in RECORD_FIELDS},
+                "habilitated_body": bool(self.habilitated_body.data)}
+
+
+RECORD_FIELDS = ("name", "kind", "address", "member_count", "email_domains")
+
+
+class PartnerForm(RecordForm):
+    """A partner and its convention with the agent's caisse; the accounts service validates."""
+    siret = StringField("SIRET", render_kw={"inputmode": "numeric", "autocomplete": "off"})
     start_date = StringField("Date de début de la convention", render_kw={"type": "date"},
                              default=lambda: date.today().isoformat())
     end_date = StringField("Date de fin de la convention (facultatif)", render_kw={"type": "date"})
@@ -56,6 +77,28 @@ class PartnerForm(FlaskForm):
         data["start_date"], data["end_date"] = iso_date(data["start_date"]), iso_date(data["end_date"])
         return {**data, "habilitated_body": bool(self.habilitated_body.data),
                 "tacit_renewal": bool(self.tacit_renewal.data), "features": list(self.features.data or [])}
+
+
+class ConventionForm(FlaskForm):
+    """End date, tacit renewal, notice and the partner's referent for the convention."""
+    end_date = StringField("Date de fin", render_kw={"type": "date"})
+    tacit_renewal = BooleanField("Reconduction tacite : renouvelée pour un an à sa date de fin, sauf préavis")
+    notice = SelectField("Préavis contre la reconduction", choices=NOTICES, validate_choice=False)
+    referent_name = StringField("Nom")
+    referent_function = StringField("Fonction")
+    referent_phone = StringField("Téléphone", render_kw={"type": "tel"})
+    referent_email = StringField("Adresse électronique", render_kw={"type": "email"})
+
+    @classmethod
+    def of(cls, convention: dict) -> "ConventionForm":
+        return cls(data={"end_date": convention["end_date"] or "", "tacit_renewal": convention["tacit_renewal"],
+                         "notice": convention["notice_by"] or "",
+                         **{f"referent_{k}": convention["partner_referent"][k] for k in REFERENT}})
+
+    def convention(self) -> dict:
+        return {"end_date": iso_date(self.end_date.data or ""), "tacit_renewal": bool(self.tacit_renewal.data),
+                "notice": self.notice.data or "",
+                "partner_referent": {k: (getattr(self, f"referent_{k}").data or "").strip() for k in REFERENT}}
 
 
 def _partner(partner_id):
@@ -92,9 +135,15 @@ def index():
 @profiles(AGENT_CAISSE)
 def new():
     form = PartnerForm()
-    registered = saved(form, lambda: rpc.call("accounts", "register_partner", form.partner()), REGISTERED,
-                       lambda partner: url_for("partners.detail", partner_id=partner["id"]))
-    return registered or render_template("partners/new.html", form=form, features=FEATURES)
+    answer = submitted(form, lambda: rpc.call("accounts", "register_partner", form.partner()))
+    if answer is None:
+        return render_template("partners/new.html", form=form, features=FEATURES)
+    if answer["limited"]:                  # a known SIRET: a proposal, the name and its status only
+        return done(url_for("partners.index"), PROPOSED.format_map(answer), "info")
+    if not any(c["in_force"] for c in answer["conventions"]):      # it starts later: no right before then
+        return done(url_for("partners.index"), UPCOMING.format(name=answer["name"],
+                                                               start=date_fr(answer["conventions"][0]["start_date"])))
+    return done(url_for("partners.detail", partner_id=answer["id"]), REGISTERED.format_map(answer))
 
 
 @bp.route("/partenaires/<int:partner_id>")
@@ -103,22 +152,47 @@ def detail(partner_id):
     return _detail_page(partner_id)
 
 
+@bp.route("/partenaires/<int:partner_id>/fiche", methods=["GET", "POST"])
+@profiles(*AGENTS)
+def edit_partner(partner_id):
+    partner = _partner(partner_id)
+    form = RecordForm(data=partner)
+    return saved(form, lambda: rpc.call("accounts", "update_partner", partner_id, form.record()),
+                 "La fiche de {name} est enregistrée.", url_for("partners.detail", partner_id=partner_id)) \
+        or render_template("partners/edit.html", form=form, partner=partner)
+
+
 @bp.route("/partenaires/<int:partner_id>/suspension", methods=["POST"])
-@profiles(AGENT_CAISSE)
+@profiles(*AGENTS)
 def suspend(partner_id):
+    """An agent: the partner's access to its caisse; the national admin: to every caisse."""
     suspended = request.form.get("suspendre") == "1"
-    partner = rpc.call("accounts", "suspend_partner", partner_id, suspended)
-    message = (f"L'accès de {partner['name']} à l'Espace Partenaires est suspendu." if suspended else
-               f"L'accès de {partner['name']} à l'Espace Partenaires est rétabli.")
-    return done(url_for("partners.detail", partner_id=partner_id), message)
+    whom = "toutes les caisses" if current_user.profile == ADMIN_NATIONAL else current_user.caisse_name
+    return action_done(url_for("partners.detail", partner_id=partner_id),
+                       lambda: rpc.call("accounts", "suspend_partner", partner_id, suspended),
+                       lambda p: f"L'accès de {p['name']} à {whom} est {'suspendu' if suspended else 'rétabli'}.")
+
+
+@bp.route("/partenaires/<int:partner_id>/conventions/<int:convention_id>/modifier", methods=["GET", "POST"])
+@profiles(*AGENTS)
+def edit_convention(partner_id, convention_id):
+    partner = _partner(partner_id)
+    convention = _convention(partner, convention_id)
+    form = ConventionForm.of(convention) if request.method == "GET" else ConventionForm()
+    return saved(form, lambda: rpc.call("accounts", "update_convention", convention_id, form.convention()),
+                 f"La convention avec {convention['caisse_name']} est enregistrée.",
+                 url_for("partners.detail", partner_id=partner_id) + f"#convention-{convention_id}") \
+        or render_template("partners/edit_convention.html", form=form, partner=partner, convention=convention)
 
 
 @bp.route("/partenaires/<int:partner_id>/conventions/<int:convention_id>/fin", methods=["POST"])
 @profiles(*AGENTS)
 def end_convention(partner_id, convention_id):
+    """Once ended, the caisse has no right over the partner any more: back to the list."""
     convention = _convention(_partner(partner_id), convention_id)
-    return action_done(url_for("partners.detail", partner_id=partner_id),
-                       lambda: rpc.call("accounts", "end_convention", convention["id"]),
+    back = url_for("partners.detail", partner_id=partner_id) if current_user.profile == ADMIN_NATIONAL else \
+        url_for("partners.index")
+    return action_done(back, lambda: rpc.call("accounts", "end_convention", convention["id"]),
                        f"La convention avec {convention['caisse_name']} a pris fin. Si le partenaire n'a plus "
                        "d'autre convention active, ses comptes sont inactivés.")
 
