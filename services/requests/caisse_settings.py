@@ -95,7 +95,8 @@ def check_offered(session: Session, caisse_code: str, kind: str, details: dict) 
 
 def form(session: Session, who: dict, kind: str, caisse_code: str) -> dict:
     """The form of ``kind`` for a request to ``caisse_code``: refused when the partner's convention
-    with it does not open that kind; the documents the caisse offers; where they will be sent."""
+    with it does not open that kind; the documents the caisse offers; where they will be sent.
+    Shaped like the catalogue (``insured_fields``, ``kind_fields``) for the screens."""
     if who["profile"] != TECHNICIEN:
         raise NotAuthorized("Seuls les techniciens déposent des demandes.")
     if kind not in KINDS:
@@ -109,7 +110,7 @@ def form(session: Session, who: dict, kind: str, caisse_code: str) -> dict:
         mode = delivery_for(session, caisse_code, who.get("habilitated_body"))
         delivery = {"mode": mode, "text": DELIVERY_TEXTS[mode]}
     return {"kind": kind, "kind_label": KINDS[kind], "caisse": {"code": caisse_code, "name": caisse.get("name")},
-            "insured_fields": INSURED_FIELDS, "fields": fields, "delivery": delivery}
+            "insured_fields": INSURED_FIELDS, "kind_fields": {kind: fields}, "delivery": delivery}
 
 
 # --- the settings screen --------------------------------------------------------------------------

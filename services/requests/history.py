@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from contracts.errors import ValidationFailed
 from services.requests import caisse_settings, scope
 from services.requests.catalogue import KINDS, OPEN_STATUSES, STATUSES, UNTREATED_STATUSES
-from services.requests.models import CaisseSetting, PartnerRequest, utcnow
+from services.requests.models import PartnerRequest, utcnow
 
 PAGE_SIZE = 25
 TREND_WEEKS = 8
@@ -134,17 +134,3 @@ def weekly(session: Session, who: dict, weeks: int = TREND_WEEKS, today: date | 
         if status in STATUSES:
             bucket["by_status"][status] += count
     return buckets
-
-
-def set_late_delay(session: Session, who: dict, days) -> dict:
-    try:
-        days = int(days)
-        if not 1 <= days <= 365:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise ValidationFailed(None, {"late_after_days": "Un nombre de jours entre 1 et 365."})
-    setting = session.get(CaisseSetting, who["caisse_code"]) or CaisseSetting(caisse_code=who["caisse_code"])
-    setting.late_after_days = days
-    session.add(setting)
-    session.commit()
-    return {"late_after_days": days}

@@ -272,4 +272,6 @@ def detail(session: Session, who: dict, request: PartnerRequest) -> dict:
         "department": request.insured_department},
         "details": request.details, "delivery": request.delivery, "timeline": timeline,
         "partner_habilitated": request.partner_habilitated, "convention_caisse_code": request.convention_caisse_code,
+        # The caisse may answer with files: a habilitated body, and its delivery policy sends through the portal.
+        "portal_delivery": caisse_settings.portal_delivery(session, request.caisse_code, request.partner_habilitated),
         "actions": [{"action": a, "label": ACTION_LABELS[a], "message_required": ACTIONS[a][3]} for a in actions]}

@@ -94,10 +94,6 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
     def caisse_overview(self):
         return history.caisse_overview(self.db, self.caller.require(AGENT_CAISSE))
 
-    @rpc
-    def set_late_delay(self, days):
-        return history.set_late_delay(self.db, self.caller.require(AGENT_CAISSE), days)
-
     # --- the caisse's settings of requests (its administrateur, the national administrator) ---
     @rpc
     def request_settings(self, caisse_code=None):

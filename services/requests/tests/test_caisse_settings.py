@@ -9,7 +9,6 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from contracts.catalogue import FEATURES
 from contracts.errors import FeatureNotOpen, NotAuthenticated, NotAuthorized, NotFound, RuleViolation, ValidationFailed
@@ -157,7 +156,7 @@ def test_each_change_is_logged_with_before_and_after(as_):
 def test_only_the_documents_offered_are_in_the_form_and_accepted(as_):
     admin_of(as_).save_request_settings(FORM)
     form = as_("tech_a").request_form("document", "999")
-    fields = {f["name"]: f for f in form["fields"]}
+    fields = {f["name"]: f for f in form["kind_fields"]["document"]}
     assert list(fields["document_type"]["choices"]) == ["attestation_droits", "prevention"]
     assert list(fields["prevention_offer"]["choices"]) == ["vaccination", "mt_dents"]
     tech = as_("tech_a")
@@ -168,7 +167,7 @@ def test_only_the_documents_offered_are_in_the_form_and_accepted(as_):
         assert exc.value.fields == {list(refused)[-1]: "Ce document n'est pas proposé par cette caisse."}
     assert tech.submit("document", "999", payload("document", document_type="prevention",
                                                   prevention_offer="mt_dents"))["status"] == "submitted"
-    other = {f["name"]: f for f in as_("tech_b").request_form("document", "998")["fields"]}
+    other = {f["name"]: f for f in as_("tech_b").request_form("document", "998")["kind_fields"]["document"]}
     assert "notification_droits" in other["document_type"]["choices"]      # caisse 998: all, by default
 
 
