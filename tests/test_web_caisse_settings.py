@@ -36,6 +36,9 @@ def test_the_national_administrator_sets_a_caisses_requests(client, app):
     assert 'href="/caisse/parametres/demandes?caisse=999"' in text(client.get("/admin/caisses"))
     page = text(client.get(URL))
     assert "Notification de droits / justificatif de prestations" in page and 'value="adresse"' in page
+    assert '<h2 id="parametres-demandes-titre">' in page
+    embedded = text(client.get(URL, headers={"HX-Request": "true", "HX-Current-URL": "http://web/caisse/parametres"}))
+    assert "<main" not in embedded and '<h3 id="parametres-demandes-titre">' in embedded   # in « Paramètres de la caisse »
     try:
         refused = post(client, {"delivery": "pigeon", "late_after_days": "0"})
         assert refused.status_code == 400

@@ -8,7 +8,7 @@ its typed refusals into French messages on the page.
 """
 import base64
 import uuid
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -179,8 +179,10 @@ def requests_settings():
             return redirect(url_for("requests_ui.requests_settings", caisse=caisse), 303)
     settings = rpc.call("requests", "request_settings", caisse)
     form.values = form.values or settings
+    # Inside « Paramètres de la caisse » (another page asked for it) its title is one level down.
+    embedded = bool(request.htmx) and urlsplit(request.htmx.current_url or "").path != request.path
     return partial_or_page("requests/_settings.html", "Paramètres des demandes", settings=settings, form=form,
-                           caisse=caisse), status
+                           caisse=caisse, heading="h3" if embedded else "h2"), status
 
 
 # --- one request ------------------------------------------------------------------------------
