@@ -89,6 +89,8 @@ def test_history_and_news_answer_not_open_where_the_convention_does_not_open_the
     login(client, "technicien")
     try:
         as_service(app, "agent_caisse", "accounts", "set_convention_features", convention["id"], kept)
+        home = text(client.get("/"))
+        assert 'href="/demandes"' not in home and 'href="/actualites"' not in home           # nor in the menu
         for path in ("/demandes", "/actualites", "/demandes/nouvelle/999/rendez_vous"):
             page = client.get(path)
             assert page.status_code == 403, path
