@@ -100,3 +100,22 @@ def test_history_and_news_answer_not_open_where_the_convention_does_not_open_the
         as_service(app, "agent_caisse", "accounts", "set_convention_features", convention["id"],
                    convention["features"])
     assert client.get("/demandes").status_code == 200
+
+
+def test_the_history_of_one_caisse_only_where_its_convention_opens_it(client, app):
+    partner = next(p for p in as_service(app, "agent_autre_caisse", "accounts", "list_partners")
+                   if p["name"] == "Association Le Relais Fictif")
+    convention = next(c for c in as_service(app, "agent_autre_caisse", "accounts", "get_partner", partner["id"])
+                      ["conventions"] if c["caisse_code"] == "998")
+    login(client, "technicien_b")
+    assert 'id="f-caisse"' in text(client.get("/demandes"))                # two caisses to choose from
+    try:
+        as_service(app, "agent_autre_caisse", "accounts", "set_convention_features", convention["id"],
+                   [f for f in convention["features"] if f != "historique"])
+        page = text(client.get("/demandes"))
+        assert 'id="f-caisse"' not in page and "Demandes de ma structure" in page
+        refused = client.get("/demandes?caisse=998")
+        assert refused.status_code == 403 and "Non ouvert à votre structure" in text(refused)
+    finally:
+        as_service(app, "agent_autre_caisse", "accounts", "set_convention_features", convention["id"],
+                   convention["features"])
