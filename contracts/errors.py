@@ -56,6 +56,15 @@ class NotAuthorized(ServiceError):
 
 
 @deserialize_to_instance
+class FeatureNotOpen(NotAuthorized):
+    """The partner's convention with that caisse does not open this feature (news, history, a
+    request kind…); ``feature`` names it (contracts.catalogue.FEATURES)."""
+
+    default_message = "Non ouvert à votre structure : votre convention avec cette caisse ne prévoit pas ce service."
+    details = {"feature": ""}
+
+
+@deserialize_to_instance
 class NotAuthenticated(ServiceError):
     default_message = "Votre session a expiré. Veuillez vous reconnecter."
 

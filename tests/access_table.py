@@ -140,7 +140,10 @@ REQUESTS = {
     "my_notification_preferences": _row(TECHNICIENS),
     "set_my_notification_preferences": _row(TECHNICIENS, lambda w: (True, True)),
     "caisse_overview": _row(CAISSE_AGENTS),
-    "set_late_delay": _row(CAISSE_AGENTS, lambda w: (0,)),
+    "request_form": _row(TECHNICIENS, lambda w: ("document", "999")),
+    # The caisse's administrateur (identity["caisse_admin"]; none in the table's world yet) and the national admin.
+    "request_settings": _row({"admin"}, lambda w: ("999",)),
+    "save_request_settings": _row({"admin"}, lambda w: ({}, "999")),
     "personal_data_find": _row(CAISSE_AGENTS, lambda w: ({},)),
     "personal_data_export": _row(CAISSE_AGENTS, lambda w: ({},)),
     "personal_data_erase": _row(CAISSE_AGENTS, lambda w: ({},)),

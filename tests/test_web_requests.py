@@ -287,7 +287,7 @@ def test_footer_gives_the_caisse_support_contacts(client):
     assert "Référente partenariats" in home and "01 99 00 00 01" in home
 
 
-def test_agent_queue_home_and_late_delay(client):
+def test_agent_queue_home(client):
     login(client, "agent_caisse")
     overview = text(client.get("/fragments/file-attente", headers={"HX-Request": "true"}))
     assert "Déposée" in overview and "Les plus anciennes demandes non traitées" in overview
@@ -298,12 +298,7 @@ def test_agent_queue_home_and_late_delay(client):
     assert "DEMO-000002" in text(client.get("/file?q=girard"))             # open: in the queue by default
     assert "DEMO-000003" not in text(client.get("/file?q=petitjean"))      # closed
     assert "DEMO-000003" in text(client.get("/file?q=petitjean&status=tous"))
-    page = text(client.get("/file"))
-    bad = client.post("/file/delai", data={"csrf_token": csrf_from(page), "late_after_days": "0"})
-    assert bad.status_code == 303
-    assert "Un nombre de jours entre 1 et 365." in text(client.get("/file"))
-    good = client.post("/file/delai", data={"csrf_token": csrf_from(page), "late_after_days": "10"})
-    assert "après 10 jours" in text(client.get(good.headers["Location"]))
+    assert "f-late-days" not in text(client.get("/file"))              # the delay: the caisse's settings now
 
 
 def test_email_preferences_are_respected(client, app, mailbox):

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contracts.errors import InvalidToken, NotAuthorized, ValidationFailed
+from contracts.errors import FeatureNotOpen, InvalidToken, NotAuthorized, ValidationFailed
 from services.notifier import fanout, rendering, settings
 from services.notifier.models import News, NewsletterDigest, NewsletterSubscription, utcnow
 
@@ -26,11 +26,25 @@ DIGEST_BODY_CHARS = 600
 
 # --- news ---------------------------------------------------------------------------------
 
+NEWS = "actualites"
+
+
 def my_caisses(who: dict) -> list[str]:
-    """The caisses whose news this person reads: a partner's conventions, an agent's caisse."""
+    """The caisses whose news this person reads: an agent's caisse; a partner's conventions that
+    open « Actualités » (its other conventions: FeatureNotOpen, see ``_news_caisse``)."""
     if who["profile"] == "agent_caisse":
         return [who["caisse_code"]] if who.get("caisse_code") else []
-    return [c["code"] for c in who.get("caisses") or [] if c.get("code")]
+    return [c["code"] for c in who.get("caisses") or [] if c.get("code") and NEWS in (c.get("features") or [])]
+
+
+def _news_caisse(who: dict, caisse_code) -> str:
+    """One caisse's news or newsletter for this person, or the refusal that says why not."""
+    caisse_code = str(caisse_code or "")
+    if caisse_code in my_caisses(who):
+        return caisse_code
+    if who["profile"] != "agent_caisse" and caisse_code in [c.get("code") for c in who.get("caisses") or []]:
+        raise FeatureNotOpen(None, NEWS)
+    raise NotAuthorized("Ces actualités ne concernent pas votre structure.")
 
 
 def news_row(news: News) -> dict:
@@ -71,10 +85,10 @@ def listing(session: Session, who: dict, caisse_code, cursor, limit) -> dict:
     """Newest first, keyset-paginated by ``next_cursor``. The admin reads every caisse's."""
     query = sa.select(News)
     if who["profile"] != "admin_national":
-        allowed = my_caisses(who)
-        if caisse_code and caisse_code not in allowed:
-            raise NotAuthorized("Ces actualités ne concernent pas votre structure.")
-        query = query.where(News.caisse_code.in_([caisse_code] if caisse_code else allowed))
+        allowed = [_news_caisse(who, caisse_code)] if caisse_code else my_caisses(who)
+        if not allowed and who["profile"] != "agent_caisse":
+            raise FeatureNotOpen(None, NEWS)
+        query = query.where(News.caisse_code.in_(allowed))
     elif caisse_code:
         query = query.where(News.caisse_code == str(caisse_code))
     try:
@@ -105,8 +119,7 @@ def subscriptions(session: Session, who: dict) -> list[dict]:
 
 
 def set_subscription(session: Session, who: dict, caisse_code, subscribed: bool, secret: str) -> list[dict]:
-    if str(caisse_code) not in my_caisses(who):
-        raise NotAuthorized("Cette lettre d'information ne concerne pas votre structure.")
+    caisse_code = _news_caisse(who, caisse_code)
     row = session.scalars(sa.select(NewsletterSubscription).where(
         NewsletterSubscription.account_id == who["id"], NewsletterSubscription.caisse_code == str(caisse_code))).first()
     if row is None:

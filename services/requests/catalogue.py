@@ -106,6 +106,7 @@ CHANNELS = {
 }
 DOCUMENT_TYPES = {
     "attestation_droits": "Attestation de droits",
+    "notification_droits": "Notification de droits / justificatif de prestations",
     "ceam_provisoire": "Certificat provisoire de remplacement de la carte européenne (CEAM)",
     "vitale_perte_vol": "Formulaire de déclaration de perte ou vol de la carte Vitale",
     "prevention": "Offre de prévention",
@@ -117,6 +118,11 @@ PREVENTION_OFFERS = {
     "mt_dents": "M'T dents",
     "examen_sante": "Invitation à l'examen de prévention en santé",
 }
+
+# What a caisse chooses to offer in « Demander un document » (caisse_settings): each document, each
+# prevention offer on its own (« Offre de prévention » is offered when one of them is), in this order.
+OFFERABLE_DOCUMENTS = {**{k: v for k, v in DOCUMENT_TYPES.items() if k not in ("prevention", "autre")},
+                       **PREVENTION_OFFERS, "autre": DOCUMENT_TYPES["autre"]}
 
 
 def _comment():

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.errors import ValidationFailed
-from services.requests import scope
+from services.requests import caisse_settings, scope
 from services.requests.catalogue import KINDS, OPEN_STATUSES, STATUSES, UNTREATED_STATUSES
-from services.requests.models import CaisseSetting, PartnerRequest, utcnow
+from services.requests.models import PartnerRequest, utcnow
 
 PAGE_SIZE = 25
 TREND_WEEKS = 8
@@ -36,11 +36,6 @@ def as_row(request: PartnerRequest, late_after_days: int | None = None) -> dict:
     }
 
 
-def late_after_days(session: Session, caisse_code: str) -> int:
-    setting = session.get(CaisseSetting, caisse_code)
-    return setting.late_after_days if setting else 10
-
-
 def _plain(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", (text or "").lower()) if not unicodedata.combining(c))
 
@@ -58,11 +53,16 @@ def _after(cursor: str):
 
 
 def search(session: Session, who: dict, filters: dict | None = None, cursor: str | None = None,
-           limit: int = PAGE_SIZE) -> dict:
-    """Newest first. filters: q (insured name), kind, status, date_from, date_to, caisse (partner side), late."""
+           limit: int = PAGE_SIZE, consulted: bool = True) -> dict:
+    """Newest first. filters: q (insured name), kind, status, date_from, date_to, caisse (partner side), late.
+    ``consulted``: the partner's « Historique » (refused without it); otherwise only what ``scope.visible``
+    shows (a technicien's own requests, for the home page)."""
     filters = filters or {}
     query = sa.select(PartnerRequest).where(scope.visible(who))
-    if filters.get("caisse"):
+    if consulted and scope.side(who) == "partner":
+        caisses = scope.history_caisses(who, str(filters["caisse"]) if filters.get("caisse") else None)
+        query = query.where(PartnerRequest.convention_caisse_code.in_(caisses))
+    elif filters.get("caisse"):
         query = query.where(PartnerRequest.convention_caisse_code == str(filters["caisse"]))
     if filters.get("q"):
         words = _plain(str(filters["q"]))[:80].split()
@@ -81,7 +81,7 @@ def search(session: Session, who: dict, filters: dict | None = None, cursor: str
             except ValueError:
                 raise ValidationFailed(None, {key: "Date invalide."})
             query = query.where(getattr(PartnerRequest.created_at, op)(datetime.combine(day, datetime.min.time())))
-    delay = late_after_days(session, who["caisse_code"]) if scope.side(who) == "caisse" else None
+    delay = caisse_settings.late_after_days(session, who["caisse_code"]) if scope.side(who) == "caisse" else None
     if filters.get("late") and delay is not None:
         query = query.where(PartnerRequest.status.in_(UNTREATED_STATUSES),
                             PartnerRequest.created_at < utcnow() - timedelta(days=delay))
@@ -100,7 +100,7 @@ def caisse_overview(session: Session, who: dict) -> dict:
     """Counts by status and the oldest untreated requests, for the agent's home page."""
     counts = dict(session.execute(sa.select(PartnerRequest.status, sa.func.count())
                                   .where(scope.visible(who)).group_by(PartnerRequest.status)).all())
-    delay = late_after_days(session, who["caisse_code"])
+    delay = caisse_settings.late_after_days(session, who["caisse_code"])
     oldest = session.scalars(sa.select(PartnerRequest).where(scope.visible(who),
                                                              PartnerRequest.status.in_(UNTREATED_STATUSES))
                              .order_by(PartnerRequest.created_at).limit(5))
@@ -134,17 +134,3 @@ def weekly(session: Session, who: dict, weeks: int = TREND_WEEKS, today: date | 
         if status in STATUSES:
             bucket["by_status"][status] += count
     return buckets
-
-
-def set_late_delay(session: Session, who: dict, days) -> dict:
-    try:
-        days = int(days)
-        if not 1 <= days <= 365:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise ValidationFailed(None, {"late_after_days": "Un nombre de jours entre 1 et 365."})
-    setting = session.get(CaisseSetting, who["caisse_code"]) or CaisseSetting(caisse_code=who["caisse_code"])
-    setting.late_after_days = days
-    session.add(setting)
-    session.commit()
-    return {"late_after_days": days}

@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts import events
-from contracts.errors import AlreadyOpen, NotAuthorized, RuleViolation, ServiceUnavailable, ValidationFailed
+from contracts.errors import (AlreadyOpen, FeatureNotOpen, NotAuthorized, RuleViolation, ServiceUnavailable,
+                             ValidationFailed)
 from contracts.profiles import TECHNICIEN
-from services.requests import attachments, scope, validation
+from services.requests import attachments, caisse_settings, scope, validation
 from services.requests.catalogue import ACTION_LABELS, ACTIONS, KINDS, OPEN_STATUSES, STATUSES
 from services.requests.models import (Attachment, NotificationPreference, PartnerRequest, ReferenceCounter,
                                       RequestEvent, utcnow)
@@ -117,12 +118,14 @@ def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict,
     key and gets the request already made instead of a second one (unique with its author)."""
     if who["profile"] != TECHNICIEN:
         raise NotAuthorized("Seuls les techniciens déposent des demandes.")
-    if caisse_code not in scope.caisse_codes(who) or kind not in scope.features(who, caisse_code) or kind not in KINDS:
-        raise NotAuthorized("Cette fonctionnalité n'est pas ouverte à votre structure avec cette caisse.")
+    if kind not in KINDS:
+        raise FeatureNotOpen(None, str(kind))
+    scope.require_feature(who, caisse_code, kind)
     idempotency_key = _idempotency_key(idempotency_key)
     if (made := _submitted_with(session, who, idempotency_key)) is not None:
         return detail(session, who, made)
     clean = validation.validate_request(kind, dict(data or {}))
+    caisse_settings.check_offered(session, caisse_code, kind, clean["details"])
     insured = clean["insured"]
     key = insured_key(insured)
     open_one = session.scalars(sa.select(PartnerRequest).where(
@@ -143,7 +146,8 @@ def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict,
             insured_civility=insured["civility"], insured_last_name=insured["last_name"],
             insured_first_name=insured["first_name"], insured_birth_date=date.fromisoformat(insured["birth_date"]),
             insured_department=insured["department"], insured_key=key, details=clean["details"],
-            delivery=("portail" if who.get("habilitated_body") else "adresse") if kind == "document" else "",
+            delivery=caisse_settings.delivery_for(session, processing, who.get("habilitated_body"))
+            if kind == "document" else "",
             partner_habilitated=bool(who.get("habilitated_body")),
             created_by=who["id"], created_by_name=author_name(who), created_by_email=who.get("email") or "",
             idempotency_key=idempotency_key)
@@ -182,6 +186,9 @@ def act(session: Session, who: dict, request_id, action: str, message: str, raw_
     if direction == "out" and raw_files and not request.partner_habilitated:
         raise RuleViolation("Les documents ne sont transmis par le portail qu'aux organismes habilités ; "
                             "pour ce partenaire ils sont envoyés à l'adresse connue de l'assuré.")
+    if direction == "out" and raw_files and not caisse_settings.portal_delivery(session, request.caisse_code, True):
+        raise RuleViolation("Votre caisse envoie toujours les documents à l'adresse connue de l'assuré : "
+                            "ils ne sont pas transmis par le portail (Paramètres de la caisse).")
     files = _files(raw_files, direction, scanner, storage)
     try:
         _event(session, request, who, message=message, to_status=to_status, files=files)
@@ -265,4 +272,6 @@ def detail(session: Session, who: dict, request: PartnerRequest) -> dict:
         "department": request.insured_department},
         "details": request.details, "delivery": request.delivery, "timeline": timeline,
         "partner_habilitated": request.partner_habilitated, "convention_caisse_code": request.convention_caisse_code,
+        # The caisse may answer with files: a habilitated body, and its delivery policy sends through the portal.
+        "portal_delivery": caisse_settings.portal_delivery(session, request.caisse_code, request.partner_habilitated),
         "actions": [{"action": a, "label": ACTION_LABELS[a], "message_required": ACTIONS[a][3]} for a in actions]}

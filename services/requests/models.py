@@ -113,12 +113,32 @@ class NotificationPreference(Base):
 
 
 class CaisseSetting(Base):
-    """Per-caisse settings of request processing."""
+    """Per-caisse settings of request processing, chosen by the caisse's administrateur
+    (services.requests.caisse_settings; no row: the defaults). Also the daily summary's claim."""
 
     __tablename__ = "caisse_setting"
     caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     late_after_days: Mapped[int] = mapped_column(default=10)   # untreated longer than this: flagged
     last_summary_on: Mapped[date | None]                        # the daily summary is sent once a day
+    # Offered in « Demander un document » (catalogue.OFFERABLE_DOCUMENTS keys); None: all of them.
+    documents: Mapped[list | None] = mapped_column(sa.JSON)
+    # portail_habilites: through the portal to habilitated bodies, else to the address | adresse: always there
+    delivery: Mapped[str] = mapped_column(sa.String(20), default="portail_habilites",
+                                          server_default="portail_habilites")
+    updated_at: Mapped[datetime | None]
+
+
+class CaisseSettingChange(Base):
+    """The audit of the caisse's request settings: who changed what, from what to what."""
+
+    __tablename__ = "caisse_setting_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    caisse_code: Mapped[str] = mapped_column(sa.String(8), index=True)
+    author_id: Mapped[int | None]
+    author_name: Mapped[str] = mapped_column(sa.String(170))
+    author_profile: Mapped[str] = mapped_column(sa.String(20))
+    changes: Mapped[dict]                                        # setting -> [before, after]
 
 
 class ErasureRecord(Base):

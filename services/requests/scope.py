@@ -1,15 +1,21 @@
 """Who sees which request, from the verified caller identity.
 
 Partner users (technicien, gestionnaire) see their partner's requests made
-under a convention with one of the caisses they still have access to; caisse
-agents see the requests their caisse processes. Nothing else, ever.
+under a convention with one of the caisses they still have access to, when that
+convention opens « Historique »; without it a technicien still follows the requests
+they filed themselves (the emails link to them). Caisse agents see the requests
+their caisse processes, whatever the partner's conventions are today (an ended
+convention leaves them in the queue and the archive). Nothing else, ever.
 """
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from contracts.errors import NotAuthorized, NotFound
+from contracts.errors import FeatureNotOpen, NotAuthorized, NotFound
 from contracts.profiles import AGENT_CAISSE, PARTNER_USERS
 from services.requests.models import PartnerRequest
+
+HISTORY = "historique"
+
 
 def caisse_codes(who: dict) -> list[str]:
     return [c["code"] for c in who.get("caisses") or []]
@@ -22,11 +28,37 @@ def features(who: dict, caisse_code: str) -> list[str]:
     return []
 
 
+def open_caisses(who: dict, feature: str) -> list[str]:
+    """The caisses whose convention with the caller's partner opens ``feature``."""
+    return [c["code"] for c in who.get("caisses") or [] if feature in (c.get("features") or [])]
+
+
+def require_feature(who: dict, caisse_code: str, feature: str) -> None:
+    """A partner user reaches ``feature`` with that caisse only if their convention opens it."""
+    if caisse_code not in caisse_codes(who):
+        raise NotAuthorized("Votre structure n'a pas de convention active avec cette caisse.")
+    if feature not in features(who, caisse_code):
+        raise FeatureNotOpen(None, feature)
+
+
+def history_caisses(who: dict, caisse_code: str | None = None) -> list[str]:
+    """The caisses whose history a partner user may consult (one, when asked): refused when none."""
+    if caisse_code:
+        require_feature(who, caisse_code, HISTORY)
+        return [caisse_code]
+    opened = open_caisses(who, HISTORY)
+    if not opened:
+        raise FeatureNotOpen(None, HISTORY)
+    return opened
+
+
 def visible(who: dict):
     """A SQL condition selecting the requests ``who`` may see."""
     if who["profile"] in PARTNER_USERS:
         return sa.and_(PartnerRequest.partner_id == who["partner_id"],
-                       PartnerRequest.convention_caisse_code.in_(caisse_codes(who)))
+                       PartnerRequest.convention_caisse_code.in_(caisse_codes(who)),
+                       sa.or_(PartnerRequest.convention_caisse_code.in_(open_caisses(who, HISTORY)),
+                              PartnerRequest.created_by == who["id"]))
     if who["profile"] == AGENT_CAISSE:
         return PartnerRequest.caisse_code == who["caisse_code"]
     raise NotAuthorized()

@@ -1,7 +1,7 @@
 """Fictitious demo requests in every status, with their timelines, so a newcomer
 sees a living history (ids match services.accounts.seed: partner 1 "CCAS de
-Saint-Exemple" and partner 2 "Association Le Relais Fictif", caisse 999).
-Idempotent. The insured people are invented."""
+Saint-Exemple" and partner 2 "Association Le Relais Fictif", caisse 999), and
+caisse 998's request settings. Idempotent. The insured people are invented."""
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.common.db import seed_command
 from services.requests.lifecycle import insured_key
-from services.requests.models import PartnerRequest, RequestEvent, utcnow
+from services.requests.models import CaisseSetting, PartnerRequest, RequestEvent, utcnow
 
 AGENT = (2, "Claire Dumoulin")
 AUTHORS = {1: (5, "Hugo Lambertin", "technicien@ccas-saint-exemple.test"),
@@ -45,7 +45,16 @@ DEMO = [
 ]
 
 
+# CPAM des Hauts-Fictifs chose like the Annemasse and L'Aigle agreements: attestations and prevention
+# offers only, always sent to the insured's address (CPAM de Valfleuri keeps the defaults).
+DEMO_SETTINGS = {"998": {"documents": ["attestation_droits", "notification_droits", "vaccination", "depistage",
+                                       "mt_dents", "examen_sante"], "delivery": "adresse"}}
+
+
 def seed(session: Session) -> None:
+    for code, values in DEMO_SETTINGS.items():
+        if session.get(CaisseSetting, code) is None:
+            session.add(CaisseSetting(caisse_code=code, late_after_days=10, **values))
     for reference, partner, kind, insured, details, days_ago, steps in DEMO:
         if session.scalar(sa.select(PartnerRequest.id).filter_by(reference=reference)):
             continue

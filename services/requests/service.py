@@ -8,15 +8,15 @@ and relayed after the entrypoint (services.common.event_outbox).
 from nameko.timer import timer
 
 from contracts.events import REQUESTS
-from contracts.profiles import AGENT_CAISSE, PARTNER_USERS, TECHNICIEN
+from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, PARTNER_USERS, TECHNICIEN
 from services.common.caller import Caller
 from services.common.config import rpc_secret
 from services.common.db import Database
 from services.common.entrypoint import rpc
 from services.common import event_outbox, health
 from services.common.rpc import ServiceRpc
-from services.requests import (catalogue, history, lifecycle, personal_data, retention, scope, settings, summary,
-                               validation)
+from services.requests import (caisse_settings, catalogue, history, lifecycle, personal_data, retention, scope,
+                               settings, summary, validation)
 from services.requests.models import EventOutbox
 from services.requests.scanning import Scanner
 from services.requests.storage import Storage
@@ -46,13 +46,19 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
 
     # --- partner side -------------------------------------------------------------------
     @rpc
+    def request_form(self, kind, caisse_code):
+        """The form of one kind for one caisse: refused when the convention does not open it."""
+        return caisse_settings.form(self.db, self.caller.require(TECHNICIEN), kind, caisse_code)
+
+    @rpc
     def submit(self, kind, caisse_code, data, files=None, idempotency_key=None):
         return lifecycle.submit(self.db, self.caller.require(TECHNICIEN), kind, caisse_code, data, files,
                                 self.scanner, self.storage, lifecycle.router(self.services), idempotency_key)
 
     @rpc
     def recent_for_my_partner(self, limit=10):
-        return history.search(self.db, self.caller.require(*PARTNER_USERS), {}, None, min(int(limit), 50))["rows"]
+        who = self.caller.require(*PARTNER_USERS)
+        return history.search(self.db, who, {}, None, min(int(limit), 50), consulted=False)["rows"]
 
     # --- both sides ---------------------------------------------------------------------
     @rpc
@@ -88,9 +94,14 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
     def caisse_overview(self):
         return history.caisse_overview(self.db, self.caller.require(AGENT_CAISSE))
 
+    # --- the caisse's settings of requests (its administrateur, the national administrator) ---
     @rpc
-    def set_late_delay(self, days):
-        return history.set_late_delay(self.db, self.caller.require(AGENT_CAISSE), days)
+    def request_settings(self, caisse_code=None):
+        return caisse_settings.get(self.db, self.caller.require(AGENT_CAISSE, ADMIN_NATIONAL), caisse_code)
+
+    @rpc
+    def save_request_settings(self, data, caisse_code=None):
+        return caisse_settings.save(self.db, self.caller.require(AGENT_CAISSE, ADMIN_NATIONAL), data, caisse_code)
 
     # --- an insured person's data, on request (GDPR) ---------------------------------------
     @rpc

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from contracts import events
 from contracts.errors import ServiceUnavailable
 from services.requests.catalogue import UNTREATED_STATUSES
-from services.requests.history import late_after_days
+from services.requests.caisse_settings import ensure_row, late_after_days
 from services.requests.models import CaisseSetting, PartnerRequest, utcnow
 
 
@@ -30,10 +30,7 @@ def late_by_caisse(session: Session) -> dict[str, list[str]]:
 def claim_today(session: Session, caisse_code: str, today: date) -> bool:
     """Once a day per caisse, even with two instances: the row's date is the claim
     (committed by the caller, with the summary's event)."""
-    setting = session.get(CaisseSetting, caisse_code)
-    if setting is None:
-        session.add(CaisseSetting(caisse_code=caisse_code))
-        session.flush()
+    ensure_row(session, caisse_code)
     won = session.execute(sa.update(CaisseSetting).where(
         CaisseSetting.caisse_code == caisse_code,
         sa.or_(CaisseSetting.last_summary_on.is_(None), CaisseSetting.last_summary_on < today))

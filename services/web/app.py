@@ -7,7 +7,7 @@ from htmx_flask import Htmx
 from werkzeug.exceptions import HTTPException
 
 from contracts.dates import date_fr, datetime_fr
-from contracts.errors import NotAuthorized, NotFound, ServiceError
+from contracts.errors import FeatureNotOpen, NotAuthorized, NotFound, ServiceError
 from services.web import account_actions, config, navigation, pipeline, rate_limits, security_headers
 from services.web.rpc import Services
 from services.web.users import login_manager
@@ -52,6 +52,10 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(NotAuthorized)
     def not_authorized(exc):
         return render_template("error.html", title="Accès refusé", message=exc.message), 403
+
+    @app.errorhandler(FeatureNotOpen)
+    def feature_not_open(exc):
+        return render_template("error.html", title="Non ouvert à votre structure", message=exc.message), 403
 
     @app.errorhandler(NotFound)
     def not_found_error(exc):

@@ -2,7 +2,7 @@
 from flask import current_app
 from flask_login import current_user
 
-from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, TECHNICIEN
+from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, PARTNER_USERS, TECHNICIEN
 
 MENU = {
     ADMIN_NATIONAL: [("admin.caisses", "Caisses"), ("partners.index", "Partenaires"),
@@ -19,11 +19,22 @@ MENU = {
 }
 
 
+# Partner screens a convention must open, shown only then (the services refuse them anyway).
+FEATURE_OF = {"requests_ui.history": "historique", "news.index": "actualites"}
+
+
+def _opened(endpoint: str) -> bool:
+    feature = FEATURE_OF.get(endpoint)
+    return feature is None or current_user.profile not in PARTNER_USERS or \
+        any(feature in (c.get("features") or []) for c in current_user.caisses or [])
+
+
 def nav_links():
     if not current_user.is_authenticated:
         return []
-    return [(e, label) for e, label in MENU.get(current_user.profile, []) if e in current_app.view_functions]
+    return [(e, label) for e, label in MENU.get(current_user.profile, [])
+            if e in current_app.view_functions and _opened(e)]
 
 
 def init_app(app):
-    app.context_processor(lambda: {"nav_links": nav_links})
+    app.context_processor(lambda: {"nav_links": nav_links, "opened": _opened})

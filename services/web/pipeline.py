@@ -66,7 +66,7 @@ OPEN = {
         "habilitations.index", "habilitations.table", "habilitations.account_action",
         "habilitations.confirm_review", "habilitations.export_csv",
         "requests_ui.check_field", "requests_ui.new", "requests_ui.new_form", "requests_ui.history",
-        "requests_ui.queue", "requests_ui.late_delay", "requests_ui.detail", "requests_ui.act",
+        "requests_ui.queue", "requests_ui.requests_settings", "requests_ui.detail", "requests_ui.act",
         "requests_ui.download", "requests_ui.notifications",
         "news.index", "news.subscription", "news.unsubscribe",
         "delivery.index", "delivery.resend",

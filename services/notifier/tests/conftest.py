@@ -21,10 +21,11 @@ WHO = {   # identities as the web signs them
                   "last_name": "Dumoulin"},
     "agent_998": {"id": 3, "profile": "agent_caisse", "caisse_code": "998", "first_name": "Karim",
                   "last_name": "Delaunay"},
-    "tech_a": {"id": 5, "profile": "technicien", "partner_id": 1, "caisses": [{"code": "999", "features": []}],
+    "tech_a": {"id": 5, "profile": "technicien", "partner_id": 1,
+               "caisses": [{"code": "999", "features": ["actualites"]}],
                "first_name": "Hugo", "last_name": "Lambertin", "email": "technicien@ccas-saint-exemple.test"},
     "tech_b": {"id": 9, "profile": "technicien", "partner_id": 2, "first_name": "Yanis", "last_name": "Morel",
-               "caisses": [{"code": "999", "features": []}, {"code": "998", "features": []}]},
+               "caisses": [{"code": "999", "features": ["actualites"]}, {"code": "998", "features": ["actualites"]}]},
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from contracts.errors import InvalidToken, NotAuthorized, ValidationFailed
+from contracts.errors import FeatureNotOpen, InvalidToken, NotAuthorized, ValidationFailed
 from services.notifier import news, outbox
 from services.notifier.mailer import SmtpMailer
 from services.notifier.models import NewsletterSubscription, OutboxMessage, utcnow
@@ -61,6 +61,28 @@ def test_subscriptions_are_opt_in_and_per_caisse(as_):
         as_("tech_a").set_newsletter_subscription("998", True)
     with pytest.raises(NotAuthorized):
         as_("agent_999").my_newsletter_subscriptions()
+
+
+def test_news_only_where_the_convention_opens_them(as_):
+    """« Actualités » is a feature of the convention: the service refuses it elsewhere (not only the menu)."""
+    as_("agent_999").publish_news({"title": "Pour 999", "body": "…"})
+    as_("agent_998").publish_news({"title": "Pour 998", "body": "…"})
+    split = {"caisses": [{"code": "999", "features": ["document"]}, {"code": "998", "features": ["actualites"]}]}
+    tech = as_("tech_b", **split)
+    assert [n["title"] for n in tech.list_news()["rows"]] == ["Pour 998"]
+    for call in (lambda: tech.list_news("999"), lambda: tech.set_newsletter_subscription("999", True)):
+        with pytest.raises(FeatureNotOpen) as refused:
+            call()
+        assert refused.value.message.startswith("Non ouvert à votre structure") and refused.value.feature == "actualites"
+    assert tech.my_newsletter_subscriptions() == [{"caisse_code": "998", "subscribed": False}]
+    closed = as_("tech_a", caisses=[{"code": "999", "features": ["document", "historique"]}])
+    with pytest.raises(FeatureNotOpen):
+        closed.list_news()
+    assert closed.my_newsletter_subscriptions() == []
+    with pytest.raises(NotAuthorized) as elsewhere:
+        closed.list_news("998")                                             # no convention at all
+    assert not isinstance(elsewhere.value, FeatureNotOpen)
+    assert [n["title"] for n in as_("agent_999").list_news()["rows"]] == ["Pour 999"]   # the caisse side: unchanged
 
 
 def test_digest_once_to_subscribers_with_one_click_unsubscribe(as_, db, mailcatcher):

@@ -213,7 +213,7 @@ def test_authorization_matrix_on_every_method(as_, db):
         listed = [r["id"] for r in worker.search({}, None, 100)["rows"]]
         assert (rid in listed) is allowed
     for method, args in [("get", (rid,)), ("search", ()), ("download", (rid, attachment_id)),
-                         ("act", (rid, "message", "x", None)), ("caisse_overview", ()), ("set_late_delay", (5,)),
+                         ("act", (rid, "message", "x", None)), ("caisse_overview", ()),
                          ("my_notification_preferences", ()), ("set_my_notification_preferences", (True, True)),
                          ("recent_for_my_partner", ()), ("check_field", ("document", "comment", "x")),
                          ("submit", ("document", "999", payload("document"), None))]:
@@ -257,12 +257,11 @@ def test_caisse_overview_counts_and_late_flags(as_, db):
     counts = {c["status"]: c["count"] for c in overview["counts"]}
     assert all(counts[s] >= 1 for s in STATUSES)                           # the demo data: every status
     assert overview["oldest"][0]["reference"] == "DEMO-000002"
-    agent.set_late_delay(2)
+    as_("agent_999", caisse_admin=True).save_request_settings({"documents": ["autre"], "delivery": "adresse",
+                                                               "late_after_days": 2})
     assert agent.caisse_overview()["late"] >= 2
     late = agent.search({"late": True}, None, 50)["rows"]
     assert late and all(r["late"] for r in late)
-    with pytest.raises(ValidationFailed):
-        agent.set_late_delay(0)
 
 
 def test_caisse_overview_counts_each_week_by_kind_and_status(as_):
@@ -300,7 +299,8 @@ def test_daily_late_summary_once_a_day_per_caisse(as_, db):
 
     from services.requests import summary
 
-    as_("agent_999").set_late_delay(2)
+    as_("agent_999", caisse_admin=True).save_request_settings({"documents": ["autre"], "delivery": "adresse",
+                                                               "late_after_days": 2})
     asked = []
 
     def agents_of(code):

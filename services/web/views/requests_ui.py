@@ -8,20 +8,20 @@ its typed refusals into French messages on the page.
 """
 import base64
 import uuid
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from htmx_flask import request
 
 from contracts.errors import AlreadyOpen, NotAuthorized, ServiceUnavailable, ValidationFailed
-from contracts.profiles import AGENT_CAISSE, PARTNER_USERS, TECHNICIEN
+from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, PARTNER_USERS, TECHNICIEN
 from services.web import rpc
 from services.web.remembered import remembered
 from services.web.request_forms import (FILES_FIELD, condition_hint, details_for_display, encoded_files, field_names,
                                         payload, values_for_display)
-from services.web.toolkit import (REFUSALS, PageForm, action_done, attempt, done, error_page, outcome_or_back, profiles,
-                                  refusal_message, report_refusal)
+from services.web.toolkit import (REFUSALS, PageForm, attempt, done, error_page, outcome_or_back, partial_or_page,
+                                  profiles, refusal_message, report_refusal)
 
 bp = Blueprint("requests_ui", __name__)
 
@@ -87,10 +87,11 @@ def new():
 @bp.route("/demandes/nouvelle/<caisse_code>/<kind>", methods=["GET", "POST"])
 @profiles(TECHNICIEN)
 def new_form(caisse_code, kind):
+    """The form as the service gives it for this caisse (its documents, its delivery policy); a kind
+    the convention does not open is refused by the service (« Non ouvert à votre structure »)."""
     catalogue = _catalogue()
-    caisse = next((c for c in _filing_caisses(catalogue["kinds"]) if c["code"] == caisse_code), None)
-    if caisse is None or kind not in dict(caisse["kinds"]):
-        return error_page(403, "Ce type de demande n'est pas ouvert à votre structure avec cette caisse.")
+    if kind not in catalogue["kind_fields"]:
+        return error_page(404, "Ce type de demande n'existe pas.")
     form = PageForm(field_names(catalogue, kind), values_for_display(request.form))
     already_open, status = None, 200
     idempotency_key = request.form.get("idempotency_key") or uuid.uuid4().hex
@@ -110,9 +111,11 @@ def new_form(caisse_code, kind):
         else:
             flash(f"Votre demande {created['reference']} est déposée auprès de la caisse.", "success")
             return done(url_for("requests_ui.detail", request_id=created["id"]))
-    return render_template("requests/form.html", catalogue=catalogue, kind=kind, caisse=caisse,
-                           kind_label=catalogue["kinds"][kind], form=form, already_open=already_open,
-                           condition_hint=condition_hint, idempotency_key=idempotency_key), status
+    shown = rpc.call("requests", "request_form", kind, caisse_code)
+    return render_template("requests/form.html", catalogue=shown, kind=kind, caisse=shown["caisse"],
+                           kind_label=shown["kind_label"], delivery=shown["delivery"], form=form,
+                           already_open=already_open, condition_hint=condition_hint,
+                           idempotency_key=idempotency_key), status
 
 
 # --- histories and the caisse's queue -----------------------------------------------------------
@@ -149,13 +152,37 @@ def queue():
     return _list_page("File des demandes", "requests_ui.queue", {"status": "open"})
 
 
-@bp.route("/file/delai", methods=["POST"])
-@profiles(AGENT_CAISSE)
-def late_delay():
-    return action_done(url_for("requests_ui.queue"),
-                       lambda: rpc.call("requests", "set_late_delay", request.form.get("late_after_days", "")),
-                       lambda result: "Une demande non traitée est désormais signalée en retard après "
-                                      f"{result['late_after_days']} jours.")
+# --- the caisse's settings of requests (its administrateur; the national administrator: ?caisse=) -------
+
+SETTINGS_FIELDS = ("documents", "delivery", "late_after_days")
+
+
+@bp.route("/caisse/parametres/demandes", methods=["GET", "POST"])
+@profiles(AGENT_CAISSE, ADMIN_NATIONAL)
+def requests_settings():
+    """A fragment of « Paramètres de la caisse » (hx-get), a page by itself otherwise; the requests
+    service decides who may read and change them."""
+    caisse = request.args.get("caisse", "").strip()[:8] or None
+    if caisse is None and current_user.profile == ADMIN_NATIONAL:
+        return redirect(url_for("admin.caisses"), 303)             # which caisse: chosen from the list
+    form, status = PageForm(SETTINGS_FIELDS), 200
+    if request.method == "POST":
+        form.values = {"documents": request.form.getlist("documents"), "delivery": request.form.get("delivery", ""),
+                       "late_after_days": request.form.get("late_after_days", "")}
+        try:
+            rpc.call("requests", "save_request_settings", form.values, caisse)
+        except REFUSALS as exc:
+            report_refusal(form, exc)
+            status = 200 if request.htmx else 400          # htmx swaps successful answers only
+        else:
+            flash("Les paramètres des demandes sont enregistrés.", "success")
+            return redirect(url_for("requests_ui.requests_settings", caisse=caisse), 303)
+    settings = rpc.call("requests", "request_settings", caisse)
+    form.values = form.values or settings
+    # Inside « Paramètres de la caisse » (another page asked for it) its title is one level down.
+    embedded = bool(request.htmx) and urlsplit(request.htmx.current_url or "").path != request.path
+    return partial_or_page("requests/_settings.html", "Paramètres des demandes", settings=settings, form=form,
+                           caisse=caisse, heading="h3" if embedded else "h2"), status
 
 
 # --- one request ------------------------------------------------------------------------------
