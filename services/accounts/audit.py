@@ -45,6 +45,10 @@ ACTIONS = {
     "reauthenticated": "Confirmation d'identité",
     "reauthentication_failed": "Échec de confirmation d'identité",
     "caisse_second_factor": "Double authentification des gestionnaires (réglage de la caisse)",
+    "caisse_admin_granted": "Attribution du rôle d'administrateur de caisse",
+    "caisse_admin_removed": "Retrait du rôle d'administrateur de caisse",
+    "caisse_setting": "Modification d'un paramètre de la caisse",
+    "caisse_referents": "Modification des référents de la caisse",
 }
 
 

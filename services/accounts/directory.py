@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, object_session
 
 from contracts.errors import NotFound
 from services.accounts import settings
+from services.accounts.caisse_settings import public_referent
 from services.accounts.models import Account, Caisse, Convention
 
 MAX_PAGE = 1000
@@ -84,4 +85,4 @@ def caisse_contacts(session: Session, caisse_code: str) -> dict:
     caisse = session.scalars(sa.select(Caisse).where(Caisse.code == str(caisse_code))).first()
     if caisse is None:
         raise NotFound("Caisse inconnue.")
-    return {"code": caisse.code, "name": caisse.name, "referents": caisse.referents}
+    return {"code": caisse.code, "name": caisse.name, "referents": [public_referent(r) for r in caisse.referents or []]}

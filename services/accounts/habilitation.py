@@ -17,6 +17,7 @@ from contracts.errors import CapReached, NotAuthorized, RuleViolation, Validatio
 from contracts.profiles import AGENTS, PARTNER_USERS, PROFILE_LABELS
 from services.accounts import audit, sessions, settings
 from services.accounts.authentication import issue_token, normalise_email, recipient
+from services.accounts.caisse_settings import technicien_caps_apply
 from services.accounts.models import Account, Caisse, HabilitationReview, Partner, utcnow
 
 REASONS = INACTIVATION_REASONS
@@ -34,6 +35,8 @@ def _active(session: Session, partner_id: int, profile: str) -> list[Account]:
 
 
 def _check_cap(session: Session, partner: Partner, profile: str) -> None:
+    if profile == "technicien" and not technicien_caps_apply(session, partner.id):
+        return                  # every caisse of the partner has switched the technicien caps off
     limit = cap(profile, partner.member_count)
     if len(_active(session, partner.id, profile)) >= limit:
         noun = "gestionnaires" if profile == "gestionnaire" else "techniciens"
@@ -232,7 +235,9 @@ def table(session: Session, partner: Partner) -> dict:
     return {"partner": {"id": partner.id, "name": partner.name, "member_count": partner.member_count,
                         "habilitated_body": partner.habilitated_body, "suspended": partner.suspended_at is not None},
             "rows": rows,
-            "caps": {p: {"active": counts[p], "max": cap(p, partner.member_count)} for p in counts},
+            "caps": {p: {"active": counts[p], "max": cap(p, partner.member_count)
+                         if p != "technicien" or technicien_caps_apply(session, partner.id) else None}
+                     for p in counts},
             "reviews": reviews(session, partner)}
 
 
