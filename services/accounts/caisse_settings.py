@@ -160,8 +160,9 @@ def save_referents(session: Session, actor: Account, caisse: Caisse, raw) -> dic
 # --- how the rules apply to a partner -------------------------------------------------------------
 
 def _active_caisses(session: Session, partner_id: int) -> list[Caisse]:
-    return list(session.scalars(sa.select(Caisse).join(Convention, Convention.caisse_id == Caisse.id).where(
-        Convention.partner_id == partner_id, Convention.status == "active").distinct().order_by(Caisse.code)))
+    conventioned = sa.select(Convention.caisse_id).where(Convention.partner_id == partner_id,
+                                                         Convention.status == "active")
+    return list(session.scalars(sa.select(Caisse).where(Caisse.id.in_(conventioned)).order_by(Caisse.code)))
 
 
 def technicien_caps_apply(session: Session, partner_id: int) -> bool:
