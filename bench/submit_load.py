@@ -39,7 +39,7 @@ def run(submissions: int = 2000, clients: int = 16) -> dict:
                     "csrf_token": session.form_token, "insured.civility": "Mme", "insured.last_name": _name(n),
                     "insured.first_name": "Jeanne", "insured.birth_date": "1980-05-17", "insured.department": "60",
                     "document_type": "attestation_droits", "comment": ""})
-                return answer.status_code == 302 and bool(re.fullmatch(r"/demandes/\d+", answer.headers["Location"]))
+                return answer.status_code == 303 and bool(re.fullmatch(r"/demandes/\d+", answer.headers["Location"]))
 
             result = concurrently(sessions, submit, submissions)
     latency = harness.latency(result["latencies"])

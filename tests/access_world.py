@@ -96,7 +96,7 @@ class World:
             "phone": "0123456789", "email": email})
         path = link_in(mailbox.wait_for(email), "/activation/")
         response = post_form(client, path, {"password": INACTIVE_PASSWORD, "confirm": INACTIVE_PASSWORD})
-        assert response.status_code == 302, response.get_data(as_text=True)
+        assert response.status_code == 303, response.get_data(as_text=True)
         self.inactive_email = email
         first = identity_of(authenticate(self.app, email, INACTIVE_PASSWORD))
         call(self.app, "accounts", "accept_cgu", self.cgu_version, who=first)     # else only "pending" steps

@@ -119,5 +119,5 @@ def new_technicien(app, mailbox, client, password="Activation-Solide-2026!"):
         "phone": "0123456789", "email": email})
     path = link_in(mailbox.wait_for(email), "/activation/")
     response = post_form(client, path, {"password": password, "confirm": password})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
     return email

@@ -32,8 +32,8 @@ def clients(app, world):
     for profile, role in PROFILES.items():
         made[profile] = app.test_client()
         if role:
-            assert login(made[profile], role).status_code == 302
-    assert login_with(made["inactive"], world.inactive_email, INACTIVE_PASSWORD).status_code == 302
+            assert login(made[profile], role).status_code == 303
+    assert login_with(made["inactive"], world.inactive_email, INACTIVE_PASSWORD).status_code == 303
     world.inactivate()
     return made
 

@@ -9,7 +9,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.db]
 
 def test_technicien_logs_in_sees_partner_home_and_logs_out(client):
     response = login(client, "technicien")
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 303 and response.headers["Location"] == "/"
     home = client.get("/").get_data(as_text=True)
     assert "Bonjour Hugo" in home
     assert "CCAS de Saint-Exemple" in home
@@ -22,7 +22,7 @@ def test_technicien_logs_in_sees_partner_home_and_logs_out(client):
     assert "<html" in full and "DEMO-000001" in full      # without HTMX, a whole page
 
     out = client.post("/deconnexion", data={"csrf_token": csrf_from(home)})
-    assert out.status_code == 302 and out.headers["Location"] == "/connexion"
+    assert out.status_code == 303 and out.headers["Location"] == "/connexion"
     assert client.get("/").status_code == 302             # session is gone
 
 
@@ -63,7 +63,7 @@ def test_htmx_posts_carry_the_token_in_a_header(client):
     token = csrf_from(home)
     assert f'hx-headers=\'{{"X-CSRFToken": "{token}"}}\'' in home
     assert client.post("/deconnexion", headers={"HX-Request": "true"}).status_code == 400
-    assert client.post("/deconnexion", headers={"HX-Request": "true", "X-CSRFToken": token}).status_code == 302
+    assert client.post("/deconnexion", headers={"HX-Request": "true", "X-CSRFToken": token}).status_code == 303
 
 
 def test_anonymous_is_sent_to_login(client):

@@ -33,16 +33,16 @@ def test_invited_technicien_activates_then_must_accept_the_cgu(app, client, mail
     assert "Activer votre compte" in text(page) and "Bienvenue Léo" in text(page)
     weak = post_form(client, path, {"password": "leo-invite", "confirm": "leo-invite"})
     assert "Il faut au moins 12 caractères." in text(weak)
-    assert post_form(client, path, {"password": PASSWORD, "confirm": PASSWORD}).status_code == 302
+    assert post_form(client, path, {"password": PASSWORD, "confirm": PASSWORD}).status_code == 303
     assert "n'est plus valable" in text(client.get(path))                   # single use
 
     response = post_form(client, "/connexion", {"email": email, "password": PASSWORD})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert client.get("/").headers["Location"] == "/cgu"                     # nothing before the CGU
     assert client.get("/fragments/demandes-recentes").headers["Location"] == "/cgu"
     refused = post_form(client, "/cgu", {})
     assert "Cochez la case" in text(refused)
-    assert post_form(client, "/cgu", {"accept": "y"}).status_code == 302
+    assert post_form(client, "/cgu", {"accept": "y"}).status_code == 303
     assert "Bonjour Léo" in text(client.get("/"))
 
 
@@ -58,7 +58,7 @@ def test_expired_invitation_page_sends_a_fresh_link(app, client, mailbox, stack)
     assert "Ce lien d'activation a expiré." in text(page)
     before = len(mailbox.messages())
     response = client.post(f"{path}/nouveau-lien", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
-    assert response.status_code == 302
+    assert response.status_code == 303
     fresh = mailbox.wait_for(email, after=before)
     assert link_in(fresh, "/activation/") != path
 
@@ -72,14 +72,14 @@ def test_one_email_two_accounts_asks_which_profile(app, client, mailbox):
         links |= {link_in(m, "/mot-de-passe/nouveau/") for m in mailbox.messages()[before:] if email in m["to"]}
     for path in links:
         assert post_form(client, path, {"password": "Commun-Aux-Deux-2026!", "confirm": "Commun-Aux-Deux-2026!"}
-                         ).status_code == 302
+                         ).status_code == 303
     page = post_form(client, "/connexion", {"email": email, "password": "Commun-Aux-Deux-2026!"})
     assert "choisissez le profil" in text(page)
     assert 'value="gestionnaire"' in text(page) and 'value="technicien"' in text(page)
     ticket = text(page).split('name="ticket" type="hidden" value="')[1].split('"')[0]
     chosen = client.post("/connexion/profil", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
                                                     "ticket": ticket, "profile": "gestionnaire"})
-    assert chosen.status_code == 302
+    assert chosen.status_code == 303
     assert "Gestionnaire" in text(client.get("/"))
 
 
@@ -107,7 +107,7 @@ def test_expired_password_forces_a_change_and_the_change_is_emailed(app, client,
     done = post_form(client, "/mon-compte/mot-de-passe", {"current_password": PASSWORD,
                                                           "password": "Renouvele-Solide-2026!",
                                                           "confirm": "Renouvele-Solide-2026!"})
-    assert done.status_code == 302 and client.get("/").status_code == 200
+    assert done.status_code == 303 and client.get("/").status_code == 200
     confirmation = mailbox.wait_for(email, after=before)
     assert "mot de passe" in confirmation["subject"].lower()
 

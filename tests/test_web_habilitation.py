@@ -55,18 +55,18 @@ def structure(app, stack):
     page = page_of(agent.get(f"/partenaires/{partner}"))
     gestionnaire = person(email, last_name="Gestion", first_name="Gaëlle", function="Directrice")
     created = agent.post(f"/partenaires/{partner}/gestionnaires", data={"csrf_token": csrf_from(page), **gestionnaire})
-    assert created.status_code == 302
+    assert created.status_code == 303
     client = app.test_client()
     path = link_in(wait_for_mail(stack, email), "/activation/")
-    assert post_form(client, path, {"password": PASSWORD, "confirm": PASSWORD}).status_code == 302
-    assert post_form(client, "/connexion", {"email": email, "password": PASSWORD}).status_code == 302
-    assert post_form(client, "/cgu", {"accept": "y"}).status_code == 302
+    assert post_form(client, path, {"password": PASSWORD, "confirm": PASSWORD}).status_code == 303
+    assert post_form(client, "/connexion", {"email": email, "password": PASSWORD}).status_code == 303
+    assert post_form(client, "/cgu", {"accept": "y"}).status_code == 303
     return {"partner": partner, "name": name, "email": email}
 
 
 def login_gestionnaire(client, structure):
     response = post_form(client, "/connexion", {"email": structure["email"], "password": PASSWORD})
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 303 and response.headers["Location"] == "/"
 
 
 def test_gestionnaire_creates_a_technicien_then_inactivates_and_reactivates_it(client, structure):
@@ -79,7 +79,7 @@ def test_gestionnaire_creates_a_technicien_then_inactivates_and_reactivates_it(c
 
     email = unique_email()
     created = post_form(client, "/habilitations", person(email))
-    assert created.status_code == 302 and created.headers["Location"] == "/habilitations"
+    assert created.status_code == 303 and created.headers["Location"] == "/habilitations"
     page = page_of(client.get("/habilitations"))
     assert "Le compte technicien de Alice Essai est créé" in page and email in page
     technicien = account_id(page, email)
@@ -107,7 +107,7 @@ def test_gestionnaire_creates_a_technicien_then_inactivates_and_reactivates_it(c
 
         # Plain post (no JavaScript): redirect, then the message on the page.
         response = client.post(f"/habilitations/comptes/{technicien}/reactiver", data={"csrf_token": token})
-        assert response.status_code == 302 and response.headers["Location"] == "/habilitations"
+        assert response.status_code == 303 and response.headers["Location"] == "/habilitations"
         page = page_of(client.get("/habilitations"))
         assert "Le compte de Alice Essai est réactivé." in page
         assert "Actif" in row_of(page, technicien)
@@ -163,7 +163,7 @@ def test_caisse_asks_for_a_review_and_the_gestionnaire_confirms_it(client, app, 
     detail = page_of(agent.get(partner))
     assert "Demander une revue des habilitations" in detail
     asked = agent.post(f"{partner}/revue", data={"csrf_token": csrf_from(detail)})
-    assert asked.status_code == 302
+    assert asked.status_code == 303
     detail = page_of(agent.get(partner))
     assert "La revue des habilitations est demandée" in detail
     assert re.search(r"Revue des habilitations demandée le \d\d/\d\d/\d{4} par Claire Dumoulin", detail)
@@ -178,7 +178,7 @@ def test_caisse_asks_for_a_review_and_the_gestionnaire_confirms_it(client, app, 
         assert "déjà en attente de confirmation" in page_of(agent.get(partner))
     finally:
         confirmed = client.post("/habilitations/revue", data={"csrf_token": csrf_from(page)})
-    assert confirmed.status_code == 302
+    assert confirmed.status_code == 303
     page = page_of(client.get("/habilitations"))
     assert "la caisse est informée que votre tableau des habilitations est à jour" in page
     assert "La caisse demande une revue" not in page

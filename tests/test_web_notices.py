@@ -32,7 +32,7 @@ def schedule(client, starts_in, ends_in, message, caisse_code=None):
     if caisse_code:
         fields["caisse_code"] = caisse_code
     response = post_form(client, "/maintenances", fields)
-    assert response.status_code == 302, text(response)
+    assert response.status_code == 303, text(response)
     page = text(client.get("/maintenances"))
     return max(int(n) for n in re.findall(r"/maintenances/(\d+)/annuler", page))       # the newest
 
@@ -40,7 +40,7 @@ def schedule(client, starts_in, ends_in, message, caisse_code=None):
 def cancel(client, maintenance_id):
     page = text(client.get("/maintenances"))
     response = client.post(f"/maintenances/{maintenance_id}/annuler", data={"csrf_token": csrf_from(page)})
-    assert response.status_code == 302
+    assert response.status_code == 303
 
 
 def test_a_coming_maintenance_is_announced_by_email_and_banner(client, app, mailbox):
@@ -106,7 +106,7 @@ def test_news_newsletter_digest_and_one_click_unsubscribe(client, app, mailbox):
     token = csrf_from(page)
     subscribed = client.post("/mon-compte/lettre-d-information",
                              data={"csrf_token": token, "caisse_code": "998", "subscribed": "oui"})
-    assert subscribed.status_code == 302
+    assert subscribed.status_code == 303
     assert "CPAM des Hauts-Fictifs : abonné(e)" in text(client.get("/mon-compte/notifications"))
 
     agent = app.test_client()
@@ -115,7 +115,7 @@ def test_news_newsletter_digest_and_one_click_unsubscribe(client, app, mailbox):
     assert empty.status_code == 400 and "Titre : ce champ est obligatoire." in text(empty)
     title = f"Permanence d'accueil {uuid.uuid4().hex[:6]}"
     assert post_form(agent, "/actualites", {"title": title, "body": "Le jeudi matin, sans rendez-vous."}
-                     ).status_code == 302
+                     ).status_code == 303
     assert title in text(client.get("/actualites"))
     assert client.post("/actualites", data={"csrf_token": token, "title": "x", "body": "y"}).status_code == 403
 
@@ -143,7 +143,7 @@ def test_agent_sees_a_failed_email_and_sends_it_again(client, app, mailbox):
     assert "Habilitation" in page or "habilitation" in page
     assert "550" in page
     resent = client.post(re.search(r'action="(/courriels/\d+/renvoyer)"', page)[1], data={"csrf_token": csrf_from(page)})
-    assert resent.status_code == 302
+    assert resent.status_code == 303
     assert "est remis dans la file d'envoi" in text(client.get(resent.headers["Location"]))
     deadline = time.monotonic() + 20
     while "renvoyé 1 fois" not in (page := text(client.get(f"/courriels?recipient={address}"))):

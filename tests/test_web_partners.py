@@ -51,7 +51,7 @@ def register_partner(client, **changes):
             "member_count": "5", "email_domains": "", "start_date": "01/01/2026", "end_date": "",
             "tacit_renewal": "y", "features": FEATURES, **changes}
     response = post_form(client, "/partenaires/nouveau", data)
-    assert response.status_code == 302, page_of(response)
+    assert response.status_code == 303, page_of(response)
     match = re.fullmatch(r"/partenaires/(\d+)", response.headers["Location"])
     assert match
     return int(match.group(1)), name
@@ -104,7 +104,7 @@ def test_agent_registers_a_partner_and_habilitates_its_gestionnaires(client, mai
     token = csrf_from(page)
     for email in (first, second):
         created = client.post(url, data={"csrf_token": token, **person(email)})
-        assert created.status_code == 302
+        assert created.status_code == 303
     invitation = mailbox.wait_for(first)
     assert "/activation/" in invitation["text"] and first in invitation["to"]
 
@@ -125,7 +125,7 @@ def test_agent_registers_a_partner_and_habilitates_its_gestionnaires(client, mai
     # The last active gestionnaire may not go (plain post: redirect and the message).
     response = client.post(f"/partenaires/{partner}/comptes/{second_id}/inactiver",
                            data={"csrf_token": token, "reason": "demande_partenaire"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     page = page_of(client.get(response.headers["Location"]))
     assert "C'est le dernier gestionnaire actif de la structure" in page
     assert "Actif" in row_of(page, second_id)
@@ -143,7 +143,7 @@ def test_agent_registers_a_partner_and_habilitates_its_gestionnaires(client, mai
     bad = post_form(client, edit_url, person(second, phone="pas un numéro"))
     assert "Téléphone : 10 chiffres" in page_of(bad)
     saved = post_form(client, edit_url, person(second, function="Directeur adjoint"))
-    assert saved.status_code == 302
+    assert saved.status_code == 303
     page = page_of(client.get(f"/partenaires/{partner}"))
     assert "Directeur adjoint" in row_of(page, second_id)
 
@@ -151,7 +151,7 @@ def test_agent_registers_a_partner_and_habilitates_its_gestionnaires(client, mai
     invitations = page_of(client.get("/invitations"))
     assert first in invitations and second in invitations and name in invitations
     resent = client.post(f"/invitations/{second_id}/renvoyer", data={"csrf_token": token})
-    assert resent.status_code == 302
+    assert resent.status_code == 303
     assert "Un nouveau lien d'activation" in page_of(client.get("/invitations"))
 
     # CSV export of the table.
@@ -184,7 +184,7 @@ def test_suspension_features_and_end_of_convention(client):
     token = csrf_from(page)
     email = unique_email()
     assert client.post(f"/partenaires/{partner}/gestionnaires",
-                       data={"csrf_token": token, **person(email)}).status_code == 302
+                       data={"csrf_token": token, **person(email)}).status_code == 303
 
     suspended = client.post(f"/partenaires/{partner}/suspension", data={"csrf_token": token, "suspendre": "1"},
                             headers=HX)
@@ -192,14 +192,14 @@ def test_suspension_features_and_end_of_convention(client):
     page = page_of(client.get(f"/partenaires/{partner}"))
     assert "est suspendu." in page and "Rétablir l'accès du partenaire" in page
     assert client.post(f"/partenaires/{partner}/suspension",
-                       data={"csrf_token": token, "suspendre": "0"}).status_code == 302
+                       data={"csrf_token": token, "suspendre": "0"}).status_code == 303
     page = page_of(client.get(f"/partenaires/{partner}"))
     assert "est rétabli." in page and "Suspendre l'accès du partenaire" in page
 
     convention = int(re.search(r'id="convention-(\d+)"', page).group(1))
     features_url = f"/partenaires/{partner}/conventions/{convention}/fonctionnalites"
     response = client.post(features_url, data={"csrf_token": token, "features": ["document", "historique"]})
-    assert response.status_code == 302
+    assert response.status_code == 303
     page = page_of(client.get(f"/partenaires/{partner}"))
     assert "Les fonctionnalités de la convention avec CPAM de Valfleuri sont enregistrées." in page
     checked = re.findall(rf'id="features-{convention}-(\w+)" checked', page)
@@ -251,7 +251,7 @@ def test_admin_manages_caisses_and_views_partners(client):
         "code": code, "name": "CPAM d'Essai", "address": "4 avenue de l'Essai",
         "referents-0-name": "Pôle essais", "referents-0-function": "Référente", "referents-0-phone": "0100000000",
         "referents-0-email": "essais@cpam-essai.test"})
-    assert saved.status_code == 302 and saved.headers["Location"] == "/admin/caisses"
+    assert saved.status_code == 303 and saved.headers["Location"] == "/admin/caisses"
     listing = page_of(client.get("/admin/caisses"))
     assert f"La caisse {code} — CPAM d'Essai est enregistrée." in listing and "Pôle essais" in listing
     caisse = int(re.search(rf"<td>{code}</td>.*?/admin/caisses/(\d+)", listing, re.S).group(1))
@@ -260,7 +260,7 @@ def test_admin_manages_caisses_and_views_partners(client):
     renamed = post_form(client, f"/admin/caisses/{caisse}", {
         "code": code, "name": "CPAM d'Essai renommée", "referents-0-name": "Pôle essais",
         "referents-0-phone": "0100000000"})
-    assert renamed.status_code == 302
+    assert renamed.status_code == 303
     assert "CPAM d'Essai renommée" in page_of(client.get("/admin/caisses"))
     duplicate = post_form(client, "/admin/caisses/nouvelle", {"code": code, "name": "Doublon"})
     assert "Une caisse porte déjà ce code." in page_of(duplicate)

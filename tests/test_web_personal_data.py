@@ -31,7 +31,7 @@ def test_agent_exports_then_erases_a_person_data(client, app):
     unconfirmed = agent.post("/donnees-personnelles", data={**person, "action": "effacer"})
     assert unconfirmed.status_code == 400 and "Cochez la case" in text(unconfirmed)
     erased = agent.post("/donnees-personnelles", data={**person, "action": "effacer", "confirm": "oui"})
-    assert erased.status_code == 302
+    assert erased.status_code == 303
     assert "1 demande(s) effacée(s)" in text(agent.get("/donnees-personnelles"))
     assert agent.get(f"/demandes/{reference_id}").status_code == 404
     again = agent.post("/donnees-personnelles", data={**person, "action": "chercher"})

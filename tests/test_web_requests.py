@@ -42,7 +42,7 @@ def submit(client, kind, fields, files=(), caisse="999", htmx=False):
 
 
 def created_id(response) -> int:
-    assert response.status_code == 302, text(response)
+    assert response.status_code == 303, text(response)
     return int(re.fullmatch(r"/demandes/(\d+)", response.headers["Location"])[1])
 
 
@@ -172,7 +172,7 @@ def test_the_whole_exchange_between_a_technicien_and_the_caisse(client, app, mai
     answered = act(agent, request_id, "answer", "Attestation jointe.", [("attestation.pdf", PDF)])
     assert "Répondue" in text(answered)
     closed = act(agent, request_id, "close", htmx=False)
-    assert closed.status_code == 302
+    assert closed.status_code == 303
 
     timeline = text(client.get(f"/demandes/{request_id}"))
     for step in ("Déposée", "Prise en charge", "En attente du partenaire", "Répondue", "Clôturée",
@@ -300,7 +300,7 @@ def test_agent_queue_home_and_late_delay(client):
     assert "DEMO-000003" in text(client.get("/file?q=petitjean&status=tous"))
     page = text(client.get("/file"))
     bad = client.post("/file/delai", data={"csrf_token": csrf_from(page), "late_after_days": "0"})
-    assert bad.status_code == 302
+    assert bad.status_code == 303
     assert "Un nombre de jours entre 1 et 365." in text(client.get("/file"))
     good = client.post("/file/delai", data={"csrf_token": csrf_from(page), "late_after_days": "10"})
     assert "après 10 jours" in text(client.get(good.headers["Location"]))
@@ -308,9 +308,9 @@ def test_agent_queue_home_and_late_delay(client):
 
 def test_email_preferences_are_respected(client, app, mailbox):
     email = new_technicien(app, mailbox, client)
-    assert post_form(client, "/connexion", {"email": email, "password": "Activation-Solide-2026!"}).status_code == 302
-    assert post_form(client, "/cgu", {"accept": "y"}).status_code == 302
-    assert post_form(client, "/mon-compte/notifications", {"messages": "oui"}).status_code == 302
+    assert post_form(client, "/connexion", {"email": email, "password": "Activation-Solide-2026!"}).status_code == 303
+    assert post_form(client, "/cgu", {"accept": "y"}).status_code == 303
+    assert post_form(client, "/mon-compte/notifications", {"messages": "oui"}).status_code == 303
     assert 'name="status_changes" value="oui" checked' not in client.get("/mon-compte/notifications").get_data(
         as_text=True)
     request_id = created_id(submit(client, "document", document_request(unique_name())))

@@ -47,7 +47,7 @@ def test_an_agent_is_logged_in_only_after_the_code(client):
     code = second_factor_code("agent_caisse", email)
     refused = client.post("/connexion/code", data={**step, "code": wrong(code)})
     assert "Code incorrect ou déjà utilisé." in text(refused) and client.get("/").status_code == 302
-    assert client.post("/connexion/code", data={**step, "code": code}).status_code == 302
+    assert client.post("/connexion/code", data={**step, "code": code}).status_code == 303
     assert "Claire" in text(client.get("/"))
 
 
@@ -88,18 +88,18 @@ def test_technicien_enrols_from_my_account_then_logs_in_with_codes(app, client, 
 
     post_form(client, "/deconnexion", {})
     step = password_step(client, email, PASSWORD)
-    assert client.post("/connexion/code", data={**step, "recovery_code": codes[0]}).status_code == 302
+    assert client.post("/connexion/code", data={**step, "recovery_code": codes[0]}).status_code == 303
     assert "9</strong> sur 10" in text(client.get("/mon-compte/double-authentification"))
     post_form(client, "/deconnexion", {})
     step = password_step(client, email, PASSWORD)
     assert "Code incorrect" in text(client.post("/connexion/code", data={**step, "recovery_code": codes[0]}))
 
-    assert client.post("/connexion/code", data={**step, "recovery_code": codes[1]}).status_code == 302
+    assert client.post("/connexion/code", data={**step, "recovery_code": codes[1]}).status_code == 303
     disable = "/mon-compte/double-authentification/desactiver"
     replayed = post_form(client, disable, {"disable-code": first_code})          # spent at the enrolment
     assert "Code incorrect ou déjà utilisé." in text(replayed)
     off = post_form(client, disable, {"disable-code": pyotp.TOTP(secret).at(time.time() + 30)})
-    assert off.status_code == 302 and "Non activée" in text(client.get("/mon-compte/double-authentification"))
+    assert off.status_code == 303 and "Non activée" in text(client.get("/mon-compte/double-authentification"))
 
 
 def test_a_caisse_requires_its_partners_gestionnaires_to_enrol_first(app, client):
@@ -111,7 +111,7 @@ def test_a_caisse_requires_its_partners_gestionnaires_to_enrol_first(app, client
         post_form(agent, "/mon-compte/double-authentification/gestionnaires", {"partners-required": "y"})
         # Le Relais Fictif is under convention with the agent's caisse (the CCAS gestionnaire's password
         # is changed by tests/test_password_reset.py).
-        assert login(client, "gestionnaire_b").status_code == 302
+        assert login(client, "gestionnaire_b").status_code == 303
         assert client.get("/").headers["Location"] == "/mon-compte/double-authentification"
         assert client.get("/habilitations").headers["Location"] == "/mon-compte/double-authentification"
         assert "obligatoire pour votre compte" in text(client.get("/mon-compte/double-authentification"))
@@ -140,7 +140,7 @@ def test_creating_an_account_asks_to_confirm_ones_identity_then_replays_it(app, 
     refused = client.post("/habilitations", data={**carried, "reauth_proof": "pas-le-bon"})
     assert "Mot de passe ou code incorrect." in text(refused) and 'aria-invalid="true"' in text(refused)
     replayed = client.post("/habilitations", data={**carried, "reauth_proof": password})
-    assert replayed.status_code == 302
+    assert replayed.status_code == 303
     assert "rejouee@relais-fictif.test" in text(client.get("/habilitations/tableau"))
 
 
@@ -160,7 +160,7 @@ def test_an_htmx_inactivation_asks_in_place_and_an_agent_confirms_with_a_code(ap
     carried = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', asked.get_data(as_text=True)))
     assert carried["reason"] == "fraude"
     done = client.post(url, data={**carried, "reauth_proof": second_factor_code("agent_caisse", agent_email)})
-    assert done.status_code == 302
+    assert done.status_code == 303
     assert next(r for r in rpc_as(app, "gestionnaire_b")("habilitation_table")["rows"]
                 if r["email"] == email)["status"] == "inactive"
 
@@ -176,7 +176,7 @@ def test_the_gestionnaire_resets_the_second_factor_of_a_technicien_who_lost_thei
     assert f'action="{action}"' in table
     before = len(mailbox.messages())
     done = gestionnaire.post(action, data={"csrf_token": csrf_from(table)})
-    assert done.status_code == 302
+    assert done.status_code == 303
     assert "double authentification" in mailbox.wait_for(email, after=before)["subject"]
     post_form(client, "/deconnexion", {})
-    assert post_form(client, "/connexion", {"email": email, "password": PASSWORD}).status_code == 302   # no code now
+    assert post_form(client, "/connexion", {"email": email, "password": PASSWORD}).status_code == 303   # no code now

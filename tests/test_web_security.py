@@ -64,16 +64,22 @@ def test_idle_session_ends_with_a_message(app, client, stack):
     assert "inactivité" in text(client.get("/connexion"))
 
 
-def test_log_out_my_other_sessions(app, client, mailbox):
+def signed_in_twice(app, client, mailbox):
+    """A fresh technicien signed in from two browsers (CGU accepted)."""
     email = new_technicien(app, mailbox, client)
-    laptop, phone = app.test_client(), app.test_client()
-    for browser in (laptop, phone):
+    browsers = app.test_client(), app.test_client()
+    for browser in browsers:
         post_form(browser, "/connexion", {"email": email, "password": PASSWORD})
         post_form(browser, "/cgu", {"accept": "y"})
+    return browsers
+
+
+def test_log_out_my_other_sessions(app, client, mailbox):
+    laptop, phone = signed_in_twice(app, client, mailbox)
     page = text(laptop.get("/mon-compte"))
     assert "Mes sessions ouvertes" in page and page.count("<tr><td>") == 2 and "(cette session)" in page
     done = post_form(laptop, "/mon-compte/sessions/fermer-les-autres", {})
-    assert done.status_code == 302
+    assert done.status_code == 303
     assert "1 autre(s) session(s) fermée(s)" in text(laptop.get("/mon-compte"))
     assert phone.get("/").status_code == 302
     assert "depuis une autre session" in text(phone.get("/connexion"))
@@ -81,15 +87,11 @@ def test_log_out_my_other_sessions(app, client, mailbox):
 
 
 def test_password_change_ends_the_other_sessions(app, client, mailbox):
-    email = new_technicien(app, mailbox, client)
-    mine, other = app.test_client(), app.test_client()
-    for browser in (mine, other):
-        post_form(browser, "/connexion", {"email": email, "password": PASSWORD})
-        post_form(browser, "/cgu", {"accept": "y"})
+    mine, other = signed_in_twice(app, client, mailbox)
     changed = post_form(mine, "/mon-compte/mot-de-passe", {"current_password": PASSWORD,
                                                           "password": "Change-Solide-Ouvrage-2026!",
                                                           "confirm": "Change-Solide-Ouvrage-2026!"})
-    assert changed.status_code == 302 and mine.get("/").status_code == 200
+    assert changed.status_code == 303 and mine.get("/").status_code == 200
     assert other.get("/").status_code == 302
     assert "mot de passe du compte a été changé" in text(other.get("/connexion"))
 

@@ -6,12 +6,12 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.exceptions import HTTPException
 
+from contracts.dates import date_fr, datetime_fr
 from contracts.errors import NotAuthorized, NotFound, ServiceError
-from services.web import (admin, auth, config, delivery_views, habilitations, home, maintenance_views, navigation,
-                          news_views, partners, personal_data_views, reauthentication, requests_views,
-                          second_factor_views, security_headers, vendor)
+from services.web import account_actions, config, navigation, pipeline, security_headers
 from services.web.rpc import Services
 from services.web.users import login_manager
+from services.web.views import BLUEPRINTS, news
 
 csrf = CSRFProtect()
 log = logging.getLogger(__name__)
@@ -28,14 +28,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     Services(app)
     navigation.init_app(app)
-    maintenance_views.init_app(app)
-    reauthentication.init_app(app)  # after CSRFProtect: a proof rides only on a checked POST
+    pipeline.init_app(app)          # after CSRFProtect: a proof of identity rides only on a checked POST
     # Mail clients send the one-click unsubscribe (RFC 8058) with no session: the token is the authority.
-    csrf.exempt(news_views.unsubscribe)
+    csrf.exempt(news.unsubscribe)
 
-    for blueprint in (auth.bp, home.bp, vendor.bp, admin.bp, partners.bp, habilitations.bp, requests_views.bp,
-                      maintenance_views.bp, news_views.bp, delivery_views.bp, personal_data_views.bp,
-                      second_factor_views.bp):
+    app.add_template_filter(date_fr, "date_fr")
+    app.add_template_filter(datetime_fr, "datetime_fr")
+    app.jinja_env.globals.update(account_actions.TEMPLATE_GLOBALS)
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     _register_error_pages(app)
     return app

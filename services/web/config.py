@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 from contracts import production
+from contracts.broker import amqp_uri
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +37,7 @@ def from_env() -> dict:
     return {
         "SECRET_KEY": secret_key,
         "EP_RPC_SECRET": os.environ.get("EP_RPC_SECRET", ""),
-        "AMQP_URI": os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+        "AMQP_URI": amqp_uri(),
         "EP_RPC_TIMEOUT": float(os.environ.get("EP_RPC_TIMEOUT", "5")),
         "EP_BASE_URL": base_url,
         "EP_VENDOR_DIR": Path(os.environ.get("EP_VENDOR_DIR", REPO_ROOT / "node_modules")),

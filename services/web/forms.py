@@ -2,8 +2,10 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from contracts.civilities import CIVILITIES
 
 REQUIRED = "Ce champ est obligatoire."
 # Shape only (local@domain.tld); whether the address is allowed is the accounts service's rule.
@@ -83,3 +85,20 @@ def iso_date(text: str) -> str:
     """Browsers without a date picker send what was typed: accept jj/mm/aaaa too."""
     match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text.strip())
     return f"{match[3]}-{int(match[2]):02d}-{int(match[1]):02d}" if match else text.strip()
+
+
+PERSON_FIELDS = ("civility", "last_name", "first_name", "function", "phone", "email")
+
+
+class PersonForm(FlaskForm):
+    """A gestionnaire or a technicien. The accounts service validates (French messages per field)."""
+    civility = SelectField("Civilité", choices=[("", "Choisissez…")] + [(c, c) for c in CIVILITIES],
+                           validate_choice=False)
+    last_name = StringField("Nom")
+    first_name = StringField("Prénom")
+    function = StringField("Fonction")
+    phone = TelField("Téléphone professionnel")
+    email = EmailField("Adresse électronique professionnelle")
+
+    def person(self) -> dict:
+        return {name: (getattr(self, name).data or "").strip() for name in PERSON_FIELDS}

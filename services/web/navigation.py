@@ -2,16 +2,18 @@
 from flask import current_app
 from flask_login import current_user
 
+from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, TECHNICIEN
+
 MENU = {
-    "admin_national": [("admin.caisses", "Caisses"), ("partners.index", "Partenaires"),
+    ADMIN_NATIONAL: [("admin.caisses", "Caisses"), ("partners.index", "Partenaires"),
                        ("maintenance.index", "Maintenances"), ("delivery.index", "Courriels envoyés")],
-    "agent_caisse": [("requests_ui.queue", "File des demandes"), ("partners.index", "Partenaires"),
+    AGENT_CAISSE: [("requests_ui.queue", "File des demandes"), ("partners.index", "Partenaires"),
                      ("partners.invitations", "Invitations en attente"), ("partners.audit", "Journal des actions"), ("news.index", "Actualités"),
                      ("maintenance.index", "Maintenances"), ("delivery.index", "Courriels envoyés"),
                      ("personal_data.index", "Données d'une personne")],
-    "gestionnaire": [("requests_ui.history", "Demandes"), ("habilitations.index", "Habilitations"),
+    GESTIONNAIRE: [("requests_ui.history", "Demandes"), ("habilitations.index", "Habilitations"),
                      ("partners.invitations", "Invitations en attente"), ("news.index", "Actualités")],
-    "technicien": [("requests_ui.new", "Nouvelle demande"), ("requests_ui.history", "Demandes de ma structure"),
+    TECHNICIEN: [("requests_ui.new", "Nouvelle demande"), ("requests_ui.history", "Demandes de ma structure"),
                    ("news.index", "Actualités")],
 }
 

@@ -9,11 +9,12 @@ import base64
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from contracts.dates import date_fr
 from services.web.forms import iso_date
-from services.web.habilitations import date_fr
 
 INSURED_PREFIX = "insured."
 FILES_FIELD = "files"
+ATTACHMENT_FIELD = "attachment"       # the service's name for what is wrong with the files
 
 
 def field_value(field: dict, form: MultiDict, name: str):
@@ -33,6 +34,12 @@ def payload(catalogue: dict, kind: str, form: MultiDict) -> dict:
     for f in catalogue["kind_fields"][kind]:
         data[f["name"]] = field_value(f, form, f["name"])
     return data
+
+
+def field_names(catalogue: dict, kind: str) -> set[str]:
+    """The names the form shows an error beside (the service's own; the rest goes above the form)."""
+    return ({INSURED_PREFIX + f["name"] for f in catalogue["insured_fields"]}
+            | {f["name"] for f in catalogue["kind_fields"].get(kind, [])} | {ATTACHMENT_FIELD})
 
 
 def encoded_files(files: list[FileStorage]) -> list[dict]:

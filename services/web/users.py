@@ -1,7 +1,7 @@
 """The logged-in user as the web holds it: nothing but the opaque token of a
 server-side session kept by the accounts service (services/accounts/sessions.py).
 
-Every request resumes that session with one accounts call, which also returns
+Every request resumes that session with one accounts call (pipeline.load_user), which also returns
 the account's fresh summary: a session ended by logout, a timeout, a password
 change or an inactivation (fraud, loss, theft) stops working at its next request.
 If accounts does not answer, the request is refused with a "réessayez" page
@@ -9,14 +9,8 @@ If accounts does not answer, the request is refused with a "réessayez" page
 not treated as a logout: the cookie is kept, and the person carries on, form
 and all, as soon as accounts answers again.
 """
-import logging
-
-from flask import abort, flash, g, make_response, render_template, request, session
+from flask import session
 from flask_login import LoginManager, UserMixin
-
-from contracts.errors import AccountInactive, NotAuthenticated, ServiceUnavailable
-
-log = logging.getLogger(__name__)
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -73,30 +67,3 @@ def refresh(summary: dict) -> None:
 
     if current_user.is_authenticated:
         current_user.summary = {**current_user.summary, **summary}
-
-
-@login_manager.user_loader
-def load_user(user_id):
-    from services.web import rpc
-
-    token = session.get(SESSION_KEY)
-    if not token:
-        return None
-    try:
-        summary = rpc.call("accounts", "resume_session", token, who={}, timeout=2)
-    except (NotAuthenticated, AccountInactive) as exc:
-        session.clear()
-        if request.endpoint not in ("static", "vendor.asset"):
-            flash(exc.message, "info")
-        return None
-    except ServiceUnavailable:
-        log.warning("accounts unavailable: session of %s not checked, request refused", user_id)
-        g._login_user = login_manager.anonymous_user()     # the refusal page itself is rendered signed out
-        abort(make_response(render_template(
-            "error.html", title="Service momentanément indisponible",
-            message="Votre session ne peut pas être vérifiée pour l'instant. Réessayez dans quelques instants : "
-                    "vous resterez connecté(e)."), 503))
-    if str(summary["id"]) != user_id:
-        session.clear()
-        return None
-    return User(summary)

@@ -7,10 +7,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import check_page, login
+from tests.browser.helpers import check_page, login, sign_in
 from tests.browser.journeys import open_menu
+from tests.helpers import LOGINS
 from tests.helpers import login as client_login
-from tests.test_web_notices import cancel, local
+from tests.test_web_notices import cancel, local, schedule
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -63,6 +64,27 @@ def test_maintenance_banner_before_and_page_during_a_window(new_page, app):
         cancel_as(app, "admin_national", window)
     agent.goto("/")
     expect(agent.get_by_role("heading", level=1)).to_have_text(re.compile("^Bonjour"))
+
+
+def test_during_a_national_window_the_national_admin_signs_in_with_the_code(new_page, app):
+    announcer = app.test_client()
+    client_login(announcer, "admin_national")
+    window = schedule(announcer, -5, 60, "Migration nationale des serveurs.")
+    try:
+        admin = new_page()
+        login(admin, "admin_national")             # password, then the code step (tests/browser/helpers.py)
+        open_menu(admin, "Maintenances")
+        expect(admin.get_by_role("heading", level=1)).to_have_text("Maintenances programmées")
+        expect(admin.locator("main")).to_contain_text("Migration nationale des serveurs.")
+        check_page(admin, "maintenance-nationale-administrateur")
+
+        technicien = new_page()
+        sign_in(technicien, *LOGINS["technicien"])
+        expect(technicien.get_by_role("heading", level=1)).to_have_text("L'Espace Partenaires est en maintenance")
+        expect(technicien.get_by_text("Migration nationale des serveurs.")).to_be_visible()
+        check_page(technicien, "maintenance-nationale-technicien")
+    finally:
+        cancel(announcer, window)
 
 
 def test_a_stopped_service_degrades_its_region_only(new_page, stack):

@@ -65,7 +65,7 @@ class WebUser:
         if step:
             response = self.http.post(self.base + "/connexion/code", allow_redirects=False, timeout=timeout, data={
                 **step, "code": second_factor_code(*ROLES[role], database_url=accounts_database_url)})
-        assert response.status_code == 302, response.text
+        assert response.status_code == 303, response.text
 
     @classmethod
     def anonymous(cls, base_url: str) -> "WebUser":
@@ -95,7 +95,7 @@ class WebUser:
         response = self.http.post(self.base + FORM, data=data, files={"files": ("", b"")}, allow_redirects=False,
                                   timeout=self.timeout)
         answer = Answer(response.status_code, html.unescape(response.text), time.monotonic() - started, started)
-        if response.status_code == 302:
+        if response.status_code == 303:
             match = re.fullmatch(r"(?:https?://[^/]+)?/demandes/(\d+)", response.headers.get("Location", ""))
             answer.request_id = int(match[1]) if match else None
         submission.answers.append(answer)

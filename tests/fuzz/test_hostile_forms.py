@@ -93,7 +93,7 @@ def post_hostile(spare, role, page_url, post_url, data):
     assert SCRIPT not in body and IMG not in body, post_url                        # echoed, but escaped
     written = spare.requests_count() - before
     if post_url.startswith("/demandes/nouvelle"):
-        assert written == (1 if response.status_code == 302 else 0), (response.status_code, written)
+        assert written == (1 if response.status_code == 303 else 0), (response.status_code, written)
     else:
         assert written == 0
 
@@ -120,7 +120,7 @@ def test_stored_markup_comes_back_escaped(spare, places):
     """Store the scripts where they are accepted (a news item, a message), then read every page."""
     agent, tech = spare.client("agent_caisse"), spare.client("technicien")
     page = agent.get("/actualites").get_data(as_text=True)
-    assert agent.post("/actualites", data={"title": SCRIPT, "body": IMG, "csrf_token": csrf_from(page)}).status_code == 302
+    assert agent.post("/actualites", data={"title": SCRIPT, "body": IMG, "csrf_token": csrf_from(page)}).status_code == 303
     post_hostile(spare, "technicien", f"/demandes/{places['request']}",
                  f"/demandes/{places['request']}/actions/message", {"message": f"{SCRIPT} {IMG}"})
     for role, pages in SHOWN.items():

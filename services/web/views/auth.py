@@ -1,38 +1,27 @@
-"""Logging in and out, the steps due at login (CGU, expired password), and the
-pages password links open. The accounts service decides; the web only opens,
-refreshes and closes the session."""
+"""Logging in and out, the steps due at login (CGU, expired password; pipeline.py keeps
+the person on them), and the pages password links open. The accounts service decides;
+the web only opens, refreshes and closes the session."""
 import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from contracts.errors import (InvalidToken, NotAuthenticated, ProfileChoiceRequired, SecondFactorRequired, ServiceError,
-                              ServiceUnavailable, ValidationFailed)
+                              ServiceUnavailable)
+from contracts.profiles import PROFILES
 from services.web import rpc
 from services.web.forms import (ChangePasswordForm, CguForm, EndOtherSessionsForm, ForgotPasswordForm, LoginForm,
                                 NewPasswordForm, ProfileChoiceForm, SecondFactorLoginForm)
+from services.web.toolkit import REFUSALS, report_refusal
 from services.web.users import open_session, refresh
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
-# Where each pending step is completed; nothing else is reachable until it is.
-STEP_PAGES = {"cgu": "auth.cgu", "password_expired": "auth.change_password",
-              "second_factor": "second_factor.settings"}
-OPEN_DURING_STEPS = {"auth.cgu", "auth.change_password", "auth.logout", "auth.check_password", "static",
-                     "vendor.asset", "home.health", "second_factor.settings", "second_factor.begin",
-                     "second_factor.confirm"}
-
-
-@bp.before_app_request
-def steps_first():
-    if current_user.is_authenticated and current_user.pending and request.endpoint not in OPEN_DURING_STEPS:
-        return redirect(url_for(STEP_PAGES[current_user.pending[0]]))
-
 
 def _open_session(summary):
     login_user(open_session(summary))
-    return redirect(url_for("home.index"))
+    return redirect(url_for("home.index"), 303)
 
 
 def _device() -> str:
@@ -64,7 +53,7 @@ def login():
 @bp.route("/connexion/profil", methods=["POST"])
 def login_choice():
     form = ProfileChoiceForm()
-    form.profile.choices = [(p, p) for p in ("gestionnaire", "technicien", "agent_caisse", "admin_national")]
+    form.profile.choices = [(p, p) for p in PROFILES]
     if form.validate_on_submit():
         try:
             return _open_session(rpc.call("accounts", "authenticate_choice", form.ticket.data, form.profile.data))
@@ -72,7 +61,7 @@ def login_choice():
             return _code_page(SecondFactorLoginForm(formdata=None, ticket=exc.ticket))
         except ServiceError as exc:
             flash(exc.message, "error")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.login"), 303)
 
 
 def _code_page(form, error=None, status=200):
@@ -90,7 +79,7 @@ def login_second_factor():
                                       (form.code.data or "").strip() or form.recovery_code.data))
     except NotAuthenticated as exc:                   # the ticket expired: back to the password
         flash(exc.message, "error")
-        return redirect(url_for("auth.login"))
+        return redirect(url_for("auth.login"), 303)
     except (ServiceError, ServiceUnavailable) as exc:
         return _code_page(form, exc.message)
 
@@ -105,7 +94,7 @@ def logout():
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.login"), 303)
 
 
 @bp.route("/cgu", methods=["GET", "POST"])
@@ -116,7 +105,7 @@ def cgu():
     if form.validate_on_submit():
         refresh(rpc.call("accounts", "accept_cgu", version))
         flash("Merci : les conditions générales d'utilisation sont acceptées.", "success")
-        return redirect(url_for("home.index"))
+        return redirect(url_for("home.index"), 303)
     return render_template("cgu.html", form=form, version=version,
                            required="cgu" in (current_user.pending or []))
 
@@ -135,7 +124,7 @@ def end_other_sessions():
         ended = rpc.call("accounts", "end_other_sessions")
         flash("Aucune autre session n'était ouverte." if not ended else
               f"{ended} autre(s) session(s) fermée(s) : seule celle-ci reste ouverte.", "success")
-    return redirect(url_for("auth.account"))
+    return redirect(url_for("auth.account"), 303)
 
 
 @bp.route("/mon-compte/mot-de-passe", methods=["GET", "POST"])
@@ -146,11 +135,11 @@ def change_password():
     if form.validate_on_submit():
         try:
             refresh(rpc.call("accounts", "change_password", form.current_password.data, form.password.data))
-        except ValidationFailed as exc:
-            _field_errors(form, exc)
+        except REFUSALS as exc:
+            report_refusal(form, exc)
         else:
             flash("Votre mot de passe est modifié. Un courriel de confirmation vous est envoyé.", "success")
-            return redirect(url_for("home.index"))
+            return redirect(url_for("home.index"), 303)
     return render_template("change_password.html", form=form, expired=expired,
                            rules=rpc.call("accounts", "password_rules"))
 
@@ -171,7 +160,7 @@ def forgot_password():
         rpc.call("accounts", "request_password_reset", form.email.data)
         flash("Si un compte actif correspond à cette adresse, un courriel contenant un lien "
               "de réinitialisation vient d'être envoyé. Le lien est valable une heure.", "info")
-        return redirect(url_for("auth.login"))
+        return redirect(url_for("auth.login"), 303)
     return render_template("forgot_password.html", form=form)
 
 
@@ -184,13 +173,13 @@ def new_password(token):
     if info["state"] == "valid" and form.validate_on_submit():
         try:
             rpc.call("accounts", "set_password_with_token", token, form.password.data)
-        except ValidationFailed as exc:
-            _field_errors(form, exc)
         except InvalidToken as exc:
             info = {"state": "invalid", "message": exc.message}
+        except REFUSALS as exc:
+            report_refusal(form, exc)
         else:
             flash("Votre mot de passe est enregistré. Vous pouvez vous connecter.", "success")
-            return redirect(url_for("auth.login"))
+            return redirect(url_for("auth.login"), 303)
     return render_template("new_password.html", form=form, info=info, token=token,
                            rules=rpc.call("accounts", "password_rules"))
 
@@ -201,15 +190,6 @@ def renew_invitation(token):
         rpc.call("accounts", "renew_expired_invitation", token)
     except InvalidToken as exc:
         flash(exc.message, "error")
-        return redirect(url_for("auth.activation", token=token))
+        return redirect(url_for("auth.activation", token=token), 303)
     flash("Un nouveau lien d'activation vient de vous être envoyé par courriel.", "success")
-    return redirect(url_for("auth.login"))
-
-
-def _field_errors(form, exc: ValidationFailed) -> None:
-    for name, message in exc.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + [message]
-    if not exc.fields:
-        form.form_errors.append(exc.message)
+    return redirect(url_for("auth.login"), 303)

@@ -1,16 +1,15 @@
 """The national admin's screens: the caisses and their local referents (the
 channel partners turn to when the portal is unavailable)."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import login_required
+from flask import Blueprint, abort, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import EmailField, FieldList, Form, FormField, StringField, TelField, TextAreaField
 
-from contracts.errors import NotAuthorized, RuleViolation, ValidationFailed
+from contracts.errors import ValidationFailed
+from contracts.profiles import ADMIN_NATIONAL
 from services.web import rpc
-from services.web.habilitations import apply_errors, profiles, register_refusal_pages
+from services.web.toolkit import profiles, report_refusal, saved
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-register_refusal_pages(bp)
 
 MAX_REFERENTS = 3
 REFERENT_FIELDS = ("name", "function", "phone", "email")
@@ -44,22 +43,19 @@ class CaisseForm(FlaskForm):
 
 
 @bp.route("/caisses")
-@login_required
-@profiles("admin_national")
+@profiles(ADMIN_NATIONAL)
 def caisses():
     return render_template("admin/caisses.html", caisses=rpc.call("accounts", "list_caisses"))
 
 
 @bp.route("/caisses/nouvelle", methods=["GET", "POST"])
-@login_required
-@profiles("admin_national")
+@profiles(ADMIN_NATIONAL)
 def new_caisse():
     return _edit(None, CaisseForm())
 
 
 @bp.route("/caisses/<int:caisse_id>", methods=["GET", "POST"])
-@login_required
-@profiles("admin_national")
+@profiles(ADMIN_NATIONAL)
 def edit_caisse(caisse_id):
     caisse = next((c for c in rpc.call("accounts", "list_caisses") if c["id"] == caisse_id), None)
     if caisse is None:
@@ -70,31 +66,25 @@ def edit_caisse(caisse_id):
 
 
 def _edit(caisse, form):
-    if form.validate_on_submit():
-        data, rows = form.caisse()
-        if caisse:
-            data["id"] = caisse["id"]
-        try:
-            saved = rpc.call("accounts", "save_caisse", data)
-        except ValidationFailed as exc:
-            _referent_errors(form, exc, rows)
-        except (RuleViolation, NotAuthorized) as exc:
-            form.form_errors.append(exc.message)
-        else:
-            flash(f"La caisse {saved['code']} — {saved['name']} est enregistrée.", "success")
-            return redirect(url_for("admin.caisses"))
+    data, rows = form.caisse()
+    if caisse:
+        data["id"] = caisse["id"]
+    if answer := saved(form, lambda: rpc.call("accounts", "save_caisse", data),
+                       "La caisse {code} — {name} est enregistrée.",
+                       url_for("admin.caisses"), lambda form, exc: _referent_errors(form, exc, rows)):
+        return answer
     return render_template("admin/caisse_form.html", form=form, caisse=caisse)
 
 
-def _referent_errors(form, exc: ValidationFailed, rows: list[int]) -> None:
+def _referent_errors(form, exc, rows: list[int]) -> None:
     """``referents.<i>`` (i: position in the list sent) goes under that referent's name."""
-    others = {}
-    for key, message in exc.fields.items():
+    fields, others = exc.fields if isinstance(exc, ValidationFailed) else {}, {}
+    for key, message in fields.items():
         prefix, _, position = key.partition(".")
         if prefix == "referents" and position.isdigit() and int(position) < len(rows):
             name = form.referents.entries[rows[int(position)]].form["name"]
             name.errors = list(name.errors) + [message]
         else:
             others[key] = message
-    if others or not exc.fields:
-        apply_errors(form, ValidationFailed(exc.message, others))
+    if others or not fields:
+        report_refusal(form, ValidationFailed(exc.message, others))

@@ -1,14 +1,13 @@
 """The delivery log of the caisse's emails (agents: their caisse's users; the
 national admin: everyone) and the resend of a failed one."""
 from flask import Blueprint, render_template, request, url_for
-from flask_login import login_required
 
-from contracts.errors import RuleViolation, ValidationFailed
+from contracts.errors import ValidationFailed
+from contracts.profiles import AGENTS
 from services.web import rpc
-from services.web.habilitations import AGENTS, done, profiles, register_refusal_pages
+from services.web.toolkit import REFUSALS, done, profiles, refusal_message
 
 bp = Blueprint("delivery", __name__)
-register_refusal_pages(bp)
 
 FILTERS = ("status", "kind", "recipient")
 
@@ -18,14 +17,13 @@ def _filters() -> dict:
 
 
 @bp.route("/courriels")
-@login_required
 @profiles(*AGENTS)
 def index():
     filters, error = _filters(), None
     try:
         page = rpc.call("notifier", "delivery_log", filters, request.args.get("apres") or None)
     except ValidationFailed as exc:
-        error = " ".join(exc.fields.values()) or exc.message
+        error = refusal_message(exc)
         page = {"rows": [], "next_cursor": None, "kinds": {}, "statuses": {}}
     context = {"page": page, "filters": filters, "error": error}
     if request.htmx and request.htmx.target == "resultats":
@@ -34,12 +32,11 @@ def index():
 
 
 @bp.route("/courriels/<int:message_id>/renvoyer", methods=["POST"])
-@login_required
 @profiles(*AGENTS)
 def resend(message_id):
     try:
         row = rpc.call("notifier", "resend", message_id)
-    except RuleViolation as exc:
-        return done(url_for("delivery.index"), exc.message, "error")
+    except REFUSALS as exc:
+        return done(url_for("delivery.index"), refusal_message(exc), "error")
     return done(url_for("delivery.index", recipient=row["recipient"]),
                 f"Le courriel à {row['recipient']} est remis dans la file d'envoi.")

@@ -3,16 +3,17 @@ from flask import Blueprint, jsonify, render_template
 from flask_login import current_user, login_required
 
 from contracts.errors import ServiceError, ServiceUnavailable
+from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, TECHNICIEN
 from services.web import charts, rpc
-from services.web.partials import partial_or_page
+from services.web.toolkit import partial_or_page
 
 bp = Blueprint("home", __name__)
 
 HOME_TEMPLATES = {
-    "admin_national": "home_admin.html",
-    "agent_caisse": "home_agent.html",
-    "gestionnaire": "home_partner.html",
-    "technicien": "home_partner.html",
+    ADMIN_NATIONAL: "home_admin.html",
+    AGENT_CAISSE: "home_agent.html",
+    GESTIONNAIRE: "home_partner.html",
+    TECHNICIEN: "home_partner.html",
 }
 
 

@@ -11,20 +11,21 @@ import uuid
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from htmx_flask import request
 
-from contracts.errors import AlreadyOpen, NotAuthorized, RuleViolation, ServiceUnavailable, ValidationFailed
+from contracts.errors import AlreadyOpen, NotAuthorized, ServiceUnavailable, ValidationFailed
+from contracts.profiles import AGENT_CAISSE, PARTNER_USERS, TECHNICIEN
 from services.web import rpc
 from services.web.remembered import remembered
-from services.web.habilitations import done, error_page, profiles, register_refusal_pages
-from services.web.request_forms import (FILES_FIELD, condition_hint, details_for_display, encoded_files, payload,
-                                        values_for_display)
+from services.web.request_forms import (FILES_FIELD, condition_hint, details_for_display, encoded_files, field_names,
+                                        payload, values_for_display)
+from services.web.toolkit import (REFUSALS, PageForm, action_done, attempt, done, error_page, outcome_or_back, profiles,
+                                  refusal_message, report_refusal)
 
 bp = Blueprint("requests_ui", __name__)
-register_refusal_pages(bp)
 
-PARTNER = ("technicien", "gestionnaire")
+PARTNER = PARTNER_USERS
 FILTERS = ("q", "kind", "status", "date_from", "date_to", "caisse", "late")
 # Scanning and storing files takes longer than an ordinary call (a request without files gets the
 # ordinary timeout: a hung database never holds a worker longer than EP_RPC_TIMEOUT).
@@ -63,8 +64,7 @@ def _filing_caisses(kinds: dict) -> list[dict]:
 # --- filing a request ---------------------------------------------------------------------------
 
 @bp.route("/demandes/verifier-champ", methods=["POST"])
-@login_required
-@profiles(*PARTNER, "agent_caisse")
+@profiles(*PARTNER, AGENT_CAISSE)
 def check_field():
     """HTMX: one field checked as it is typed (``?type=<kind>&champ=<name>``) by the service's
     rules. Silent when the service cannot say: the submission checks everything again."""
@@ -78,22 +78,21 @@ def check_field():
 
 
 @bp.route("/demandes/nouvelle")
-@login_required
-@profiles("technicien")
+@profiles(TECHNICIEN)
 def new():
     catalogue = _catalogue()
     return render_template("requests/choose.html", caisses=_filing_caisses(catalogue["kinds"]))
 
 
 @bp.route("/demandes/nouvelle/<caisse_code>/<kind>", methods=["GET", "POST"])
-@login_required
-@profiles("technicien")
+@profiles(TECHNICIEN)
 def new_form(caisse_code, kind):
     catalogue = _catalogue()
     caisse = next((c for c in _filing_caisses(catalogue["kinds"]) if c["code"] == caisse_code), None)
     if caisse is None or kind not in dict(caisse["kinds"]):
         return error_page(403, "Ce type de demande n'est pas ouvert à votre structure avec cette caisse.")
-    errors, form_errors, already_open, status = {}, [], None, 200
+    form = PageForm(field_names(catalogue, kind), values_for_display(request.form))
+    already_open, status = None, 200
     idempotency_key = request.form.get("idempotency_key") or uuid.uuid4().hex
     if request.method == "POST":
         status = 400
@@ -103,20 +102,16 @@ def new_form(caisse_code, kind):
                                files, idempotency_key=idempotency_key, timeout=_upload_timeout() if files else None)
         except ServiceUnavailable:
             # 200 for htmx, which swaps only successful answers: the form and its message replace the page.
-            form_errors, status = [UNAVAILABLE], 200 if request.htmx else 503
-        except ValidationFailed as exc:
-            errors = dict(exc.fields) or {"_form": exc.message}
-            form_errors = [m for name, m in errors.items() if name in ("kind", "_form")]
+            form.form_errors, status = [UNAVAILABLE], 200 if request.htmx else 503
         except AlreadyOpen as exc:
             already_open = exc
-        except (RuleViolation, NotAuthorized) as exc:
-            form_errors = [exc.message]
+        except REFUSALS as exc:
+            report_refusal(form, exc)
         else:
             flash(f"Votre demande {created['reference']} est déposée auprès de la caisse.", "success")
             return done(url_for("requests_ui.detail", request_id=created["id"]))
     return render_template("requests/form.html", catalogue=catalogue, kind=kind, caisse=caisse,
-                           kind_label=catalogue["kinds"][kind], values=values_for_display(request.form),
-                           errors=errors, form_errors=form_errors, already_open=already_open,
+                           kind_label=catalogue["kinds"][kind], form=form, already_open=already_open,
                            condition_hint=condition_hint, idempotency_key=idempotency_key), status
 
 
@@ -134,7 +129,7 @@ def _list_page(template_title: str, endpoint: str, default_filters: dict | None 
     try:
         page = rpc.call("requests", "search", filters, cursor)
     except ValidationFailed as exc:
-        page, error = {"rows": [], "next": None}, " ".join(exc.fields.values()) or exc.message
+        page, error = {"rows": [], "next": None}, refusal_message(exc)
     context = {"page": page, "filters": filters, "error": error, "endpoint": endpoint, "cursor": cursor,
                "title": template_title}
     if request.htmx and request.htmx.target == "resultats":
@@ -143,29 +138,24 @@ def _list_page(template_title: str, endpoint: str, default_filters: dict | None 
 
 
 @bp.route("/demandes")
-@login_required
 @profiles(*PARTNER)
 def history():
     return _list_page("Demandes de ma structure", "requests_ui.history")
 
 
 @bp.route("/file")
-@login_required
-@profiles("agent_caisse")
+@profiles(AGENT_CAISSE)
 def queue():
     return _list_page("File des demandes", "requests_ui.queue", {"status": "open"})
 
 
 @bp.route("/file/delai", methods=["POST"])
-@login_required
-@profiles("agent_caisse")
+@profiles(AGENT_CAISSE)
 def late_delay():
-    try:
-        result = rpc.call("requests", "set_late_delay", request.form.get("late_after_days", ""))
-    except ValidationFailed as exc:
-        return done(url_for("requests_ui.queue"), " ".join(exc.fields.values()) or exc.message, "error")
-    return done(url_for("requests_ui.queue"),
-                f"Une demande non traitée est désormais signalée en retard après {result['late_after_days']} jours.")
+    return action_done(url_for("requests_ui.queue"),
+                       lambda: rpc.call("requests", "set_late_delay", request.form.get("late_after_days", "")),
+                       lambda result: "Une demande non traitée est désormais signalée en retard après "
+                                      f"{result['late_after_days']} jours.")
 
 
 # --- one request ------------------------------------------------------------------------------
@@ -178,37 +168,27 @@ def _detail_context(request_id: int) -> dict:
 
 
 @bp.route("/demandes/<int:request_id>")
-@login_required
-@profiles(*PARTNER, "agent_caisse")
+@profiles(*PARTNER, AGENT_CAISSE)
 def detail(request_id):
     return render_template("requests/detail.html", **_detail_context(request_id))
 
 
 @bp.route("/demandes/<int:request_id>/actions/<action>", methods=["POST"])
-@login_required
-@profiles("technicien", "agent_caisse")
+@profiles(TECHNICIEN, AGENT_CAISSE)
 def act(request_id, action):
-    error = None
-    try:
-        rpc.call("requests", "act", request_id, action, request.form.get("message", ""),
-                 encoded_files(request.files.getlist(FILES_FIELD)), timeout=_upload_timeout())
-    except ValidationFailed as exc:
-        error = " ".join(exc.fields.values()) or exc.message
-    except (RuleViolation, NotAuthorized) as exc:
-        error = exc.message
-    notice = None if error else "C'est fait : la demande est à jour."
-    if request.htmx:
-        # The request region alone, refreshed with the outcome; the typed message is kept on a refusal.
-        return render_template("requests/_request.html", **_detail_context(request_id), notice=notice,
-                               error=error, message=request.form.get("message", "") if error else "",
-                               failed_action=action if error else None)
-    flash(notice or error, "success" if notice else "error")
-    return redirect(url_for("requests_ui.detail", request_id=request_id))
+    notice, error = attempt(lambda: rpc.call("requests", "act", request_id, action, request.form.get("message", ""),
+                                             encoded_files(request.files.getlist(FILES_FIELD)),
+                                             timeout=_upload_timeout()),
+                            "C'est fait : la demande est à jour.")
+    # HTMX: the request region alone, refreshed with the outcome; the typed message is kept on a refusal.
+    return outcome_or_back("requests/_request.html", url_for("requests_ui.detail", request_id=request_id),
+                           notice, error, lambda: {**_detail_context(request_id),
+                                                   "failed_action": action if error else None,
+                                                   "message": request.form.get("message", "") if error else ""})
 
 
 @bp.route("/demandes/<int:request_id>/pieces/<int:attachment_id>")
-@login_required
-@profiles(*PARTNER, "agent_caisse")
+@profiles(*PARTNER, AGENT_CAISSE)
 def download(request_id, attachment_id):
     try:
         found = rpc.call("requests", "download", request_id, attachment_id, timeout=_upload_timeout())
@@ -230,18 +210,17 @@ def _or_unavailable(service, method):
 
 
 @bp.route("/mon-compte/notifications", methods=["GET", "POST"])
-@login_required
 @profiles(*PARTNER)
 def notifications():
     if request.method == "POST":
-        if current_user.profile != "technicien":
+        if current_user.profile != TECHNICIEN:
             raise NotAuthorized()
         rpc.call("requests", "set_my_notification_preferences", request.form.get("status_changes") == "oui",
                  request.form.get("messages") == "oui")
         flash("Vos préférences de notification sont enregistrées.", "success")
-        return redirect(url_for("requests_ui.notifications"))
+        return redirect(url_for("requests_ui.notifications"), 303)
     preferences = _or_unavailable("requests", "my_notification_preferences") \
-        if current_user.profile == "technicien" else None
+        if current_user.profile == TECHNICIEN else None
     return render_template("requests/notifications.html", preferences=preferences,
                            subscriptions=_or_unavailable("notifier", "my_newsletter_subscriptions"),
                            caisse_names={c["code"]: c["name"] for c in current_user.caisses or []})

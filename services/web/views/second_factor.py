@@ -7,19 +7,19 @@ The QR code is an <svg> drawn by segno into the page: no script, no style
 attribute (presentation attributes only), so the strict CSP holds.
 """
 import io
+from functools import partial
 
 import segno
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from contracts.errors import InvalidCredentials, LoginThrottled, RuleViolation, ValidationFailed
 from services.web import rpc
 from services.web.forms import CodeForm, PartnersSecondFactorForm
+from services.web.toolkit import report_refusal, submitted
 from services.web.users import refresh
 
 bp = Blueprint("second_factor", __name__)
-REFUSED = (InvalidCredentials, LoginThrottled, RuleViolation, ValidationFailed)
 
 
 def qr_svg(uri: str) -> Markup:
@@ -48,28 +48,20 @@ def _page(forms: dict | None = None, codes: list[str] | None = None, status: int
                            required_now="second_factor" in (current_user.pending or [])), status
 
 
-def _refused(name: str, form, exc):
-    form.code.errors = list(form.code.errors) + [exc.fields.get("code", exc.message)
-                                                 if isinstance(exc, ValidationFailed) else exc.message]
-    return _page({name: form})
-
-
 @bp.route("/mon-compte/double-authentification")
 @login_required
 def settings():
     return _page()
 
 
-def _code_action(prefix: str, method: str):
-    """The code typed in the ``prefix`` form, sent to accounts' ``method``: (its answer, None),
-    or (None, the page again with what is wrong)."""
+def _code_action(prefix: str, method: str, then):
+    """The code typed in the ``prefix`` form, sent to accounts' ``method``: ``then(its answer)``,
+    or the page again with what is wrong on the code's field."""
     form = CodeForm(prefix=prefix)
-    if not form.validate_on_submit():
-        return None, _page({prefix: form})
-    try:
-        return rpc.call("accounts", method, form.code.data), None
-    except REFUSED as exc:
-        return None, _refused(prefix, form, exc)
+    # In a 1-tuple: accounts may answer None (disabling), which is not a refusal.
+    answer = submitted(form, lambda: (rpc.call("accounts", method, form.code.data),),
+                       lambda form, exc: report_refusal(form, exc, rest_on="code"))
+    return then(answer[0]) if answer else _page({prefix: form})
 
 
 @bp.route("/mon-compte/double-authentification/activer", methods=["POST"])
@@ -77,38 +69,33 @@ def _code_action(prefix: str, method: str):
 def begin():
     """A new secret to scan (the CSRF token of every POST is checked by CSRFProtect)."""
     rpc.call("accounts", "begin_second_factor")
-    return redirect(url_for("second_factor.settings") + "#enrolment")
+    return redirect(url_for("second_factor.settings") + "#enrolment", 303)
 
 
-@bp.route("/mon-compte/double-authentification/confirmer", methods=["POST"])
-@login_required
-def confirm():
-    result, refused = _code_action("confirm", "confirm_second_factor")
-    if refused:
-        return refused
+def _enrolled(result):
     refresh(result["summary"])
     flash("La double authentification est activée : votre code vous sera demandé à chaque connexion.", "success")
     return _page(codes=result["recovery_codes"])
 
 
-@bp.route("/mon-compte/double-authentification/codes-de-secours", methods=["POST"])
-@login_required
-def renew_codes():
-    codes, refused = _code_action("renew", "renew_recovery_codes")
-    if refused:
-        return refused
+def _renewed(codes):
     flash("Voici vos nouveaux codes de secours : les précédents ne fonctionnent plus.", "success")
     return _page(codes=codes)
 
 
-@bp.route("/mon-compte/double-authentification/desactiver", methods=["POST"])
-@login_required
-def disable():
-    _, refused = _code_action("disable", "disable_second_factor")
-    if refused:
-        return refused
+def _disabled(_):
     flash("La double authentification est désactivée.", "success")
-    return redirect(url_for("second_factor.settings"))
+    return redirect(url_for("second_factor.settings"), 303)
+
+
+# The forms that prove the authenticator with a code: endpoint -> (path, form prefix, accounts
+# method, what follows its answer).
+CODE_ACTIONS = {"confirm": ("confirmer", "confirm", "confirm_second_factor", _enrolled),
+                "renew_codes": ("codes-de-secours", "renew", "renew_recovery_codes", _renewed),
+                "disable": ("desactiver", "disable", "disable_second_factor", _disabled)}
+for endpoint, (path, prefix, method, then) in CODE_ACTIONS.items():
+    bp.add_url_rule(f"/mon-compte/double-authentification/{path}", endpoint,
+                    login_required(partial(_code_action, prefix, method, then)), methods=["POST"])
 
 
 @bp.route("/mon-compte/double-authentification/gestionnaires", methods=["POST"])
@@ -120,4 +107,4 @@ def partners_requirement():
         flash("La double authentification est désormais exigée des gestionnaires de vos partenaires : ils "
               "l'activeront à leur prochaine connexion." if required else
               "La double authentification des gestionnaires de vos partenaires redevient facultative.", "success")
-    return redirect(url_for("second_factor.settings"))
+    return redirect(url_for("second_factor.settings"), 303)

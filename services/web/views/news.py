@@ -2,17 +2,17 @@
 subscriptions of partners' users, and the one-click unsubscribe link of every
 newsletter email. The notifier owns news, subscriptions and the digest."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from contracts.errors import InvalidToken, NotAuthorized, ValidationFailed
+from contracts.errors import InvalidToken, NotAuthorized
+from contracts.profiles import AGENT_CAISSE, PARTNER_USERS
 from services.web import rpc
-from services.web.habilitations import profiles, register_refusal_pages
+from services.web.toolkit import REFUSALS, PageForm, error_page, profiles, report_refusal
 
 bp = Blueprint("news", __name__)
-register_refusal_pages(bp)
 
-READERS = ("agent_caisse", "gestionnaire", "technicien")
-PARTNER = ("gestionnaire", "technicien")
+READERS = (AGENT_CAISSE, *PARTNER_USERS)
+FIELDS = ("title", "body", "date")
 
 
 def caisse_names() -> dict:
@@ -21,34 +21,32 @@ def caisse_names() -> dict:
 
 
 @bp.route("/actualites", methods=["GET", "POST"])
-@login_required
 @profiles(*READERS)
 def index():
-    errors, values, status = {}, {}, 200
+    form, status = PageForm(FIELDS), 200
     if request.method == "POST":
-        if current_user.profile != "agent_caisse":
+        if current_user.profile != AGENT_CAISSE:
             raise NotAuthorized("Seuls les agents de la caisse publient des actualités.")
-        values = {k: request.form.get(k, "") for k in ("title", "body", "date")}
+        form.values = {k: request.form.get(k, "") for k in FIELDS}
         try:
-            rpc.call("notifier", "publish_news", values)
-        except ValidationFailed as exc:
-            errors, status = dict(exc.fields) or {"_form": exc.message}, 400
+            rpc.call("notifier", "publish_news", form.values)
+        except REFUSALS as exc:
+            report_refusal(form, exc)
+            status = 400
         else:
             flash("L'actualité est publiée ; elle partira aussi dans la prochaine lettre d'information.", "success")
-            return redirect(url_for("news.index"))
+            return redirect(url_for("news.index"), 303)
     page = rpc.call("notifier", "list_news", None, request.args.get("apres") or None)
-    return render_template("news/index.html", page=page, errors=errors, values=values,
-                           caisse_names=caisse_names()), status
+    return render_template("news/index.html", page=page, form=form, caisse_names=caisse_names()), status
 
 
 @bp.route("/mon-compte/lettre-d-information", methods=["POST"])
-@login_required
-@profiles(*PARTNER)
+@profiles(*PARTNER_USERS)
 def subscription():
     rpc.call("notifier", "set_newsletter_subscription", request.form.get("caisse_code", ""),
              request.form.get("subscribed") == "oui")
     flash("Votre choix pour la lettre d'information est enregistré.", "success")
-    return redirect(url_for("requests_ui.notifications"))
+    return redirect(url_for("requests_ui.notifications"), 303)
 
 
 @bp.route("/actualites/desabonnement/<token>", methods=["GET", "POST"])
@@ -60,5 +58,5 @@ def unsubscribe(token):
     try:
         rpc.call("notifier", "unsubscribe_by_token", token, who={})
     except InvalidToken as exc:
-        return render_template("error.html", title="Lien non valable", message=exc.message), 404
+        return error_page(404, exc.message, "Lien non valable")
     return render_template("news/unsubscribe.html", token=token, done=True)

@@ -8,25 +8,24 @@ service lets it). The accounts service decides who sees which partner.
 """
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import login_required
+from flask import Blueprint, abort, render_template, url_for
 from flask_wtf import FlaskForm
 from htmx_flask import request
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from contracts.catalogue import FEATURES, PARTNER_KINDS
-from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
+from contracts.profiles import AGENT_CAISSE, AGENTS, GESTIONNAIRE
 from services.web import rpc
-from services.web.forms import iso_date
-from services.web.habilitations import (ACTION_SEGMENT, AGENTS, EXPECTED_REFUSALS, PersonForm, answer_account_action,
-                                        apply_errors, csv_response, done, pending_review, profiles, refusal_message,
-                                        register_refusal_pages, run_account_action)
-from services.web.partials import partial_or_page
+from services.web.account_actions import ACTION_SEGMENT, RESENT, act_on_account, csv_response, pending_review
+from services.web.forms import PersonForm, iso_date
+from services.web.toolkit import action_done, attempt, done, outcome_or_back, partial_or_page, profiles, saved
 
 bp = Blueprint("partners", __name__)
-register_refusal_pages(bp)
 
+REGISTERED = "{name} est enregistré, avec sa convention. Habilitez maintenant son ou ses gestionnaires."
+HABILITATED = ("{first_name} {last_name} est habilité(e) comme gestionnaire : une invitation à choisir son mot de "
+               "passe est envoyée à {email}.")
 PARTNER_FIELDS = ("name", "kind", "siret", "address", "member_count", "email_domains", "start_date", "end_date")
 
 
@@ -84,41 +83,28 @@ def _detail_page(partner_id, form=None, form_open=False):
 # --- partners ---------------------------------------------------------------------------------
 
 @bp.route("/partenaires")
-@login_required
 @profiles(*AGENTS)
 def index():
     return render_template("partners/index.html", partners=rpc.call("accounts", "list_partners"))
 
 
 @bp.route("/partenaires/nouveau", methods=["GET", "POST"])
-@login_required
-@profiles("agent_caisse")
+@profiles(AGENT_CAISSE)
 def new():
     form = PartnerForm()
-    if form.validate_on_submit():
-        try:
-            partner = rpc.call("accounts", "register_partner", form.partner())
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except (RuleViolation, NotAuthorized) as exc:
-            form.form_errors.append(exc.message)
-        else:
-            flash(f"{partner['name']} est enregistré, avec sa convention. Habilitez maintenant son ou ses "
-                  "gestionnaires.", "success")
-            return redirect(url_for("partners.detail", partner_id=partner["id"]))
-    return render_template("partners/new.html", form=form, features=FEATURES)
+    registered = saved(form, lambda: rpc.call("accounts", "register_partner", form.partner()), REGISTERED,
+                       lambda partner: url_for("partners.detail", partner_id=partner["id"]))
+    return registered or render_template("partners/new.html", form=form, features=FEATURES)
 
 
 @bp.route("/partenaires/<int:partner_id>")
-@login_required
 @profiles(*AGENTS)
 def detail(partner_id):
     return _detail_page(partner_id)
 
 
 @bp.route("/partenaires/<int:partner_id>/suspension", methods=["POST"])
-@login_required
-@profiles("agent_caisse")
+@profiles(AGENT_CAISSE)
 def suspend(partner_id):
     suspended = request.form.get("suspendre") == "1"
     partner = rpc.call("accounts", "suspend_partner", partner_id, suspended)
@@ -128,113 +114,81 @@ def suspend(partner_id):
 
 
 @bp.route("/partenaires/<int:partner_id>/conventions/<int:convention_id>/fin", methods=["POST"])
-@login_required
 @profiles(*AGENTS)
 def end_convention(partner_id, convention_id):
     convention = _convention(_partner(partner_id), convention_id)
-    page = url_for("partners.detail", partner_id=partner_id)
-    try:
-        rpc.call("accounts", "end_convention", convention["id"])
-    except (RuleViolation, NotAuthorized) as exc:
-        return done(page, exc.message, "error")
-    return done(page, f"La convention avec {convention['caisse_name']} a pris fin. Si le partenaire n'a plus "
-                      "d'autre convention active, ses comptes sont inactivés.")
+    return action_done(url_for("partners.detail", partner_id=partner_id),
+                       lambda: rpc.call("accounts", "end_convention", convention["id"]),
+                       f"La convention avec {convention['caisse_name']} a pris fin. Si le partenaire n'a plus "
+                       "d'autre convention active, ses comptes sont inactivés.")
 
 
 @bp.route("/partenaires/<int:partner_id>/conventions/<int:convention_id>/fonctionnalites", methods=["POST"])
-@login_required
 @profiles(*AGENTS)
 def convention_features(partner_id, convention_id):
     convention = _convention(_partner(partner_id), convention_id)
-    page = url_for("partners.detail", partner_id=partner_id) + f"#convention-{convention_id}"
-    try:
-        rpc.call("accounts", "set_convention_features", convention["id"], request.form.getlist("features"))
-    except (ValidationFailed, RuleViolation, NotAuthorized) as exc:
-        return done(page, refusal_message(exc), "error")
-    return done(page, f"Les fonctionnalités de la convention avec {convention['caisse_name']} sont enregistrées.")
+    return action_done(url_for("partners.detail", partner_id=partner_id) + f"#convention-{convention_id}",
+                       lambda: rpc.call("accounts", "set_convention_features", convention["id"],
+                                        request.form.getlist("features")),
+                       f"Les fonctionnalités de la convention avec {convention['caisse_name']} sont enregistrées.")
 
 
 # --- the partner's habilitations -----------------------------------------------------------
 
 @bp.route("/partenaires/<int:partner_id>/gestionnaires", methods=["POST"])
-@login_required
 @profiles(*AGENTS)
 def create_gestionnaire(partner_id):
     form = PersonForm()
-    if form.validate_on_submit():
-        try:
-            row = rpc.call("accounts", "create_gestionnaire", partner_id, form.person())
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except (CapReached, RuleViolation, NotAuthorized) as exc:
-            form.form_errors.append(exc.message)
-        else:
-            flash(f"{row['first_name']} {row['last_name']} est habilité(e) comme gestionnaire : une invitation "
-                  f"à choisir son mot de passe est envoyée à {row['email']}.", "success")
-            return redirect(url_for("partners.detail", partner_id=partner_id) + "#habilitations-title")
+    if answer := saved(form, lambda: rpc.call("accounts", "create_gestionnaire", partner_id, form.person()),
+                       HABILITATED, url_for("partners.detail", partner_id=partner_id) + "#habilitations-title"):
+        return answer
     return _detail_page(partner_id, form, form_open=True)
 
 
 @bp.route("/partenaires/<int:partner_id>/habilitations")
-@login_required
 @profiles(*AGENTS)
 def habilitations(partner_id):
     return partial_or_page("habilitations/_table.html", "Tableau des habilitations", table=_table(partner_id))
 
 
 @bp.route("/partenaires/<int:partner_id>/comptes/<int:account_id>/modifier", methods=["GET", "POST"])
-@login_required
 @profiles(*AGENTS)
 def edit_gestionnaire(partner_id, account_id):
     table = _table(partner_id)
-    row = next((r for r in table["rows"] if r["id"] == account_id and r["profile"] == "gestionnaire"), None)
+    row = next((r for r in table["rows"] if r["id"] == account_id and r["profile"] == GESTIONNAIRE), None)
     if row is None:
         abort(404)
     form = PersonForm(data=row)
-    if form.validate_on_submit():
-        try:
-            saved = rpc.call("accounts", "edit_gestionnaire", account_id, form.person())
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except (RuleViolation, NotAuthorized) as exc:
-            form.form_errors.append(exc.message)
-        else:
-            flash(f"Le compte de {saved['first_name']} {saved['last_name']} est modifié.", "success")
-            return redirect(url_for("partners.detail", partner_id=partner_id))
+    if answer := saved(form, lambda: rpc.call("accounts", "edit_gestionnaire", account_id, form.person()),
+                       "Le compte de {first_name} {last_name} est modifié.",
+                       url_for("partners.detail", partner_id=partner_id)):
+        return answer
     return render_template("partners/edit_gestionnaire.html", form=form, row=row, partner=table["partner"])
 
 
 @bp.route(f"/partenaires/<int:partner_id>/comptes/<int:account_id>/{ACTION_SEGMENT}", methods=["POST"])
-@login_required
 @profiles(*AGENTS)
 def account_action(partner_id, account_id, action):
-    notice, error = run_account_action(action, account_id, request.form.get("reason"))
-    return answer_account_action(notice, error, lambda: _table(partner_id),
-                                 url_for("partners.detail", partner_id=partner_id) + "#habilitations-title")
+    return act_on_account(action, account_id, request.form.get("reason"), lambda: _table(partner_id),
+                          url_for("partners.detail", partner_id=partner_id) + "#habilitations-title")
 
 
 @bp.route("/partenaires/<int:partner_id>/revue", methods=["POST"])
-@login_required
-@profiles("agent_caisse")
+@profiles(AGENT_CAISSE)
 def request_review(partner_id):
-    page = url_for("partners.detail", partner_id=partner_id)
-    try:
-        rpc.call("accounts", "request_review", partner_id)
-    except (RuleViolation, NotAuthorized) as exc:
-        return done(page, exc.message, "error")
-    return done(page, "La revue des habilitations est demandée : les gestionnaires de la structure sont "
-                      "prévenus par courriel et confirmeront leur tableau.")
+    return action_done(url_for("partners.detail", partner_id=partner_id),
+                       lambda: rpc.call("accounts", "request_review", partner_id),
+                       "La revue des habilitations est demandée : les gestionnaires de la structure sont "
+                       "prévenus par courriel et confirmeront leur tableau.")
 
 
 @bp.route("/partenaires/<int:partner_id>/habilitations.csv")
-@login_required
 @profiles(*AGENTS)
 def export_csv(partner_id):
     return csv_response(rpc.call("accounts", "habilitation_csv", partner_id), partner_id)
 
 
 @bp.route("/partenaires/<int:partner_id>/journal")
-@login_required
 @profiles(*AGENTS)
 def journal(partner_id):
     partner = _partner(partner_id)
@@ -245,30 +199,20 @@ def journal(partner_id):
 # --- invitations and the caisse's audit trail -----------------------------------------------
 
 @bp.route("/invitations")
-@login_required
-@profiles(*AGENTS, "gestionnaire")
+@profiles(*AGENTS, GESTIONNAIRE)
 def invitations():
     return render_template("partners/invitations.html", rows=rpc.call("accounts", "pending_invitations"))
 
 
 @bp.route("/invitations/<int:account_id>/renvoyer", methods=["POST"])
-@login_required
-@profiles(*AGENTS, "gestionnaire")
+@profiles(*AGENTS, GESTIONNAIRE)
 def resend_invitation(account_id):
-    try:
-        rpc.call("accounts", "resend_invitation", account_id)
-    except EXPECTED_REFUSALS as exc:
-        notice, error = None, refusal_message(exc)
-    else:
-        notice, error = "Un nouveau lien d'activation vient d'être envoyé par courriel.", None
-    if request.htmx:
-        return render_template("partners/_resend_outcome.html", account_id=account_id, notice=notice, error=error)
-    flash(notice or error, "success" if notice else "error")
-    return redirect(url_for("partners.invitations"))
+    notice, error = attempt(lambda: rpc.call("accounts", "resend_invitation", account_id), RESENT)
+    return outcome_or_back("partners/_resend_outcome.html", url_for("partners.invitations"), notice, error,
+                           lambda: {"account_id": account_id})
 
 
 @bp.route("/journal")
-@login_required
 @profiles(*AGENTS)
 def audit():
     return render_template("partners/audit.html", entries=rpc.call("accounts", "audit_log"), partner=None)

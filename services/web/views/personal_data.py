@@ -6,18 +6,17 @@ import json
 import re
 
 from flask import Blueprint, Response, render_template
-from flask_login import login_required
 from htmx_flask import request
 
-from contracts.errors import ValidationFailed
+from contracts.profiles import AGENT_CAISSE
 from services.web import rpc
 from services.web.forms import iso_date
-from services.web.habilitations import done, profiles, register_refusal_pages
+from services.web.toolkit import REFUSALS, PageForm, done, profiles, report_refusal
 
 bp = Blueprint("personal_data", __name__)
-register_refusal_pages(bp)
 
 FIELDS = ("last_name", "first_name", "birth_date")
+CONFIRM = "confirm"
 
 
 def _person() -> dict:
@@ -26,13 +25,18 @@ def _person() -> dict:
     return person
 
 
-def _page(person=None, found=None, errors=None, status=200):
-    return render_template("personal_data/index.html", values=person or {}, found=found, errors=errors or {}), status
+def _form() -> PageForm:
+    return PageForm((*FIELDS, CONFIRM))
+
+
+def _page(person=None, found=None, form: PageForm | None = None, status=200):
+    form = form or _form()
+    form.values = person or {}
+    return render_template("personal_data/index.html", form=form, found=found), status
 
 
 @bp.route("/donnees-personnelles", methods=["GET", "POST"])
-@login_required
-@profiles("agent_caisse")
+@profiles(AGENT_CAISSE)
 def index():
     if request.method == "GET":
         return _page()
@@ -45,12 +49,15 @@ def index():
                             headers={"Content-Disposition": f'attachment; filename="donnees-{name}.json"',
                                      "Cache-Control": "no-store"})
         if action == "effacer":
-            if request.form.get("confirm") != "oui":
-                return _page(person, rpc.call("requests", "personal_data_find", person),
-                             {"confirm": "Cochez la case pour confirmer l'effacement."}, 400)
+            if request.form.get(CONFIRM) != "oui":
+                form = _form()
+                form.errors[CONFIRM] = "Cochez la case pour confirmer l'effacement."
+                return _page(person, rpc.call("requests", "personal_data_find", person), form, 400)
             erased = rpc.call("requests", "personal_data_erase", person)
             return done("/donnees-personnelles", f"{erased['erased']} demande(s) effacée(s) : "
                                                  f"{', '.join(erased['references']) or 'aucune'}.")
         return _page(person, rpc.call("requests", "personal_data_find", person))
-    except ValidationFailed as exc:
-        return _page(person, None, dict(exc.fields) or {"_form": exc.message}, 400)
+    except REFUSALS as exc:
+        form = _form()
+        report_refusal(form, exc)
+        return _page(person, None, form, 400)
