@@ -45,8 +45,8 @@ def clean_referents(raw) -> tuple[list[dict], dict]:
         ref = ref if isinstance(ref, dict) else {}
         kind = str(ref.get("kind") or "person")
         phones_raw = ref.get("phones")
-        if phones_raw is None and ref.get("phone"):           # the former shape: one phone
-            phones_raw = [ref["phone"]]
+        if phones_raw is None:                                # the former shape: one "phone" text
+            phones_raw = str(ref.get("phone") or "")
         if isinstance(phones_raw, str):
             phones_raw = re.split(r"[,;\n]", phones_raw)
         phones_raw = [str(p).strip() for p in (phones_raw or []) if str(p).strip()]

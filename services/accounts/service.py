@@ -162,11 +162,6 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
         return habilitation.table_row(target)
 
     @rpc
-    def set_partners_second_factor(self, required):
-        """The caisse agent requires (or not) the second factor of its partners' gestionnaires."""
-        return second_factor.set_partners_requirement(self.db, self._actor(AGENT_CAISSE), bool(required))
-
-    @rpc
     def reauthenticate(self, proof):
         """The password or a second-factor code, typed again before a sensitive action."""
         return reauthentication.confirm(self.db, self._actor(), self.caller.identity, proof)
@@ -295,13 +290,20 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
 
     # --- caisse staff and settings (services.accounts.staff, .caisse_settings) --------------
     def _staff(self, caisse_code=None, sensitive=False):
-        """(the caller, the caisse whose staff it manages: an administrateur de caisse's own, any for the admin)."""
-        actor = self._sensitive(*AGENTS) if sensitive else self._actor(*AGENTS)
-        return actor, staff.caisse_of(self.db, actor, caisse_code)
+        """(the caller, the caisse whose staff it manages: an administrateur de caisse's own, any for the admin);
+        a sensitive action then wants a recent proof of identity."""
+        actor = self._actor(*AGENTS)
+        caisse = staff.caisse_of(self.db, actor, caisse_code)
+        if sensitive:
+            reauthentication.require_recent(self.db, self.caller.identity)
+        return actor, caisse
 
     def _on_agent(self, account_id, sensitive=False):
-        actor = self._sensitive(*AGENTS) if sensitive else self._actor(*AGENTS)
-        return actor, staff.agent_of(self.db, actor, account_id)
+        actor = self._actor(*AGENTS)
+        target = staff.agent_of(self.db, actor, account_id)
+        if sensitive:
+            reauthentication.require_recent(self.db, self.caller.identity)
+        return actor, target
 
     @rpc
     def list_caisse_agents(self, caisse_code=None):

@@ -35,7 +35,8 @@ EMAILS = {
     events.FRAUD_INACTIVATION: ("fraud_inactivation", lambda p: {
         "account_name": p["account_name"], "reason_label": p["reason_label"], "partner_name": p["partner_name"]}),
     events.INACTIVITY_WARNING: ("inactivity_warning", lambda p: {
-        "inactivation_date": dates.date_fr(p["inactivation_date"]), "link": _link("/connexion")}),
+        "inactivation_date": dates.date_fr(p["inactivation_date"]), "link": _link("/connexion"),
+        "inactivity_days": p.get("inactivity_days"), "caisse_name": p.get("caisse_name")}),
     events.REVIEW_REQUESTED: ("review_requested", lambda p: {
         "partner_name": p["partner_name"], "caisse_name": p["caisse_name"], "reminder": bool(p["reminder"]),
         "link": _link("/habilitations")}),

@@ -24,7 +24,7 @@ SESSION_KEY = "sid"
 # What the services authorise on: who, where, what the partner may use with each caisse,
 # and through which session (accounts refuses a call from an ended one).
 IDENTITY_KEYS = ("id", "profile", "caisse_code", "partner_id", "pending", "first_name", "last_name", "email",
-                 "caisses", "habilitated_body", "session_id")
+                 "caisses", "habilitated_body", "session_id", "caisse_admin")
 
 
 class User(UserMixin):
@@ -39,6 +39,11 @@ class User(UserMixin):
             return self.summary[name]
         except KeyError:
             raise AttributeError(name)
+
+    @property
+    def caisse_admin(self) -> bool:
+        """An agent holding the role « administrateur de caisse » (its caisse's staff and settings)."""
+        return bool(self.summary.get("caisse_admin"))
 
     @property
     def display_name(self):

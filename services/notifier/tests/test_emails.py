@@ -139,6 +139,21 @@ def test_inactivity_warning():
     assert "01/12/2026" in html
 
 
+def test_inactivity_warning_says_whose_rule_and_who_to_turn_to():
+    """The rule is a caisse's (« Paramètres de la caisse »): the email names it, and the caisses' referents."""
+    person = {**HOSTILE, "contacts": [{"name": "CPAM d'Essai", "referents": [
+        {"kind": "person", "name": "Anne <i>Vidal</i>", "function": "Référente", "phones": ["01 23 45 67 89", "06 12 34 56 78"],
+         "phone": "", "email": "a.vidal@cpam.test"}]}]}
+    [mail] = render_for_recipients(events.INACTIVITY_WARNING, {
+        "event_id": "e1", "recipients": [person], "inactivation_date": "2026-12-01", "inactivity_days": 60,
+        "caisse_name": "CPAM d'Essai"})
+    assert "Selon la convention de votre structure avec la CPAM d'Essai, un compte de technicien sans connexion " \
+           "pendant 60 jours est inactivé." in mail.text
+    assert "- CPAM d'Essai : Anne <i>Vidal</i>, Référente, 01 23 45 67 89, 06 12 34 56 78, a.vidal@cpam.test" in mail.text
+    assert "Anne &lt;i&gt;Vidal&lt;/i&gt;" in mail.html and 'href="mailto:a.vidal@cpam.test"' in mail.html
+    assert "Vos contacts" not in render_one(events.INACTIVITY_WARNING, inactivation_date="2026-12-01")[1]
+
+
 @pytest.mark.parametrize("reminder, subject", [
     (False, "Espace Partenaires : revue des habilitations à confirmer"),
     (True, "Rappel : Espace Partenaires : revue des habilitations à confirmer"),
