@@ -68,7 +68,7 @@ def clean_referents(raw) -> tuple[list[dict], dict]:
         if not re.fullmatch(r"[^@\s]+@[a-z0-9-]+(\.[a-z0-9-]+)+", entry["email"]):
             problems.append("une adresse électronique valide")
         if problems:
-            errors[f"referents.{i}"] = "Référent " + str(i + 1) + " : " + ", ".join(problems) + "."
+            errors[f"referents.{i}"] = "Référent incomplet : " + ", ".join(problems) + "."
         referents.append(entry)
     return referents, errors
 

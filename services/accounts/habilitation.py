@@ -129,6 +129,12 @@ def edit_gestionnaire(session: Session, actor: Account, account: Account, data: 
     """Only the caisse edits a gestionnaire (name, function, phone, email), on the partner's request."""
     if actor.profile not in AGENTS or account.profile != "gestionnaire":
         raise NotAuthorized("Seule la caisse modifie le compte d'un gestionnaire.")
+    edit_person(session, actor, account, data)
+    return table_row(account)
+
+
+def edit_person(session: Session, actor: Account, account: Account, data: dict) -> None:
+    """Name, function, phone, email of an account (a gestionnaire's, an agent's), checked, audited, committed."""
     values = _person_fields({**table_row(account), **data}, account.partner)
     _unique(session, values["email"], account.profile, exclude_id=account.id)
     changed = [k for k, v in values.items() if getattr(account, k) != v]
@@ -136,7 +142,6 @@ def edit_gestionnaire(session: Session, actor: Account, account: Account, data: 
         setattr(account, key, values[key])
     audit.record(session, "account_edited", actor=actor, target=account, details=", ".join(changed))
     session.commit()
-    return table_row(account)
 
 
 # --- inactivation ----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationF
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE
 from services.accounts import access, audit
 from services.accounts.authentication import issue_token
-from services.accounts.habilitation import _inactivate, _person_fields, _unique, table_row
+from services.accounts.habilitation import _inactivate, _person_fields, _unique, edit_person, table_row
 from services.accounts.models import Account, Caisse, utcnow
 
 LAST_ADMIN = ("C'est le dernier administrateur de caisse actif : donnez d'abord ce rôle à un autre agent "
@@ -116,13 +116,7 @@ def create(session: Session, actor: Account, caisse: Caisse, data: dict, emit: l
 
 
 def edit(session: Session, actor: Account, target: Account, data: dict) -> dict:
-    values = _person_fields({**table_row(target), **data}, None)
-    _unique(session, values["email"], AGENT_CAISSE, exclude_id=target.id)
-    changed = [k for k, v in values.items() if getattr(target, k) != v]
-    for key in changed:
-        setattr(target, key, values[key])
-    audit.record(session, "account_edited", actor=actor, target=target, details=", ".join(changed))
-    session.commit()
+    edit_person(session, actor, target, data)
     return agent_row(target)
 
 
