@@ -24,7 +24,8 @@ NOTIFIER = "notifier"
 
 # accounts -> notifier (all carry event_id + recipients)
 PASSWORD_RESET_REQUESTED = "password_reset_requested"   # noqa: S105 (an event name)  token, expires_at (ISO UTC)
-ACCOUNT_INVITED = "account_invited"                     # token, expires_at, profile_label, organisation
+ACCOUNT_INVITED = "account_invited"                     # token, expires_at, profile_label, organisation,
+                                                        # second_factor_required (enrolled at first login)
 PASSWORD_CHANGED = "password_changed"                   # noqa: S105 (an event name)  changed_at
 ACCOUNT_INACTIVATED = "account_inactivated"             # reason_label (to the person)
 FRAUD_INACTIVATION = "fraud_inactivation"               # account_name, reason_label, partner_name (to gestionnaires)

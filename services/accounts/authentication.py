@@ -257,7 +257,8 @@ def issue_token(session: Session, account: Account, purpose: str, emit: Emit) ->
     if purpose == "invitation":
         organisation = account.partner.name if account.partner else (account.caisse.name if account.caisse else "")
         emit.append((events.ACCOUNT_INVITED, {**payload, "profile_label": PROFILE_LABELS[account.profile],
-                                              "organisation": organisation}))
+                                              "organisation": organisation,
+                                              "second_factor_required": second_factor.required(session, account)}))
     else:
         emit.append((events.PASSWORD_RESET_REQUESTED, payload))
 

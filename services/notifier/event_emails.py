@@ -28,7 +28,8 @@ EMAILS = {
     events.ACCOUNT_INVITED: ("account_invited", lambda p: {
         "link": _link(f"/activation/{quote(p['token'], safe='')}"),
         "expires_at": dates.datetime_fr_long(p["expires_at"]),
-        "profile_label": p["profile_label"], "organisation": p["organisation"]}),
+        "profile_label": p["profile_label"], "organisation": p["organisation"],
+        "second_factor_required": bool(p.get("second_factor_required"))}),
     events.PASSWORD_CHANGED: ("password_changed", lambda p: {
         "changed_at": dates.datetime_fr_at(p["changed_at"]), "forgot_link": _link("/mot-de-passe/oublie")}),
     events.ACCOUNT_INACTIVATED: ("account_inactivated", lambda p: {"reason_label": p["reason_label"]}),

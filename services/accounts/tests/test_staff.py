@@ -37,7 +37,7 @@ def test_the_national_admin_creates_a_caisse_and_its_first_agent_its_administrat
     assert created["caisse_admin"] is True and created["caisse_code"] == "601"
     invited = events_of(admin, events.ACCOUNT_INVITED)
     assert invited[0]["organisation"] == "CPAM de l'Oise fictive"
-    assert invited[0]["profile_label"] == "Agent de caisse"
+    assert invited[0]["profile_label"] == "Agent de caisse" and invited[0]["second_factor_required"] is True
     second = admin.create_caisse_agent(agent_data("second@cpam-oise.test"), "601")
     assert second["caisse_admin"] is False                   # the caisse has its administrateur now
     with pytest.raises(NotFound):

@@ -88,7 +88,15 @@ def test_account_invited():
 def test_account_invited_without_organisation():
     _, text, _ = render_one(events.ACCOUNT_INVITED, token="t", expires_at="2026-11-30T23:15:00Z",
                             profile_label="Agent de caisse", organisation="")
-    assert "profil « Agent de caisse »." in text
+    assert "profil « Agent de caisse »." in text and "double authentification" not in text
+
+
+def test_a_staff_invitation_announces_the_second_factor():
+    _, text, html = render_one(events.ACCOUNT_INVITED, token="t", expires_at="2026-11-30T23:15:00Z",
+                               profile_label="Agent de caisse", organisation="CPAM d'Essai",
+                               second_factor_required=True)
+    assert "vous activerez la double authentification, obligatoire pour votre profil" in text
+    assert "<strong>double authentification</strong>" in html
 
 
 def test_password_changed():
