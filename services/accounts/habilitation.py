@@ -174,7 +174,14 @@ def _inactivate(session: Session, actor: Account | None, account: Account, reaso
     _notify_inactivation(session, account, reason, emit)
 
 
+def _partner_account(account: Account) -> None:
+    """Agents are the caisse's staff (services.accounts.staff: the last administrateur is kept)."""
+    if account.profile not in PARTNER_USERS:
+        raise NotAuthorized("Les agents de caisse se gèrent dans « Agents de la caisse ».")
+
+
 def inactivate(session: Session, actor: Account, account: Account, reason: str, emit: list) -> dict:
+    _partner_account(account)
     if account.status != "active":
         raise RuleViolation("Ce compte est déjà inactif.")
     if account.id == actor.id:
@@ -203,6 +210,7 @@ def inactivate_all_of_partner(session: Session, actor: Account | None, partner: 
 
 
 def reactivate(session: Session, actor: Account, account: Account) -> dict:
+    _partner_account(account)
     if account.status == "active":
         raise RuleViolation("Ce compte est déjà actif.")
     if actor.profile == "gestionnaire" and account.inactivation_reason in IMMEDIATE_REASONS:

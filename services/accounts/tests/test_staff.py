@@ -107,6 +107,8 @@ def test_grant_and_remove_the_role_but_never_the_last_administrateur(session, wo
         worker(AGENT_PLAIN).set_caisse_admin(plain, False)
     with pytest.raises(RuleViolation):
         worker(ADMIN).inactivate_caisse_agent(plain, "depart")       # the national admin is held to it too
+    with pytest.raises(NotAuthorized):
+        worker(ADMIN).inactivate_account(plain, "demande_partenaire")   # not through the partners' accounts
     assert [a.target_name for a in actions(session, "caisse_admin_granted")] == ["Lucas Perrin"]
     assert [a.target_name for a in actions(session, "caisse_admin_removed")] == ["Claire Dumoulin"]
 
