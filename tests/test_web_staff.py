@@ -130,3 +130,13 @@ def test_the_settings_screen(app, client):
         assert [(r["kind"], r["name"]) for r in shown] == [("mailbox", "Boîte Essai Web")]
     finally:
         rpc_as(app, "agent_caisse")("save_caisse_referents", original)
+
+
+def test_the_cgu_state_the_inactivity_rule_only_where_a_caisse_applies_it(app):
+    """Le Relais Fictif works with the CPAM des Hauts-Fictifs, which has the rule (demo data); the CCAS does not."""
+    relais, ccas = app.test_client(), app.test_client()
+    login(relais, "technicien_b")
+    login(ccas, "technicien")
+    rule = "un compte de technicien sans connexion pendant 90 jours est inactivé"
+    assert "Selon la convention de votre structure avec la CPAM des Hauts-Fictifs, " + rule in text(relais.get("/cgu"))
+    assert "sans connexion pendant" not in text(ccas.get("/cgu"))
