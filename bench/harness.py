@@ -60,6 +60,8 @@ def environment(extra_databases=()):
                "EP_ATTACHMENTS_DIR": f"{scratch}/attachments", "EP_BASE_URL": f"http://127.0.0.1:{ports['web_port']}",
                "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(ports["smtp_port"]), "EP_RPC_TIMEOUT": "10",
                "LOG_LEVEL": "WARNING",
+               # The benches sign in many clients from one address (bench.login_flood keeps the real limits).
+               "EP_RATE_LIMIT_PER_ADDRESS": "1000000/minute", "EP_RATE_LIMIT_OVERALL": "1000000/second",
                **{f"{s.upper()}_DATABASE_URL": urls[s] for s in SERVICES}}
         yield {"env": env, "ports": ports, "scratch": Path(scratch), "urls": urls}
 
@@ -111,11 +113,13 @@ def service_token(env: dict, service: str = "notifier") -> str:
 DEMO_TECHNICIEN = ("technicien@ccas-saint-exemple.test", "Techni-Demo-2026!")
 
 
-def web_session(base_url: str, email=DEMO_TECHNICIEN[0], password=DEMO_TECHNICIEN[1]):
-    """A ``requests.Session`` logged in through the login form (CSRF token included)."""
+def web_session(base_url: str, email=DEMO_TECHNICIEN[0], password=DEMO_TECHNICIEN[1], headers=None):
+    """A ``requests.Session`` logged in through the login form (CSRF token included); ``headers``
+    go with each of its requests."""
     import requests
 
     session = requests.Session()
+    session.headers.update(headers or {})
     answer = session.post(f"{base_url}/connexion", timeout=30, allow_redirects=False, data={
         "csrf_token": csrf_token(session, f"{base_url}/connexion"), "email": email, "password": password})
     if answer.status_code not in (302, 303):

@@ -12,6 +12,9 @@ import pytest
 
 from devtools.stack import REPO_ROOT, Stack, free_port
 
+# The suite signs in hundreds of times from one address: the anonymous limits are tested on their own.
+UNLIMITED_ANONYMOUS_POSTS = {"EP_RATE_LIMIT_PER_ADDRESS": "1000000/minute", "EP_RATE_LIMIT_OVERALL": "1000000/second"}
+
 
 def running_stack(service_env: dict, tmp_path_factory, name: str = "logs"):
     """Generator: the seeded system on ``service_env`` (its vhost, databases, secret), stopped at the end."""
@@ -26,6 +29,7 @@ def running_stack(service_env: dict, tmp_path_factory, name: str = "logs"):
         "EP_RPC_TIMEOUT": "3",
         "EP_MAINTENANCE_CACHE_SECONDS": "0",       # a window scheduled by a test shows at once
         "EP_NOTIFIER_SWEEP_SECONDS": "2",          # notices and newsletters within the test's patience
+        **UNLIMITED_ANONYMOUS_POSTS,                # every test signs in from 127.0.0.1 (tests/test_rate_limits.py)
     }
     for service in ("accounts", "requests"):
         subprocess.run([sys.executable, "-m", f"services.{service}.seed"], cwd=REPO_ROOT, check=True,

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / "deploy" / "compose.env.example"
 APP_SERVICES = ("accounts", "requests", "notifier", "web")
-ALL_SERVICES = {"rabbitmq", "postgres", "mailcatcher", *APP_SERVICES}
+ALL_SERVICES = {"rabbitmq", "postgres", "mailcatcher", "ratelimits", *APP_SERVICES}
 SECRETS = ("POSTGRES_PASSWORD", "ACCOUNTS_DB_PASSWORD", "REQUESTS_DB_PASSWORD", "NOTIFIER_DB_PASSWORD",
            "RABBITMQ_ADMIN_PASSWORD", "RABBITMQ_ACCOUNTS_PASSWORD", "RABBITMQ_REQUESTS_PASSWORD",
            "RABBITMQ_NOTIFIER_PASSWORD", "RABBITMQ_WEB_PASSWORD", "EP_RPC_SECRET", "EP_SECRET_KEY", "EP_BASE_URL")
@@ -61,6 +61,10 @@ def test_compose_services_healthchecks_and_required_rpc_secret(tmp_path):
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
     assert set(services) == ALL_SERVICES
+
+    # Every web process and replica counts anonymous posts in the one shared store.
+    assert services["web"]["environment"]["EP_RATE_LIMIT_STORAGE"] == "redis://ratelimits:6379/0"
+    assert not services["ratelimits"].get("ports")
 
     secret = example_values()["EP_RPC_SECRET"]
     for name in APP_SERVICES:

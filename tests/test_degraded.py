@@ -1,6 +1,7 @@
 """A service that does not answer degrades its own region only."""
 import pytest
 
+from contracts.errors import ServiceUnavailable
 from tests.helpers import login
 
 pytestmark = [pytest.mark.integration]
@@ -56,3 +57,27 @@ def test_a_logged_in_person_is_asked_to_retry_not_logged_out_when_accounts_is_do
     back = client.get("/demandes")                          # the same session carries on
     assert back.status_code == 200 and "Bonjour" not in back.get_data(as_text=True)
     assert "Hugo Lambertin" in back.get_data(as_text=True)
+
+
+def test_logout_says_so_when_the_server_session_could_not_be_ended(stack, app, monkeypatch):
+    """The session check answered but ending the session did not (accounts gone in between):
+    the person is not told « Vous êtes déconnecté » as if a copy of the cookie opened nothing."""
+    from services.web import rpc
+    from tests.helpers import csrf_from
+
+    client = app.test_client()
+    login(client, "technicien")
+    home = client.get("/").get_data(as_text=True)
+    real_call = rpc.call
+
+    def end_session_lost(service, method, *args, **kwargs):
+        if method == "end_session":
+            raise ServiceUnavailable("accounts")
+        return real_call(service, method, *args, **kwargs)
+
+    monkeypatch.setattr(rpc, "call", end_session_lost)
+    out = client.post("/deconnexion", data={"csrf_token": csrf_from(home)}, follow_redirects=True)
+    text = out.get_data(as_text=True)
+    assert "n&#39;a pas pu être fermée sur le serveur" in text or "n'a pas pu être fermée sur le serveur" in text
+    assert "Vous êtes déconnecté." not in text
+    assert client.get("/demandes").status_code in (302, 303)               # this browser is signed out all the same

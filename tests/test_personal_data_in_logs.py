@@ -33,3 +33,21 @@ def test_no_insured_name_birth_date_or_nir_in_any_log(stack, client):
     for log_name, content in logs.items():
         for secret in (name, name.upper(), "1980-05-17", "17/05/1980", NIR, NIR.replace(" ", "")):
             assert secret not in content, f"{secret!r} in {log_name}"
+
+
+def test_single_use_tokens_never_reach_the_access_log(stack):
+    """Activation, reset and unsubscribe links carry their token in the path: the access log
+    keeps the route, not the token (whoever reads the logs cannot use a pending link)."""
+    token = uuid.uuid4().hex
+    paths = (f"/activation/{token}", f"/mot-de-passe/nouveau/{token}", f"/actualites/desabonnement/{token}",
+             f"/activation/{token}/nouveau-lien")
+    for path in paths:
+        try:
+            urllib.request.urlopen(stack.env["EP_BASE_URL"] + path, timeout=10)
+        except urllib.error.HTTPError:
+            pass                                                         # unknown token, still logged
+    log = (stack.log_dir / "web.log").read_text(errors="replace")
+    assert token not in log
+    for route in ("/activation/[jeton]", "/mot-de-passe/nouveau/[jeton]", "/actualites/desabonnement/[jeton]",
+                  "/activation/[jeton]/nouveau-lien"):
+        assert f'"GET {route} HTTP/1.1"' in log

@@ -5,7 +5,9 @@ Policy (CNIL recommendation for password-only authentication, ASVS 2.1):
 20 characters or more; never containing the person's email or name; not a
 common or guessable password (zxcvbn, offline, with French words added).
 Hashing is CPU work in C; under eventlet it runs in the thread pool so a
-login does not freeze every other worker of the service.
+login does not freeze every other worker of the service, a few at a time (a
+bounded lane: a flood of sign-ins is refused, not queued in front of the
+session checks).
 """
 import re
 import unicodedata
@@ -13,6 +15,9 @@ import unicodedata
 import zxcvbn
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
+from contracts.errors import LoginThrottled
+from services.accounts import settings
 
 _hasher = PasswordHasher()   # argon2id, library defaults (RFC 9106 low-memory profile)
 
@@ -41,16 +46,40 @@ COMMON_WORDS = [
 ]
 
 
+_lane = None
+
+
+def _hashing_lane():
+    """The semaphore of the bounded hashing lane (settings.hashing_concurrency), made in the service process."""
+    global _lane
+    if _lane is None:
+        import eventlet.semaphore
+
+        _lane = eventlet.semaphore.Semaphore(settings.hashing_concurrency())
+    return _lane
+
+
+BUSY = ("Le portail reçoit beaucoup de connexions en ce moment : patientez quelques secondes, "
+        "puis recommencez.")
+
+
 def _offload(fn, *args):
+    """In the service (eventlet): in the thread pool, a few at a time (the lane); a call that does not get
+    its turn in time is refused rather than queued, so hashing never holds every worker."""
     try:
         import eventlet.patcher
         import eventlet.tpool
-
-        if eventlet.patcher.is_monkey_patched("thread"):
-            return eventlet.tpool.execute(fn, *args)
     except ImportError:
-        pass
-    return fn(*args)
+        return fn(*args)
+    if not eventlet.patcher.is_monkey_patched("thread"):
+        return fn(*args)
+    lane = _hashing_lane()
+    if not lane.acquire(timeout=settings.hashing_wait().total_seconds()):
+        raise LoginThrottled(BUSY)
+    try:
+        return eventlet.tpool.execute(fn, *args)
+    finally:
+        lane.release()
 
 
 def hash_password(password: str) -> str:

@@ -60,3 +60,13 @@ def sealing_key() -> str:
     if len(key) < 32:
         raise RuntimeError("EP_TOTP_KEY (ou à défaut EP_RPC_SECRET) doit compter 32 caractères au moins.")
     return key
+
+
+# Password hashing (argon2id) in a bounded lane: at most this many hashes at once per instance, and a
+# call waits this long for its turn before it is refused (LoginThrottled), so a flood of sign-ins never
+# holds every worker and the session checks of signed-in people keep being answered.
+def hashing_concurrency() -> int:
+    return max(1, env_int("EP_HASHING_CONCURRENCY", 2))
+
+
+hashing_wait = env_duration("EP_HASHING_WAIT_SECONDS", 1)

@@ -48,6 +48,11 @@ def from_env() -> dict:
         "EP_HTTPS": https,
         # Reverse proxies in front of the web (X-Forwarded-For/Proto/Host trusted from this many hops).
         "EP_TRUSTED_PROXIES": int(os.environ.get("EP_TRUSTED_PROXIES", "0")),
+        # What anyone may post without signing in (services/web/rate_limits.py): where the counts live
+        # (memory:// counts per web process; redis://… shares them between processes and hosts).
+        "EP_RATE_LIMIT_STORAGE": os.environ.get("EP_RATE_LIMIT_STORAGE", "memory://"),
+        "EP_RATE_LIMIT_PER_ADDRESS": os.environ.get("EP_RATE_LIMIT_PER_ADDRESS", "30/minute"),
+        "EP_RATE_LIMIT_OVERALL": os.environ.get("EP_RATE_LIMIT_OVERALL", "20/second"),
         # The cookie holds the server-side session's token, the CSRF token and flashes: nothing authoritative.
         "SESSION_COOKIE_NAME": cookie_name(https),
         "SESSION_COOKIE_HTTPONLY": True,

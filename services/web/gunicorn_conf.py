@@ -4,16 +4,35 @@
 - The access log keeps the path, never the query string: searches carry insured
   people's names there (``/file?q=…``), and no log line may hold personal data
   of an insured person (GDPR).
+- Activation, reset and unsubscribe links carry their single-use token in the path:
+  the access log writes those paths with the token replaced (``/activation/[jeton]``),
+  so whoever reads the logs cannot use a pending link.
 - gunicorn announces itself in a ``Server: gunicorn`` header on every response;
   the name and version of the server help nobody but an attacker (ASVS 14.3.3),
   so the header is left out.
 """
+import re
+
+from gunicorn import glogging
 from gunicorn.http import wsgi
 
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 # gthread workers: RPC calls block on the broker, threads keep the workers responsive.
 worker_class = "gthread"
+
+# The routes whose path carries a token (services/web/views/auth.py, views/news.py).
+TOKEN_IN_PATH = re.compile(r"^(/activation/|/mot-de-passe/nouveau/|/actualites/desabonnement/)[^/]+")
+
+
+class TokenRedactingLogger(glogging.Logger):
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["U"] = TOKEN_IN_PATH.sub(r"\1[jeton]", atoms["U"])
+        return atoms
+
+
+logger_class = TokenRedactingLogger
 
 _default_headers = wsgi.Response.default_headers
 

@@ -12,7 +12,7 @@ import pytest
 
 from contracts.rpc import RpcClient
 from devtools.stack import REPO_ROOT, SERVICES, Stack, free_port
-from tests.conftest import Mailbox
+from tests.conftest import UNLIMITED_ANONYMOUS_POSTS, Mailbox
 from tests.faults.broker import PrivateBroker
 
 INSTANCES = 2
@@ -38,6 +38,7 @@ def fault_stack(private_broker, rpc_secret, tmp_path_factory):
         "EP_ATTACHMENTS_DIR": str(data / "attachments"),
         **{f"{s.upper()}_DATABASE_URL": f"sqlite:///{data}/{s}.db" for s in SERVICES},
         "EP_SECRET_KEY": "f" * 48,
+        **UNLIMITED_ANONYMOUS_POSTS,
         "EP_BASE_URL": f"http://127.0.0.1:{ports['web_port']}",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(ports["smtp_port"]),

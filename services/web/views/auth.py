@@ -89,11 +89,18 @@ def login_second_factor():
 def logout():
     try:
         rpc.call("accounts", "end_session")          # server-side: a copy of the cookie opens nothing now
+        ended = True
     except (ServiceError, ServiceUnavailable) as exc:
         log.warning("session not ended by accounts at logout: %s", exc)
+        ended = False
     logout_user()
     session.clear()
-    flash("Vous êtes déconnecté.", "info")
+    if ended:
+        flash("Vous êtes déconnecté.", "info")
+    else:                                            # the cookie is gone here, but a copy of it would still open
+        flash("Vous êtes déconnecté de ce navigateur, mais la session n'a pas pu être fermée sur le serveur : "
+              "elle prendra fin d'elle-même après une période sans activité. Sur un ordinateur partagé, "
+              "fermez le navigateur.", "warning")
     return redirect(url_for("auth.login"), 303)
 
 
