@@ -289,21 +289,21 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
         return audit.log(self.db, self._actor(*AGENTS), partner_id, limit)
 
     # --- caisse staff and settings (services.accounts.staff, .caisse_settings) --------------
-    def _staff(self, caisse_code=None, sensitive=False):
-        """(the caller, the caisse whose staff it manages: an administrateur de caisse's own, any for the admin);
-        a sensitive action then wants a recent proof of identity."""
+    def _staff_manager(self, find, key, sensitive=False):
+        """(the caller, what ``find`` gives it: a caisse whose staff it manages, or one of its agents);
+        authorised first, then a sensitive action wants a recent proof of identity."""
         actor = self._actor(*AGENTS)
-        caisse = staff.caisse_of(self.db, actor, caisse_code)
+        found = find(self.db, actor, key)
         if sensitive:
             reauthentication.require_recent(self.db, self.caller.identity)
-        return actor, caisse
+        return actor, found
+
+    def _staff(self, caisse_code=None, sensitive=False):
+        """An administrateur de caisse's own caisse, any caisse for the national admin."""
+        return self._staff_manager(staff.caisse_of, caisse_code, sensitive)
 
     def _on_agent(self, account_id, sensitive=False):
-        actor = self._actor(*AGENTS)
-        target = staff.agent_of(self.db, actor, account_id)
-        if sensitive:
-            reauthentication.require_recent(self.db, self.caller.identity)
-        return actor, target
+        return self._staff_manager(staff.agent_of, account_id, sensitive)
 
     @rpc
     def list_caisse_agents(self, caisse_code=None):
