@@ -21,10 +21,13 @@ INACTIVATION_REASONS = {
     "gestionnaire": "par un gestionnaire de la structure",
     "fraude": "suspicion de fraude",
     "perte_vol": "perte ou vol des identifiants",
-    "inactivite": "absence de connexion depuis plus de 3 mois",
+    "inactivite": "absence de connexion pendant le délai fixé par la caisse",
     "fin_convention": "fin de la convention avec la caisse",
+    "depart": "départ ou changement de fonctions (agent de caisse)",
 }
 # What a caisse agent may choose; a gestionnaire's reason is always "gestionnaire".
 AGENT_INACTIVATION_REASONS = ("demande_partenaire", "fraude", "perte_vol")
 # The caisse acts at once, the partner's gestionnaires are told, and only the caisse may reactivate.
 IMMEDIATE_REASONS = ("fraude", "perte_vol")
+# What an administrateur de caisse may choose for an agent of the caisse.
+STAFF_INACTIVATION_REASONS = ("depart", "fraude", "perte_vol")

@@ -8,7 +8,9 @@ Every email-causing event from accounts carries the same envelope:
 event is delivered twice) and ``recipients``: [{"email", "first_name",
 "last_name"}, optionally "account_id" and "caisses": [caisse codes the person
 belongs to], which the notifier's delivery log uses to show a caisse its
-users' emails], plus the fields listed beside its name. No data about insured
+users' emails, and "contacts": [{"name": caisse name, "referents": [{kind, name,
+function, phones, phone, email}]}], the caisses' local referents the emails that
+name someone to turn to show], plus the fields listed beside its name. No data about insured
 people ever travels in these events.
 
 Producers write each event to their own outbox table in the transaction that
@@ -22,12 +24,13 @@ NOTIFIER = "notifier"
 
 # accounts -> notifier (all carry event_id + recipients)
 PASSWORD_RESET_REQUESTED = "password_reset_requested"   # noqa: S105 (an event name)  token, expires_at (ISO UTC)
-ACCOUNT_INVITED = "account_invited"                     # token, expires_at, profile_label, organisation
+ACCOUNT_INVITED = "account_invited"                     # token, expires_at, profile_label, organisation,
+                                                        # second_factor_required (enrolled at first login)
 PASSWORD_CHANGED = "password_changed"                   # noqa: S105 (an event name)  changed_at
 ACCOUNT_INACTIVATED = "account_inactivated"             # reason_label (to the person)
 FRAUD_INACTIVATION = "fraud_inactivation"               # account_name, reason_label, partner_name (to gestionnaires;
 #                                            to_referents true: the only gestionnaire, to the partner's and caisse's referents)
-INACTIVITY_WARNING = "inactivity_warning"               # inactivation_date (ISO date)
+INACTIVITY_WARNING = "inactivity_warning"               # inactivation_date (ISO date), inactivity_days, caisse_name
 REVIEW_REQUESTED = "review_requested"                   # partner_name, caisse_name, reminder (bool)
 SECOND_FACTOR_CHANGED = "second_factor_changed"         # change (SECOND_FACTOR_CHANGES), changed_at (ISO UTC)
 SECOND_FACTOR_CHANGES = ("enrolled", "disabled", "recovery_codes_renewed", "recovery_code_used", "reset")

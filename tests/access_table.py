@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 PEOPLE = frozenset({"admin", "agent_x", "agent_y", "gest_a", "tech_a", "gest_b", "tech_b"})
+# Agents X and Y are administrateurs de caisse; the plain agent of X is allowed what agent X is, but
+# the rows marked ``caisse_admin`` (the caisse's staff and settings).
+PLAIN_AGENT, LIKE_PLAIN = "plain_agent_x", "agent_x"
 EVERYONE = PEOPLE | {"inactive", "anonymous", "service"}
 AGENTS = frozenset({"admin", "agent_x", "agent_y"})
 CAISSE_AGENTS = frozenset({"agent_x", "agent_y"})
@@ -31,6 +34,7 @@ class Row:
     throwaway: Callable | None = None      # (world) -> args for an allowed call
     fresh_session: bool = False            # the allowed call ends its session: make it from another one
     notes: str = field(default="")
+    caisse_admin: bool = False             # among the caisse's agents, its administrateurs only
 
 
 def _row(allowed, args=None, **kw):
@@ -99,8 +103,22 @@ ACCOUNTS = {
     "disable_second_factor": _row(PEOPLE, lambda w: ("000000",)),
     "renew_recovery_codes": _row(PEOPLE, lambda w: ("000000",)),
     "reset_second_factor": _row({"admin", "agent_x", "gest_a"}, lambda w: (w.tech_a_account,)),
-    "set_partners_second_factor": _row(CAISSE_AGENTS, lambda w: (False,)),
     "reauthenticate": _row(PEOPLE, lambda w: ("mauvaise-preuve",)),
+    # The caisse's staff and settings: caisse X's, through its administrateur (and the national admin);
+    # each call stops on a rule (bad form, already active, not an administrateur) before writing.
+    "list_caisse_agents": _row({"admin", "agent_x"}, lambda w: ("999",), caisse_admin=True),
+    "create_caisse_agent": _row({"admin", "agent_x"}, lambda w: ({}, "999"), caisse_admin=True),
+    "edit_caisse_agent": _row({"admin", "agent_x"}, lambda w: (w.plain_agent_x_account, {"email": "x"}),
+                              caisse_admin=True),
+    "set_caisse_admin": _row({"admin", "agent_x"}, lambda w: (w.plain_agent_x_account, False), caisse_admin=True),
+    "inactivate_caisse_agent": _row({"admin", "agent_x"}, lambda w: (w.plain_agent_x_account, "pas-un-motif"),
+                                    caisse_admin=True),
+    "reactivate_caisse_agent": _row({"admin", "agent_x"}, lambda w: (w.plain_agent_x_account,), caisse_admin=True),
+    "resend_agent_invitation": _row({"admin", "agent_x"}, lambda w: (w.plain_agent_x_account,), caisse_admin=True),
+    "caisse_settings": _row({"admin", "agent_x"}, lambda w: ("999",), caisse_admin=True),
+    "save_caisse_rules": _row(CAISSE_AGENTS, lambda w: ({"technicien_inactivity": "on",
+                                                         "technicien_inactivity_days": "x"},), caisse_admin=True),
+    "save_caisse_referents": _row(CAISSE_AGENTS, lambda w: ([{"kind": "?"}],), caisse_admin=True),
 }
 
 # Rights through conventions in force only (issue 14): each partner-scoped method again on three
@@ -172,4 +190,6 @@ TABLE = {"accounts": ACCOUNTS, "requests": REQUESTS, "notifier": NOTIFIER}
 def expected_allowed(service: str, row: Row, profile: str) -> bool:
     if profile == "inactive" and service in TRUSTS_WEB_FOR_SESSIONS:
         return INACTIVE_IS_LIKE in row.allowed
+    if profile == PLAIN_AGENT:
+        return LIKE_PLAIN in row.allowed and not row.caisse_admin
     return profile in row.allowed

@@ -1,6 +1,7 @@
 """The people and objects the access-control tables are checked with.
 
-Profiles: national admin, agent of caisse X (999) and of caisse Y (998), gestionnaire and
+Profiles: national admin, agent of caisse X (999) and of caisse Y (998), both administrateurs de
+caisse, a plain agent of X (judged as agent X but on the caisse's staff and settings), gestionnaire and
 technicien of partner A (CCAS, under convention with X only) and of partner B (the
 association, with X and Y), an inactivated technicien, anonymous. Objects are owned by X/A
 so that ownership is exercised: agent Y and partner B must be refused them.
@@ -21,6 +22,7 @@ from tests.test_web_partners import fictitious_siret
 
 # Profile name in the tables -> demo role of tests/helpers.py (None: built here).
 PROFILES = {"admin": "admin_national", "agent_x": "agent_caisse", "agent_y": "agent_autre_caisse",
+            "plain_agent_x": "agent_simple",
             "gest_a": "gestionnaire", "tech_a": "technicien", "gest_b": "gestionnaire_b", "tech_b": "technicien_b",
             "inactive": None, "anonymous": None}
 INACTIVE_PASSWORD = "Inactivee-Solide-2026!"
@@ -57,6 +59,8 @@ class World:
                 self.as_("agent_x", "accounts", "habilitation_table", self.partner_a)["rows"]}
         self.gest_a_account = rows[self.emails["gest_a"] + "gestionnaire"]
         self.tech_a_account = rows[self.emails["tech_a"] + "technicien"]
+        self.plain_agent_x_account = next(r["id"] for r in self.as_("agent_x", "accounts", "list_caisse_agents")["rows"]
+                                          if r["email"] == self.emails["plain_agent_x"])
         made = self.as_("tech_a", "requests", "submit", "document", "999", {
             "insured": {"civility": "Mme", "last_name": "Matrice-" + "".join(random.choices(string.ascii_lowercase, k=8)), "first_name": "Lina",
                         "birth_date": "1985-03-02", "department": "60"},

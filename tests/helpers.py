@@ -13,6 +13,7 @@ ROLES = {
     "admin_national": ("admin_national", "admin@assurance-maladie.test"),
     "agent_caisse": ("agent_caisse", "agent@cpam-valfleuri.test"),
     "agent_autre_caisse": ("agent_caisse", "agent@cpam-hauts-fictifs.test"),
+    "agent_simple": ("agent_caisse", "agent2@cpam-valfleuri.test"),      # not an administrateur de caisse
     "gestionnaire": ("gestionnaire", "gestionnaire@ccas-saint-exemple.test"),
     "technicien": ("technicien", "technicien@ccas-saint-exemple.test"),
     "gestionnaire_b": ("gestionnaire", "gestionnaire@relais-fictif.test"),

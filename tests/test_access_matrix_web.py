@@ -12,7 +12,7 @@ import pytest
 
 from tests.access_world import INACTIVE_PASSWORD, PROFILES, World
 from tests.helpers import login, login_with
-from tests.access_table import CONVENTION_CASES, PEOPLE
+from tests.access_table import CONVENTION_CASES, LIKE_PLAIN, PEOPLE, PLAIN_AGENT
 from tests.web_access_table import ON_PARTNER_PAGES, ROUTES, SPECIFIC, path_values
 
 pytestmark = [pytest.mark.integration, pytest.mark.db]
@@ -69,6 +69,8 @@ def outcome(client, response) -> str:
 
 
 def expected(route, profile) -> str:
+    if profile == PLAIN_AGENT and LIKE_PLAIN in route.allowed and not route.caisse_admin:
+        return "login" if route.lands_on_login else "allowed"
     if profile in route.allowed:
         return "login" if route.lands_on_login else "allowed"
     return "login" if profile in ("anonymous", "inactive") else "denied"

@@ -251,12 +251,12 @@ def test_admin_manages_caisses_and_views_partners(client):
                                                         "referents-1-name": "Sans moyen de contact"})
     page = page_of(bad)
     assert "Code : trois chiffres (ex. 601)." in page
-    assert "Chaque référent a un nom et un téléphone ou une adresse électronique." in page
+    assert "Référent incomplet : la fonction est obligatoire, au moins un téléphone, une adresse électronique valide." in page
     assert 'id="referents-1-name-error"' in page                  # under the row it came from
 
     saved = post_form(client, "/admin/caisses/nouvelle", {
         "code": code, "name": "CPAM d'Essai", "address": "4 avenue de l'Essai",
-        "referents-0-name": "Pôle essais", "referents-0-function": "Référente", "referents-0-phone": "0100000000",
+        "referents-0-name": "Pôle essais", "referents-0-function": "Référente", "referents-0-phones": "0100000000",
         "referents-0-email": "essais@cpam-essai.test"})
     assert saved.status_code == 303 and saved.headers["Location"] == "/admin/caisses"
     listing = page_of(client.get("/admin/caisses"))
@@ -265,8 +265,8 @@ def test_admin_manages_caisses_and_views_partners(client):
     form = page_of(client.get(f"/admin/caisses/{caisse}"))
     assert 'value="Pôle essais"' in form and f'value="{code}"' in form
     renamed = post_form(client, f"/admin/caisses/{caisse}", {
-        "code": code, "name": "CPAM d'Essai renommée", "referents-0-name": "Pôle essais",
-        "referents-0-phone": "0100000000"})
+        "code": code, "name": "CPAM d'Essai renommée", "referents-0-kind": "mailbox", "referents-0-name": "Pôle essais",
+        "referents-0-phones": "0100000000", "referents-0-email": "essais@cpam-essai.test"})
     assert renamed.status_code == 303
     assert "CPAM d'Essai renommée" in page_of(client.get("/admin/caisses"))
     duplicate = post_form(client, "/admin/caisses/nouvelle", {"code": code, "name": "Doublon"})

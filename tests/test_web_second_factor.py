@@ -102,13 +102,19 @@ def test_technicien_enrols_from_my_account_then_logs_in_with_codes(app, client, 
     assert off.status_code == 303 and "Non activée" in text(client.get("/mon-compte/double-authentification"))
 
 
+def save_rules(client, data):
+    token = csrf_from(client.get("/caisse/parametres").get_data(as_text=True))
+    return client.post("/caisse/parametres/regles", data={**data, "csrf_token": token})
+
+
 def test_a_caisse_requires_its_partners_gestionnaires_to_enrol_first(app, client):
     agent = app.test_client()
     login(agent, "agent_caisse")
     page = agent.get("/mon-compte/double-authentification")
-    assert "Gestionnaires des partenaires de la caisse" in text(page)
-    try:
-        post_form(agent, "/mon-compte/double-authentification/gestionnaires", {"partners-required": "y"})
+    assert "Gestionnaires des partenaires de la caisse" in text(page) and "/caisse/parametres" in text(page)
+    try:        # « Paramètres de la caisse » (the agent is its caisse's administrateur)
+        saved = save_rules(agent, {"partners_second_factor": "y", "technicien_caps": "y"})
+        assert saved.status_code == 303, text(saved)
         # Le Relais Fictif is under convention with the agent's caisse (the CCAS gestionnaire's password
         # is changed by tests/test_password_reset.py).
         assert login(client, "gestionnaire_b").status_code == 303
@@ -116,7 +122,7 @@ def test_a_caisse_requires_its_partners_gestionnaires_to_enrol_first(app, client
         assert client.get("/habilitations").headers["Location"] == "/mon-compte/double-authentification"
         assert "obligatoire pour votre compte" in text(client.get("/mon-compte/double-authentification"))
     finally:
-        post_form(agent, "/mon-compte/double-authentification/gestionnaires", {})
+        save_rules(agent, {"technicien_caps": "y"})
     assert client.get("/").status_code == 200                             # optional again
 
 

@@ -21,10 +21,11 @@ class Route:
     throwaway: bool = False
     lands_on_login: bool = False       # the allowed answer itself sends to /connexion (logout, a bare profile choice)
     data: tuple = ()                   # form fields of the POST
+    caisse_admin: bool = False         # among the caisse's agents, its administrateurs only (not the plain agent)
 
 
-def _r(allowed, throwaway=False, lands_on_login=False, data=()):
-    return Route(frozenset(allowed), throwaway, lands_on_login, tuple(data))
+def _r(allowed, throwaway=False, lands_on_login=False, data=(), caisse_admin=False):
+    return Route(frozenset(allowed), throwaway, lands_on_login, tuple(data), caisse_admin)
 
 
 ROUTES = {
@@ -52,7 +53,6 @@ ROUTES = {
     "second_factor.confirm": _r(PEOPLE),
     "second_factor.renew_codes": _r(PEOPLE),
     "second_factor.disable": _r(PEOPLE),
-    "second_factor.partners_requirement": _r(CAISSE_AGENTS),
     "news.index": _r(PEOPLE - {"admin"}),
     "news.unsubscribe": _r(PUBLIC),
     "news.subscription": _r(PARTNER, data={"caisse_code": "999"}.items()),
@@ -100,6 +100,15 @@ ROUTES = {
     "maintenance.index": _r(AGENTS),
     "maintenance.edit": _r(OWNER_A),
     "maintenance.cancel": _r(OWNER_A, throwaway=True),
+    # The caisse's staff and settings (administrateurs de caisse; the national admin for the agents).
+    "staff.agents": _r(AGENTS, caisse_admin=True),
+    "staff.edit_agent": _r({"agent_x"}, caisse_admin=True),      # the national admin: with ?caisse=999
+    "staff.agent_action": _r(OWNER_A, caisse_admin=True),
+    "staff.settings": _r(CAISSE_AGENTS, caisse_admin=True),
+    "staff.save_rules": _r(CAISSE_AGENTS, caisse_admin=True,
+                           data={"technicien_inactivity": "y", "technicien_inactivity_days": "x"}.items()),
+    "staff.save_referents": _r(CAISSE_AGENTS, caisse_admin=True,
+                               data={"referents-0-kind": "person", "referents-0-name": "Sans téléphone"}.items()),
 }
 
 
@@ -128,4 +137,6 @@ SPECIFIC = {
     "habilitations.account_action": {"action": "renvoyer-invitation"},
     "partners.account_action": {"action": "renvoyer-invitation"},
     "partners.edit_gestionnaire": {"account_id": "gest_a_account"},
+    "staff.edit_agent": {"account_id": "plain_agent_x_account"},
+    "staff.agent_action": {"account_id": "plain_agent_x_account", "action": "renvoyer-invitation"},
 }

@@ -51,7 +51,11 @@ ACTIONS = {
     "second_factor_reset": "Réinitialisation de la double authentification",
     "reauthenticated": "Confirmation d'identité",
     "reauthentication_failed": "Échec de confirmation d'identité",
-    "caisse_second_factor": "Double authentification des gestionnaires (réglage de la caisse)",
+    "caisse_second_factor": "Double authentification des gestionnaires (réglage de la caisse)",   # before 0008
+    "caisse_admin_granted": "Attribution du rôle d'administrateur de caisse",
+    "caisse_admin_removed": "Retrait du rôle d'administrateur de caisse",
+    "caisse_setting": "Modification d'un paramètre de la caisse",
+    "caisse_referents": "Modification des référents de la caisse",
 }
 
 

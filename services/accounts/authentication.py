@@ -13,6 +13,7 @@ from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken,
                               ProfileChoiceRequired, SecondFactorRequired, ValidationFailed)
 from contracts.profiles import PROFILE_LABELS
 from services.accounts import access, audit, passwords, second_factor, sessions, settings, throttle
+from services.accounts.caisse_settings import inactivity_rule
 from services.accounts.directory import recipient
 from services.accounts.models import Account, Convention, PasswordHistory, PasswordToken, utcnow
 
@@ -31,7 +32,8 @@ def _active_caisses(session: Session, account: Account) -> list[dict]:
         return []
     rows = session.scalars(sa.select(Convention).where(Convention.partner_id == account.partner_id,
                                                        access.open_to_partner()).order_by(Convention.id))
-    return [{"code": c.caisse.code, "name": c.caisse.name, "features": c.features} for c in rows]
+    return [{"code": c.caisse.code, "name": c.caisse.name, "features": c.features,
+             "technicien_inactivity": inactivity_rule([c.caisse])} for c in rows]
 
 
 def pending_steps(account: Account, now: datetime | None = None) -> list[str]:
@@ -61,6 +63,7 @@ def summary(session: Session, account: Account) -> dict:
         "phone": account.phone,
         "profile": account.profile,
         "profile_label": PROFILE_LABELS[account.profile],
+        "caisse_admin": bool(account.caisse_admin),       # « administrateur de caisse » (services.accounts.staff)
         "caisse_code": caisse.code if caisse else None,
         "caisse_name": caisse.name if caisse else (caisses[0]["name"] if caisses else None),
         "caisses": caisses,
@@ -257,7 +260,8 @@ def issue_token(session: Session, account: Account, purpose: str, emit: Emit) ->
     if purpose == "invitation":
         organisation = account.partner.name if account.partner else (account.caisse.name if account.caisse else "")
         emit.append((events.ACCOUNT_INVITED, {**payload, "profile_label": PROFILE_LABELS[account.profile],
-                                              "organisation": organisation}))
+                                              "organisation": organisation,
+                                              "second_factor_required": second_factor.required(session, account)}))
     else:
         emit.append((events.PASSWORD_RESET_REQUESTED, payload))
 

@@ -8,15 +8,31 @@ from sqlalchemy.orm import Session, object_session
 
 from contracts.errors import NotFound
 from services.accounts import access, settings
+from services.accounts.caisse_settings import public_referent
 from services.accounts.models import Account, Caisse, Convention, Partner
 
 MAX_PAGE = 1000
 
 
 def recipient(account: Account) -> dict:
-    """contracts.events envelope: the caisses let the notifier show a caisse its users' emails."""
+    """contracts.events envelope: the caisses let the notifier show a caisse its users' emails; the
+    contacts are what the emails that name someone to turn to show (the caisses' local referents)."""
+    session = object_session(account)
     return {"email": account.email, "first_name": account.first_name, "last_name": account.last_name,
-            "account_id": account.id, "caisses": caisse_codes(object_session(account), account)}
+            "account_id": account.id, "caisses": caisse_codes(session, account), "contacts": contacts(session, account)}
+
+
+def contacts(session: Session, account: Account) -> list[dict]:
+    """The caisses a person turns to, with their local referents: an agent's own caisse, the caisses of a
+    partner's active conventions."""
+    if account.caisse is not None:
+        caisses = [account.caisse]
+    elif account.partner_id is not None:
+        caisses = session.scalars(sa.select(Caisse).where(Caisse.id.in_(sa.select(Convention.caisse_id).where(
+            Convention.partner_id == account.partner_id, access.open_to_partner()))).order_by(Caisse.code))
+    else:
+        caisses = []
+    return [{"name": c.name, "referents": [public_referent(r) for r in c.referents or []]} for c in caisses]
 
 
 def _caisses_by_partner(session: Session, partner_ids) -> dict[int, list[str]]:
@@ -84,7 +100,7 @@ def caisse_contacts(session: Session, caisse_code: str) -> dict:
     caisse = session.scalars(sa.select(Caisse).where(Caisse.code == str(caisse_code))).first()
     if caisse is None:
         raise NotFound("Caisse inconnue.")
-    return {"code": caisse.code, "name": caisse.name, "referents": caisse.referents}
+    return {"code": caisse.code, "name": caisse.name, "referents": [public_referent(r) for r in caisse.referents or []]}
 
 
 def referents_of(session: Session, partner: Partner, caisse_id: int | None) -> list[dict]:

@@ -17,6 +17,7 @@ from contracts.errors import CapReached, NotAuthorized, RuleViolation, Validatio
 from contracts.profiles import AGENTS, PARTNER_USERS, PROFILE_LABELS
 from services.accounts import audit, sessions, settings
 from services.accounts.authentication import issue_token, normalise_email, recipient
+from services.accounts.caisse_settings import technicien_caps_apply
 from services.accounts.directory import referents_of
 from services.accounts.models import Account, Caisse, HabilitationReview, Partner, utcnow
 
@@ -34,7 +35,15 @@ def _active(session: Session, partner_id: int, profile: str) -> list[Account]:
                                                          Account.status == "active").order_by(Account.id)))
 
 
+def _cap_row(session: Session, partner: Partner, profile: str, active: int) -> dict:
+    limit = cap(profile, partner.member_count) \
+        if profile != "technicien" or technicien_caps_apply(session, partner.id) else None
+    return {"active": active, "max": limit, "over": limit is not None and active > limit}
+
+
 def _check_cap(session: Session, partner: Partner, profile: str) -> None:
+    if profile == "technicien" and not technicien_caps_apply(session, partner.id):
+        return                  # every caisse of the partner has switched the technicien caps off
     limit, active = cap(profile, partner.member_count), len(_active(session, partner.id, profile))
     if active >= limit:
         noun = "gestionnaires" if profile == "gestionnaire" else "techniciens"
@@ -128,6 +137,12 @@ def edit_gestionnaire(session: Session, actor: Account, account: Account, data: 
     """Only the caisse edits a gestionnaire (name, function, phone, email), on the partner's request."""
     if actor.profile not in AGENTS or account.profile != "gestionnaire":
         raise NotAuthorized("Seule la caisse modifie le compte d'un gestionnaire.")
+    edit_person(session, actor, account, data)
+    return table_row(account)
+
+
+def edit_person(session: Session, actor: Account, account: Account, data: dict) -> None:
+    """Name, function, phone, email of an account (a gestionnaire's, an agent's), checked, audited, committed."""
     values = _person_fields({**table_row(account), **data}, account.partner)
     _unique(session, values["email"], account.profile, exclude_id=account.id)
     changed = [k for k, v in values.items() if getattr(account, k) != v]
@@ -135,7 +150,6 @@ def edit_gestionnaire(session: Session, actor: Account, account: Account, data: 
         setattr(account, key, values[key])
     audit.record(session, "account_edited", actor=actor, target=account, details=", ".join(changed))
     session.commit()
-    return table_row(account)
 
 
 # --- inactivation ----------------------------------------------------------------------------
@@ -172,7 +186,14 @@ def _inactivate(session: Session, actor: Account | None, account: Account, reaso
     _notify_inactivation(session, account, reason, emit)
 
 
+def _partner_account(account: Account) -> None:
+    """Agents are the caisse's staff (services.accounts.staff: the last administrateur is kept)."""
+    if account.profile not in PARTNER_USERS:
+        raise NotAuthorized("Les agents de caisse se gèrent dans « Agents de la caisse ».")
+
+
 def inactivate(session: Session, actor: Account, account: Account, reason: str, emit: list) -> dict:
+    _partner_account(account)
     if account.status != "active":
         raise RuleViolation("Ce compte est déjà inactif.")
     if account.id == actor.id:
@@ -201,6 +222,7 @@ def inactivate_all_of_partner(session: Session, actor: Account | None, partner: 
 
 
 def reactivate(session: Session, actor: Account, account: Account) -> dict:
+    _partner_account(account)
     if account.status == "active":
         raise RuleViolation("Ce compte est déjà actif.")
     if account.inactivation_reason in IMMEDIATE_REASONS and actor.profile != "admin_national" and (
@@ -243,8 +265,8 @@ def table(session: Session, partner: Partner) -> dict:
             "rows": rows,
             # Over: the member count was lowered below today's active accounts; nothing is inactivated, but
             # no account of that profile is added or reactivated until the count is under the cap.
-            "caps": {p: {"active": counts[p], "max": cap(p, partner.member_count),
-                         "over": counts[p] > cap(p, partner.member_count)} for p in counts},
+            # No max: every caisse of the partner has switched the technicien caps off.
+            "caps": {p: _cap_row(session, partner, p, counts[p]) for p in counts},
             "reviews": reviews(session, partner)}
 
 

@@ -20,12 +20,19 @@ class Caisse(Base):
     code: Mapped[str] = mapped_column(sa.String(8), unique=True)        # e.g. "999"
     name: Mapped[str] = mapped_column(sa.String(120))
     address: Mapped[str] = mapped_column(sa.String(300), default="")
-    # Local referents, the other channel during an outage: [{name, function, phone, email}]
+    # Local referents, the other channel during an outage (services.accounts.caisse_settings.referents):
+    # [{kind: person|mailbox, name, function, phones: [..], email}]
     referents: Mapped[list] = mapped_column(default=list)
     # Departments of residence the caisse covers ("60", "2A"…): routes "contact the insured's caisse".
     departments: Mapped[list] = mapped_column(default=list)
     # The caisse's agents may require the second factor of its partners' gestionnaires too.
     partners_second_factor: Mapped[bool] = mapped_column(default=False)
+    # The rules the agreements leave to each caisse (services.accounts.caisse_settings), set by its
+    # administrateur: techniciens without a login for N days inactivated (warned ahead), and the caps.
+    technicien_inactivity: Mapped[bool] = mapped_column(default=False)
+    technicien_inactivity_days: Mapped[int] = mapped_column(default=90)
+    technicien_inactivity_warning_days: Mapped[int] = mapped_column(default=15)
+    technicien_caps: Mapped[bool] = mapped_column(default=True)
 
 
 class Partner(Base):
@@ -85,6 +92,8 @@ class Account(Base):
     profile: Mapped[str] = mapped_column(sa.String(20))
     status: Mapped[str] = mapped_column(sa.String(12), default="active")  # active | inactive
     caisse_id: Mapped[int | None] = mapped_column(sa.ForeignKey("caisse.id"))
+    # An agent holding the role « administrateur de caisse »: manages the caisse's agents and settings.
+    caisse_admin: Mapped[bool] = mapped_column(default=False)
     partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id", ondelete="SET NULL"))
     created_by_name: Mapped[str] = mapped_column(sa.String(170), default="")

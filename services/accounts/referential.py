@@ -12,6 +12,7 @@ from contracts.profiles import ADMIN_NATIONAL
 from services.accounts import access, audit, conventions
 from services.accounts.conventions import convention_row, limited_row
 from services.accounts.models import Account, Caisse, Convention, Partner
+from services.accounts.caisse_settings import clean_referents, public_referent
 
 def _text(data: dict, field: str, label: str, errors: dict, max_len: int, required=True) -> str:
     value = str(data.get(field) or "").strip()
@@ -31,7 +32,7 @@ def _raise_if(errors: dict) -> None:
 
 def caisse_row(caisse: Caisse) -> dict:
     return {"id": caisse.id, "code": caisse.code, "name": caisse.name, "address": caisse.address,
-            "referents": caisse.referents, "departments": caisse.departments}
+            "referents": [public_referent(r) for r in caisse.referents or []], "departments": caisse.departments}
 
 
 def caisse_agents(session: Session, caisse_code: str) -> dict:
@@ -64,12 +65,8 @@ def save_caisse(session: Session, actor: Account, data: dict) -> dict:
         errors["code"] = "Code : trois chiffres (ex. 601)."
     name = _text(data, "name", "Nom", errors, 120)
     address = _text(data, "address", "Adresse", errors, 300, required=False)
-    referents = []
-    for i, ref in enumerate(data.get("referents") or []):
-        entry = {k: str(ref.get(k) or "").strip()[:120] for k in ("name", "function", "phone", "email")}
-        if not entry["name"] or not (entry["phone"] or entry["email"]):
-            errors[f"referents.{i}"] = "Chaque référent a un nom et un téléphone ou une adresse électronique."
-        referents.append(entry)
+    referents, referent_errors = clean_referents(data.get("referents"))
+    errors.update(referent_errors)
     departments = sorted({d.strip().upper() for d in str(data.get("departments") or "").replace(",", " ").split()}
                          if isinstance(data.get("departments"), str) else
                          {str(d).strip().upper() for d in data.get("departments") or []})

@@ -239,16 +239,6 @@ def renew_recovery_codes(session: Session, account: Account, code: str, emit: Em
     return codes
 
 
-def set_partners_requirement(session: Session, agent: Account, required_: bool) -> dict:
-    """The caisse agent's setting: its partners' gestionnaires must enrol too."""
-    caisse = agent.caisse
-    caisse.partners_second_factor = bool(required_)
-    audit.record(session, "caisse_second_factor", actor=agent, caisse_id=caisse.id,
-                 details="exigée" if required_ else "facultative")
-    session.commit()
-    return status(session, agent)
-
-
 def demo_enrol(account: Account, secret: str) -> None:
     """Demo data only (services.accounts.seed): a fixed, published secret."""
     account.totp_secret = sealing.seal(secret, _context(account))

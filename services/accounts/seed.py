@@ -1,6 +1,7 @@
 """Fictitious demo data: a caisse with two partners of different sizes (one of
 them also under convention with a second caisse), their gestionnaires and
-techniciens, and one person holding both a gestionnaire and a technicien account.
+techniciens, and one person holding both a gestionnaire and a technicien account;
+each caisse has an administrateur de caisse, Valfleuri a plain agent too.
 
 Idempotent: running it twice changes nothing. Every name, address and email
 here is invented (``.test`` is a reserved domain); never use real people.
@@ -19,14 +20,16 @@ from services.common.db import seed_command
 CAISSES = [
     {"code": "999", "name": "CPAM de Valfleuri", "address": "1 place de l'Exemple, 99000 Valfleuri",
      "departments": ["60", "80"],
-     "referents": [{"name": "Service partenaires", "function": "Référente partenariats", "phone": "01 99 00 00 01",
-                    "email": "partenaires@cpam-valfleuri.test"},
-                   {"name": "Accueil social", "function": "Conseiller accès aux droits", "phone": "01 99 00 00 02",
-                    "email": "acces-droits@cpam-valfleuri.test"}]},
+     "referents": [{"kind": "person", "name": "Nadia Roussel", "function": "Référente partenariats",
+                    "phones": ["01 99 00 00 01", "06 99 00 00 01"], "email": "n.roussel@cpam-valfleuri.test"},
+                   {"kind": "mailbox", "name": "Service partenaires", "function": "", "phones": ["01 99 00 00 02"],
+                    "email": "partenaires@cpam-valfleuri.test"}]},
     {"code": "998", "name": "CPAM des Hauts-Fictifs", "address": "2 rue Imaginaire, 98000 Fictiville",
      "departments": ["02"],
-     "referents": [{"name": "Pôle partenaires", "function": "Référent", "phone": "01 98 00 00 01",
-                    "email": "partenaires@cpam-hauts-fictifs.test"}]},
+     "referents": [{"kind": "mailbox", "name": "Pôle partenaires", "function": "", "phones": ["01 98 00 00 01"],
+                    "email": "partenaires@cpam-hauts-fictifs.test"}],
+     # Like the Annemasse agreement: techniciens unused for 90 days inactivated, no technicien caps.
+     "technicien_inactivity": True, "technicien_caps": False},
 ]
 PARTNERS = [   # (name, kind, siret, members, habilitated body, caisses, the partner's referent for its conventions)
     ("CCAS de Saint-Exemple", "CCAS", "26000000000000", 8, False, ["999"],
@@ -41,6 +44,7 @@ DEMO_ACCOUNTS = [
     ("admin_national", "admin@assurance-maladie.test", "Admin-Demo-2026!", "M.", "Paul", "Martinet", "Administrateur national", None),
     ("agent_caisse", "agent@cpam-valfleuri.test", "Agent-Demo-2026!", "Mme", "Claire", "Dumoulin", "Chargée des partenariats", "999"),
     ("agent_caisse", "agent@cpam-hauts-fictifs.test", "Agent2-Demo-2026!", "M.", "Karim", "Delaunay", "Chargé des partenariats", "998"),
+    ("agent_caisse", "agent2@cpam-valfleuri.test", "Agent3-Demo-2026!", "M.", "Lucas", "Perrin", "Conseiller partenariats", "999"),
     ("gestionnaire", "gestionnaire@ccas-saint-exemple.test", "Gestion-Demo-2026!", "Mme", "Inès", "Berthier", "Responsable du CCAS", 0),
     ("technicien", "technicien@ccas-saint-exemple.test", "Techni-Demo-2026!", "M.", "Hugo", "Lambertin", "Travailleur social", 0),
     ("gestionnaire", "gestionnaire@relais-fictif.test", "Relais-Gest-2026!", "M.", "Bruno", "Castagnet", "Directeur", 1),
@@ -55,7 +59,10 @@ DEMO_TOTP_SECRETS = {
     ("admin_national", "admin@assurance-maladie.test"): "EPDEMOADMINNATIONALNEPASUTILISER",
     ("agent_caisse", "agent@cpam-valfleuri.test"): "EPDEMOAGENTVALFLEURINEPASUTILISE",
     ("agent_caisse", "agent@cpam-hauts-fictifs.test"): "EPDEMOAGENTHAUTSFICTIFSNEPASUTIL",
+    ("agent_caisse", "agent2@cpam-valfleuri.test"): "EPDEMOAGENTSIMPLEVALFLEURINEPASU",
 }
+# One administrateur de caisse per caisse (services.accounts.staff); agent2@ is a plain agent.
+DEMO_CAISSE_ADMINS = {"agent@cpam-valfleuri.test", "agent@cpam-hauts-fictifs.test"}
 
 
 @lru_cache(maxsize=None)
@@ -74,8 +81,8 @@ def _get_or_create(session, model, key: dict, **values):
 
 
 def seed(session: Session) -> None:
-    caisses = {c["code"]: _get_or_create(session, Caisse, {"code": c["code"]}, name=c["name"], address=c["address"],
-                                         referents=c["referents"], departments=c["departments"]) for c in CAISSES}
+    caisses = {c["code"]: _get_or_create(session, Caisse, {"code": c["code"]}, **{k: v for k, v in c.items()
+                                                                                 if k != "code"}) for c in CAISSES}
     partners = []
     for name, kind, siret, members, habilitated, codes, referent in PARTNERS:
         partner = _get_or_create(session, Partner, {"siret": siret}, name=name, kind=kind, member_count=members,
@@ -102,11 +109,11 @@ def seed(session: Session) -> None:
             partner_id=partner.id if partner else None, gestionnaire_id=gestionnaire.id if gestionnaire else None,
             created_by_id=creator.id if creator else None, created_by_name=creator.full_name if creator else "Démonstration",
             password_hash=_demo_hash(password), password_changed_at=utcnow(),
-            cgu_version=settings.cgu_version())
+            cgu_version=settings.cgu_version(), caisse_admin=email in DEMO_CAISSE_ADMINS)
         session.add(account)
         session.flush()
         _enrol_demo(account)
-        if profile == "agent_caisse" and owner == "999":
+        if email == "agent@cpam-valfleuri.test":
             agent = account
     session.commit()
 

@@ -9,8 +9,9 @@ from nameko.timer import timer
 
 from contracts.events import ACCOUNTS
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, AGENTS, GESTIONNAIRE, TECHNICIEN
-from services.accounts import (access, audit, authentication, conventions, directory, habilitation, passwords,
-                               reauthentication, referential, second_factor, sessions, settings, sweeps)
+from services.accounts import (access, audit, authentication, caisse_settings, conventions, directory, habilitation,
+                               passwords, reauthentication, referential, second_factor, sessions, settings, staff,
+                               sweeps)
 from services.accounts.models import EventOutbox
 from services.common import event_outbox, health   # modules: `nameko run` would take a mixin for a service
 from services.common.caller import Caller
@@ -162,11 +163,6 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
         return habilitation.table_row(target)
 
     @rpc
-    def set_partners_second_factor(self, required):
-        """The caisse agent requires (or not) the second factor of its partners' gestionnaires."""
-        return second_factor.set_partners_requirement(self.db, self._actor(AGENT_CAISSE), bool(required))
-
-    @rpc
     def reauthenticate(self, proof):
         """The password or a second-factor code, typed again before a sensitive action."""
         return reauthentication.confirm(self.db, self._actor(), self.caller.identity, proof)
@@ -313,6 +309,66 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
     @rpc
     def audit_log(self, partner_id=None, limit=200):
         return audit.log(self.db, self._actor(*AGENTS), partner_id, limit)
+
+    # --- caisse staff and settings (services.accounts.staff, .caisse_settings) --------------
+    def _staff_manager(self, find, key, sensitive=False):
+        """(the caller, what ``find`` gives it: a caisse whose staff it manages, or one of its agents);
+        authorised first, then a sensitive action wants a recent proof of identity."""
+        actor = self._actor(*AGENTS)
+        found = find(self.db, actor, key)
+        if sensitive:
+            reauthentication.require_recent(self.db, self.caller.identity)
+        return actor, found
+
+    def _staff(self, caisse_code=None, sensitive=False):
+        """An administrateur de caisse's own caisse, any caisse for the national admin."""
+        return self._staff_manager(staff.caisse_of, caisse_code, sensitive)
+
+    def _on_agent(self, account_id, sensitive=False):
+        return self._staff_manager(staff.agent_of, account_id, sensitive)
+
+    @rpc
+    def list_caisse_agents(self, caisse_code=None):
+        return staff.listing(self.db, self._staff(caisse_code)[1])
+
+    @rpc
+    def create_caisse_agent(self, data, caisse_code=None):
+        """An agent of the administrateur's caisse; the national admin names the caisse (its first agent)."""
+        return staff.create(self.db, *self._staff(caisse_code, sensitive=True), dict(data), self.events)
+
+    @rpc
+    def edit_caisse_agent(self, account_id, data):
+        return staff.edit(self.db, *self._on_agent(account_id), dict(data))
+
+    @rpc
+    def set_caisse_admin(self, account_id, granted):
+        return staff.set_admin(self.db, *self._on_agent(account_id, sensitive=True), bool(granted))
+
+    @rpc
+    def inactivate_caisse_agent(self, account_id, reason):
+        return staff.inactivate(self.db, *self._on_agent(account_id, sensitive=True), reason, self.events)
+
+    @rpc
+    def reactivate_caisse_agent(self, account_id):
+        return staff.reactivate(self.db, *self._on_agent(account_id))
+
+    @rpc
+    def resend_agent_invitation(self, account_id):
+        habilitation.resend_invitation(self.db, *self._on_agent(account_id), self.events)
+
+    @rpc
+    def caisse_settings(self, caisse_code=None):
+        return caisse_settings.settings_row(self._staff(caisse_code)[1])
+
+    @rpc
+    def save_caisse_rules(self, data):
+        """Technicien inactivity and caps, second factor of gestionnaires: the administrateur's own caisse."""
+        actor, _caisse = self._staff(sensitive=True)
+        return caisse_settings.save_rules(self.db, actor, dict(data))
+
+    @rpc
+    def save_caisse_referents(self, referents):
+        return caisse_settings.save_referents(self.db, *self._staff(), referents)
 
     # --- scheduled sweeps -------------------------------------------------------------------
     @timer(interval=settings.sweep_interval_seconds())

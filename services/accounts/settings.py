@@ -21,8 +21,6 @@ def cgu_version() -> str:
     return env_text("EP_CGU_VERSION", "2026-01")
 
 
-technicien_inactivity = env_duration("EP_TECHNICIEN_INACTIVITY_DAYS", 90)     # "3 mois"
-INACTIVITY_WARNING_AHEAD = timedelta(days=15)
 purge_after = env_duration("EP_PURGE_AFTER_DAYS", 183)                         # "6 mois"
 review_period = env_duration("EP_REVIEW_PERIOD_DAYS", 365)
 review_reminder_every = env_duration("EP_REVIEW_REMINDER_DAYS", 7)

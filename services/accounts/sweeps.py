@@ -2,14 +2,14 @@
 with two service instances running: every change is claimed by a conditional
 UPDATE whose row count says who won, and every email's event id is derived
 from what caused it, so the notifier drops a duplicate."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts import events
 from contracts.errors import RuleViolation
-from services.accounts import access, audit, settings
+from services.accounts import access, audit, caisse_settings, settings
 from services.accounts.authentication import recipient
 from services.accounts.habilitation import _inactivate, request_review, review_emails
 from services.accounts.models import Account, AuditEntry, Convention, HabilitationReview, utcnow
@@ -19,39 +19,54 @@ def _claim(session: Session, model, row_id: int, condition, **values) -> bool:
     return session.execute(sa.update(model).where(model.id == row_id, condition).values(**values)).rowcount == 1
 
 
+def _by_rule(session: Session) -> dict[tuple[int, int], tuple[list[int], str]]:
+    """(days, warning days) -> (the partners under that inactivity rule, the caisse it comes from): the
+    strictest rule of each partner's active conventions (services.accounts.caisse_settings)."""
+    groups: dict[tuple[int, int], tuple[list[int], str]] = {}
+    for partner_id, rule in caisse_settings.inactivity_rules_by_partner(session).items():
+        groups.setdefault((rule["days"], rule["warning_days"]), ([], rule["caisse_name"]))[0].append(partner_id)
+    return groups
+
+
 def warn_inactive_techniciens(session: Session, emit: list, now: datetime | None = None) -> int:
+    """Only where a caisse of the partner applies the rule (off by default; the Annemasse agreement has it)."""
     now = now or utcnow()
-    threshold = now - settings.technicien_inactivity() + settings.INACTIVITY_WARNING_AHEAD
-    due = session.scalars(sa.select(Account).where(
-        Account.profile == "technicien", Account.status == "active", Account.inactivity_warned_at.is_(None),
-        Account.activity_at < threshold))
     count = 0
-    for account in due:
-        if not _claim(session, Account, account.id, Account.inactivity_warned_at.is_(None), inactivity_warned_at=now):
-            continue
-        on = (account.activity_at + settings.technicien_inactivity()).date()
-        audit.record(session, "inactivity_warning", target=account, details=f"inactivation prévue le {on:%d/%m/%Y}")
-        emit.append((events.INACTIVITY_WARNING, {
-            "event_id": f"inactivity:{account.id}:{account.activity_at.isoformat()}",
-            "recipients": [recipient(account)], "inactivation_date": on.isoformat()}))
-        count += 1
+    for (days, warning), (partner_ids, caisse_name) in _by_rule(session).items():
+        due = list(session.scalars(sa.select(Account).where(
+            Account.profile == "technicien", Account.status == "active", Account.inactivity_warned_at.is_(None),
+            Account.partner_id.in_(partner_ids), Account.activity_at < now - timedelta(days=days - warning))))
+        for account in due:
+            if not _claim(session, Account, account.id, Account.inactivity_warned_at.is_(None),
+                          inactivity_warned_at=now):
+                continue
+            on = max(account.activity_at + timedelta(days=days), now + timedelta(days=warning)).date()
+            audit.record(session, "inactivity_warning", target=account,
+                         details=f"inactivation prévue le {on:%d/%m/%Y}")
+            emit.append((events.INACTIVITY_WARNING, {
+                "event_id": f"inactivity:{account.id}:{account.activity_at.isoformat()}",
+                "recipients": [recipient(account)], "inactivation_date": on.isoformat(),
+                "inactivity_days": days, "caisse_name": caisse_name}))
+            count += 1
     session.commit()
     return count
 
 
 def inactivate_inactive_techniciens(session: Session, emit: list, now: datetime | None = None) -> int:
+    """A rule switched off since the warning inactivates no one: only the partners under a rule today."""
     now = now or utcnow()
-    due = session.scalars(sa.select(Account).where(
-        Account.profile == "technicien", Account.status == "active",
-        Account.activity_at < now - settings.technicien_inactivity(),
-        Account.inactivity_warned_at.is_not(None),                   # never without the warning first
-        Account.inactivity_warned_at <= now - settings.INACTIVITY_WARNING_AHEAD))
     count = 0
-    for account in due:
-        if not _claim(session, Account, account.id, Account.status == "active", status="inactive"):
-            continue
-        _inactivate(session, None, account, "inactivite", emit)
-        count += 1
+    for (days, warning), (partner_ids, _caisse) in _by_rule(session).items():
+        due = list(session.scalars(sa.select(Account).where(
+            Account.profile == "technicien", Account.status == "active", Account.partner_id.in_(partner_ids),
+            Account.activity_at < now - timedelta(days=days),
+            Account.inactivity_warned_at.is_not(None),                   # never without the warning first
+            Account.inactivity_warned_at <= now - timedelta(days=warning))))
+        for account in due:
+            if not _claim(session, Account, account.id, Account.status == "active", status="inactive"):
+                continue
+            _inactivate(session, None, account, "inactivite", emit)
+            count += 1
     session.commit()
     return count
 

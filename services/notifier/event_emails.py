@@ -32,7 +32,8 @@ EMAILS = {
     events.ACCOUNT_INVITED: ("account_invited", lambda p: {
         "link": _link(f"/activation/{quote(p['token'], safe='')}"),
         "expires_at": dates.datetime_fr_long(p["expires_at"]),
-        "profile_label": p["profile_label"], "organisation": p["organisation"]}),
+        "profile_label": p["profile_label"], "organisation": p["organisation"],
+        "second_factor_required": bool(p.get("second_factor_required"))}),
     events.PASSWORD_CHANGED: ("password_changed", lambda p: {
         "changed_at": dates.datetime_fr_at(p["changed_at"]), "forgot_link": _link("/mot-de-passe/oublie")}),
     events.ACCOUNT_INACTIVATED: ("account_inactivated", lambda p: {"reason_label": p["reason_label"]}),
@@ -40,7 +41,8 @@ EMAILS = {
         "account_name": p["account_name"], "reason_label": p["reason_label"], "partner_name": p["partner_name"],
         "to_referents": bool(p.get("to_referents"))}),
     events.INACTIVITY_WARNING: ("inactivity_warning", lambda p: {
-        "inactivation_date": dates.date_fr(p["inactivation_date"]), "link": _link("/connexion")}),
+        "inactivation_date": dates.date_fr(p["inactivation_date"]), "link": _link("/connexion"),
+        "inactivity_days": p.get("inactivity_days"), "caisse_name": p.get("caisse_name")}),
     events.REVIEW_REQUESTED: ("review_requested", lambda p: {
         "partner_name": p["partner_name"], "caisse_name": p["caisse_name"], "reminder": bool(p["reminder"]),
         "link": _link("/habilitations")}),

@@ -26,8 +26,10 @@ def link(path: str) -> str:
 
 def mail(kind: str, key: str, person: dict, headers: dict | None = None, **context) -> Mail:
     """The email of ``kind`` to ``person`` (contracts.events recipient: email, names, and optionally
-    account_id and caisses, which the delivery log keeps)."""
-    subject, text, html = render(kind, first_name=person["first_name"], last_name=person["last_name"], **context)
+    account_id and caisses, which the delivery log keeps, and contacts: the caisses' local referents, which
+    the emails that name someone to turn to show, templates/_contacts.*)."""
+    subject, text, html = render(kind, first_name=person["first_name"], last_name=person["last_name"],
+                                 contacts=list(person.get("contacts") or []), **context)
     return Mail(key=key, kind=kind, recipient=person["email"], subject=subject, text=text, html=html,
                 recipient_name=f"{person['first_name']} {person['last_name']}", account_id=person.get("account_id"),
                 caisses=list(person.get("caisses") or []), headers=headers)

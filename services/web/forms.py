@@ -2,10 +2,13 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField, TelField
+from wtforms import (BooleanField, EmailField, Form, HiddenField, PasswordField, RadioField, SelectField, StringField,
+                     TelField)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from contracts.civilities import CIVILITIES
+from contracts.errors import ValidationFailed
+from services.web.toolkit import report_refusal
 
 REQUIRED = "Ce champ est obligatoire."
 # Shape only (local@domain.tld); whether the address is allowed is the accounts service's rule.
@@ -71,10 +74,6 @@ class CodeForm(FlaskForm):
     code = StringField(CODE, validators=[DataRequired(REQUIRED), Length(max=20)])
 
 
-class PartnersSecondFactorForm(FlaskForm):
-    required = BooleanField("Exiger la double authentification des gestionnaires de nos partenaires")
-
-
 class ReauthenticationForm(FlaskForm):
     """Before creating or inactivating an account; the fields of the action ride along, hidden."""
     reauth_proof = PasswordField("Mot de passe, ou code à 6 chiffres de votre application",
@@ -88,6 +87,53 @@ def iso_date(text: str) -> str:
 
 
 PERSON_FIELDS = ("civility", "last_name", "first_name", "function", "phone", "email")
+
+
+class ReferentForm(Form):
+    """One local referent of a caisse: a person, or a shared mailbox (services.accounts.caisse_settings)."""
+    kind = SelectField("Type", choices=[("person", "Personne"), ("mailbox", "Boîte aux lettres partagée")],
+                       validate_choice=False)
+    name = StringField("Nom (ou nom de la boîte)")
+    function = StringField("Fonction (facultatif pour une boîte partagée)")
+    phones = StringField("Téléphones (séparés par des virgules)", render_kw={"inputmode": "tel"})
+    email = EmailField("Adresse électronique")
+
+    def referent(self) -> dict:
+        return {name: (self[name].data or "").strip() for name in REFERENT_FIELDS}
+
+
+REFERENT_FIELDS = ("kind", "name", "function", "phones", "email")
+
+
+def referents_data(referents, spare: int) -> list[dict]:
+    """The referents as the form shows them (phones in one text) and ``spare`` blank rows to add more."""
+    rows = [{**r, "phones": ", ".join(r.get("phones") or [])} for r in referents or []]
+    return rows + [{"kind": "person"}] * spare
+
+
+def referents_sent(entries) -> tuple[list[dict], list[int]]:
+    """The referents typed (blank rows are unused slots), and which form row each came from."""
+    sent, rows = [], []
+    for index, entry in enumerate(entries):
+        values = entry.form.referent()
+        if any(v for k, v in values.items() if k != "kind"):
+            sent.append(values)
+            rows.append(index)
+    return sent, rows
+
+
+def referent_errors(form, exc, rows: list[int]) -> None:
+    """``referents.<i>`` (i: position in the list sent) goes under that referent's name; the rest above."""
+    fields, others = exc.fields if isinstance(exc, ValidationFailed) else {}, {}
+    for key, message in fields.items():
+        prefix, _, position = key.partition(".")
+        if prefix == "referents" and position.isdigit() and int(position) < len(rows):
+            name = form.referents.entries[rows[int(position)]].form["name"]
+            name.errors = list(name.errors) + [message]
+        else:
+            others[key] = message
+    if others or not fields:
+        report_refusal(form, ValidationFailed(exc.message, others))
 
 
 class PersonForm(FlaskForm):

@@ -5,7 +5,7 @@ from flask_login import current_user
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, PARTNER_USERS, TECHNICIEN
 
 MENU = {
-    ADMIN_NATIONAL: [("admin.caisses", "Caisses"), ("partners.index", "Partenaires"),
+    ADMIN_NATIONAL: [("admin.caisses", "Caisses"), ("staff.agents", "Agents des caisses"), ("partners.index", "Partenaires"),
                        ("maintenance.index", "Maintenances"), ("delivery.index", "Courriels envoyés")],
     AGENT_CAISSE: [("requests_ui.queue", "File des demandes"), ("partners.index", "Partenaires"),
                      ("partners.invitations", "Invitations en attente"), ("partners.audit", "Journal des actions"), ("news.index", "Actualités"),
@@ -29,11 +29,15 @@ def _opened(endpoint: str) -> bool:
         any(feature in (c.get("features") or []) for c in current_user.caisses or [])
 
 
+# What an agent holding the role « administrateur de caisse » has besides (services/web/views/staff.py).
+CAISSE_ADMIN_MENU = [("staff.agents", "Agents de la caisse"), ("staff.settings", "Paramètres de la caisse")]
+
+
 def nav_links():
     if not current_user.is_authenticated:
         return []
-    return [(e, label) for e, label in MENU.get(current_user.profile, [])
-            if e in current_app.view_functions and _opened(e)]
+    links = MENU.get(current_user.profile, []) + (CAISSE_ADMIN_MENU if current_user.caisse_admin else [])
+    return [(e, label) for e, label in links if e in current_app.view_functions and _opened(e)]
 
 
 def init_app(app):

@@ -56,7 +56,7 @@ OPEN = {
         "home.index", "home.recent_requests", "home.caisse_queue",
         "auth.activation", "auth.new_password", "auth.renew_invitation", "auth.forgot_password", "auth.account",
         "auth.end_other_sessions",
-        "second_factor.renew_codes", "second_factor.disable", "second_factor.partners_requirement",
+        "second_factor.renew_codes", "second_factor.disable",
         "admin.caisses", "admin.new_caisse", "admin.edit_caisse",
         "partners.index", "partners.new", "partners.detail", "partners.suspend", "partners.end_convention",
         "partners.convention_features", "partners.create_gestionnaire", "partners.habilitations",
@@ -71,6 +71,8 @@ OPEN = {
         "news.index", "news.subscription", "news.unsubscribe",
         "delivery.index", "delivery.resend",
         "personal_data.index",
+        "staff.agents", "staff.edit_agent", "staff.agent_action", "staff.settings", "staff.save_rules",
+        "staff.save_referents",
     ), GUARDED),
 }
 

@@ -41,6 +41,11 @@ class User(UserMixin):
             raise AttributeError(name)
 
     @property
+    def caisse_admin(self) -> bool:
+        """An agent holding the role « administrateur de caisse » (its caisse's staff and settings)."""
+        return bool(self.summary.get("caisse_admin"))
+
+    @property
     def display_name(self):
         return f"{self.summary['first_name']} {self.summary['last_name']}"
 

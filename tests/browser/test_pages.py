@@ -11,9 +11,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 # The main menu of each demo profile (services/web/navigation.py MENU): role -> [(menu label, file name)].
 MENU_PAGES = {
-    "admin_national": [("Caisses", "caisses"), ("Partenaires", "partenaires"), ("Maintenances", "maintenances"),
+    "admin_national": [("Caisses", "caisses"), ("Agents des caisses", "agents-des-caisses"),
+                       ("Partenaires", "partenaires"), ("Maintenances", "maintenances"),
                        ("Courriels envoyés", "courriels")],
+    # The demo agent of Valfleuri is its administrateur de caisse: the last two entries are the role's.
     "agent_caisse": [("File des demandes", "file-des-demandes"), ("Partenaires", "partenaires"),
+                     ("Invitations en attente", "invitations"), ("Journal des actions", "journal"),
+                     ("Actualités", "actualites"), ("Maintenances", "maintenances"),
+                     ("Courriels envoyés", "courriels"), ("Données d'une personne", "donnees-personnelles"),
+                     ("Agents de la caisse", "agents-de-la-caisse"), ("Paramètres de la caisse", "parametres-de-la-caisse")],
+    "agent_simple": [("File des demandes", "file-des-demandes"), ("Partenaires", "partenaires"),
                      ("Invitations en attente", "invitations"), ("Journal des actions", "journal"),
                      ("Actualités", "actualites"), ("Maintenances", "maintenances"),
                      ("Courriels envoyés", "courriels"), ("Données d'une personne", "donnees-personnelles")],

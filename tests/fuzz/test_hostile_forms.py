@@ -34,7 +34,9 @@ FORMS = {
     "agent_caisse": [("/partenaires/nouveau", "/partenaires/nouveau"),
                      ("/partenaires/{partner}", "/partenaires/{partner}/gestionnaires"),
                      ("/maintenances", "/maintenances"), ("/actualites", "/actualites"),
-                     ("/donnees-personnelles", "/donnees-personnelles"), ("/file", "/file/delai")],
+                     ("/donnees-personnelles", "/donnees-personnelles"), ("/file", "/file/delai"),
+                     ("/caisse/agents", "/caisse/agents"), ("/caisse/parametres", "/caisse/parametres/regles"),
+                     ("/caisse/parametres", "/caisse/parametres/referents")],
     "admin_national": [("/admin/caisses/nouvelle", "/admin/caisses/nouvelle")],
 }
 # Pages where what the fuzz stored is shown back.

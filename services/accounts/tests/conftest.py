@@ -73,6 +73,7 @@ def events_of(worker_instance, event_type):
 
 AGENT = "agent@cpam-valfleuri.test"
 AGENT_B = "agent@cpam-hauts-fictifs.test"
+AGENT_PLAIN = "agent2@cpam-valfleuri.test"          # an agent of Valfleuri without the role « administrateur de caisse »
 ADMIN = "admin@assurance-maladie.test"
 GEST = "gestionnaire@ccas-saint-exemple.test"
 TECH = "technicien@ccas-saint-exemple.test"

@@ -75,7 +75,7 @@ def test_only_a_service_streams_accounts(worker):
 def test_caisse_contacts_for_anyone(worker):
     contacts = worker().caisse_contacts("999")
     assert contacts["name"] == "CPAM de Valfleuri" and contacts["referents"]
-    assert set(contacts["referents"][0]) == {"name", "function", "phone", "email"}
+    assert set(contacts["referents"][0]) == {"kind", "name", "function", "phones", "phone", "email"}
 
 
 def test_email_recipients_carry_their_caisses(session, worker):

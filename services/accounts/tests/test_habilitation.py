@@ -7,7 +7,7 @@ from contracts import events
 from contracts.errors import (AccountInactive, CapReached, InvalidToken, NotAuthorized, NotFound, RuleViolation,
                               ValidationFailed)
 from services.accounts.models import Account, Convention, PasswordToken, utcnow
-from services.accounts.tests.conftest import (ADMIN, AGENT, AGENT_B, GEST, GEST_B, TECH, TECH_B, account,
+from services.accounts.tests.conftest import (ADMIN, AGENT, AGENT_B, AGENT_PLAIN, GEST, GEST_B, TECH, TECH_B, account,
                                                events_of, person)
 
 pytestmark = pytest.mark.db
@@ -271,7 +271,7 @@ def test_caisse_for_department_routes_to_the_caisse_on_the_platform(worker):
 def test_national_admin_manages_caisses(worker):
     saved = worker(ADMIN).save_caisse({"code": "601", "name": "CPAM de l'Oise fictive", "address": "x",
                                        "referents": [{"name": "Référent", "function": "f", "phone": "0102030405",
-                                                      "email": ""}]})
+                                                      "email": "ref@cpam-oise.test"}]})
     assert saved["code"] == "601"
     with pytest.raises(ValidationFailed):
         worker(ADMIN).save_caisse({"code": "999", "name": "Doublon"})
@@ -289,6 +289,6 @@ def test_caisse_agents_only_for_a_service_identity(session, worker):
     service = worker_factory(AccountsService, db=session, caller=CallerIdentity(
         identity.sign({"id": None, "profile": "service", "service": "requests"}, SECRET), SECRET))
     listed = service.caisse_agents("999")
-    assert listed["name"] == "CPAM de Valfleuri" and [a["email"] for a in listed["agents"]] == [AGENT]
+    assert listed["name"] == "CPAM de Valfleuri" and [a["email"] for a in listed["agents"]] == [AGENT, AGENT_PLAIN]
     with pytest.raises(NotAuthorized):
         worker(AGENT).caisse_agents("999")

@@ -142,15 +142,16 @@ def test_agents_without_a_second_factor_must_enrol_before_anything_else(session,
 
 def test_a_caisse_requires_the_second_factor_of_its_partners_gestionnaires(session, worker):
     with pytest.raises(NotAuthorized):
-        worker(GEST).set_partners_second_factor(True)
-    assert worker(AGENT).set_partners_second_factor(True)["partners_second_factor"] is True
+        worker(GEST).save_caisse_rules({"partners_second_factor": "on", "technicien_caps": "on"})
+    assert worker(AGENT).save_caisse_rules({"partners_second_factor": "on", "technicien_caps": "on"})[
+        "partners_second_factor"] is True            # « Paramètres de la caisse » (services.accounts.caisse_settings)
     assert "second_factor" in worker().authenticate(GEST, "Gestion-Demo-2026!")["pending"]
     assert worker().authenticate(TECH, TECH_PASSWORD)["pending"] == []          # techniciens: still their choice
     # Le Relais Fictif is also under convention with the caisse: its gestionnaires too.
     assert "second_factor" in worker().authenticate(GEST_B, "Relais-Gest-2026!")["pending"]
-    assert worker(AGENT).set_partners_second_factor(False)["partners_second_factor"] is False
+    assert worker(AGENT).save_caisse_rules({"technicien_caps": "on"})["partners_second_factor"] is False
     assert worker().authenticate(GEST, "Gestion-Demo-2026!")["pending"] == []
-    assert session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "caisse_second_factor")).first()
+    assert session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "caisse_setting")).first()
 
 
 def _age_proof(session, who_worker, minutes):

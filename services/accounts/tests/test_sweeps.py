@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from contracts import events
 from services.accounts import conventions, sweeps
-from services.accounts.models import Account, AuditEntry, Convention, HabilitationReview, utcnow
-from services.accounts.tests.conftest import AGENT, GEST, TECH, account, events_of
+from services.accounts.models import Account, AuditEntry, Caisse, Convention, HabilitationReview, utcnow
+from services.accounts.tests.conftest import AGENT, GEST, TECH, TECH_B, account, events_of
 
 pytestmark = pytest.mark.db
 
@@ -20,14 +20,24 @@ def run_twice(step, session, **kw):
     return first + second
 
 
+def inactivity(session, code, on=True, days=90, warning=15):
+    """The caisse's setting (« Paramètres de la caisse »): off by default, on in the demo for 998."""
+    caisse = session.query(Caisse).filter_by(code=code).one()
+    caisse.technicien_inactivity, caisse.technicien_inactivity_days = on, days
+    caisse.technicien_inactivity_warning_days = warning
+    session.commit()
+
+
 def test_inactive_technicien_is_warned_15_days_ahead_then_inactivated(session, worker):
+    inactivity(session, "999")
     tech = account(session, TECH)
     tech.activity_at = utcnow() - timedelta(days=80)
     session.commit()
     now = utcnow()
     sent = run_twice(sweeps.warn_inactive_techniciens, session, now=now)
     assert [e for e, _ in sent] == [events.INACTIVITY_WARNING]               # once, not twice
-    assert sent[0][1]["inactivation_date"] == (tech.activity_at + timedelta(days=90)).date().isoformat()
+    # 90 days after the last login, but never less than the 15 days of warning
+    assert sent[0][1]["inactivation_date"] == (now + timedelta(days=15)).date().isoformat()
     assert run_twice(sweeps.inactivate_inactive_techniciens, session, now=now) == []     # not yet
     later = now + timedelta(days=15)
     sent = run_twice(sweeps.inactivate_inactive_techniciens, session, now=later)
@@ -110,6 +120,7 @@ def test_periodic_review_then_reminders_until_confirmed(session, worker):
 
 
 def test_the_timer_entrypoint_runs_every_sweep(session, worker):
+    inactivity(session, "999")
     tech = account(session, TECH)
     tech.activity_at = utcnow() - timedelta(days=80)
     session.commit()
@@ -117,3 +128,50 @@ def test_the_timer_entrypoint_runs_every_sweep(session, worker):
     service.sweep()
     service.sweep()
     assert len(events_of(service, events.INACTIVITY_WARNING)) == 1
+
+
+def test_inactivity_is_off_where_the_caisse_has_not_switched_it_on(session):
+    tech = account(session, TECH)                     # CCAS: a convention with 999 only, rule off by default
+    tech.activity_at = utcnow() - timedelta(days=400)
+    session.commit()
+    assert run_twice(sweeps.warn_inactive_techniciens, session) == []
+
+
+def test_each_caisse_sets_its_own_delay_and_warning(session):
+    inactivity(session, "999", days=60, warning=10)
+    tech = account(session, TECH)
+    tech.activity_at = utcnow() - timedelta(days=49)
+    session.commit()
+    assert run_twice(sweeps.warn_inactive_techniciens, session) == []
+    tech.activity_at = utcnow() - timedelta(days=51)
+    session.commit()
+    sent = run_twice(sweeps.warn_inactive_techniciens, session)
+    assert [(p["inactivity_days"], p["caisse_name"]) for _, p in sent] == [(60, "CPAM de Valfleuri")]
+    later = utcnow() + timedelta(days=10)
+    assert [e for e, _ in run_twice(sweeps.inactivate_inactive_techniciens, session, now=later)] == \
+        [events.ACCOUNT_INACTIVATED]
+
+
+def test_a_partner_of_several_caisses_follows_the_strictest_rule(session):
+    """Le Relais Fictif: conventions with 999 (rule off) and 998 (on, 90 days, in the demo data)."""
+    tech = account(session, TECH_B)
+    tech.activity_at = utcnow() - timedelta(days=80)
+    session.commit()
+    sent = run_twice(sweeps.warn_inactive_techniciens, session)
+    assert [(p["inactivity_days"], p["caisse_name"]) for _, p in sent] == [(90, "CPAM des Hauts-Fictifs")]
+    tech.inactivity_warned_at = None
+    session.commit()
+    inactivity(session, "999", days=60, warning=20)      # now both: the shorter delay wins
+    sent = run_twice(sweeps.warn_inactive_techniciens, session)
+    assert [(p["inactivity_days"], p["caisse_name"]) for _, p in sent] == [(60, "CPAM de Valfleuri")]
+
+
+def test_a_rule_switched_off_after_the_warning_inactivates_no_one(session):
+    inactivity(session, "999")
+    tech = account(session, TECH)
+    tech.activity_at = utcnow() - timedelta(days=80)
+    session.commit()
+    assert len(run_twice(sweeps.warn_inactive_techniciens, session)) == 1
+    inactivity(session, "999", on=False)
+    assert run_twice(sweeps.inactivate_inactive_techniciens, session, now=utcnow() + timedelta(days=20)) == []
+    assert account(session, TECH).status == "active"

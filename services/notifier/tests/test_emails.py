@@ -88,7 +88,15 @@ def test_account_invited():
 def test_account_invited_without_organisation():
     _, text, _ = render_one(events.ACCOUNT_INVITED, token="t", expires_at="2026-11-30T23:15:00Z",
                             profile_label="Agent de caisse", organisation="")
-    assert "profil « Agent de caisse »." in text
+    assert "profil « Agent de caisse »." in text and "double authentification" not in text
+
+
+def test_a_staff_invitation_announces_the_second_factor():
+    _, text, html = render_one(events.ACCOUNT_INVITED, token="t", expires_at="2026-11-30T23:15:00Z",
+                               profile_label="Agent de caisse", organisation="CPAM d'Essai",
+                               second_factor_required=True)
+    assert "vous activerez la double authentification, obligatoire pour votre profil" in text
+    assert "<strong>double authentification</strong>" in html
 
 
 def test_password_changed():
@@ -182,6 +190,21 @@ def test_inactivity_warning():
     assert "votre compte sera inactivé le 01/12/2026" in text
     assert "il suffit de vous connecter avant cette date" in text
     assert "01/12/2026" in html
+
+
+def test_inactivity_warning_says_whose_rule_and_who_to_turn_to():
+    """The rule is a caisse's (« Paramètres de la caisse »): the email names it, and the caisses' referents."""
+    person = {**HOSTILE, "contacts": [{"name": "CPAM d'Essai", "referents": [
+        {"kind": "person", "name": "Anne <i>Vidal</i>", "function": "Référente", "phones": ["01 23 45 67 89", "06 12 34 56 78"],
+         "phone": "", "email": "a.vidal@cpam.test"}]}]}
+    [mail] = render_for_recipients(events.INACTIVITY_WARNING, {
+        "event_id": "e1", "recipients": [person], "inactivation_date": "2026-12-01", "inactivity_days": 60,
+        "caisse_name": "CPAM d'Essai"})
+    assert "Selon la convention de votre structure avec la CPAM d'Essai, un compte de technicien sans connexion " \
+           "pendant 60 jours est inactivé." in mail.text
+    assert "- CPAM d'Essai : Anne <i>Vidal</i>, Référente, 01 23 45 67 89, 06 12 34 56 78, a.vidal@cpam.test" in mail.text
+    assert "Anne &lt;i&gt;Vidal&lt;/i&gt;" in mail.html and 'href="mailto:a.vidal@cpam.test"' in mail.html
+    assert "Vos contacts" not in render_one(events.INACTIVITY_WARNING, inactivation_date="2026-12-01")[1]
 
 
 @pytest.mark.parametrize("reminder, subject", [

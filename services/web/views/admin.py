@@ -2,24 +2,16 @@
 channel partners turn to when the portal is unavailable)."""
 from flask import Blueprint, abort, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import EmailField, FieldList, Form, FormField, StringField, TelField, TextAreaField
+from wtforms import FieldList, FormField, StringField, TextAreaField
 
-from contracts.errors import ValidationFailed
 from contracts.profiles import ADMIN_NATIONAL
 from services.web import rpc
-from services.web.toolkit import profiles, report_refusal, saved
+from services.web.forms import ReferentForm, referent_errors, referents_data, referents_sent
+from services.web.toolkit import profiles, saved
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-MAX_REFERENTS = 3
-REFERENT_FIELDS = ("name", "function", "phone", "email")
-
-
-class ReferentForm(Form):
-    name = StringField("Nom")
-    function = StringField("Fonction")
-    phone = TelField("Téléphone")
-    email = EmailField("Adresse électronique")
+SPARE_REFERENTS = 2          # blank rows to add referents (any number: save, and two more appear)
 
 
 class CaisseForm(FlaskForm):
@@ -27,16 +19,11 @@ class CaisseForm(FlaskForm):
     name = StringField("Nom de la caisse")
     address = TextAreaField("Adresse", render_kw={"rows": 3})
     departments = StringField("Départements de résidence couverts (ex. 60 80)")
-    referents = FieldList(FormField(ReferentForm), min_entries=MAX_REFERENTS, max_entries=MAX_REFERENTS)
+    referents = FieldList(FormField(ReferentForm), min_entries=SPARE_REFERENTS)
 
     def caisse(self) -> tuple[dict, list[int]]:
         """The data for save_caisse, and which form row each referent sent came from."""
-        referents, rows = [], []
-        for index, entry in enumerate(self.referents.entries):
-            values = {k: (entry.form[k].data or "").strip() for k in REFERENT_FIELDS}
-            if any(values.values()):          # blank rows are just unused slots
-                referents.append(values)
-                rows.append(index)
+        referents, rows = referents_sent(self.referents.entries)
         return {"code": (self.code.data or "").strip(), "name": (self.name.data or "").strip(),
                 "address": (self.address.data or "").strip(), "departments": self.departments.data or "",
                 "referents": referents}, rows
@@ -60,8 +47,7 @@ def edit_caisse(caisse_id):
     caisse = next((c for c in rpc.call("accounts", "list_caisses") if c["id"] == caisse_id), None)
     if caisse is None:
         abort(404)
-    referents = list(caisse.get("referents") or [])[:MAX_REFERENTS]
-    return _edit(caisse, CaisseForm(data={**caisse, "referents": referents,
+    return _edit(caisse, CaisseForm(data={**caisse, "referents": referents_data(caisse.get("referents"), SPARE_REFERENTS),
                                           "departments": " ".join(caisse.get("departments") or [])}))
 
 
@@ -71,20 +57,6 @@ def _edit(caisse, form):
         data["id"] = caisse["id"]
     if answer := saved(form, lambda: rpc.call("accounts", "save_caisse", data),
                        "La caisse {code} — {name} est enregistrée.",
-                       url_for("admin.caisses"), lambda form, exc: _referent_errors(form, exc, rows)):
+                       url_for("admin.caisses"), lambda form, exc: referent_errors(form, exc, rows)):
         return answer
     return render_template("admin/caisse_form.html", form=form, caisse=caisse)
-
-
-def _referent_errors(form, exc, rows: list[int]) -> None:
-    """``referents.<i>`` (i: position in the list sent) goes under that referent's name."""
-    fields, others = exc.fields if isinstance(exc, ValidationFailed) else {}, {}
-    for key, message in fields.items():
-        prefix, _, position = key.partition(".")
-        if prefix == "referents" and position.isdigit() and int(position) < len(rows):
-            name = form.referents.entries[rows[int(position)]].form["name"]
-            name.errors = list(name.errors) + [message]
-        else:
-            others[key] = message
-    if others or not fields:
-        report_refusal(form, ValidationFailed(exc.message, others))

@@ -1,7 +1,8 @@
 """« Mon compte » → « Double authentification »: enrolment of an authenticator app
 (QR code and key, confirmed by a first code), the recovery codes (shown once),
-disabling when the profile allows it, and the caisse agent's setting for the
-partners' gestionnaires. The accounts service keeps the secret and decides.
+disabling when the profile allows it (the caisse's setting for its partners'
+gestionnaires is on « Paramètres de la caisse », views/staff.py). The accounts
+service keeps the secret and decides.
 
 The QR code is an <svg> drawn by segno into the page: no script, no style
 attribute (presentation attributes only), so the strict CSP holds.
@@ -15,7 +16,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from services.web import rpc
-from services.web.forms import CodeForm, PartnersSecondFactorForm
+from services.web.forms import CodeForm
 from services.web.toolkit import report_refusal, submitted
 from services.web.users import refresh
 
@@ -39,7 +40,6 @@ def _page(forms: dict | None = None, codes: list[str] | None = None, status: int
     state = rpc.call("accounts", "second_factor_status")
     forms = {"confirm": CodeForm(prefix="confirm"), "renew": CodeForm(prefix="renew"),
              "disable": CodeForm(prefix="disable"),
-             "partners": PartnersSecondFactorForm(prefix="partners", required=state["partners_second_factor"]),
              **(forms or {})}
     pending = state["pending"]
     return render_template("second_factor.html", state=state, forms=forms, codes=codes,
@@ -96,15 +96,3 @@ CODE_ACTIONS = {"confirm": ("confirmer", "confirm", "confirm_second_factor", _en
 for endpoint, (path, prefix, method, then) in CODE_ACTIONS.items():
     bp.add_url_rule(f"/mon-compte/double-authentification/{path}", endpoint,
                     login_required(partial(_code_action, prefix, method, then)), methods=["POST"])
-
-
-@bp.route("/mon-compte/double-authentification/gestionnaires", methods=["POST"])
-@login_required
-def partners_requirement():
-    form = PartnersSecondFactorForm(prefix="partners")
-    if form.validate_on_submit():
-        required = rpc.call("accounts", "set_partners_second_factor", form.required.data)["partners_second_factor"]
-        flash("La double authentification est désormais exigée des gestionnaires de vos partenaires : ils "
-              "l'activeront à leur prochaine connexion." if required else
-              "La double authentification des gestionnaires de vos partenaires redevient facultative.", "success")
-    return redirect(url_for("second_factor.settings"), 303)
