@@ -160,8 +160,8 @@ REQUESTS = {
     "caisse_overview": _row(CAISSE_AGENTS),
     "request_form": _row(TECHNICIENS, lambda w: ("document", "999")),
     # The caisse's administrateur (identity["caisse_admin"]; none in the table's world yet) and the national admin.
-    "request_settings": _row({"admin"}, lambda w: ("999",)),
-    "save_request_settings": _row({"admin"}, lambda w: ({}, "999")),
+    "request_settings": _row({"admin", "agent_x"}, lambda w: ("999",), caisse_admin=True),
+    "save_request_settings": _row({"admin", "agent_x"}, lambda w: ({}, "999"), caisse_admin=True),
     "personal_data_find": _row(CAISSE_AGENTS, lambda w: ({},)),
     "personal_data_export": _row(CAISSE_AGENTS, lambda w: ({},)),
     "personal_data_erase": _row(CAISSE_AGENTS, lambda w: ({},)),

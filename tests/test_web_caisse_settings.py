@@ -74,7 +74,7 @@ def test_the_national_administrator_sets_a_caisses_requests(client, app):
 
 
 def test_an_agent_who_is_not_the_caisses_administrateur_is_refused(app):
-    for role in ("agent_caisse", "technicien"):
+    for role in ("agent_simple", "technicien"):          # a plain agent of the caisse, a partner's technicien
         client = app.test_client()
         login(client, role)
         assert client.get("/caisse/parametres/demandes").status_code == 403, role

@@ -69,7 +69,7 @@ ROUTES = {
     "requests_ui.new_form": _r(TECHNICIENS),
     "requests_ui.check_field": _r(PARTNER | CAISSE_AGENTS),
     "requests_ui.queue": _r(CAISSE_AGENTS),
-    "requests_ui.requests_settings": _r({"admin"}),          # and the caisse's administrateur (caisse_admin)
+    "requests_ui.requests_settings": _r(AGENTS, caisse_admin=True),
     "requests_ui.notifications": _r(PARTNER),
     "personal_data.index": _r(CAISSE_AGENTS),
     "habilitations.index": _r(GESTIONNAIRES),
