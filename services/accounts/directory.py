@@ -67,16 +67,24 @@ def _page(session: Session, query, after_id: int, limit: int):
     return accounts, caisses, (accounts[-1].id if len(accounts) == limit else None)
 
 
-def active_users(session: Session, caisse_code: str | None, after_id: int = 0, limit: int = 500) -> dict:
+def active_users(session: Session, caisse_code: str | None, after_id: int = 0, limit: int = 500,
+                 feature: str | None = None) -> dict:
     """Active accounts with a password, of one caisse (its agents and the users of partners under
-    a convention open to them today) or of all caisses (``None``, the national admins too).
+    a convention open to them today) or of all caisses (``None``, the national admins too); with
+    ``feature`` (e.g. "actualites" for the newsletter), only the partners whose convention opens it.
     {"items": [person], "next": after_id for the next page or None}."""
     query = sa.select(Account).where(Account.status == "active", Account.password_hash.is_not(None))
+    opened = None
     if caisse_code is not None:
         caisse_id = sa.select(Caisse.id).where(Caisse.code == str(caisse_code)).scalar_subquery()
         partners = sa.select(Convention.partner_id).where(Convention.caisse_id == caisse_id, access.open_to_partner())
         query = query.where(sa.or_(Account.caisse_id == caisse_id, Account.partner_id.in_(partners)))
+        if feature is not None:         # features are a JSON list: read per convention, not in SQL
+            opened = {c.partner_id for c in session.scalars(sa.select(Convention).where(
+                Convention.caisse_id == caisse_id, access.open_to_partner())) if feature in (c.features or [])}
     accounts, caisses, following = _page(session, query, after_id, limit)
+    if opened is not None:
+        accounts = [a for a in accounts if a.partner_id is None or a.partner_id in opened]
     return {"items": [_person(a, caisses) for a in accounts], "next": following}
 
 

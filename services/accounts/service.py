@@ -191,10 +191,11 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
         return directory.caisse_contacts(self.db, caisse_code)
 
     @rpc
-    def active_users(self, caisse_code=None, after_id=0, limit=500):
-        """The notifier's maintenance notices and newsletters (a signed service identity only)."""
+    def active_users(self, caisse_code=None, after_id=0, limit=500, feature=None):
+        """The notifier's maintenance notices and newsletters (a signed service identity only); with
+        ``feature``, partners' users only where their convention with the caisse opens it."""
         self.caller.require("service")
-        return directory.active_users(self.db, caisse_code, after_id, limit)
+        return directory.active_users(self.db, caisse_code, after_id, limit, feature)
 
     @rpc
     def password_expiries(self, after_id=0, limit=500):

@@ -53,7 +53,8 @@ class NotifierService(health.Health):
         users_of = self._accounts("active_users")
         steps = (lambda: reminders.sweep(self.db, self._accounts("password_expiries")),
                  lambda: maintenance.send_notices(self.db, users_of),
-                 lambda: news.send_digests(self.db, users_of, self.caller.secret),
+                 lambda: news.send_digests(self.db, lambda code, after_id: users_of(code, after_id, 500, "actualites"),
+                                           self.caller.secret),
                  lambda: delivery_log.purge(self.db))
         for step in steps:
             try:

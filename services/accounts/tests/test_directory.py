@@ -9,7 +9,7 @@ from nameko.testing.services import worker_factory
 
 from contracts import events, identity
 from contracts.errors import NotAuthenticated, NotAuthorized
-from services.accounts.models import Account
+from services.accounts.models import Account, Caisse, Convention
 from services.accounts.service import AccountsService
 from services.accounts.tests.conftest import ADMIN, AGENT, AGENT_B, SECRET, TECH, TECH_B, account, events_of
 from services.common.caller import CallerIdentity
@@ -44,6 +44,27 @@ def test_active_users_of_a_caisse_in_pages(session, as_service):
     assert len(everyone) == expected
     [tech_b] = [p for p in people if p["email"] == TECH_B]
     assert tech_b["caisses"] == ["998", "999"] and tech_b["profile"] == "technicien"
+
+
+def test_the_newsletter_goes_only_to_partners_whose_convention_opens_the_news(session, as_service):
+    """With a feature (the notifier asks "actualites" for the newsletter), a partner whose convention
+    with that caisse does not open it is left out; the caisse's own agents stay."""
+    with_news = {p["email"] for p in walk(lambda *a, **k: as_service.active_users(*a, **k, feature="actualites"),
+                                          "999")[0]}
+    assert TECH in with_news and AGENT in with_news
+    tech = account(session, TECH)
+    convention = session.scalars(sa.select(Convention).where(Convention.partner_id == tech.partner_id,
+                                                             Convention.caisse_id == tech_caisse_id(session))).one()
+    convention.features = [f for f in convention.features if f != "actualites"]
+    session.commit()
+    without = {p["email"] for p in walk(lambda *a, **k: as_service.active_users(*a, **k, feature="actualites"),
+                                        "999")[0]}
+    assert TECH not in without and AGENT in without
+    assert TECH in {p["email"] for p in walk(as_service.active_users, "999")[0]}     # the notices still reach them
+
+
+def tech_caisse_id(session):
+    return session.scalars(sa.select(Caisse.id).where(Caisse.code == "999")).one()
 
 
 def test_inactive_accounts_are_left_out(session, as_service):
