@@ -141,11 +141,13 @@ class CaisseSettingChange(Base):
     changes: Mapped[dict]                                        # setting -> [before, after]
 
 
-class ErasureRecord(Base):
-    """The trace of an erasure on request (GDPR art. 17): who, when, how many; never the person."""
+class PersonalDataRecord(Base):
+    """The trace of each look at a person's data on request (GDPR art. 15 and 17): who found, exported
+    or erased it, when, how many requests; never the person."""
 
-    __tablename__ = "erasure_record"
+    __tablename__ = "personal_data_record"
     id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(sa.String(10), server_default="erase")     # find | export | erase
     at: Mapped[datetime] = mapped_column(default=utcnow)
     caisse_code: Mapped[str] = mapped_column(sa.String(8))
     agent_id: Mapped[int]

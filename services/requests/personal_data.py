@@ -11,7 +11,7 @@ from contracts.errors import ValidationFailed
 from services.requests import scope, validation
 from services.requests.catalogue import KINDS, STATUSES
 from services.requests.lifecycle import author_name, insured_key
-from services.requests.models import Attachment, ErasureRecord, PartnerRequest, RequestEvent, utcnow
+from services.requests.models import Attachment, PartnerRequest, PersonalDataRecord, RequestEvent, utcnow
 
 IDENTITY = ("last_name", "first_name", "birth_date")
 
@@ -30,17 +30,31 @@ def _requests(session: Session, who: dict, person) -> list[PartnerRequest]:
     return list(session.scalars(query.order_by(PartnerRequest.created_at)))
 
 
+def _record(session: Session, who: dict, action: str, found: list[PartnerRequest]) -> list[str]:
+    """Who looked at the person's data (GDPR accountability), committed with what it did."""
+    references = [r.reference for r in found]
+    session.add(PersonalDataRecord(action=action, caisse_code=who["caisse_code"], agent_id=who["id"],
+                                   agent_name=author_name(who), request_count=len(found),
+                                   references=" ".join(references)))
+    return references
+
+
 def find(session: Session, who: dict, person) -> list[dict]:
     from services.requests.history import as_row
 
-    return [as_row(r) for r in _requests(session, who, person)]
+    found = _requests(session, who, person)
+    _record(session, who, "find", found)
+    session.commit()
+    return [as_row(r) for r in found]
 
 
 def export(session: Session, who: dict, person) -> dict:
     """Everything the caisse's portal holds on the person: requests, details, timelines,
     the list of files (each downloadable from its request)."""
-    exported = []
-    for r in _requests(session, who, person):
+    exported, found = [], _requests(session, who, person)
+    _record(session, who, "export", found)
+    session.commit()
+    for r in found:
         events = session.scalars(sa.select(RequestEvent).where(RequestEvent.request_id == r.id)
                                  .order_by(RequestEvent.id))
         exported.append({
@@ -61,10 +75,7 @@ def erase(session: Session, who: dict, person, storage) -> dict:
     """Deletes the person's requests in the caisse, then their files (a file left by a
     crash between the two is unreachable: no row points to it any more)."""
     found = _requests(session, who, person)
-    references = [r.reference for r in found]
-    session.add(ErasureRecord(caisse_code=who["caisse_code"], agent_id=who["id"],
-                              agent_name=author_name(who), request_count=len(found),
-                              references=" ".join(references)))
+    references = _record(session, who, "erase", found)
     delete_requests(session, found, storage)
     return {"erased": len(found), "references": references}
 

@@ -4,7 +4,7 @@ without the person, and nobody else can do any of it."""
 import pytest
 
 from contracts.errors import NotAuthenticated, NotAuthorized, ValidationFailed
-from services.requests.models import Attachment, ErasureRecord, PartnerRequest, RequestEvent
+from services.requests.models import Attachment, PartnerRequest, PersonalDataRecord, RequestEvent
 from services.requests.tests.conftest import insured, upload
 from services.requests.tests.test_requests_service import PDF, payload, tag
 
@@ -40,8 +40,10 @@ def test_find_export_then_erase_one_person(as_, db, storage):
     with pytest.raises(FileNotFoundError):
         storage.get(key)
     assert db.get(PartnerRequest, other["id"]) is not None
-    record = db.query(ErasureRecord).order_by(ErasureRecord.id.desc()).first()
-    assert record.request_count == 2 and record.agent_name and last not in record.references
+    records = db.query(PersonalDataRecord).order_by(PersonalDataRecord.id.desc()).limit(3).all()
+    assert [r.action for r in records] == ["erase", "export", "find"]      # finding and exporting are traced too
+    for record in records:
+        assert record.request_count == 2 and record.agent_name and last not in record.references
     assert agent.personal_data_find(asked) == []
 
 
