@@ -45,7 +45,9 @@ def test_the_settings_screen_with_its_requests_part(page, app):
     with page.expect_navigation():
         menu(page).get_by_role("link", name="Paramètres de la caisse", exact=True).click()
     expect(page.get_by_role("heading", name="Paramètres de la caisse", level=1)).to_be_visible()
-    expect(page.get_by_role("heading", name="Demandes")).to_be_visible()
+    expect(page.get_by_role("heading", name="Demandes", exact=True)).to_be_visible()
+    # The requests service's own part, loaded into the page (hx-get /caisse/parametres/demandes).
+    expect(page.get_by_role("heading", name="Demandes des partenaires")).to_be_visible()
     try:
         page.get_by_label("Inactiver les comptes de technicien sans connexion").check()
         page.get_by_label("Délai sans connexion avant l'inactivation (jours)").fill("12")
