@@ -2,6 +2,7 @@
 NIR (GDPR): a request is filed and searched through the web (gunicorn over HTTP
 for the search, whose query string carries the name), then every log of the
 stack is read."""
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -46,8 +47,15 @@ def test_single_use_tokens_never_reach_the_access_log(stack):
             urllib.request.urlopen(stack.env["EP_BASE_URL"] + path, timeout=10)
         except urllib.error.HTTPError:
             pass                                                         # unknown token, still logged
-    log = (stack.log_dir / "web.log").read_text(errors="replace")
+    expected = [f'"GET {route} HTTP/1.1"' for route in ("/activation/[jeton]", "/mot-de-passe/nouveau/[jeton]",
+                                                        "/actualites/desabonnement/[jeton]",
+                                                        "/activation/[jeton]/nouveau-lien")]
+    deadline = time.monotonic() + 20
+    while True:                          # gunicorn writes a line once its answer has left: wait for the last one
+        log = (stack.log_dir / "web.log").read_text(errors="replace")
+        if all(line in log for line in expected) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert token not in log
-    for route in ("/activation/[jeton]", "/mot-de-passe/nouveau/[jeton]", "/actualites/desabonnement/[jeton]",
-                  "/activation/[jeton]/nouveau-lien"):
-        assert f'"GET {route} HTTP/1.1"' in log
+    for line in expected:
+        assert line in log

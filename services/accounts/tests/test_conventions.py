@@ -207,9 +207,9 @@ def test_fraud_of_the_only_gestionnaire_tells_the_referents(session, worker):
     agent.inactivate_account(account(session, GEST).id, "fraude")
     [told] = events_of(agent, events.FRAUD_INACTIVATION)
     assert told["to_referents"] is True
-    assert [r["email"] for r in told["recipients"]] == ["direction@ccas-saint-exemple.test",
-                                                        "partenaires@cpam-valfleuri.test",
-                                                        "acces-droits@cpam-valfleuri.test"]
+    assert [r["email"] for r in told["recipients"]] == ["direction@ccas-saint-exemple.test",     # the partner's,
+                                                        "n.roussel@cpam-valfleuri.test",         # then the caisse's
+                                                        "partenaires@cpam-valfleuri.test"]
     assert told["recipients"][0]["first_name"] == "Nadia" and told["recipients"][0]["last_name"] == "Fontanel"
 
 
