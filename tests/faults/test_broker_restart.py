@@ -39,11 +39,16 @@ def test_broker_restart_loses_nothing_and_duplicates_nothing(fault_stack, privat
     threads = [threading.Thread(target=_submit_until, args=(stop, user, made, pages)) for user in users]
     for thread in threads:
         thread.start()
+    held_user = WebUser(base)
     try:
         time.sleep(2)
+        held = held_user.open_form()                    # a form on someone's screen when the broker goes
         private_broker.stop_app()
         cut_at = len(made)
-        time.sleep(3)
+        cut = time.monotonic()
+        held_user.send(held)                            # sent during the cut, whatever the submitters' timing
+        made.append(held)
+        time.sleep(max(0.0, 3 - (time.monotonic() - cut)))
         private_broker.start_app()
         back_at = time.monotonic()
         # The web serves again: a submission started after the return is filed within the delay.
