@@ -51,6 +51,7 @@ ACTIONS = {
     "second_factor_reset": "Réinitialisation de la double authentification",
     "reauthenticated": "Confirmation d'identité",
     "reauthentication_failed": "Échec de confirmation d'identité",
+    "password_change_failed": "Mot de passe actuel erroné (changement de mot de passe)",
     "caisse_second_factor": "Double authentification des gestionnaires (réglage de la caisse)",   # before 0008
     "caisse_admin_granted": "Attribution du rôle d'administrateur de caisse",
     "caisse_admin_removed": "Retrait du rôle d'administrateur de caisse",

@@ -233,7 +233,12 @@ def _set_password(session: Session, account: Account, password: str, emit: Emit,
 
 def change_password(session: Session, account: Account, current_password: str, new_password: str, emit: Emit,
                     keep_session: int | None = None) -> dict:
+    # Guessing the current password from a session left open counts like guessing it at login:
+    # the same delays and lock, each failure in the journal.
+    now = utcnow()
+    throttle.check([account], now)
     if not passwords.verify_password(account.password_hash, current_password or ""):
+        throttle.failed(session, [account], now, "password_change_failed")
         raise ValidationFailed("Le mot de passe actuel est incorrect.",
                                {"current_password": "Le mot de passe actuel est incorrect."})
     _set_password(session, account, new_password, emit, keep_session=keep_session)

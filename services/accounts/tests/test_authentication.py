@@ -205,3 +205,22 @@ def test_hashes_are_argon2id_and_verify():
     assert passwords.verify_password(hashed, "Abcdefgh1234!")
     assert not passwords.verify_password(hashed, "Abcdefgh1234?")
     assert not passwords.verify_password(None, "Abcdefgh1234!")
+
+
+def test_guessing_the_current_password_to_change_it_is_slowed_locked_and_journaled(session, worker):
+    """A session left open must not be a way to guess the password without limit (issue 16)."""
+    me = worker(TECH)
+    refusals = []
+    for n in range(12):
+        try:
+            me.change_password(f"Pas-le-bon-{n}-2026!", "Nouvelle-Cle-Solide-42!")
+        except (ValidationFailed, LoginThrottled) as exc:
+            refusals.append(type(exc).__name__)
+    assert refusals[:3] == ["ValidationFailed"] * 3                 # three free failures, then a growing delay
+    assert refusals[3:] == ["LoginThrottled"] * 9
+    session.expire_all()
+    journal = session.query(AuditEntry).filter(AuditEntry.target_id == account(session, TECH).id,
+                                               AuditEntry.action == "password_change_failed").count()
+    assert journal == 3
+    with pytest.raises(LoginThrottled):                               # even the right one waits now
+        me.change_password(TECH_PASSWORD, "Nouvelle-Cle-Solide-42!")
