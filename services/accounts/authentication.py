@@ -110,10 +110,22 @@ def _logged_in(session: Session, account: Account, now: datetime, device: str, s
     An account with a second factor gets, instead, a ticket to come back with its code."""
     _check_may_log_in(session, account)
     if second_factor.enrolled(account):
-        ticket = identity.sign({"second_factor": account.id, "device": sessions.device_label(device)}, secret,
-                               ttl=SECOND_FACTOR_TICKET_SECONDS)
+        ticket = identity.sign({"second_factor": account.id, "password": password_version(account),
+                                "device": sessions.device_label(device)}, secret, ttl=SECOND_FACTOR_TICKET_SECONDS)
         raise SecondFactorRequired(None, ticket)
     return _open(session, account, now, device)
+
+
+def password_version(account: Account) -> str:
+    """What a login ticket is bound to: a ticket issued before a password change (or reset) opens nothing."""
+    return hashlib.sha256((account.password_hash or "").encode()).hexdigest()[:16]
+
+
+def _still_valid(session: Session, account: Account, versions: list, now: datetime) -> None:
+    """A ticket's second step: the password it proved is still the account's, and no delay or lock runs."""
+    if password_version(account) not in versions:
+        raise InvalidCredentials("Le mot de passe a changé entre-temps : reconnectez-vous.")
+    throttle.check([account], now)
 
 
 def _open(session: Session, account: Account, now: datetime, device: str) -> dict:
@@ -139,40 +151,44 @@ def authenticate(session: Session, email: str, password: str, secret: str, devic
         throttle.failed(session, accounts, now)
         raise InvalidCredentials()
     if len(matching) > 1:
-        ticket = identity.sign({"choice": [a.id for a in matching], "device": sessions.device_label(device)},
-                               secret, ttl=300)
+        ticket = identity.sign({"choice": [a.id for a in matching], "passwords": [password_version(a) for a in matching],
+                                "device": sessions.device_label(device)}, secret, ttl=300)
         raise ProfileChoiceRequired(None, [{"profile": a.profile, "label": PROFILE_LABELS[a.profile]}
                                            for a in matching], ticket)
     return _logged_in(session, matching[0], now, device, secret)
 
 
 def _ticket(ticket: str, secret: str, key: str, expired: Exception):
+    """-> (what the ticket names, the password versions it proved, the device)."""
     try:
         proof = identity.verify(ticket, secret)
-        return proof[key], proof.get("device", "")
+        return proof[key], proof.get("passwords") or [proof.get("password")], proof.get("device", "")
     except (NotAuthenticated, KeyError):
         raise expired
 
 
 def authenticate_choice(session: Session, ticket: str, profile: str, secret: str) -> dict:
     """Second step when one email holds several accounts: the ticket proves the password."""
-    ids, device = _ticket(ticket, secret, "choice",
-                          InvalidCredentials("Le délai de choix du profil est dépassé : reconnectez-vous."))
+    ids, versions, device = _ticket(ticket, secret, "choice",
+                                    InvalidCredentials("Le délai de choix du profil est dépassé : reconnectez-vous."))
     account = session.scalars(sa.select(Account).where(Account.id.in_(ids), Account.profile == profile)).first()
     if account is None:
         raise InvalidCredentials("Profil inconnu pour ce compte.")
-    return _logged_in(session, account, utcnow(), device, secret)
+    now = utcnow()
+    _still_valid(session, account, versions, now)
+    return _logged_in(session, account, now, device, secret)
 
 
 def authenticate_second_factor(session: Session, ticket: str, code: str, secret: str, emit: Emit) -> dict:
     """Last step for an account with a second factor: the ticket proves the password, the code the
     authenticator (or a recovery code). Wrong codes are throttled with wrong passwords."""
-    account_id, device = _ticket(ticket, secret, "second_factor",
-                                 NotAuthenticated("Le délai de saisie du code est dépassé : reconnectez-vous."))
+    account_id, versions, device = _ticket(ticket, secret, "second_factor",
+                                           NotAuthenticated("Le délai de saisie du code est dépassé : reconnectez-vous."))
     account = session.get(Account, account_id)
     if account is None:
         raise InvalidCredentials()
     _check_may_log_in(session, account)
+    _still_valid(session, account, versions, utcnow())
     second_factor.prove(session, account, code, emit)
     return _open(session, account, utcnow(), device)
 

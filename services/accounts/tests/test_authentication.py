@@ -224,3 +224,23 @@ def test_guessing_the_current_password_to_change_it_is_slowed_locked_and_journal
     assert journal == 3
     with pytest.raises(LoginThrottled):                               # even the right one waits now
         me.change_password(TECH_PASSWORD, "Nouvelle-Cle-Solide-42!")
+
+
+def test_a_login_ticket_opens_nothing_after_a_password_change_or_during_a_lock(session, worker):
+    """The profile choice's ticket proved a password: not the one the account has after a change, and
+    not while the account is locked (a ticket issued before the lock does not lift it) (issue 16)."""
+    gest, tech = account(session, DOUBLE, "gestionnaire"), account(session, DOUBLE, "technicien")
+    gest.password_hash = tech.password_hash                  # one password for both: a profile to choose
+    session.commit()
+    with pytest.raises(ProfileChoiceRequired) as choice:
+        worker().authenticate(DOUBLE, "Double-Tech-2026!")
+    tech.locked_until = utcnow() + timedelta(minutes=15)
+    gest.password_hash = passwords.hash_password("Un-Autre-Secret-2026!")      # changed, say by a reset
+    session.commit()
+    with pytest.raises(InvalidCredentials) as changed:
+        worker().authenticate_choice(choice.value.ticket, "gestionnaire")
+    assert "a changé" in changed.value.message
+    with pytest.raises(LoginThrottled):
+        worker().authenticate_choice(choice.value.ticket, "technicien")
+    session.refresh(tech)
+    assert tech.locked_until is not None                          # the lock still runs
