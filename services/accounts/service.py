@@ -33,9 +33,10 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
     def _actor(self, *profiles, allow_pending=False):
         return sessions.current(self.db, self.caller.require(*profiles, allow_pending=allow_pending))
 
-    def _sensitive(self, *profiles):
-        """Creating or inactivating accounts: the caller's session must hold a recent proof of identity."""
-        actor = self._actor(*profiles)
+    def _sensitive(self, *profiles, allow_pending=False):
+        """Creating or inactivating accounts, enrolling an authenticator: the caller's session must hold a
+        recent proof of identity."""
+        actor = self._actor(*profiles, allow_pending=allow_pending)
         reauthentication.require_recent(self.db, self.caller.identity)
         return actor
 
@@ -138,12 +139,14 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
 
     @rpc
     def begin_second_factor(self):
-        return second_factor.begin(self.db, self._actor(allow_pending=True))
+        """Enrolling an authenticator needs a recent proof (the login is one): a stolen session must not
+        enrol its own, then answer every later re-authentication with its codes."""
+        return second_factor.begin(self.db, self._sensitive(allow_pending=True))
 
     @rpc
     def confirm_second_factor(self, code):
         """-> {"recovery_codes": the ten codes, shown once; "summary": the account's (its pending steps change)}."""
-        actor = self._actor(allow_pending=True)
+        actor = self._sensitive(allow_pending=True)
         codes = second_factor.confirm(self.db, actor, code, self.events)
         return {"recovery_codes": codes, "summary": authentication.summary(self.db, actor)}
 

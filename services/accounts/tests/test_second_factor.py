@@ -177,6 +177,18 @@ def test_creating_or_inactivating_accounts_needs_a_recent_proof_of_identity(sess
     assert "reauthenticated" in actions(session, GEST)
 
 
+def test_enrolling_an_authenticator_needs_a_recent_proof(session, worker):
+    """A stolen session must not enrol its own authenticator (issue 16): past the window, confirm first."""
+    tech = worker(TECH)
+    assert tech.begin_second_factor()["pending"]["secret"]                       # the login is a fresh proof
+    _age_proof(session, tech, 6)
+    for call in (tech.begin_second_factor, lambda: tech.confirm_second_factor("000000")):
+        with pytest.raises(ReauthenticationRequired):
+            call()
+    tech.reauthenticate("Techni-Demo-2026!")
+    assert tech.begin_second_factor()["pending"]["secret"]
+
+
 def test_an_agent_confirms_with_a_code_once(session, worker):
     agent = worker(AGENT)
     _age_proof(session, agent, 10)
