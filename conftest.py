@@ -50,8 +50,9 @@ def service_env(amqp_uri, database_urls, rpc_secret, tmp_path_factory):
     """Environment a service process (or in-process container) runs with."""
     env = {"AMQP_URI": amqp_uri, "EP_RPC_SECRET": rpc_secret,
            "EP_ATTACHMENTS_DIR": str(tmp_path_factory.mktemp("attachments")),
-           # Race tests sign in many at once on purpose; the hashing lane is tested on its own.
-           "EP_HASHING_CONCURRENCY": "16"}
+           # Race tests sign in many at once on purpose; the hashing lane is tested on its own; tests ask
+           # for reset links again and again (the pace of reset links too is tested on its own).
+           "EP_HASHING_CONCURRENCY": "16", "EP_RESET_LINK_EVERY_SECONDS": "0"}
     env.update({f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()})
     return env
 

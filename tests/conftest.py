@@ -15,7 +15,7 @@ from devtools.stack import REPO_ROOT, Stack, free_port
 # The suite signs in hundreds of times from one address, some at once: the anonymous limits and the
 # hashing lane are tested on their own (tests/test_rate_limits.py, accounts/tests/test_hashing_lane.py).
 LIFTED_FLOOD_LIMITS = {"EP_RATE_LIMIT_PER_ADDRESS": "1000000/minute", "EP_RATE_LIMIT_OVERALL": "1000000/second",
-                       "EP_HASHING_CONCURRENCY": "16"}
+                       "EP_HASHING_CONCURRENCY": "16", "EP_RESET_LINK_EVERY_SECONDS": "0"}
 
 
 def running_stack(service_env: dict, tmp_path_factory, name: str = "logs"):

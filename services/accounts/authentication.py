@@ -288,12 +288,20 @@ def issue_token(session: Session, account: Account, purpose: str, emit: Emit) ->
 
 
 def request_password_reset(session: Session, email: str, emit: Emit) -> None:
-    """Silent about unknown emails (no account enumeration)."""
+    """Silent about unknown emails (no account enumeration), and about requests that come too often:
+    one link per account per settings.reset_link_every, claimed by a conditional update so that
+    parallel requests send one email."""
+    now = utcnow()
     for account in session.scalars(sa.select(Account).where(Account.email == normalise_email(email),
                                                             Account.status == "active",
                                                             Account.password_hash.is_not(None))):
-        issue_token(session, account, "reset", emit)
-        audit.record(session, "password_reset_requested", actor=account, target=account)
+        claimed = session.execute(sa.update(Account).where(
+            Account.id == account.id, sa.or_(Account.reset_requested_at.is_(None),
+                                             Account.reset_requested_at <= now - settings.reset_link_every()))
+            .values(reset_requested_at=now).execution_options(synchronize_session=False)).rowcount
+        if claimed:
+            issue_token(session, account, "reset", emit)
+            audit.record(session, "password_reset_requested", actor=account, target=account)
     session.commit()
 
 

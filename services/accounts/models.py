@@ -112,6 +112,7 @@ class Account(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     last_failed_login_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
+    reset_requested_at: Mapped[datetime | None]        # the last reset link sent (settings.reset_link_every)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Second factor (services.accounts.second_factor): TOTP secrets sealed by services.accounts.sealing;
     # the pending one waits for its first code, the last accepted time step refuses a replayed code.

@@ -7,6 +7,9 @@ from services.common.config import env_duration, env_int, env_text
 
 invitation_validity = env_duration("EP_INVITATION_DAYS", 7)
 reset_validity = env_duration("EP_RESET_LINK_MINUTES", 60)
+# At most one reset link per account in this time, however often it is asked: the official sender is no
+# mail-bombing tool, and a new link would void the one the person is about to use.
+reset_link_every = env_duration("EP_RESET_LINK_EVERY_SECONDS", 300)
 
 
 def password_renewal_days(profile: str) -> int:

@@ -25,6 +25,12 @@ def sealing_key(monkeypatch):
     monkeypatch.setenv("EP_TOTP_KEY", "s" * 40)
 
 
+@pytest.fixture(autouse=True)
+def reset_links_unpaced(monkeypatch):
+    """Tests ask for reset links again and again; the pace of reset links is tested on its own."""
+    monkeypatch.setenv("EP_RESET_LINK_EVERY_SECONDS", "0")
+
+
 @pytest.fixture
 def session(migrated_session, sealing_key):
     db = migrated_session("accounts")

@@ -244,3 +244,37 @@ def test_a_login_ticket_opens_nothing_after_a_password_change_or_during_a_lock(s
         worker().authenticate_choice(choice.value.ticket, "technicien")
     session.refresh(tech)
     assert tech.locked_until is not None                          # the lock still runs
+
+
+def test_reset_links_come_at_most_every_few_minutes_even_asked_twenty_times_at_once(session, monkeypatch):
+    """Mail bombing through the official sender, each new link voiding the one about to be used (issue 16):
+    twenty requests at once, each on its own connection as twenty service workers, send one link."""
+    import eventlet
+    from nameko.testing.services import worker_factory
+    from sqlalchemy.orm import Session
+
+    from services.accounts.service import AccountsService
+    from services.accounts.tests.conftest import SECRET
+    from services.common.caller import CallerIdentity
+
+    monkeypatch.setenv("EP_RESET_LINK_EVERY_SECONDS", "300")
+    tech_id = account(session, TECH).id
+
+    def ask(_):
+        own = Session(session.get_bind(), expire_on_commit=False)
+        try:
+            worker_factory(AccountsService, db=own, caller=CallerIdentity(None, SECRET)).request_password_reset(TECH)
+        finally:
+            own.close()
+
+    list(eventlet.GreenPool(20).imap(ask, range(20)))
+    session.expire_all()
+    links = session.query(PasswordToken).filter_by(account_id=tech_id, purpose="reset").count()
+    asked = session.query(AuditEntry).filter_by(target_id=tech_id, action="password_reset_requested").count()
+    assert (links, asked) == (1, 1)
+    anonymous = worker_factory(AccountsService, db=session, caller=CallerIdentity(None, SECRET))
+    assert anonymous.request_password_reset(TECH) is None                 # the same silent answer…
+    assert session.query(PasswordToken).filter_by(account_id=tech_id, purpose="reset").count() == 1   # …no link
+    monkeypatch.setenv("EP_RESET_LINK_EVERY_SECONDS", "0")                 # the pace passed: a new link
+    anonymous.request_password_reset(TECH)
+    assert session.query(PasswordToken).filter_by(account_id=tech_id, purpose="reset").count() == 2

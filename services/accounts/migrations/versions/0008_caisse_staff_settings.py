@@ -2,7 +2,7 @@
 (services.accounts.staff, services.accounts.caisse_settings)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 18:00:00
 """
 import json
