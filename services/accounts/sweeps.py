@@ -28,14 +28,18 @@ def _by_rule(session: Session) -> dict[tuple[int, int], tuple[list[int], str]]:
     return groups
 
 
+def _active_techniciens(session: Session, partner_ids: list[int], *conditions) -> list[Account]:
+    return list(session.scalars(sa.select(Account).where(
+        Account.profile == "technicien", Account.status == "active", Account.partner_id.in_(partner_ids), *conditions)))
+
+
 def warn_inactive_techniciens(session: Session, emit: list, now: datetime | None = None) -> int:
     """Only where a caisse of the partner applies the rule (off by default; the Annemasse agreement has it)."""
     now = now or utcnow()
     count = 0
     for (days, warning), (partner_ids, caisse_name) in _by_rule(session).items():
-        due = list(session.scalars(sa.select(Account).where(
-            Account.profile == "technicien", Account.status == "active", Account.inactivity_warned_at.is_(None),
-            Account.partner_id.in_(partner_ids), Account.activity_at < now - timedelta(days=days - warning))))
+        due = _active_techniciens(session, partner_ids, Account.inactivity_warned_at.is_(None),
+                                  Account.activity_at < now - timedelta(days=days - warning))
         for account in due:
             if not _claim(session, Account, account.id, Account.inactivity_warned_at.is_(None),
                           inactivity_warned_at=now):
@@ -57,11 +61,9 @@ def inactivate_inactive_techniciens(session: Session, emit: list, now: datetime 
     now = now or utcnow()
     count = 0
     for (days, warning), (partner_ids, _caisse) in _by_rule(session).items():
-        due = list(session.scalars(sa.select(Account).where(
-            Account.profile == "technicien", Account.status == "active", Account.partner_id.in_(partner_ids),
-            Account.activity_at < now - timedelta(days=days),
-            Account.inactivity_warned_at.is_not(None),                   # never without the warning first
-            Account.inactivity_warned_at <= now - timedelta(days=warning))))
+        due = _active_techniciens(session, partner_ids, Account.activity_at < now - timedelta(days=days),
+                                  Account.inactivity_warned_at.is_not(None),      # never without the warning first
+                                  Account.inactivity_warned_at <= now - timedelta(days=warning))
         for account in due:
             if not _claim(session, Account, account.id, Account.status == "active", status="inactive"):
                 continue

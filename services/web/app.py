@@ -42,28 +42,21 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
+REFUSAL_PAGES = ((NotAuthorized, "Accès refusé", 403), (FeatureNotOpen, "Non ouvert à votre structure", 403),
+                 (NotFound, "Page introuvable", 404), (ServiceError, "Action impossible", 400))
+
+
 def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return render_template("error.html", title="Formulaire expiré",
                                message="Le formulaire a expiré. Rechargez la page et recommencez."), 400
 
-    # Out of the caller's reach, on any page or fragment: 403 / 404, never the generic 400.
-    @app.errorhandler(NotAuthorized)
-    def not_authorized(exc):
-        return render_template("error.html", title="Accès refusé", message=exc.message), 403
-
-    @app.errorhandler(FeatureNotOpen)
-    def feature_not_open(exc):
-        return render_template("error.html", title="Non ouvert à votre structure", message=exc.message), 403
-
-    @app.errorhandler(NotFound)
-    def not_found_error(exc):
-        return render_template("error.html", title="Page introuvable", message=exc.message), 404
-
-    @app.errorhandler(ServiceError)
-    def service_error(exc):
-        return render_template("error.html", title="Action impossible", message=exc.message), 400
+    # A service's refusal that no form shows, on any page or fragment: out of the caller's reach is a
+    # 403 / 404, never the generic 400 (Flask picks the most specific class: FeatureNotOpen is a NotAuthorized).
+    for error, title, status in REFUSAL_PAGES:
+        app.register_error_handler(error, lambda exc, title=title, status=status: (
+            render_template("error.html", title=title, message=exc.message), status))
 
     @app.errorhandler(413)
     def too_large(exc):

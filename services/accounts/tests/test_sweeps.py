@@ -28,11 +28,17 @@ def inactivity(session, code, on=True, days=90, warning=15):
     session.commit()
 
 
-def test_inactive_technicien_is_warned_15_days_ahead_then_inactivated(session, worker):
+def idle_technicien(session, days: int = 80):
+    """The demo technicien, unused for ``days``, at a partner of a caisse applying the inactivity rule."""
     inactivity(session, "999")
     tech = account(session, TECH)
-    tech.activity_at = utcnow() - timedelta(days=80)
+    tech.activity_at = utcnow() - timedelta(days=days)
     session.commit()
+    return tech
+
+
+def test_inactive_technicien_is_warned_15_days_ahead_then_inactivated(session, worker):
+    tech = idle_technicien(session)
     now = utcnow()
     sent = run_twice(sweeps.warn_inactive_techniciens, session, now=now)
     assert [e for e, _ in sent] == [events.INACTIVITY_WARNING]               # once, not twice
@@ -120,10 +126,7 @@ def test_periodic_review_then_reminders_until_confirmed(session, worker):
 
 
 def test_the_timer_entrypoint_runs_every_sweep(session, worker):
-    inactivity(session, "999")
-    tech = account(session, TECH)
-    tech.activity_at = utcnow() - timedelta(days=80)
-    session.commit()
+    idle_technicien(session)
     service = worker()
     service.sweep()
     service.sweep()
