@@ -164,6 +164,11 @@ def _active_caisses(session: Session, partner_id: int) -> list[Caisse]:
     return list(session.scalars(sa.select(Caisse).where(Caisse.id.in_(conventioned)).order_by(Caisse.code)))
 
 
+def gestionnaires_second_factor_applies(session: Session, partner_id: int) -> bool:
+    """The gestionnaires' second factor is required if any caisse the partner works with requires it."""
+    return any(c.partners_second_factor for c in _active_caisses(session, partner_id))
+
+
 def technicien_caps_apply(session: Session, partner_id: int) -> bool:
     """Caps on techniciens apply unless every caisse the partner works with has switched them off."""
     caisses = _active_caisses(session, partner_id)

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from contracts import events
 from contracts.dates import datetime_fr_at
 from contracts.errors import InvalidCredentials, RuleViolation, ValidationFailed
-from services.accounts import audit, sealing, throttle
+from services.accounts import audit, caisse_settings, sealing, throttle
 from services.accounts.directory import recipient
-from services.accounts.models import Account, Caisse, Convention, RecoveryCode, utcnow
+from services.accounts.models import Account, RecoveryCode, utcnow
 
 ISSUER = "Espace Partenaires"
 STEP_SECONDS = 30
@@ -48,9 +48,7 @@ def required(session: Session, account: Account) -> bool:
         return True
     if account.profile != "gestionnaire" or account.partner_id is None:
         return False
-    return session.scalar(sa.select(sa.exists().where(
-        Convention.partner_id == account.partner_id, Convention.status == "active",
-        Convention.caisse_id == Caisse.id, Caisse.partners_second_factor.is_(True)))) or False
+    return caisse_settings.gestionnaires_second_factor_applies(session, account.partner_id)
 
 
 def pending_step(session: Session, account: Account) -> list[str]:
