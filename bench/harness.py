@@ -102,10 +102,11 @@ def engine(url: str) -> sa.Engine:
     return make_engine(url)
 
 
-def service_token(env: dict, service: str = "notifier") -> str:
+def service_token(env: dict, aud: str, service: str = "notifier") -> str:
+    """A service's identity for the one method ``aud`` (``service.method``) it is sent to."""
     from contracts import identity
 
-    return identity.sign({"id": None, "profile": "service", "service": service}, env["EP_RPC_SECRET"])
+    return identity.sign({"id": None, "profile": "service", "service": service}, env["EP_RPC_SECRET"], aud)
 
 
 # --- the web, as a browser would use it ------------------------------------------------------

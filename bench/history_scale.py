@@ -49,7 +49,7 @@ def _calls(system, database: str, web, rpc, who: dict) -> dict:
         calls[f"web_{name}"] = lambda u=url: page_ok(web, u) or _fail(u)
         # The identity is signed for each call, as the web does (a signature is valid two minutes).
         calls[f"rpc_{name}"] = lambda f=filters, c=cursor: rpc.call(
-            "requests", "search", f, c, identity=identity.sign(who, system.context["env"]["EP_RPC_SECRET"]))
+            "requests", "search", f, c, identity=identity.sign(who, system.context["env"]["EP_RPC_SECRET"], "requests.search"))
     return calls
 
 

@@ -24,7 +24,7 @@ def main(notifier_url: str) -> None:
     engine = make_engine(notifier_url)
     migrations.upgrade("notifier", engine)
     client = RpcClient(os.environ["AMQP_URI"], timeout=30)
-    token = service_token(os.environ)
+    token = service_token(os.environ, "accounts.password_expiries")
     started = time.perf_counter()
     with Session(engine, expire_on_commit=False) as session:
         queued = reminders.sweep(session, lambda *args: client.call("accounts", "password_expiries", *args,

@@ -7,6 +7,9 @@ from services.common import migrations
 from services.common.db import make_engine
 from services.common.event_outbox import Events
 
+# Workers built by worker_factory run no entrypoint: their caller identity is signed for this audience.
+WORKER_AUD = "tests.worker"
+
 
 def _empty_tables(service, engine):
     with engine.begin() as conn:

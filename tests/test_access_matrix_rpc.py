@@ -75,22 +75,34 @@ def test_every_profile_on_every_method(world, app, service):
     assert not wrong, "\n".join(wrong)
 
 
-FORGERIES = {
-    "bad signature": lambda who, secret: identity.sign(who, secret)[:-4] + "0000",
-    "expired": lambda who, secret: identity.sign(who, secret, now=time.time() - 3600),
-    "another secret": lambda who, secret: identity.sign(who, "un-autre-secret-" + "x" * 32),
-    "profile rewritten": lambda who, secret: _rewritten(identity.sign(who, secret)),
+FORGERIES = {      # (who, secret, the audience of the method called) -> the token sent
+    "bad signature": lambda who, secret, aud: identity.sign(who, secret, aud)[:-4] + "0000",
+    "expired": lambda who, secret, aud: identity.sign(who, secret, aud, now=time.time() - 3600),
+    "another secret": lambda who, secret, aud: identity.sign(who, "un-autre-secret-" + "x" * 32, aud),
+    "profile rewritten": lambda who, secret, aud: _rewritten(identity.sign(who, secret, aud)),
+    # Captured on the broker for one method, replayed on another (issue 16: an audience per token).
+    "another method's": lambda who, secret, aud: identity.sign(who, secret, "requests.search"
+                                                               if aud != "requests.search" else "accounts.me"),
+    # Made for another purpose with the same secret: a login ticket, a service identity's key.
+    "login ticket": lambda who, secret, aud: identity.sign_ticket(dict(who, aud=aud), secret, ttl=120),
+    "person under the services' key": lambda who, secret, aud: _under_service_key(who, secret, aud),
 }
 
 
-def _rewritten(token):
-    """The agent's own valid token with its body edited to the national admin profile."""
+def _under_service_key(who, secret, aud):
+    """A person's identity MACed with the key of service identities: the key follows the profile claimed."""
+    token = identity.sign({"id": None, "profile": "service", "service": "requests"}, secret, aud)
+    return _rewritten(token, **who)
+
+
+def _rewritten(token, **claims):
+    """A valid token with its body edited (by default the agent's, to the national admin profile)."""
     import base64
     import json
 
     body, mac = token.rsplit(".", 1)
     payload = json.loads(base64.urlsafe_b64decode(body))
-    payload["profile"] = "admin_national"
+    payload.update(claims or {"profile": "admin_national"})
     return base64.urlsafe_b64encode(json.dumps(payload, sort_keys=True).encode()).decode() + "." + mac
 
 
@@ -102,7 +114,7 @@ def test_forged_identities_are_refused_by_each_service(world, app, stack, forger
         for method, row in rows.items():
             if "anonymous" in row.allowed:
                 continue            # open to all: an identity, forged or not, changes nothing
-            token = FORGERIES[forgery](world.who["agent_x"], secret)
+            token = FORGERIES[forgery](world.who["agent_x"], secret, identity.audience(service, method))
             try:
                 client.call(service, method, *row.args(world), identity=token, timeout=10)
                 wrong.append(f"{service}.{method}: answered")

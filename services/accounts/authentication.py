@@ -110,8 +110,8 @@ def _logged_in(session: Session, account: Account, now: datetime, device: str, s
     An account with a second factor gets, instead, a ticket to come back with its code."""
     _check_may_log_in(session, account)
     if second_factor.enrolled(account):
-        ticket = identity.sign({"second_factor": account.id, "password": password_version(account),
-                                "device": sessions.device_label(device)}, secret, ttl=SECOND_FACTOR_TICKET_SECONDS)
+        ticket = identity.sign_ticket({"second_factor": account.id, "password": password_version(account),
+                                       "device": sessions.device_label(device)}, secret, ttl=SECOND_FACTOR_TICKET_SECONDS)
         raise SecondFactorRequired(None, ticket)
     return _open(session, account, now, device)
 
@@ -151,8 +151,9 @@ def authenticate(session: Session, email: str, password: str, secret: str, devic
         throttle.failed(session, accounts, now)
         raise InvalidCredentials()
     if len(matching) > 1:
-        ticket = identity.sign({"choice": [a.id for a in matching], "passwords": [password_version(a) for a in matching],
-                                "device": sessions.device_label(device)}, secret, ttl=300)
+        ticket = identity.sign_ticket({"choice": [a.id for a in matching],
+                                       "passwords": [password_version(a) for a in matching],
+                                       "device": sessions.device_label(device)}, secret, ttl=300)
         raise ProfileChoiceRequired(None, [{"profile": a.profile, "label": PROFILE_LABELS[a.profile]}
                                            for a in matching], ticket)
     return _logged_in(session, matching[0], now, device, secret)
@@ -161,7 +162,7 @@ def authenticate(session: Session, email: str, password: str, secret: str, devic
 def _ticket(ticket: str, secret: str, key: str, expired: Exception):
     """-> (what the ticket names, the password versions it proved, the device)."""
     try:
-        proof = identity.verify(ticket, secret)
+        proof = identity.verify_ticket(ticket, secret)
         return proof[key], proof.get("passwords") or [proof.get("password")], proof.get("device", "")
     except (NotAuthenticated, KeyError):
         raise expired

@@ -5,31 +5,33 @@ Standard library only: encrypt-then-MAC with HMAC-SHA256, used as a PRF in count
 mode for the keystream (a fresh random nonce per sealing) and as the MAC over the
 version, the nonce, the ciphertext and the account it belongs to (a sealed value
 moved to another account does not open). The two keys are derived from
-``settings.sealing_key()`` with distinct labels.
+``settings.sealing_key()`` by contracts.keys with their own labels (the ones they always had, so
+values sealed before keys had one module still open): never the key of any token.
 """
 import base64
 import hashlib
 import hmac
 import secrets
 
+from contracts import keys
 from services.accounts import settings
 
 VERSION = b"s1"
 
 
-def _key(label: bytes) -> bytes:
-    return hmac.new(settings.sealing_key().encode(), b"ep-totp-" + label, hashlib.sha256).digest()
+def _key(purpose: bytes) -> bytes:
+    return keys.derive(settings.sealing_key(), purpose)
 
 
 def _keystream(nonce: bytes, length: int) -> bytes:
-    key, blocks = _key(b"encryption"), b""
+    key, blocks = _key(keys.TOTP_ENCRYPTION), b""
     for counter in range(-(-length // 32)):
         blocks += hmac.new(key, nonce + counter.to_bytes(4, "big"), hashlib.sha256).digest()
     return blocks[:length]
 
 
 def _tag(nonce: bytes, ciphertext: bytes, context: str) -> bytes:
-    return hmac.new(_key(b"authentication"), VERSION + nonce + ciphertext + context.encode(), hashlib.sha256).digest()
+    return hmac.new(_key(keys.TOTP_AUTHENTICATION), VERSION + nonce + ciphertext + context.encode(), hashlib.sha256).digest()
 
 
 def seal(plaintext: str, context: str) -> str:

@@ -2,7 +2,8 @@
 
 Every RPC method that touches data asks ``self.caller.require(...)``; the
 identity comes from the signed ``identity`` context header, never from
-arguments, so the web cannot be trusted into widening access.
+arguments, so the web cannot be trusted into widening access. The identity must have been
+signed for the very method it reaches (its audience): one captured for another method opens nothing.
 """
 from nameko.extensions import DependencyProvider
 
@@ -11,9 +12,10 @@ from contracts.errors import NotAuthorized
 
 
 class CallerIdentity:
-    def __init__(self, token, secret):
+    def __init__(self, token, secret, aud):
         self._token = token
         self._secret = secret
+        self._aud = aud
         self._identity = None
 
     @property
@@ -23,7 +25,7 @@ class CallerIdentity:
     @property
     def identity(self) -> dict:
         if self._identity is None:
-            self._identity = identity.verify(self._token, self._secret)
+            self._identity = identity.verify(self._token, self._secret, self._aud)
         return self._identity
 
     def require(self, *profiles: str, allow_pending: bool = False) -> dict:
@@ -47,4 +49,5 @@ class Caller(DependencyProvider):
         self.secret = self.secret_factory()
 
     def get_dependency(self, worker_ctx) -> CallerIdentity:
-        return CallerIdentity(worker_ctx.data.get(identity.CONTEXT_KEY), self.secret)
+        return CallerIdentity(worker_ctx.data.get(identity.CONTEXT_KEY), self.secret,
+                              identity.audience(worker_ctx.service_name, worker_ctx.entrypoint.method_name))

@@ -12,16 +12,18 @@ from services.common.config import rpc_secret
 
 
 class ServiceCaller:
-    def __init__(self, client: RpcClient, token: str | None, service_name: str):
-        self.client, self.token, self.service_name = client, token, service_name
+    def __init__(self, client: RpcClient, token: str | None, service_name: str, aud: str):
+        self.client, self.token, self.service_name, self.aud = client, token, service_name, aud
 
     def call(self, service, method, *args, timeout=None, **kwargs):
-        """As the person the current call acts for."""
-        return self.client.call(service, method, *args, identity=self.token, timeout=timeout, **kwargs)
+        """As the person the current call acts for: their identity, signed again for that method."""
+        token = self.token and identity.forward(self.token, rpc_secret(), self.aud, identity.audience(service, method))
+        return self.client.call(service, method, *args, identity=token, timeout=timeout, **kwargs)
 
     def call_as_service(self, service, method, *args, timeout=None, **kwargs):
-        """As this service itself (timers have no person): profile "service", signed like any identity."""
-        token = identity.sign({"id": None, "profile": "service", "service": self.service_name}, rpc_secret())
+        """As this service itself (timers have no person): profile "service", under the services' key."""
+        token = identity.sign({"id": None, "profile": "service", "service": self.service_name}, rpc_secret(),
+                              identity.audience(service, method))
         return self.client.call(service, method, *args, identity=token, timeout=timeout, **kwargs)
 
 
@@ -36,4 +38,5 @@ class ServiceRpc(DependencyProvider):
         self.client.close()
 
     def get_dependency(self, worker_ctx):
-        return ServiceCaller(self.client, worker_ctx.data.get(identity.CONTEXT_KEY), self.container.service_name)
+        return ServiceCaller(self.client, worker_ctx.data.get(identity.CONTEXT_KEY), self.container.service_name,
+                             identity.audience(worker_ctx.service_name, worker_ctx.entrypoint.method_name))

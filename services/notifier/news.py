@@ -3,8 +3,11 @@
 Caisse agents publish news; partner users read their caisses' news and subscribe (opt-in)
 to a caisse's newsletter. The newsletter is a digest of the news since the previous one, at
 most every EP_NEWSLETTER_EVERY_DAYS; each email carries a one-click unsubscribe link whose
-token is HMAC(service secret, per-subscription salt): unguessable, stored only as its SHA-256,
-and renewed (old links void) when the person subscribes again.
+token is HMAC(the unsubscribe key, per-subscription salt): unguessable, stored only as its SHA-256,
+and renewed (old links void) when the person subscribes again. The unsubscribe key is its own
+(contracts.keys): a link's token is no identity nor ticket. Subscriptions made before it keep
+their token (HMAC of the root secret, "newsletter:" salt) until they subscribe again: links already
+mailed keep working.
 """
 import base64
 import hashlib
@@ -16,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contracts import keys
 from contracts.errors import FeatureNotOpen, InvalidToken, NotAuthorized, ValidationFailed
 from services.notifier import fanout, rendering, settings
 from services.notifier.models import News, NewsletterDigest, NewsletterSubscription, utcnow
@@ -104,8 +108,20 @@ def listing(session: Session, who: dict, caisse_code, cursor, limit) -> dict:
 # --- subscriptions ------------------------------------------------------------------------
 
 def _token(secret: str, salt: str) -> str:
+    digest = hmac.new(keys.derive(secret, keys.UNSUBSCRIBE), salt.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _legacy_token(secret: str, salt: str) -> str:
+    """The token of subscriptions made before the per-purpose keys (see above)."""
     digest = hmac.new(secret.encode(), f"newsletter:{salt}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _link_token(secret: str, salt: str, token_hash: str) -> str:
+    """The token whose hash the subscription stores: the per-purpose one, or a legacy one."""
+    token = _token(secret, salt)
+    return token if _hash(token) == token_hash else _legacy_token(secret, salt)
 
 
 def _hash(token: str) -> str:
@@ -179,14 +195,16 @@ def _digest_plan(session: Session, digest: NewsletterDigest, secret: str):
                  .order_by(News.id))]
 
     def plan(people):
-        salts = dict(session.execute(sa.select(NewsletterSubscription.account_id, NewsletterSubscription.salt).where(
+        salts = {account: (salt, token_hash) for account, salt, token_hash in session.execute(sa.select(
+            NewsletterSubscription.account_id, NewsletterSubscription.salt, NewsletterSubscription.token_hash).where(
             NewsletterSubscription.caisse_code == digest.caisse_code, NewsletterSubscription.subscribed.is_(True),
-            NewsletterSubscription.account_id.in_([p["account_id"] for p in people]))).all())
+            NewsletterSubscription.account_id.in_([p["account_id"] for p in people])))}
         planned = []
         for person in people:
             if person["account_id"] in salts:
                 key = f"newsletter:{digest.id}:{person['email'].lower()}"     # one per address
-                unsubscribe = rendering.link(f"/actualites/desabonnement/{_token(secret, salts[person['account_id']])}")
+                token = _link_token(secret, *salts[person["account_id"]])
+                unsubscribe = rendering.link(f"/actualites/desabonnement/{token}")
                 planned.append((key, lambda key=key, person=person, unsubscribe=unsubscribe: rendering.mail(
                     "newsletter", key, person, items=items, caisse_code=digest.caisse_code,
                     news_link=rendering.link("/actualites"), unsubscribe_link=unsubscribe,

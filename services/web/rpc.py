@@ -32,7 +32,7 @@ class Services:
         """``who``: the identity to act as; by default the logged-in user, if any ({}: anonymous)."""
         if who is None and current_user and current_user.is_authenticated:
             who = current_user.identity
-        token = identity.sign(who, current_app.config["EP_RPC_SECRET"]) if who else None
+        token = identity.sign(who, current_app.config["EP_RPC_SECRET"], identity.audience(service, method)) if who else None
         return self.client.call(service, method, *args, identity=token, timeout=timeout, **kwargs)
 
 

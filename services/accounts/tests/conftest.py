@@ -14,7 +14,7 @@ from services.accounts.models import Account, utcnow
 from services.accounts.seed import DEMO_TOTP_SECRETS, seed
 from services.accounts.service import AccountsService
 from services.common.caller import CallerIdentity
-from services.conftest import emitted_events
+from services.conftest import WORKER_AUD, emitted_events
 
 SECRET = "k" * 40
 
@@ -59,8 +59,8 @@ def worker(session):
     """worker(email=None, profile=None, pending=()) -> an AccountsService worker acting as that account
     (anonymous without email). ``emitted_events(worker)`` lists the events it wrote to the outbox."""
     def make(email=None, profile=None, pending=()):
-        token = identity.sign(identity_of(account(session, email, profile), pending), SECRET) if email else None
-        return worker_factory(AccountsService, db=session, caller=CallerIdentity(token, SECRET))
+        token = identity.sign(identity_of(account(session, email, profile), pending), SECRET, WORKER_AUD) if email else None
+        return worker_factory(AccountsService, db=session, caller=CallerIdentity(token, SECRET, WORKER_AUD))
     return make
 
 

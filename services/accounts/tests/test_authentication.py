@@ -9,7 +9,7 @@ from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken,
                               NotAuthorized, ProfileChoiceRequired, ValidationFailed)
 from services.accounts import passwords, settings
 from services.accounts.models import AuditEntry, PasswordToken, utcnow
-from services.conftest import emitted_events
+from services.conftest import WORKER_AUD, emitted_events
 from services.accounts.tests.conftest import AGENT, DOUBLE, TECH, account, events_of, log_in
 
 pytestmark = pytest.mark.db
@@ -263,7 +263,7 @@ def test_reset_links_come_at_most_every_few_minutes_even_asked_twenty_times_at_o
     def ask(_):
         own = Session(session.get_bind(), expire_on_commit=False)
         try:
-            worker_factory(AccountsService, db=own, caller=CallerIdentity(None, SECRET)).request_password_reset(TECH)
+            worker_factory(AccountsService, db=own, caller=CallerIdentity(None, SECRET, WORKER_AUD)).request_password_reset(TECH)
         finally:
             own.close()
 
@@ -272,7 +272,7 @@ def test_reset_links_come_at_most_every_few_minutes_even_asked_twenty_times_at_o
     links = session.query(PasswordToken).filter_by(account_id=tech_id, purpose="reset").count()
     asked = session.query(AuditEntry).filter_by(target_id=tech_id, action="password_reset_requested").count()
     assert (links, asked) == (1, 1)
-    anonymous = worker_factory(AccountsService, db=session, caller=CallerIdentity(None, SECRET))
+    anonymous = worker_factory(AccountsService, db=session, caller=CallerIdentity(None, SECRET, WORKER_AUD))
     assert anonymous.request_password_reset(TECH) is None                 # the same silent answer…
     assert session.query(PasswordToken).filter_by(account_id=tech_id, purpose="reset").count() == 1   # …no link
     monkeypatch.setenv("EP_RESET_LINK_EVERY_SECONDS", "0")                 # the pace passed: a new link

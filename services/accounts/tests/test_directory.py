@@ -13,14 +13,15 @@ from services.accounts.models import Account, Caisse, Convention
 from services.accounts.service import AccountsService
 from services.accounts.tests.conftest import ADMIN, AGENT, AGENT_B, SECRET, TECH, TECH_B, account, events_of
 from services.common.caller import CallerIdentity
+from services.conftest import WORKER_AUD
 
 pytestmark = pytest.mark.db
 
 
 @pytest.fixture
 def as_service(session):
-    token = identity.sign({"id": None, "profile": "service", "service": "notifier"}, SECRET)
-    return worker_factory(AccountsService, db=session, caller=CallerIdentity(token, SECRET))
+    token = identity.sign({"id": None, "profile": "service", "service": "notifier"}, SECRET, WORKER_AUD)
+    return worker_factory(AccountsService, db=session, caller=CallerIdentity(token, SECRET, WORKER_AUD))
 
 
 def walk(method, *args, limit=3):

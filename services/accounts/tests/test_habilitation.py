@@ -285,9 +285,11 @@ def test_caisse_agents_only_for_a_service_identity(session, worker):
     from services.accounts.tests.conftest import SECRET
     from nameko.testing.services import worker_factory
     from services.common.caller import CallerIdentity
+    from services.conftest import WORKER_AUD
 
     service = worker_factory(AccountsService, db=session, caller=CallerIdentity(
-        identity.sign({"id": None, "profile": "service", "service": "requests"}, SECRET), SECRET))
+        identity.sign({"id": None, "profile": "service", "service": "requests"}, SECRET, WORKER_AUD), SECRET,
+        WORKER_AUD))
     listed = service.caisse_agents("999")
     assert listed["name"] == "CPAM de Valfleuri" and [a["email"] for a in listed["agents"]] == [AGENT, AGENT_PLAIN]
     with pytest.raises(NotAuthorized):

@@ -222,3 +222,14 @@ def test_a_lost_phone_is_reset_by_whoever_manages_the_account(session, worker):
         gest.reset_second_factor(tech.id)
     with pytest.raises(NotAuthorized):
         worker(AGENT).reset_second_factor(account(session, AGENT_B).id)         # an agent: only by the national admin
+
+
+# Sealed (EP_TOTP_KEY = "s" * 40, account 42) by the sealing code before keys came from contracts.keys.
+SEALED_BEFORE_KEYS = "s1.2ZFnnKmQEOqTJe-2pUU7ddOoNYA806u7yoLr0h6ju5K5cPRfpbpjyUQtggB7oj5NobAP82MNCsFSDd6i91iE5A=="
+
+
+def test_values_sealed_before_the_per_purpose_keys_still_open():
+    """The sealing keys keep their labels: no migration, no enrolled authenticator lost (issue 16)."""
+    assert sealing.open_sealed(SEALED_BEFORE_KEYS, "account:42") == "JBSWY3DPEHPK3PXP"
+    with pytest.raises(ValueError):
+        sealing.open_sealed(SEALED_BEFORE_KEYS, "account:43")

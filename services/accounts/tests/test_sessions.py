@@ -15,6 +15,7 @@ from services.accounts.models import PasswordToken, UserSession, utcnow
 from services.accounts.service import AccountsService
 from services.accounts.tests.conftest import AGENT, SECRET, TECH, account
 from services.common.caller import CallerIdentity
+from services.conftest import WORKER_AUD
 
 pytestmark = pytest.mark.db
 TECH_PASSWORD = "Techni-Demo-2026!"
@@ -24,7 +25,7 @@ FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Fi
 def as_session(session, summary):
     """A worker acting through the session a login returned, as the web would sign it."""
     who = {k: summary[k] for k in ("id", "profile", "caisse_code", "partner_id", "pending", "session_id")}
-    return worker_factory(AccountsService, db=session, caller=CallerIdentity(identity.sign(who, SECRET), SECRET))
+    return worker_factory(AccountsService, db=session, caller=CallerIdentity(identity.sign(who, SECRET, WORKER_AUD), SECRET, WORKER_AUD))
 
 
 def login(session, worker, device=FIREFOX):
@@ -143,7 +144,7 @@ def test_an_identity_cannot_borrow_another_accounts_session(session, worker):
     agent = account(session, AGENT)
     who = {"id": agent.id, "profile": agent.profile, "caisse_code": "999", "partner_id": None, "pending": [],
            "session_id": tech["session_id"]}
-    borrowed = worker_factory(AccountsService, db=session, caller=CallerIdentity(identity.sign(who, SECRET), SECRET))
+    borrowed = worker_factory(AccountsService, db=session, caller=CallerIdentity(identity.sign(who, SECRET, WORKER_AUD), SECRET, WORKER_AUD))
     with pytest.raises(NotAuthenticated):
         borrowed.list_partners()
 

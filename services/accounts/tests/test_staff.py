@@ -18,6 +18,7 @@ from services.accounts.service import AccountsService
 from services.accounts.tests.conftest import (ADMIN, AGENT, AGENT_B, AGENT_PLAIN, GEST, GEST_B, SECRET, TECH,
                                               account, events_of, identity_of, person)
 from services.common.caller import CallerIdentity
+from services.conftest import WORKER_AUD
 
 pytestmark = pytest.mark.db
 
@@ -157,8 +158,8 @@ def _worker_on_its_own_connection(session, email):
     """A worker with its own database session (own connection, own transaction), as two service
     workers handling two requests at once have."""
     own = Session(session.get_bind(), expire_on_commit=False)
-    token = identity.sign(identity_of(account(session, email)), SECRET)
-    return worker_factory(AccountsService, db=own, caller=CallerIdentity(token, SECRET)), own
+    token = identity.sign(identity_of(account(session, email)), SECRET, WORKER_AUD)
+    return worker_factory(AccountsService, db=own, caller=CallerIdentity(token, SECRET, WORKER_AUD)), own
 
 
 @pytest.mark.parametrize("how", ["remove", "inactivate"])

@@ -12,6 +12,7 @@ from nameko.testing.services import worker_factory
 from contracts import identity
 from devtools.stack import REPO_ROOT, free_port, wait_for_port
 from services.common.caller import CallerIdentity
+from services.conftest import WORKER_AUD
 from services.notifier.service import NotifierService
 
 SECRET = "n" * 40
@@ -97,6 +98,6 @@ def as_(db):
     """as_(role) -> a NotifierService worker on the real database acting as that identity
     (anonymous without a role); ``worker.services`` is the accounts stand-in."""
     def make(role=None, **overrides):
-        token = identity.sign({**WHO[role], **overrides}, SECRET) if role else None
-        return worker_factory(NotifierService, db=db, caller=CallerIdentity(token, SECRET), mailer=None)
+        token = identity.sign({**WHO[role], **overrides}, SECRET, WORKER_AUD) if role else None
+        return worker_factory(NotifierService, db=db, caller=CallerIdentity(token, SECRET, WORKER_AUD), mailer=None)
     return make

@@ -125,3 +125,28 @@ def test_digest_once_to_subscribers_with_one_click_unsubscribe(as_, db, mailcatc
         as_().unsubscribe_by_token("pas-un-jeton")
     agent.publish_news({"title": "Encore", "body": "…"})
     assert news.send_digests(db, directory.users_of, SECRET, later + timedelta(days=8)) == 0
+
+
+def test_unsubscribe_links_have_their_own_key_and_links_already_mailed_still_work(as_, db):
+    """Issue 16: the unsubscribe key is derived for that purpose alone (contracts.keys); a subscription
+    made before keeps its token, so the links of newsletters already sent keep unsubscribing."""
+    import base64
+    import hashlib
+    import hmac
+
+    as_("agent_999").publish_news({"title": "Nouveaux horaires", "body": "Détails."})
+    for role in ("tech_a", "tech_b"):
+        as_(role).set_newsletter_subscription("999", True)
+    rows = {r.account_id: r for r in db.scalars(sa.select(NewsletterSubscription))}
+    legacy = base64.urlsafe_b64encode(hmac.new(SECRET.encode(), f"newsletter:{rows[9].salt}".encode(),
+                                               hashlib.sha256).digest()).decode().rstrip("=")
+    assert hashlib.sha256(legacy.encode()).hexdigest() != rows[9].token_hash       # not the root secret's
+    rows[9].token_hash = hashlib.sha256(legacy.encode()).hexdigest()             # as subscribed before
+    db.commit()
+
+    directory = Directory([person(5, ["999"]), person(9, ["999"])])
+    assert news.send_digests(db, directory.users_of, SECRET) == 2                    # one letter each
+    links = {m.recipient: m.body_text for m in newsletters(db)}
+    assert legacy in links["personne9@structure.example.test"]
+    assert legacy not in links["personne5@structure.example.test"]
+    assert as_().unsubscribe_by_token(legacy) == {"caisse_code": "999", "subscribed": False}

@@ -63,8 +63,8 @@ def storage(tmp_path):
 def as_(db, clamd, storage):
     """as_(role, **identity overrides) -> a RequestsService worker acting as that person."""
     def make(role=None, **overrides):
-        token = identity.sign({**WHO[role], **overrides}, SECRET) if role else None
-        worker = worker_factory(RequestsService, db=db, caller=CallerIdentity(token, SECRET),
+        token = identity.sign({**WHO[role], **overrides}, SECRET, WORKER_AUD) if role else None
+        worker = worker_factory(RequestsService, db=db, caller=CallerIdentity(token, SECRET, WORKER_AUD),
                                 scanner=ClamdScanner(socket_path=clamd.socket_path), storage=storage)
         worker.services.call.return_value = None          # routing: no other caisse unless a test says so
         return worker

@@ -33,7 +33,7 @@ def requests_service(service_env, database_urls, clamd, monkeypatch, tmp_path):
 
 
 def call(container, method, role, secret, *args):
-    context = {"identity": identity.sign(WHO[role], secret)} if role else {}
+    context = {"identity": identity.sign(WHO[role], secret, identity.audience("requests", method))} if role else {}
     with entrypoint_hook(container, method, context_data=context) as hook:
         return hook(*args)
 
