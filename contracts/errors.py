@@ -78,6 +78,11 @@ class ValidationFailed(ServiceError):
 
 
 @deserialize_to_instance
+class AttachmentQuotaReached(ValidationFailed):
+    """More files than a request or a person's day allows; ``fields["attachment"]`` says which limit."""
+
+
+@deserialize_to_instance
 class InvalidToken(ServiceError):
     default_message = (
         "Ce lien n'est plus valable (déjà utilisé ou expiré). "

@@ -40,7 +40,7 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 
 class Stack:
     def __init__(self, env: dict, log_dir: Path, web_port=8000, smtp_port=1025, mail_http_port=8025,
-                 web_workers=2, instances=1):
+                 web_workers=2, instances=1, process_env: dict | None = None):
         self.env = {**os.environ, **env, "PYTHONWARNINGS": "ignore::DeprecationWarning",
                     "PYTHONUNBUFFERED": "1"}
         broker.fill_in(self.env)          # every process, and the health checks below, on the same broker
@@ -53,6 +53,8 @@ class Stack:
         self.service_processes = [name if n == 1 else f"{name}#{n}" for name in SERVICES
                                   for n in range(1, instances + 1)]
         self.processes: dict[str, subprocess.Popen] = {}
+        # {program: overrides}, e.g. each service on its own broker account (tests/test_broker_accounts.py).
+        self.process_env = process_env or {}
 
     def command(self, name: str) -> list[str]:
         if name == "mailcatcher":
@@ -69,7 +71,8 @@ class Stack:
         """``name``: a program, or "<service>#<n>" for another instance of it; ``env``: overrides."""
         log = open(self.log_dir / f"{name.replace('#', '-')}.log", "ab")
         self.processes[name] = subprocess.Popen(
-            self.command(name.partition("#")[0]), cwd=REPO_ROOT, env={**self.env, **(env or {})}, stdout=log,
+            self.command(name.partition("#")[0]), cwd=REPO_ROOT,
+            env={**self.env, **self.process_env.get(name.partition("#")[0], {}), **(env or {})}, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop_process(self, name: str, sig=signal.SIGTERM, timeout: float = 10) -> None:

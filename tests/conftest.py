@@ -18,8 +18,9 @@ LIFTED_FLOOD_LIMITS = {"EP_RATE_LIMIT_PER_ADDRESS": "1000000/minute", "EP_RATE_L
                        "EP_HASHING_CONCURRENCY": "16", "EP_RESET_LINK_EVERY_SECONDS": "0"}
 
 
-def running_stack(service_env: dict, tmp_path_factory, name: str = "logs"):
-    """Generator: the seeded system on ``service_env`` (its vhost, databases, secret), stopped at the end."""
+def running_stack(service_env: dict, tmp_path_factory, name: str = "logs", process_env: dict | None = None):
+    """Generator: the seeded system on ``service_env`` (its vhost, databases, secret), stopped at the end;
+    ``process_env``: {program: overrides} (devtools.stack.Stack)."""
     ports = {"web_port": free_port(), "smtp_port": free_port(), "mail_http_port": free_port()}
     env = {
         **service_env,
@@ -40,7 +41,7 @@ def running_stack(service_env: dict, tmp_path_factory, name: str = "logs"):
         from tests import helpers
 
         helpers.STACK["accounts_database_url"] = env["ACCOUNTS_DATABASE_URL"]
-    running = Stack(env, tmp_path_factory.mktemp(name), **ports)
+    running = Stack(env, tmp_path_factory.mktemp(name), process_env=process_env, **ports)
     try:
         running.start()
         yield running

@@ -4,6 +4,7 @@ No Docker engine is needed: ``docker-compose config`` only parses, merges and
 interpolates. The dummy values come from deploy/compose.env.example, so the
 example stays complete. An empty --env-file keeps a developer's .env out of it.
 """
+import json
 import os
 import re
 import shutil
@@ -121,3 +122,71 @@ def test_services_scale_with_their_own_health_probe(tmp_path):
         assert service["healthcheck"]["test"][-2:] == ["deploy/healthcheck.py", name]
         assert service["restart"] == "unless-stopped", name         # a killed replica comes back
         assert service["environment"][f"{name.upper()}_DATABASE_URL"].startswith("postgresql"), name
+
+
+DEFINITIONS = ROOT / "deploy" / "rabbitmq" / "definitions.json"
+REPLY_KEY = "0b6f3a52-6a43-4c57-9a3e-2f1d6f0f6c11"         # a reply routing key (a uuid, as the clients make)
+
+
+def broker_rights() -> dict:
+    """{account: {"configure"|"write"|"read"|"topic_write"|"topic_read": compiled regex}} on the vhost "/"."""
+    definitions = json.loads(DEFINITIONS.read_text(encoding="utf-8"))
+    rights = {p["user"]: {k: re.compile(p[k]) for k in ("configure", "write", "read")}
+              for p in definitions["permissions"] if p["vhost"] == "/"}
+    for topic in definitions["topic_permissions"]:
+        assert topic["exchange"] == "nameko-rpc" and topic["vhost"] == "/", topic
+        rights[topic["user"]].update(topic_write=re.compile(topic["write"]), topic_read=re.compile(topic["read"]))
+    return rights
+
+
+def test_each_broker_account_reaches_its_own_queues_only(tmp_path):
+    """deploy/rabbitmq/definitions.json, loaded by init-users.sh: the accounts the compose services use,
+    each limited to what it needs (RabbitMQ matches these regexes against whole resource names)."""
+    rights = broker_rights()
+    assert set(rights) == set(APP_SERVICES)
+    allowed = lambda who, what, name: bool(rights[who][what].fullmatch(name))    # noqa: E731
+    services = ("accounts", "requests", "notifier")
+    for who in APP_SERVICES:
+        for what in ("configure", "write", "read", "topic_write", "topic_read"):
+            assert not allowed(who, what, "anything-else"), (who, what)
+        for service in services:       # its own RPC queue, calls and bindings; nobody else's
+            mine = who == service
+            assert allowed(who, "read", f"rpc-{service}") is mine, (who, service)
+            assert allowed(who, "configure", f"rpc-{service}") is mine, (who, service)
+            assert allowed(who, "topic_read", f"{service}.*") is mine, (who, service)
+        for key in ("#", "*.*", "accounts.authenticate", "web.anything"):
+            assert not allowed(who, "topic_read", key), (who, key)
+        # Every account: the RPC exchange, its own exclusive reply queues and their uuid bindings.
+        assert all(allowed(who, what, "nameko-rpc") for what in ("configure", "write", "read")), who
+        assert all(allowed(who, what, "amq.gen-Xq3_9Zk") for what in ("configure", "write", "read")), who
+        assert allowed(who, "topic_read", REPLY_KEY), who
+    # Calls: the web to every service, requests and notifier to accounts, each to its own health.
+    assert all(allowed("web", "topic_write", f"{s}.health") for s in services)
+    assert allowed("requests", "topic_write", "accounts.caisse_for_department")
+    assert allowed("notifier", "topic_write", "accounts.users_of")
+    assert not allowed("accounts", "topic_write", "requests.search")
+    assert not allowed("requests", "topic_write", "notifier.health")
+    # Replies: services answer any caller's uuid; the web answers nobody.
+    assert all(allowed(s, "topic_write", REPLY_KEY) for s in services) and not allowed("web", "topic_write", REPLY_KEY)
+    # Events: producers publish to their own exchange; only the notifier consumes, from its own queues.
+    for producer in ("accounts", "requests"):
+        assert allowed(producer, "write", f"{producer}.events")
+        assert not allowed("web", "write", f"{producer}.events")
+        queue = f"evt-{producer}-request_submitted--notifier.on_request_submitted"
+        assert allowed("notifier", "read", queue) and allowed("notifier", "read", f"{producer}.events")
+        assert not any(allowed(who, "read", queue) for who in ("web", "accounts", "requests"))
+    assert not allowed("requests", "write", "accounts.events")
+
+
+def test_the_broker_loads_the_definitions_and_each_application_uses_its_account(tmp_path):
+    result = compose(tmp_path, "config")
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    assert f"{DEFINITIONS}:/etc/rabbitmq/ep-definitions.json:ro" in services["rabbitmq"]["volumes"]
+    script = (ROOT / "deploy" / "rabbitmq" / "init-users.sh").read_text(encoding="utf-8")
+    assert "import_definitions /etc/rabbitmq/ep-definitions.json" in script and '".*"' not in script
+    for name in APP_SERVICES:
+        uri = services[name]["environment"]["AMQP_URI"]
+        password = example_values()[f"RABBITMQ_{name.upper()}_PASSWORD"]
+        assert uri == f"amqp://{name}:{password}@rabbitmq:5672/", uri        # from the environment, never written
+    assert "change-me" not in COMPOSE_FILE.read_text(encoding="utf-8")

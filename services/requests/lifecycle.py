@@ -14,7 +14,7 @@ from contracts import events
 from contracts.errors import (AlreadyOpen, FeatureNotOpen, NotAuthorized, RuleViolation, ServiceUnavailable,
                              ValidationFailed)
 from contracts.profiles import TECHNICIEN
-from services.requests import attachments, caisse_settings, scope, validation
+from services.requests import attachments, caisse_settings, quotas, scope, validation
 from services.requests.catalogue import ACTION_LABELS, ACTIONS, KINDS, OPEN_STATUSES, STATUSES
 from services.requests.models import (Attachment, NotificationPreference, PartnerRequest, ReferenceCounter,
                                       RequestEvent, utcnow)
@@ -44,20 +44,25 @@ def next_reference(session: Session) -> str:
     raise RuntimeError("reference counter unavailable")
 
 
-def _files(raw_files, direction: str, scanner, storage) -> list[dict]:
-    """Scan and store every file, or none: a refusal removes those already stored."""
+def _files(raw_files, direction: str, scanner, storage, quota=None) -> list[dict]:
+    """Scan and store every file, or none: a refusal removes those already stored.
+    ``quota(sizes)``: refuses files that cannot fit (quotas.check), before any is scanned."""
     raw_files = list(raw_files or [])
     if len(raw_files) > attachments.MAX_FILES_PER_REQUEST:
         raise ValidationFailed(None, {"attachment": f"{attachments.MAX_FILES_PER_REQUEST} fichiers au maximum."})
+    decoded = []
+    for item in raw_files:
+        try:
+            decoded.append((str(item.get("filename") or "fichier"),
+                            base64.b64decode(item.get("content_b64", ""), validate=True)))
+        except (binascii.Error, ValueError, AttributeError):
+            raise ValidationFailed(None, {"attachment": "Fichier illisible."})
+    if quota is not None:
+        quota([len(data) for _name, data in decoded])
     stored = []
     try:
-        for item in raw_files:
-            try:
-                data = base64.b64decode(item.get("content_b64", ""), validate=True)
-            except (binascii.Error, ValueError, AttributeError):
-                raise ValidationFailed(None, {"attachment": "Fichier illisible."})
-            stored.append({**attachments.accept(str(item.get("filename") or "fichier"), data, scanner, storage),
-                           "direction": direction})
+        for name, data in decoded:
+            stored.append({**attachments.accept(name, data, scanner, storage), "direction": direction})
     except Exception:
         for meta in stored:
             storage.delete(meta["storage_key"])
@@ -138,7 +143,8 @@ def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict,
     processing = caisse_code
     if kind == "contact_caisse":
         processing = route(insured["department"]) or caisse_code
-    files = _files(raw_files, "in", scanner, storage)
+    files = _files(raw_files, "in", scanner, storage,
+                   lambda sizes: quotas.check(session, who, None, "in", sizes))
     try:
         request = PartnerRequest(
             reference=next_reference(session), partner_id=who["partner_id"], caisse_code=processing,
@@ -153,6 +159,7 @@ def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict,
             idempotency_key=idempotency_key)
         session.add(request)
         session.flush()
+        quotas.claim(session, who, request.id, "in", [meta["size"] for meta in files])
         _event(session, request, who, to_status="submitted", files=files)
         request.status = "submitted"
         session.commit()
@@ -189,8 +196,10 @@ def act(session: Session, who: dict, request_id, action: str, message: str, raw_
     if direction == "out" and raw_files and not caisse_settings.portal_delivery(session, request.caisse_code, True):
         raise RuleViolation("Votre caisse envoie toujours les documents à l'adresse connue de l'assuré : "
                             "ils ne sont pas transmis par le portail (Paramètres de la caisse).")
-    files = _files(raw_files, direction, scanner, storage)
+    files = _files(raw_files, direction, scanner, storage,
+                   lambda sizes: quotas.check(session, who, request.id, direction, sizes))
     try:
+        quotas.claim(session, who, request.id, direction, [meta["size"] for meta in files])
         _event(session, request, who, message=message, to_status=to_status, files=files)
         if to_status:
             request.status = to_status

@@ -95,6 +95,18 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(sa.String(64))
 
 
+class AttachmentBudget(Base):
+    """Files attached so far, for one quota (services.requests.quotas): a request's side
+    ("request", "<id>:in|out") or a person's day ("person", "<account id>", period = the day)."""
+
+    __tablename__ = "attachment_budget"
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    owner: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(sa.String(10), default="")
+    files: Mapped[int] = mapped_column(default=0)
+    bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
 class ReferenceCounter(Base):
     """Yearly request numbering (DP-2026-000123), one row per year, incremented atomically."""
 

@@ -17,6 +17,26 @@ def attachment_max_bytes() -> int:
     return env_int("EP_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 
+def attachments_per_request() -> int:
+    """Files one side (the partner, the caisse) may attach to one request (EP_ATTACHMENTS_PER_REQUEST, 10)."""
+    return env_int("EP_ATTACHMENTS_PER_REQUEST", 10)
+
+
+def attachment_bytes_per_request() -> int:
+    """Their total size, in bytes (EP_ATTACHMENT_BYTES_PER_REQUEST, 30 Mio)."""
+    return env_int("EP_ATTACHMENT_BYTES_PER_REQUEST", 30 * 1024 * 1024)
+
+
+def attachments_per_day() -> int:
+    """Files one person may attach in a day (UTC), all requests together (EP_ATTACHMENTS_PER_DAY, 50)."""
+    return env_int("EP_ATTACHMENTS_PER_DAY", 50)
+
+
+def attachment_bytes_per_day() -> int:
+    """Their total size, in bytes (EP_ATTACHMENT_BYTES_PER_DAY, 200 Mio)."""
+    return env_int("EP_ATTACHMENT_BYTES_PER_DAY", 200 * 1024 * 1024)
+
+
 def attachments_dir() -> Path:
     """Where the local store keeps the files (EP_ATTACHMENTS_DIR, default <EP_DATA_DIR>/attachments)."""
     root = env_text("EP_ATTACHMENTS_DIR")

@@ -22,6 +22,7 @@ from nameko.testing.services import worker_factory  # noqa: E402
 from contracts import identity  # noqa: E402
 from contracts.catalogue import FEATURES  # noqa: E402
 from services.common.caller import CallerIdentity  # noqa: E402
+from services.conftest import WORKER_AUD  # noqa: E402
 from services.requests.scanning import ClamdScanner  # noqa: E402
 from services.requests.seed import seed  # noqa: E402
 from services.requests.service import RequestsService  # noqa: E402
