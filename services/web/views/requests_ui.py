@@ -18,8 +18,8 @@ from contracts.errors import AlreadyOpen, NotAuthorized, ServiceUnavailable, Val
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, PARTNER_USERS, TECHNICIEN
 from services.web import rpc
 from services.web.remembered import remembered
-from services.web.request_forms import (FILES_FIELD, condition_hint, details_for_display, encoded_files, field_names,
-                                        payload, values_for_display)
+from services.web.request_forms import (ATTACHMENT_FIELD, FILES_FIELD, condition_hint, details_for_display,
+                                        encoded_files, field_names, payload, values_for_display)
 from services.web.toolkit import (REFUSALS, PageForm, attempt, done, error_page, outcome_or_back, partial_or_page,
                                   profiles, refusal_message, report_refusal)
 
@@ -203,14 +203,23 @@ def detail(request_id):
 @bp.route("/demandes/<int:request_id>/actions/<action>", methods=["POST"])
 @profiles(TECHNICIEN, AGENT_CAISSE)
 def act(request_id, action):
-    notice, error = attempt(lambda: rpc.call("requests", "act", request_id, action, request.form.get("message", ""),
-                                             encoded_files(request.files.getlist(FILES_FIELD)),
-                                             timeout=_upload_timeout()),
-                            "C'est fait : la demande est à jour.")
+    refusal = []           # the service's refusal, if any: what it says of the files goes on their field
+
+    def send():
+        try:
+            return rpc.call("requests", "act", request_id, action, request.form.get("message", ""),
+                            encoded_files(request.files.getlist(FILES_FIELD)), timeout=_upload_timeout())
+        except ValidationFailed as exc:
+            refusal.append(exc)
+            raise
+
+    notice, error = attempt(send, "C'est fait : la demande est à jour.")
+    file_error = refusal[0].fields.get(ATTACHMENT_FIELD) if refusal else None
     # HTMX: the request region alone, refreshed with the outcome; the typed message is kept on a refusal.
     return outcome_or_back("requests/_request.html", url_for("requests_ui.detail", request_id=request_id),
                            notice, error, lambda: {**_detail_context(request_id),
                                                    "failed_action": action if error else None,
+                                                   "file_error": file_error,
                                                    "message": request.form.get("message", "") if error else ""})
 
 
