@@ -9,6 +9,8 @@ from services.requests.tests.conftest import upload
 from services.requests.tests.test_attachments import PNG
 from services.requests.tests.test_requests_service import payload
 
+pytestmark = pytest.mark.db
+
 
 @pytest.fixture
 def low_quotas(monkeypatch):
