@@ -8,7 +8,7 @@ queue, and bounds every call by a timeout.
 
 Wire protocol (nameko 2.14): publish JSON ``{"args", "kwargs"}`` on the
 durable topic exchange ``nameko-rpc`` with routing key ``<service>.<method>``,
-``reply_to`` = a routing key bound to our reply queue, a ``correlation_id``;
+``reply_to`` = a routing key bound to our reply queue (``<broker account>.<uuid>``), a ``correlation_id``;
 context travels in ``nameko.*`` headers. The reply is ``{"result", "error"}``.
 
 Each request carries a per-message TTL equal to the timeout: a call the caller
@@ -46,6 +46,7 @@ class _Link:
     """One connection + channel + exclusive reply queue. Used by one thread at a time."""
 
     def __init__(self, params):
+        self._account = params.credentials.username
         self.connection = pika.BlockingConnection(params)
         try:
             self._open_channel()
@@ -57,7 +58,9 @@ class _Link:
         self.channel = self.connection.channel()
         self.channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
         reply_queue = self.channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
-        self.reply_key = str(uuid.uuid4())
+        # "<broker account>.<uuid>": the broker lets each account bind only reply keys of its own name
+        # (deploy/rabbitmq/definitions.json), so a service that sees this key in a call cannot listen to it.
+        self.reply_key = f"{self._account}.{uuid.uuid4()}"
         self.channel.queue_bind(reply_queue, EXCHANGE, routing_key=self.reply_key)
         self.channel.basic_consume(reply_queue, self._on_reply, auto_ack=True)
         self._waiting_for = None

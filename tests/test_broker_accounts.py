@@ -120,6 +120,13 @@ def test_the_requests_account_cannot_read_the_accounts_calls(limited_stack, acco
     for key in ("accounts.*", "accounts.authenticate", "#"):
         assert refused(requests_uri, lambda ch, key=key: ch.queue_bind(
             ch.queue_declare("", exclusive=True).method.queue, "nameko-rpc", routing_key=key)), key
+    # Nor the replies to the web: reply keys carry their account's name, and each binds only its own.
+    web_user, requests_user = (f"ep-{RUN_ID}-{app}" for app in ("web", "requests"))
+    reply_id = "0b6f3a52-6a43-4c57-9a3e-2f1d6f0f6c11"
+    assert refused(requests_uri, lambda ch: ch.queue_bind(
+        ch.queue_declare("", exclusive=True).method.queue, "nameko-rpc", routing_key=f"{web_user}.{reply_id}"))
+    assert not refused(requests_uri, lambda ch: ch.queue_bind(
+        ch.queue_declare("", exclusive=True).method.queue, "nameko-rpc", routing_key=f"{requests_user}.{reply_id}"))
     # The web calls services but consumes no service's queue either.
     assert refused(accounts_on_vhost["web"], lambda ch: ch.basic_get("rpc-accounts"))
     assert refused(accounts_on_vhost["notifier"], lambda ch: ch.basic_get("rpc-requests"))

@@ -125,7 +125,7 @@ def test_services_scale_with_their_own_health_probe(tmp_path):
 
 
 DEFINITIONS = ROOT / "deploy" / "rabbitmq" / "definitions.json"
-REPLY_KEY = "0b6f3a52-6a43-4c57-9a3e-2f1d6f0f6c11"         # a reply routing key (a uuid, as the clients make)
+REPLY_ID = "0b6f3a52-6a43-4c57-9a3e-2f1d6f0f6c11"          # reply keys: "<broker account>.<uuid>" (contracts.rpc)
 
 
 def broker_rights() -> dict:
@@ -135,7 +135,8 @@ def broker_rights() -> dict:
               for p in definitions["permissions"] if p["vhost"] == "/"}
     for topic in definitions["topic_permissions"]:
         assert topic["exchange"] == "nameko-rpc" and topic["vhost"] == "/", topic
-        rights[topic["user"]].update(topic_write=re.compile(topic["write"]), topic_read=re.compile(topic["read"]))
+        user = topic["user"]              # RabbitMQ writes the account's name for {username}
+        rights[user].update({f"topic_{k}": re.compile(topic[k].replace("{username}", user)) for k in ("write", "read")})
     return rights
 
 
@@ -159,7 +160,8 @@ def test_each_broker_account_reaches_its_own_queues_only(tmp_path):
         # Every account: the RPC exchange, its own exclusive reply queues and their uuid bindings.
         assert all(allowed(who, what, "nameko-rpc") for what in ("configure", "write", "read")), who
         assert all(allowed(who, what, "amq.gen-Xq3_9Zk") for what in ("configure", "write", "read")), who
-        assert allowed(who, "topic_read", REPLY_KEY), who
+        assert allowed(who, "topic_read", f"{who}.{REPLY_ID}"), who            # its own reply keys only
+        assert not any(allowed(who, "topic_read", f"{other}.{REPLY_ID}") for other in APP_SERVICES if other != who)
     # Calls: the web to every service, requests and notifier to accounts, each to its own health.
     assert all(allowed("web", "topic_write", f"{s}.health") for s in services)
     assert allowed("requests", "topic_write", "accounts.caisse_for_department")
@@ -167,7 +169,8 @@ def test_each_broker_account_reaches_its_own_queues_only(tmp_path):
     assert not allowed("accounts", "topic_write", "requests.search")
     assert not allowed("requests", "topic_write", "notifier.health")
     # Replies: services answer any caller's uuid; the web answers nobody.
-    assert all(allowed(s, "topic_write", REPLY_KEY) for s in services) and not allowed("web", "topic_write", REPLY_KEY)
+    assert all(allowed(s, "topic_write", f"web.{REPLY_ID}") for s in services)
+    assert not allowed("web", "topic_write", f"requests.{REPLY_ID}")
     # Events: producers publish to their own exchange; only the notifier consumes, from its own queues.
     for producer in ("accounts", "requests"):
         assert allowed(producer, "write", f"{producer}.events")
