@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from contracts.errors import NotAuthenticated, RuleViolation, SecondFactorRequired
-from services.requests.tests.test_attachments import build_pdf
+from services.requests.tests.test_attachments import PDF
 from services.web.users import identity_of
 from tests.helpers import LOGINS, authenticated, link_in, post_form, second_factor_code
 from tests.test_web_partners import fictitious_siret
@@ -26,7 +26,6 @@ PROFILES = {"admin": "admin_national", "agent_x": "agent_caisse", "agent_y": "ag
             "gest_a": "gestionnaire", "tech_a": "technicien", "gest_b": "gestionnaire_b", "tech_b": "technicien_b",
             "inactive": None, "anonymous": None}
 INACTIVE_PASSWORD = "Inactivee-Solide-2026!"
-PDF = build_pdf([b"<< /Type /Catalog >>"])
 
 
 def call(app, service, method, *args, who=None):
