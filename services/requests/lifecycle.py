@@ -44,6 +44,15 @@ def next_reference(session: Session) -> str:
     raise RuntimeError("reference counter unavailable")
 
 
+def accept_upload(item, scanner, storage, default_name: str = "fichier") -> dict:
+    """One uploaded file ({"filename", "content_b64"}) checked, scanned and stored (``attachments.accept``)."""
+    try:
+        data = base64.b64decode(item.get("content_b64", ""), validate=True)
+    except (binascii.Error, ValueError, AttributeError):
+        raise ValidationFailed(None, {"attachment": "Fichier illisible."})
+    return attachments.accept(str(item.get("filename") or default_name), data, scanner, storage)
+
+
 def _files(raw_files, direction: str, scanner, storage) -> list[dict]:
     """Scan and store every file, or none: a refusal removes those already stored."""
     raw_files = list(raw_files or [])
@@ -52,12 +61,7 @@ def _files(raw_files, direction: str, scanner, storage) -> list[dict]:
     stored = []
     try:
         for item in raw_files:
-            try:
-                data = base64.b64decode(item.get("content_b64", ""), validate=True)
-            except (binascii.Error, ValueError, AttributeError):
-                raise ValidationFailed(None, {"attachment": "Fichier illisible."})
-            stored.append({**attachments.accept(str(item.get("filename") or "fichier"), data, scanner, storage),
-                           "direction": direction})
+            stored.append({**accept_upload(item, scanner, storage), "direction": direction})
     except Exception:
         for meta in stored:
             storage.delete(meta["storage_key"])

@@ -125,3 +125,16 @@ def test_digest_once_to_subscribers_with_one_click_unsubscribe(as_, db, mailcatc
         as_().unsubscribe_by_token("pas-un-jeton")
     agent.publish_news({"title": "Encore", "body": "…"})
     assert news.send_digests(db, directory.users_of, SECRET, later + timedelta(days=8)) == 0
+
+
+def test_a_published_document_becomes_a_news_item_of_each_caisse_once(as_, db):
+    """requests' DOCUMENT_PUBLISHED: the news of each caisse concerned, so its next newsletter; redelivered,
+    nothing more."""
+    payload = {"event_id": "e-1", "document_id": 12, "caisse_codes": ["999", "998"], "title": "Guide du portail",
+               "version": "2", "category_label": "Guide d'utilisation", "new_version": True, "author_name": "Admin"}
+    assert news.announce_document(db, payload) == 2
+    assert news.announce_document(db, payload) == 0
+    [item] = as_("tech_a").list_news()["rows"]
+    assert item["title"] == "Nouvelle version : Guide du portail (version 2)"
+    assert "page « Documentation » du portail" in item["body"]
+    assert [n["title"] for n in as_("agent_998").list_news()["rows"]] == [item["title"]]
