@@ -143,7 +143,7 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
     @rpc
     def support_report(self, report_id):
         who = self.caller.require(*PROFILES)
-        return support.detail(self.db, who, support.get(self.db, who, report_id))
+        return support.detail(self.db, who, support.find(self.db, who, report_id))
 
     @rpc
     def act_on_support_report(self, report_id, action, message=""):

@@ -81,7 +81,7 @@ def handles(who: dict, report: SupportReport) -> bool:
     return who["profile"] == ADMIN_NATIONAL and report.level == "national"
 
 
-def get(session: Session, who: dict, report_id, lock: bool = False) -> SupportReport:
+def find(session: Session, who: dict, report_id, lock: bool = False) -> SupportReport:
     """The report if ``who`` may see it: the same NotFound whether it exists elsewhere or not."""
     try:
         report_id = int(report_id)
@@ -207,19 +207,25 @@ def file(session: Session, who: dict, data: dict, raw_file, scanner, storage, re
 
 # --- handling ----------------------------------------------------------------------------------
 
+def _role(who: dict, report: SupportReport) -> str | None:
+    """handler (the caisse's agents, national support once escalated), reporter, or None: one who only reads."""
+    return "handler" if handles(who, report) else "reporter" if who["id"] == report.reporter_id else None
+
+
 def _allowed(who: dict, report: SupportReport) -> list[str]:
-    role = "handler" if handles(who, report) else "reporter" if who["id"] == report.reporter_id else None
+    role = _role(who, report)
     return [a for a, (_, actor, start, _) in ACTIONS.items() if actor == role and report.status in start]
 
 
 def act(session: Session, who: dict, report_id, action: str, message: str, emit: list) -> dict:
     if action not in ACTIONS:
         raise ValidationFailed(None, {"action": "Action inconnue."})
-    report = get(session, who, report_id, lock=True)
+    report = find(session, who, report_id, lock=True)
     label, actor, _, to_status = ACTIONS[action]
+    if _role(who, report) is None:
+        raise NotAuthorized("Vous n'êtes pas autorisé à agir sur ce signalement : il est traité par une autre "
+                            "équipe, ou vous le suivez seulement.")
     if action not in _allowed(who, report):
-        if actor == "handler" and not handles(who, report):
-            raise NotAuthorized("Ce signalement est traité par une autre équipe.")
         raise RuleViolation(f"Action « {label} » impossible : le signalement est "
                             f"« {STATUSES[report.status].lower()} ».")
     message = validation.validate_free_text(message, "message", required=action != "close",
@@ -254,7 +260,7 @@ def _notice(session: Session, report: SupportReport, who: dict, action: str, mes
 
 
 def screenshot(session: Session, who: dict, report_id, storage) -> dict:
-    report = get(session, who, report_id)
+    report = find(session, who, report_id)
     if not report.screenshot_key:
         raise NotFound("Ce signalement n'a pas de capture d'écran.")
     return {"filename": report.screenshot_filename, "content_type": report.screenshot_type,

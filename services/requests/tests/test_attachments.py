@@ -4,7 +4,6 @@ The antivirus is a real clamd started for the session (devtools.clamd) with
 only the EICAR test signature; nothing here mocks it. Each test checks that
 a refused file left the store empty.
 """
-import base64
 import hashlib
 import io
 import socket
@@ -80,16 +79,6 @@ def build_jpeg(width: int = 240, height: int = 320) -> bytes:
 
 
 JPEG = build_jpeg()
-
-
-@pytest.fixture
-def scanner(clamd):
-    return ClamdScanner(socket_path=clamd.socket_path)
-
-
-@pytest.fixture
-def store(tmp_path):
-    return LocalStorage(tmp_path / "attachments")
 
 
 def stored(store: LocalStorage) -> list:

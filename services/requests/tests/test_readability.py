@@ -9,7 +9,6 @@ from pypdf import PdfReader, PdfWriter
 from contracts.errors import UnreadableAttachment
 from services.requests.attachments import accept
 from services.requests.tests.test_attachments import JPEG, PDF, PNG, build_png, refused
-from services.requests.tests.test_attachments import scanner, store  # noqa: F401 - the same fixtures
 
 pytestmark = pytest.mark.integration
 
