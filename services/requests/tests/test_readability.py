@@ -1,6 +1,8 @@
 """Attachments that can be read (issue 15, point 6): real files crafted with pypdf and Pillow go through
 ``attachments.accept`` with the real clamd; each refusal says why, on the file field, and stores nothing."""
 import io
+import struct
+import zlib
 
 import pytest
 from PIL import Image
@@ -86,3 +88,15 @@ def test_good_files_are_accepted(scanner, store):
     assert accept("deux-pages.pdf", pdf_with_pages(2), scanner, store)["content_type"] == "application/pdf"
     assert accept("photo.png", PNG, scanner, store)["content_type"] == "image/png"
     assert accept("photo.jpg", JPEG, scanner, store)["content_type"] == "image/jpeg"
+
+
+def test_a_huge_image_is_refused_without_being_decoded(scanner, store):
+    """8000 × 8000 pixels announced by a PNG of a few bytes (a decompression bomb): refused from its header."""
+    header = struct.pack(">IIBBBBB", 8000, 8000, 8, 2, 0, 0, 0)
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
+            + chunk(b"IEND", b""))
+    assert "l'image est trop grande (8000 × 8000 pixels)" in unreadable("bombe.png", bomb, scanner, store)
+
+
+def chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
