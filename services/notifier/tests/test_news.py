@@ -138,3 +138,7 @@ def test_a_published_document_becomes_a_news_item_of_each_caisse_once(as_, db):
     assert item["title"] == "Nouvelle version : Guide du portail (version 2)"
     assert "page « Documentation » du portail" in item["body"]
     assert [n["title"] for n in as_("agent_998").list_news()["rows"]] == [item["title"]]
+    as_("tech_a").set_newsletter_subscription("999", True)
+    assert news.send_digests(db, Directory([person(5, ["999"])]).users_of, SECRET) == 1
+    [letter] = newsletters(db)
+    assert "Nouvelle version : Guide du portail (version 2)" in letter.body_text
