@@ -4,8 +4,8 @@ from their own email, the agent escalates and national support closes; the caiss
 document and its new version, the technicien downloads it and reads the announcement in the news.
 Every new page is screenshotted and audited by axe (tests/browser/helpers.check_page)."""
 import re
-from datetime import date
 import uuid
+from datetime import date
 
 from playwright.sync_api import expect
 
