@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import date
 
+import pytest
 from playwright.sync_api import expect
 
 from services.requests.tests.test_attachments import PDF, PNG
@@ -17,6 +18,8 @@ from tests.helpers import link_in
 
 REFERENT = "n.roussel@cpam-valfleuri.test"
 TECHNICIEN = "technicien@ccas-saint-exemple.test"
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
 def test_a_report_from_the_form_to_national_support_through_the_emails(new_page, mailbox, tmp_path):
