@@ -159,4 +159,12 @@ class AlreadyOpen(ServiceError):
     details = {"request_id": None, "reference": ""}
 
 
+@deserialize_to_instance
+class UnreadableAttachment(ValidationFailed):
+    """A file of an accepted type that cannot be read usefully (encrypted or broken PDF, image too small
+    or corrupt): the message says why, on the ``attachment`` field."""
+
+    default_message = "Ce fichier ne peut pas être lu."
+
+
 EXPECTED = (ServiceError,)

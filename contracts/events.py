@@ -50,3 +50,11 @@ ACCOUNT_EMAIL_EVENTS = (
 REQUEST_STATUS_CHANGED = "request_status_changed"      # reference, kind_label, status_label, new_message, request_id
 # requests -> notifier: once a day, to a caisse's agents, when requests wait past the caisse's delay.
 LATE_REQUESTS_SUMMARY = "late_requests_summary"        # caisse_name, count, late_after_days, references (≤ 10)
+# requests -> notifier (same envelope), support reports (issue 15, point 3): to the caisse's local referents when
+# a report is filed; to the reporter when the caisse or national support answers, escalates or closes it.
+SUPPORT_REPORT_FILED = "support_report_filed"          # reference, category_label, caisse_name, organisation, report_id
+SUPPORT_REPORT_UPDATED = "support_report_updated"      # reference, status_label, answered (bool), report_id
+# requests -> notifier, no recipients: a document (or a new version) published on « Documentation », announced
+# as a news item of each caisse concerned (and so in its next newsletter).
+DOCUMENT_PUBLISHED = "document_published"              # document_id, caisse_codes, title, version, category_label,
+#                                                        new_version (bool), author_name

@@ -165,6 +165,19 @@ REQUESTS = {
     "personal_data_find": _row(CAISSE_AGENTS, lambda w: ({},)),
     "personal_data_export": _row(CAISSE_AGENTS, lambda w: ({},)),
     "personal_data_erase": _row(CAISSE_AGENTS, lambda w: ({},)),
+    # Support reports (issue 15, point 3): support_a is tech_a's report to caisse X, with a screenshot; an empty
+    # form or message stops each allowed call before it writes.
+    "support_form": _row(PEOPLE),
+    "file_support_report": _row(PEOPLE, lambda w: ({},)),
+    "my_support_reports": _row(PEOPLE),
+    "support_queue": _row(AGENTS),
+    "support_report": _row({"tech_a", "gest_a", "agent_x"}, lambda w: (w.support_a,)),
+    "act_on_support_report": _row({"tech_a", "agent_x"}, lambda w: (w.support_a, "answer", "")),
+    "support_screenshot": _row({"tech_a", "gest_a", "agent_x"}, lambda w: (w.support_a,)),
+    # The documentation (issue 15, point 4): document_x is caisse X's, read by its agents and partners.
+    "documents": _row(PEOPLE),
+    "publish_document": _row(AGENTS, lambda w: ({},), caisse_admin=True),
+    "download_document": _row(PEOPLE - {"agent_y"}, lambda w: (w.document_x,)),
 }
 
 NOTIFIER = {

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from contracts.errors import NotAuthenticated, RuleViolation, SecondFactorRequired
-from services.requests.tests.test_attachments import build_pdf
+from services.requests.tests.test_attachments import PDF, PNG
 from services.web.users import identity_of
 from tests.helpers import LOGINS, authenticated, link_in, post_form, second_factor_code
 from tests.test_web_partners import fictitious_siret
@@ -26,7 +26,6 @@ PROFILES = {"admin": "admin_national", "agent_x": "agent_caisse", "agent_y": "ag
             "gest_a": "gestionnaire", "tech_a": "technicien", "gest_b": "gestionnaire_b", "tech_b": "technicien_b",
             "inactive": None, "anonymous": None}
 INACTIVE_PASSWORD = "Inactivee-Solide-2026!"
-PDF = build_pdf([b"<< /Type /Catalog >>"])
 
 
 def call(app, service, method, *args, who=None):
@@ -68,10 +67,22 @@ class World:
             [{"filename": "piece.pdf", "content_b64": base64.b64encode(PDF).decode()}])
         self.request_a = made["id"]
         self.attachment_a = made["timeline"][0]["attachments"][0]["id"]
+        self.support_a, self.document_x = self._support_and_documentation()
         self._conventions_world()
         self.maintenance_x = self.new_maintenance()
         self.message_x = self._message_to(mailbox, self.emails["tech_a"])
         self._make_inactive(mailbox, client)
+
+    def _support_and_documentation(self) -> tuple[int, int]:
+        """tech_a's support report to caisse X (with a screenshot) and a document of caisse X (issue 15)."""
+        shot = {"filename": "capture.png", "content_b64": base64.b64encode(PNG).decode()}
+        report = self.as_("tech_a", "requests", "file_support_report", {
+            "category": "dysfonctionnement", "description": "La page ne répond plus.",
+            "happened_on": datetime.now(timezone.utc).date().isoformat(), "page": "/demandes"}, shot)
+        document = self.as_("agent_x", "requests", "publish_document", {
+            "category": "guide", "title": f"Guide {uuid.uuid4().hex[:8]}", "version": "1"},
+            {"filename": "guide.pdf", "content_b64": base64.b64encode(PDF).decode()})
+        return report["id"], document["id"]
 
     def as_(self, profile, service, method, *args):
         """As a demo profile, through the world's own session; logged in again when the table's own

@@ -109,6 +109,15 @@ ROUTES = {
                            data={"technicien_inactivity": "y", "technicien_inactivity_days": "x"}.items()),
     "staff.save_referents": _r(CAISSE_AGENTS, caisse_admin=True,
                                data={"referents-0-kind": "person", "referents-0-name": "Sans téléphone"}.items()),
+    # Support reports and the documentation (issue 15, points 3-4): tech_a's report to caisse X, X's document.
+    "support.new": _r(PEOPLE),
+    "support.mine": _r(PEOPLE),
+    "support.queue": _r(AGENTS),
+    "support.show": _r(REQUEST_A),
+    "support.act": _r({"tech_a", "agent_x"}),
+    "support.screenshot": _r(REQUEST_A),
+    "documentation.index": _r(PEOPLE),
+    "documentation.download": _r(PEOPLE - {"agent_y"}),
 }
 
 
@@ -124,7 +133,8 @@ def path_values(world, throwaway: bool) -> dict:
               "request_id": world.request_a, "attachment_id": world.attachment_a, "action": None,
               "caisse_code": "999", "kind": "document", "account_id": world.tech_a_account,
               "maintenance_id": world.maintenance_x, "partner_id": world.partner_a,
-              "convention_id": world.convention_xa, "filename": "app.css", "name": "htmx.min.js"}
+              "convention_id": world.convention_xa, "filename": "app.css", "name": "htmx.min.js",
+              "report_id": world.support_a, "document_id": world.document_x}
     if throwaway:
         values["partner_id"], values["convention_id"] = world.new_partner()
         values["maintenance_id"] = world.new_maintenance()
@@ -134,6 +144,7 @@ def path_values(world, throwaway: bool) -> dict:
 # Per endpoint, the value of a parameter whose meaning differs from the default.
 SPECIFIC = {
     "requests_ui.act": {"action": "message"},
+    "support.act": {"action": "answer"},
     "habilitations.account_action": {"action": "renvoyer-invitation"},
     "partners.account_action": {"action": "renvoyer-invitation"},
     "partners.edit_gestionnaire": {"account_id": "gest_a_account"},

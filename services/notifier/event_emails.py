@@ -65,11 +65,19 @@ EMAILS = {
     events.LATE_REQUESTS_SUMMARY: ("late_requests_summary", lambda p: {
         "caisse_name": p["caisse_name"], "count": int(p["count"]), "late_after_days": int(p["late_after_days"]),
         "references": [str(r) for r in p["references"]][:10], "link": _link("/file?late=1")}),
+    # Support reports (issue 15, point 3), from the requests service.
+    events.SUPPORT_REPORT_FILED: ("support_report_filed", lambda p: {
+        "reference": p["reference"], "category_label": p["category_label"], "caisse_name": p["caisse_name"],
+        "organisation": p["organisation"], "link": _link(f"/support/{int(p['report_id'])}")}),
+    events.SUPPORT_REPORT_UPDATED: ("support_report_updated", lambda p: {
+        "reference": p["reference"], "status_label": p["status_label"], "answered": bool(p.get("answered")),
+        "link": _link(f"/support/{int(p['report_id'])}")}),
 }
 
 # Which service publishes each of these events (services.notifier.service handles each one).
 SOURCES = {**{event_type: events.ACCOUNTS for event_type in events.ACCOUNT_EMAIL_EVENTS},
-           events.REQUEST_STATUS_CHANGED: events.REQUESTS, events.LATE_REQUESTS_SUMMARY: events.REQUESTS}
+           events.REQUEST_STATUS_CHANGED: events.REQUESTS, events.LATE_REQUESTS_SUMMARY: events.REQUESTS,
+           events.SUPPORT_REPORT_FILED: events.REQUESTS, events.SUPPORT_REPORT_UPDATED: events.REQUESTS}
 
 
 def render_for_recipients(event_type: str, payload: dict) -> list[Mail]:

@@ -105,6 +105,24 @@ def listing(session: Session, who: dict, caisse_code, cursor, limit) -> dict:
     return {"rows": [news_row(n) for n in rows[:limit]], "next_cursor": rows[limit - 1].id if len(rows) > limit else None}
 
 
+def announce_document(session: Session, payload: dict) -> int:
+    """A document published on « Documentation » (requests' DOCUMENT_PUBLISHED): a news item for each caisse
+    concerned, which its next newsletter carries. Redelivered, the event adds nothing (same title and body)."""
+    what = "Nouvelle version" if payload.get("new_version") else "Nouveau document"
+    title = f"{what} : {payload['title']} (version {payload['version']})"[:200]
+    body = (f"{payload['category_label']} « {payload['title']} », version {payload['version']}, est disponible sur "
+            f"la page « Documentation » du portail (document n° {int(payload['document_id'])}).")
+    added = 0
+    for code in dict.fromkeys(str(c) for c in payload.get("caisse_codes") or []):
+        if session.scalar(sa.select(News.id).where(News.caisse_code == code, News.title == title, News.body == body)):
+            continue
+        session.add(News(caisse_code=code, title=title, body=body, published_on=date.today(),
+                         author_name=str(payload.get("author_name") or "")[:170]))
+        added += 1
+    session.commit()
+    return added
+
+
 # --- subscriptions ------------------------------------------------------------------------
 
 def _token(secret: str, salt: str) -> str:

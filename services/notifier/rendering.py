@@ -51,4 +51,6 @@ KIND_LABELS = {
     "late_requests_summary": "Demandes en retard",
     "maintenance_notice": "Annonce de maintenance",
     "newsletter": "Lettre d'information",
+    "support_report_filed": "Signalement adressé aux référents",
+    "support_report_updated": "Suivi d'un signalement",
 }

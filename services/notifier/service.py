@@ -34,6 +34,11 @@ class NotifierService(health.Health):
 
     # --- other services' events: one on_<type> handler each, set after the class (event_emails.SOURCES)
 
+    @event_handler(events.REQUESTS, events.DOCUMENT_PUBLISHED)
+    def on_document_published(self, payload):
+        """A new document or version on « Documentation »: a news item of each caisse concerned."""
+        news.announce_document(self.db, payload)
+
     # --- timers ---------------------------------------------------------------------------
     @timer(interval=1)
     def deliver(self):

@@ -1,7 +1,7 @@
 """Attachments of a request: what is accepted, and in which order.
 
 ``accept`` checks the file (not empty, not too big, really a PDF, JPEG or PNG
-judged by its content, never by its name), has it scanned by the antivirus,
+judged by its content, never by its name, readable: ``readability``), has it scanned by the antivirus,
 and only then stores it. A refused file never reaches the store; when the
 antivirus cannot answer, the file is refused too (fail closed).
 
@@ -17,7 +17,7 @@ import unicodedata
 
 from contracts.errors import RuleViolation, ValidationFailed
 
-from services.requests import settings
+from services.requests import readability, settings
 from services.requests.scanning import ScannerUnavailable
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ def accept(filename: str, data: bytes, scanner, storage) -> dict:
     content_type = sniff(data)
     if content_type not in ALLOWED_TYPES:
         _refuse(f"Formats acceptés : PDF, JPEG, PNG. Le contenu du fichier « {shown} » n'en est pas un.")
+    readability.check(shown, content_type, data)      # an encrypted or broken PDF, a tiny or corrupt image
     sha256 = hashlib.sha256(data).hexdigest()
 
     try:

@@ -44,19 +44,26 @@ def next_reference(session: Session) -> str:
     raise RuntimeError("reference counter unavailable")
 
 
+def _decoded(item, default_name: str = "fichier") -> tuple[str, bytes]:
+    """An uploaded file ({"filename", "content_b64"}) as (name, bytes); bad base64 is a field refusal."""
+    try:
+        return str(item.get("filename") or default_name), base64.b64decode(item.get("content_b64", ""), validate=True)
+    except (binascii.Error, ValueError, AttributeError):
+        raise ValidationFailed(None, {"attachment": "Fichier illisible."})
+
+
+def accept_upload(item, scanner, storage, default_name: str = "fichier") -> dict:
+    """One uploaded file checked, scanned and stored (``attachments.accept``)."""
+    return attachments.accept(*_decoded(item, default_name), scanner, storage)
+
+
 def _files(raw_files, direction: str, scanner, storage, quota=None) -> list[dict]:
     """Scan and store every file, or none: a refusal removes those already stored.
     ``quota(sizes)``: refuses files that cannot fit (quotas.check), before any is scanned."""
     raw_files = list(raw_files or [])
     if len(raw_files) > attachments.MAX_FILES_PER_REQUEST:
         raise ValidationFailed(None, {"attachment": f"{attachments.MAX_FILES_PER_REQUEST} fichiers au maximum."})
-    decoded = []
-    for item in raw_files:
-        try:
-            decoded.append((str(item.get("filename") or "fichier"),
-                            base64.b64decode(item.get("content_b64", ""), validate=True)))
-        except (binascii.Error, ValueError, AttributeError):
-            raise ValidationFailed(None, {"attachment": "Fichier illisible."})
+    decoded = [_decoded(item) for item in raw_files]
     if quota is not None:
         quota([len(data) for _name, data in decoded])
     stored = []

@@ -168,5 +168,80 @@ class PersonalDataRecord(Base):
     references: Mapped[str] = mapped_column(sa.Text, default="")
 
 
+class SupportReport(Base):
+    """« Signaler un dysfonctionnement » (issue 15, point 3): a report by any signed-in person, handled by
+    the local referents and agents of ``caisse_code`` or, ``level`` national, by national support (the
+    national administrator). Free text carries no NIR (services.requests.nir)."""
+
+    __tablename__ = "support_report"
+    __table_args__ = (sa.Index("ix_support_queue", "level", "caisse_code", "status", "id"),
+                      sa.Index("ix_support_reporter", "reporter_id", "id"),
+                      sa.Index("ix_support_partner", "partner_id", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    level: Mapped[str] = mapped_column(sa.String(10), default="caisse")          # caisse | national
+    caisse_code: Mapped[str] = mapped_column(sa.String(8), default="")          # "" : filed by the national admin
+    caisse_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    category: Mapped[str] = mapped_column(sa.String(20))
+    status: Mapped[str] = mapped_column(sa.String(20), default="submitted")
+    description: Mapped[str] = mapped_column(sa.Text)
+    happened_at: Mapped[datetime]
+    page: Mapped[str] = mapped_column(sa.String(300), default="")
+    reporter_id: Mapped[int]
+    reporter_profile: Mapped[str] = mapped_column(sa.String(20))
+    reporter_name: Mapped[str] = mapped_column(sa.String(170), default="")
+    reporter_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    partner_id: Mapped[int | None]
+    partner_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    # The optional screenshot, scanned and kept by the requests service's storage like every attachment.
+    screenshot_key: Mapped[str | None] = mapped_column(sa.String(80))
+    screenshot_filename: Mapped[str] = mapped_column(sa.String(160), default="")
+    screenshot_type: Mapped[str] = mapped_column(sa.String(40), default="")
+    screenshot_size: Mapped[int] = mapped_column(default=0)
+    screenshot_sha256: Mapped[str] = mapped_column(sa.String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SupportEvent(Base):
+    """One dated line of a report's timeline (filed, answered, escalated, closed, a message)."""
+
+    __tablename__ = "support_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("support_report.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    author_id: Mapped[int | None]
+    author_name: Mapped[str] = mapped_column(sa.String(170), default="")
+    side: Mapped[str] = mapped_column(sa.String(10))                 # reporter | caisse | national
+    action: Mapped[str] = mapped_column(sa.String(20))
+    to_status: Mapped[str | None] = mapped_column(sa.String(20))
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class Document(Base):
+    """A version of a downloadable document of the portal (issue 15, point 4): a caisse's (``caisse_code``)
+    or everyone's ("", the national administrator's). The versions of one document share ``series_id``
+    (the first version's id); the newest is the one in force, the previous ones stay downloadable."""
+
+    __tablename__ = "document"
+    __table_args__ = (sa.Index("ix_document_caisse", "caisse_code", "series_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int | None] = mapped_column(index=True)
+    caisse_code: Mapped[str] = mapped_column(sa.String(8), default="")
+    category: Mapped[str] = mapped_column(sa.String(20))                 # guide | formulaire | cgu
+    title: Mapped[str] = mapped_column(sa.String(200))
+    version: Mapped[str] = mapped_column(sa.String(30))
+    storage_key: Mapped[str] = mapped_column(sa.String(80))
+    filename: Mapped[str] = mapped_column(sa.String(160))
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    author_id: Mapped[int | None]
+    author_name: Mapped[str] = mapped_column(sa.String(170), default="")
+
+
 class EventOutbox(EventOutboxColumns, Base):
     """Events to publish, committed with the change that caused them (services.common.event_outbox)."""

@@ -2,6 +2,7 @@
 sees a living history (ids match services.accounts.seed: partner 1 "CCAS de
 Saint-Exemple" and partner 2 "Association Le Relais Fictif", caisse 999), and
 caisse 998's request settings. Idempotent. The insured people are invented."""
+import hashlib
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -9,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from services.common.db import seed_command
 from services.requests.lifecycle import insured_key
-from services.requests.models import CaisseSetting, PartnerRequest, RequestEvent, utcnow
+from services.requests import storage as stores
+from services.requests.models import (CaisseSetting, Document, PartnerRequest, RequestEvent, SupportEvent,
+                                      SupportReport, utcnow)
 
 AGENT = (2, "Claire Dumoulin")
 AUTHORS = {1: (5, "Hugo Lambertin", "technicien@ccas-saint-exemple.test"),
@@ -85,5 +88,70 @@ def seed(session: Session) -> None:
     session.commit()
 
 
+# Issue 15: a support report of the CCAS's technicien, answered by the caisse, and the portal's documentation:
+# a national user guide and caisse 999's CGU in force with its previous version.
+DEMO_REPORT = "SUP-DEMO-000001"
+DEMO_DOCUMENTS = [   # (caisse, category, title, version, days ago, position in this list of its first version, or None)
+    ("", "guide", "Guide d'utilisation de l'Espace Partenaires", "2026.1", 30, None),
+    ("999", "cgu", "Conditions générales d'utilisation — CPAM de Valfleuri", "2025-06", 200, None),
+    ("999", "cgu", "Conditions générales d'utilisation — CPAM de Valfleuri", "2026-01", 20, 1),
+]
+
+
+def demo_pdf(title: str, version: str) -> bytes:
+    """A one-page A4 PDF (150 dpi) with the document's title, drawn by Pillow: a readable demo file."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (1240, 1754), "white")
+    draw = ImageDraw.Draw(page)
+    for n, line in enumerate((title, f"Version {version}", "Document de démonstration, fictif.")):
+        draw.text((120, 160 + 60 * n), line, fill="black", font_size=36)
+    out = io.BytesIO()
+    page.save(out, "PDF", resolution=150)
+    return out.getvalue()
+
+
+def seed_support_and_documentation(session: Session, store) -> None:
+    if session.scalar(sa.select(SupportReport.id).filter_by(reference=DEMO_REPORT)) is None:
+        when = utcnow() - timedelta(days=2)
+        author_id, author_name, author_email = AUTHORS[1]
+        report = SupportReport(
+            reference=DEMO_REPORT, level="caisse", caisse_code="999", caisse_name="CPAM de Valfleuri",
+            category="dysfonctionnement", status="answered", happened_at=when - timedelta(hours=1),
+            description="Le bouton « Déposer la demande » reste grisé après l'ajout d'une pièce jointe.",
+            page="/demandes/nouvelle/999/document", reporter_id=author_id, reporter_profile="technicien",
+            reporter_name=author_name, reporter_email=author_email, partner_id=1, partner_name="CCAS de Saint-Exemple",
+            created_at=when, updated_at=when + timedelta(hours=3))
+        session.add(report)
+        session.flush()
+        session.add_all([
+            SupportEvent(report_id=report.id, at=when, author_id=author_id, author_name=author_name, side="reporter",
+                         action="filed", to_status="submitted"),
+            SupportEvent(report_id=report.id, at=when + timedelta(hours=3), author_id=AGENT[0], author_name=AGENT[1],
+                         side="caisse", action="answer", to_status="answered",
+                         message="Le fichier était un PDF protégé par mot de passe : enregistrez-le sans protection.")])
+    if session.scalar(sa.select(Document.id).limit(1)) is None:
+        made = []
+        for caisse, category, title, version, days_ago, series in DEMO_DOCUMENTS:
+            data = demo_pdf(title, version)
+            document = Document(
+                series_id=None if series is None else made[series].id, caisse_code=caisse, category=category,
+                title=title, version=version, storage_key=store.put(data), filename=f"{category}-{version}.pdf",
+                content_type="application/pdf", size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                published_at=utcnow() - timedelta(days=days_ago), author_name="Équipe de démonstration")
+            session.add(document)
+            session.flush()
+            document.series_id = document.series_id or document.id
+            made.append(document)
+    session.commit()
+
+
+def seed_all(session: Session) -> None:
+    seed(session)
+    seed_support_and_documentation(session, stores.from_env())
+
+
 if __name__ == "__main__":
-    seed_command("requests", seed)
+    seed_command("requests", seed_all)

@@ -8,15 +8,15 @@ and relayed after the entrypoint (services.common.event_outbox).
 from nameko.timer import timer
 
 from contracts.events import REQUESTS
-from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, PARTNER_USERS, TECHNICIEN
+from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, PARTNER_USERS, PROFILES, TECHNICIEN
 from services.common.caller import Caller
 from services.common.config import rpc_secret
 from services.common.db import Database
 from services.common.entrypoint import rpc
 from services.common import event_outbox, health
 from services.common.rpc import ServiceRpc
-from services.requests import (caisse_settings, catalogue, history, lifecycle, personal_data, retention, scope,
-                               settings, summary, validation)
+from services.requests import (caisse_settings, catalogue, documentation, history, lifecycle, personal_data,
+                               retention, scope, settings, summary, support, validation)
 from services.requests.models import EventOutbox
 from services.requests.scanning import Scanner
 from services.requests.storage import Storage
@@ -115,6 +115,60 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
     @rpc
     def personal_data_erase(self, person):
         return personal_data.erase(self.db, self.caller.require(AGENT_CAISSE), person, self.storage)
+
+    # --- support reports (every signed-in profile; issue 15, point 3) ------------------------
+    @rpc
+    def support_form(self):
+        return support.form(self.caller.require(*PROFILES))
+
+    @rpc
+    def file_support_report(self, data, screenshot=None):
+        return support.file(self.db, self.caller.require(*PROFILES), data, screenshot, self.scanner, self.storage,
+                            self._referents, self.events)
+
+    def _referents(self, caisse_code):
+        """The caisse's local referents with an address, as email recipients (accounts' public contacts)."""
+        contacts = self.services.call("accounts", "caisse_contacts", caisse_code)
+        return [{"email": r["email"], "first_name": r["name"], "last_name": ""}
+                for r in contacts.get("referents") or [] if r.get("email")]
+
+    @rpc
+    def my_support_reports(self):
+        return support.mine(self.db, self.caller.require(*PROFILES))
+
+    @rpc
+    def support_queue(self, status=None):
+        return support.queue(self.db, self.caller.require(AGENT_CAISSE, ADMIN_NATIONAL), status)
+
+    @rpc
+    def support_report(self, report_id):
+        who = self.caller.require(*PROFILES)
+        return support.detail(self.db, who, support.find(self.db, who, report_id))
+
+    @rpc
+    def act_on_support_report(self, report_id, action, message=""):
+        return support.act(self.db, self.caller.require(*PROFILES), report_id, action, message, self.events)
+
+    @rpc
+    def support_screenshot(self, report_id):
+        return support.screenshot(self.db, self.caller.require(*PROFILES), report_id, self.storage)
+
+    # --- the portal's documentation (issue 15, point 4) ------------------------------------
+    @rpc
+    def documents(self):
+        return documentation.listing(self.db, self.caller.require(*PROFILES))
+
+    @rpc
+    def publish_document(self, data, file=None):
+        return documentation.publish(self.db, self.caller.require(AGENT_CAISSE, ADMIN_NATIONAL), data, file,
+                                     self.scanner, self.storage, self._caisse_codes, self.events)
+
+    def _caisse_codes(self):
+        return [c["code"] for c in self.services.call("accounts", "list_caisses")]
+
+    @rpc
+    def download_document(self, document_id):
+        return documentation.download(self.db, self.caller.require(*PROFILES), document_id, self.storage)
 
     @timer(interval=3600)
     def purge_finished(self):

@@ -69,3 +69,11 @@ def retention_days() -> int:
 def summary_check_seconds() -> int:
     """How often late requests are looked for (EP_SUMMARY_CHECK_SECONDS, hourly)."""
     return env_int("EP_SUMMARY_CHECK_SECONDS", 3600)
+
+
+def image_min_pixels() -> tuple[int, int]:
+    """Smallest width and height of an attached image, in pixels (EP_ATTACHMENT_MIN_PIXELS, "200x200"):
+    below it a scan or a photo cannot be read."""
+    raw = env_text("EP_ATTACHMENT_MIN_PIXELS") or "200x200"
+    width, _, height = raw.lower().partition("x")
+    return int(width), int(height or width)

@@ -19,6 +19,14 @@ MENU = {
 }
 
 
+# Everyone signed in (issue 15): the documentation, reporting a problem and following one's reports; the
+# caisse's agents and national support also work their queue of reports.
+EVERYONE_MENU = [("documentation.index", "Documentation"), ("support.new", "Signaler un dysfonctionnement"),
+                 ("support.mine", "Mes signalements")]
+SUPPORT_QUEUE = {ADMIN_NATIONAL: [("support.queue", "Support national")],
+                 AGENT_CAISSE: [("support.queue", "Signalements à traiter")]}
+
+
 # Partner screens a convention must open, shown only then (the services refuse them anyway).
 FEATURE_OF = {"requests_ui.history": "historique", "news.index": "actualites"}
 
@@ -36,7 +44,8 @@ CAISSE_ADMIN_MENU = [("staff.agents", "Agents de la caisse"), ("staff.settings",
 def nav_links():
     if not current_user.is_authenticated:
         return []
-    links = MENU.get(current_user.profile, []) + (CAISSE_ADMIN_MENU if current_user.caisse_admin else [])
+    links = (MENU.get(current_user.profile, []) + SUPPORT_QUEUE.get(current_user.profile, []) + EVERYONE_MENU
+             + (CAISSE_ADMIN_MENU if current_user.caisse_admin else []))
     return [(e, label) for e, label in links if e in current_app.view_functions and _opened(e)]
 
 

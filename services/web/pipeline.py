@@ -74,6 +74,9 @@ OPEN = {
         "staff.agents", "staff.edit_agent", "staff.agent_action", "staff.settings", "staff.save_rules",
         "staff.save_referents",
     ), GUARDED),
+    # Support reports and the documentation (issue 15, points 3-4).
+    **dict.fromkeys(("support.new", "support.mine", "support.queue", "support.show", "support.act",
+                     "support.screenshot", "documentation.index", "documentation.download"), GUARDED),
 }
 
 

@@ -5,9 +5,11 @@ A refusal on a form: ``report_refusal`` puts each field's message on its field a
 above the form, for a WTForms form as for a hand-written one (``PageForm``). A refusal of a
 one-button action: ``refusal_message``, one sentence for a flash or the outcome line.
 """
+import base64
 from functools import wraps
+from urllib.parse import quote
 
-from flask import Response, flash, redirect, render_template
+from flask import Response, current_app, flash, redirect, render_template
 from flask_login import current_user, login_required
 from htmx_flask import request
 
@@ -152,3 +154,20 @@ def partial_or_page(template: str, title: str, **context):
     if request.htmx:
         return render_template(template, **context)
     return render_template("fragment_page.html", fragment=template, title=title, **context)
+
+
+# Scanning and storing files takes longer than an ordinary call (a call without files gets the
+# ordinary timeout: a hung database never holds a worker longer than EP_RPC_TIMEOUT).
+UPLOAD_TIMEOUT = 30
+
+
+def upload_timeout() -> float:
+    return max(UPLOAD_TIMEOUT, current_app.config["EP_RPC_TIMEOUT"])
+
+
+def file_download(found: dict) -> Response:
+    """A file the requests service streamed back ({"filename", "content_type", "content_b64"}), as a download
+    the browser never sniffs nor keeps."""
+    return Response(base64.b64decode(found["content_b64"]), content_type=found["content_type"], headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found['filename'])}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})

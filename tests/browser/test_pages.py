@@ -9,25 +9,32 @@ from tests.browser.helpers import check_page, login
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
+# Every signed-in profile's entries (issue 15), and the agents' queue of support reports.
+EVERYONE = [("Documentation", "documentation"), ("Signaler un dysfonctionnement", "signaler"),
+            ("Mes signalements", "mes-signalements")]
+SUPPORT_AGENT = [("Signalements à traiter", "signalements-a-traiter"), *EVERYONE]
+
 # The main menu of each demo profile (services/web/navigation.py MENU): role -> [(menu label, file name)].
 MENU_PAGES = {
     "admin_national": [("Caisses", "caisses"), ("Agents des caisses", "agents-des-caisses"),
                        ("Partenaires", "partenaires"), ("Maintenances", "maintenances"),
-                       ("Courriels envoyés", "courriels")],
+                       ("Courriels envoyés", "courriels"), ("Support national", "support-national"), *EVERYONE],
     # The demo agent of Valfleuri is its administrateur de caisse: the last two entries are the role's.
     "agent_caisse": [("File des demandes", "file-des-demandes"), ("Partenaires", "partenaires"),
                      ("Invitations en attente", "invitations"), ("Journal des actions", "journal"),
                      ("Actualités", "actualites"), ("Maintenances", "maintenances"),
                      ("Courriels envoyés", "courriels"), ("Données d'une personne", "donnees-personnelles"),
+                     *SUPPORT_AGENT,
                      ("Agents de la caisse", "agents-de-la-caisse"), ("Paramètres de la caisse", "parametres-de-la-caisse")],
     "agent_simple": [("File des demandes", "file-des-demandes"), ("Partenaires", "partenaires"),
                      ("Invitations en attente", "invitations"), ("Journal des actions", "journal"),
                      ("Actualités", "actualites"), ("Maintenances", "maintenances"),
-                     ("Courriels envoyés", "courriels"), ("Données d'une personne", "donnees-personnelles")],
+                     ("Courriels envoyés", "courriels"), ("Données d'une personne", "donnees-personnelles"),
+                     *SUPPORT_AGENT],
     "gestionnaire": [("Demandes", "demandes"), ("Habilitations", "habilitations"), ("Conventions", "conventions"),
-                     ("Invitations en attente", "invitations"), ("Actualités", "actualites")],
+                     ("Invitations en attente", "invitations"), ("Actualités", "actualites"), *EVERYONE],
     "technicien": [("Nouvelle demande", "nouvelle-demande"), ("Demandes de ma structure", "demandes"),
-                   ("Actualités", "actualites")],
+                   ("Actualités", "actualites"), *EVERYONE],
 }
 
 

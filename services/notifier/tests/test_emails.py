@@ -49,9 +49,13 @@ def test_every_account_email_event_has_a_handler_and_templates():
     container = ServiceContainer(NotifierService, {"AMQP_URI": "memory://"})
     handled = {(e.source_service, e.event_type) for e in container.entrypoints if isinstance(e, EventHandler)}
     assert handled == {(events.ACCOUNTS, t) for t in events.ACCOUNT_EMAIL_EVENTS} | {
-        (events.REQUESTS, events.REQUEST_STATUS_CHANGED), (events.REQUESTS, events.LATE_REQUESTS_SUMMARY)}
+        (events.REQUESTS, events.REQUEST_STATUS_CHANGED), (events.REQUESTS, events.LATE_REQUESTS_SUMMARY),
+        (events.REQUESTS, events.SUPPORT_REPORT_FILED), (events.REQUESTS, events.SUPPORT_REPORT_UPDATED),
+        (events.REQUESTS, events.DOCUMENT_PUBLISHED)}
     assert set(EMAILS) == set(events.ACCOUNT_EMAIL_EVENTS) | {events.REQUEST_STATUS_CHANGED,
-                                                              events.LATE_REQUESTS_SUMMARY}
+                                                              events.LATE_REQUESTS_SUMMARY,
+                                                              events.SUPPORT_REPORT_FILED,
+                                                              events.SUPPORT_REPORT_UPDATED}
 
 
 def test_french_dates():
@@ -261,3 +265,24 @@ def test_late_requests_summary():
     assert subject == "Espace Partenaires : 12 demandes en retard à la CPAM de Valfleuri"
     has_link(text, html, "/file?late=1")
     assert "- DP-2026-000009" in text and "et 2 autre(s)" in text
+
+
+def test_support_report_filed_to_the_referents():
+    subject, text, html = render_one(events.SUPPORT_REPORT_FILED, reference="SUP-2026-000007",
+                                     category_label="Accessibilité", caisse_name="CPAM de Valfleuri",
+                                     organisation="CCAS d'Essai & Cie", report_id=7)
+    assert subject == "Espace Partenaires : signalement SUP-2026-000007 (Accessibilité)"
+    has_link(text, html, "/support/7")
+    assert "adressé à CPAM de Valfleuri par CCAS d'Essai & Cie : SUP-2026-000007." in text
+    assert "CCAS d&#39;Essai &amp; Cie" in html
+
+
+def test_support_report_updated_to_the_reporter():
+    subject, text, html = render_one(events.SUPPORT_REPORT_UPDATED, reference="SUP-2026-000007",
+                                     status_label="Répondu", answered=True, report_id=7)
+    assert subject == "Espace Partenaires : du nouveau sur votre signalement SUP-2026-000007"
+    has_link(text, html, "/support/7")
+    assert "Une réponse à votre signalement SUP-2026-000007 vous attend." in text
+    _, text, _ = render_one(events.SUPPORT_REPORT_UPDATED, reference="SUP-2026-000007", status_label="Clos",
+                            answered=False, report_id=7)
+    assert "Votre signalement SUP-2026-000007 est maintenant : Clos." in text

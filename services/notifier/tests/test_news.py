@@ -150,3 +150,20 @@ def test_unsubscribe_links_have_their_own_key_and_links_already_mailed_still_wor
     assert legacy in links["personne9@structure.example.test"]
     assert legacy not in links["personne5@structure.example.test"]
     assert as_().unsubscribe_by_token(legacy) == {"caisse_code": "999", "subscribed": False}
+
+
+def test_a_published_document_becomes_a_news_item_of_each_caisse_once(as_, db):
+    """requests' DOCUMENT_PUBLISHED: the news of each caisse concerned, so its next newsletter; redelivered,
+    nothing more."""
+    payload = {"event_id": "e-1", "document_id": 12, "caisse_codes": ["999", "998"], "title": "Guide du portail",
+               "version": "2", "category_label": "Guide d'utilisation", "new_version": True, "author_name": "Admin"}
+    assert news.announce_document(db, payload) == 2
+    assert news.announce_document(db, payload) == 0
+    [item] = as_("tech_a").list_news()["rows"]
+    assert item["title"] == "Nouvelle version : Guide du portail (version 2)"
+    assert "page « Documentation » du portail" in item["body"]
+    assert [n["title"] for n in as_("agent_998").list_news()["rows"]] == [item["title"]]
+    as_("tech_a").set_newsletter_subscription("999", True)
+    assert news.send_digests(db, Directory([person(5, ["999"])]).users_of, SECRET) == 1
+    [letter] = newsletters(db)
+    assert "Nouvelle version : Guide du portail (version 2)" in letter.body_text

@@ -49,6 +49,16 @@ WHO = {   # the demo accounts' identities, as the web signs them
 
 
 @pytest.fixture
+def scanner(clamd):
+    return ClamdScanner(socket_path=clamd.socket_path)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return LocalStorage(tmp_path / "attachments")
+
+
+@pytest.fixture
 def db(migrated_session):
     session = migrated_session("requests")
     seed(session)

@@ -4,8 +4,8 @@ The antivirus is a real clamd started for the session (devtools.clamd) with
 only the EICAR test signature; nothing here mocks it. Each test checks that
 a refused file left the store empty.
 """
-import base64
 import hashlib
+import io
 import socket
 import stat
 import struct
@@ -55,39 +55,30 @@ EICAR_PDF = build_pdf([
 ])
 
 
-def build_png() -> bytes:
-    """A valid 1x1 white RGB PNG."""
+def build_png(width: int = 200, height: int = 200) -> bytes:
+    """A valid white RGB PNG, by default just as large as an attachment must be (200 × 200)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = (b"\x00" + b"\xff\xff\xff" * width) * height
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff")) + chunk(b"IEND", b""))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 PNG = build_png()
 
-# A 16x16 baseline JFIF image (Lib/test/imghdrdata/python.jpg of CPython's test suite).
-JPEG = base64.b64decode(
-    "/9j/4AAQSkZJRgABAQEAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsOCwkJDRENDg8Q"
-    "EBEQCgwSExIQEw8QEBD/2wBDAQMDAwQDBAgEBAgQCwkLEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ"
-    "EBAQEBAQEBD/wAARCAAQABADASIAAhEBAxEB/8QAFgABAQEAAAAAAAAAAAAAAAAABwQF/8QAJBAAAQQBBAICAwAAAAAAAAAAAQID"
-    "BAYFBwgSExEiABQJMTL/xAAVAQEBAAAAAAAAAAAAAAAAAAAABv/EACMRAAECBQMFAAAAAAAAAAAAAAECEQMEBQYhABIxFRZhgeH/"
-    "2gAMAwEAAhEDEQA/ABSm0mobc8HmExLUlRzzEWPkJWW+ulrsaUVAseUgslSlH9LKuPryIKuWPZdskzXmm3fX5m2nF4GlVxx/HOpx"
-    "4ks51+MiU/Iaad7UcUo4tILoS4kqcWkezS0hO/HvuRp0rO6hWnWO1UisZVuFi4GFeyEpmGepa5S5SWVPuciFKRFLgSrwetnyPIB+"
-    "Vb4N9mKhQMzo5po9XLdDs9d6ZVix2VEhiL9kuNPxw2gEKcDQ/rs8AuA8VAe0vdl7VOYn+27flGAUgmITjbhSmCg3BYlyeWDkMolv"
-    "w4KOp1KM6iCNvngZHwetf//Z"
-)
+
+def build_jpeg(width: int = 240, height: int = 320) -> bytes:
+    """A baseline JPEG of a photographed page, encoded by Pillow."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (250, 250, 245)).save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
-@pytest.fixture
-def scanner(clamd):
-    return ClamdScanner(socket_path=clamd.socket_path)
-
-
-@pytest.fixture
-def store(tmp_path):
-    return LocalStorage(tmp_path / "attachments")
+JPEG = build_jpeg()
 
 
 def stored(store: LocalStorage) -> list:

@@ -11,10 +11,9 @@ from services.requests.catalogue import ACTIONS, STATUSES
 from services.requests.models import Attachment, PartnerRequest
 from services.conftest import emitted_events
 from services.requests.tests.conftest import insured, upload
-from services.requests.tests.test_attachments import EICAR_PDF, build_pdf
+from services.requests.tests.test_attachments import EICAR_PDF, PDF
 
 pytestmark = pytest.mark.db
-PDF = build_pdf([b"<< /Type /Catalog >>"])
 
 VALID = {
     "contact_caisse": {"subject": "droits", "message": "Question sur l'ouverture de ses droits."},

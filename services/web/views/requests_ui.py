@@ -6,11 +6,10 @@ Everything is read from and checked by the requests service: the web never
 decides who sees a request, it only shows what the service returns and turns
 its typed refusals into French messages on the page.
 """
-import base64
 import uuid
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from htmx_flask import request
 
@@ -20,16 +19,13 @@ from services.web import rpc
 from services.web.remembered import remembered
 from services.web.request_forms import (ATTACHMENT_FIELD, FILES_FIELD, condition_hint, details_for_display,
                                         encoded_files, field_names, payload, values_for_display)
-from services.web.toolkit import (REFUSALS, PageForm, attempt, done, error_page, outcome_or_back, partial_or_page,
-                                  profiles, refusal_message, report_refusal)
+from services.web.toolkit import (REFUSALS, PageForm, attempt, done, error_page, file_download, outcome_or_back,
+                                  partial_or_page, profiles, refusal_message, report_refusal, upload_timeout)
 
 bp = Blueprint("requests_ui", __name__)
 
 PARTNER = PARTNER_USERS
 FILTERS = ("q", "kind", "status", "date_from", "date_to", "caisse", "late")
-# Scanning and storing files takes longer than an ordinary call (a request without files gets the
-# ordinary timeout: a hung database never holds a worker longer than EP_RPC_TIMEOUT).
-UPLOAD_TIMEOUT = 30
 # Longer than any field allows: the service says "too long" without the web shipping megabytes.
 FIELD_CHECK_MAX = 20_000
 # When the web cannot tell whether a submission went through, the form comes back with this and
@@ -48,10 +44,6 @@ CATALOGUE_SECONDS = 60
 
 def _catalogue() -> dict:
     return remembered("requests-catalogue", CATALOGUE_SECONDS, lambda: rpc.call("requests", "form_catalogue"))
-
-
-def _upload_timeout() -> float:
-    return max(UPLOAD_TIMEOUT, current_app.config["EP_RPC_TIMEOUT"])
 
 
 def _filing_caisses(kinds: dict) -> list[dict]:
@@ -100,7 +92,7 @@ def new_form(caisse_code, kind):
         files = encoded_files(request.files.getlist(FILES_FIELD))
         try:
             created = rpc.call("requests", "submit", kind, caisse_code, payload(catalogue, kind, request.form),
-                               files, idempotency_key=idempotency_key, timeout=_upload_timeout() if files else None)
+                               files, idempotency_key=idempotency_key, timeout=upload_timeout() if files else None)
         except ServiceUnavailable:
             # 200 for htmx, which swaps only successful answers: the form and its message replace the page.
             form.form_errors, status = [UNAVAILABLE], 200 if request.htmx else 503
@@ -208,7 +200,7 @@ def act(request_id, action):
     def send():
         try:
             return rpc.call("requests", "act", request_id, action, request.form.get("message", ""),
-                            encoded_files(request.files.getlist(FILES_FIELD)), timeout=_upload_timeout())
+                            encoded_files(request.files.getlist(FILES_FIELD)), timeout=upload_timeout())
         except ValidationFailed as exc:
             refusal.append(exc)
             raise
@@ -227,12 +219,10 @@ def act(request_id, action):
 @profiles(*PARTNER, AGENT_CAISSE)
 def download(request_id, attachment_id):
     try:
-        found = rpc.call("requests", "download", request_id, attachment_id, timeout=_upload_timeout())
+        found = rpc.call("requests", "download", request_id, attachment_id, timeout=upload_timeout())
     except ValidationFailed:
         abort(404)
-    return Response(base64.b64decode(found["content_b64"]), content_type=found["content_type"], headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found['filename'])}",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+    return file_download(found)
 
 
 # --- the partner user's email choices (requests: technicien; newsletter: notifier) -----------------
