@@ -92,16 +92,20 @@ def test_an_account_not_yet_activated_is_invited_again_at_its_new_address(sessio
     assert events.EMAIL_CHANGED_NEW not in told              # the invitation is the new address's notice
 
 
-def test_lifting_a_fraud_inactivation_needs_a_recent_proof(session, worker):
+@pytest.mark.parametrize("target, reason, inactivate, reactivate", [
+    (TECH, "fraude", "inactivate_account", "reactivate_account"),                        # a partner's account
+    (AGENT_PLAIN, "perte_vol", "inactivate_caisse_agent", "reactivate_caisse_agent"),   # an agent of the caisse
+])
+def test_lifting_a_fraud_inactivation_needs_a_recent_proof(session, worker, target, reason, inactivate, reactivate):
     agent = worker(AGENT)
-    tech_id = account(session, TECH).id
-    agent.inactivate_account(tech_id, "fraude")
+    target_id = account(session, target).id
+    getattr(agent, inactivate)(target_id, reason)
     age_proof(session, agent)
     with pytest.raises(ReauthenticationRequired):
-        agent.reactivate_account(tech_id)
-    assert account(session, TECH).status == "inactive"
+        getattr(agent, reactivate)(target_id)
+    assert account(session, target).status == "inactive"
     agent.reauthenticate(AGENT_PASSWORD)
-    assert agent.reactivate_account(tech_id)["status"] == "active"
+    assert getattr(agent, reactivate)(target_id)["status"] == "active"
 
 
 def test_reactivating_after_an_ordinary_inactivation_needs_no_new_proof(session, worker):
@@ -110,17 +114,6 @@ def test_reactivating_after_an_ordinary_inactivation_needs_no_new_proof(session,
     gest.inactivate_account(tech_id, "gestionnaire")
     age_proof(session, gest)
     assert gest.reactivate_account(tech_id)["status"] == "active"
-
-
-def test_lifting_an_agent_fraud_inactivation_needs_a_recent_proof(session, worker):
-    boss = worker(AGENT)
-    target = account(session, AGENT_PLAIN).id
-    boss.inactivate_caisse_agent(target, "perte_vol")
-    age_proof(session, boss)
-    with pytest.raises(ReauthenticationRequired):
-        boss.reactivate_caisse_agent(target)
-    boss.reauthenticate(AGENT_PASSWORD)
-    assert boss.reactivate_caisse_agent(target)["status"] == "active"
 
 
 def test_switching_the_gestionnaires_second_factor_off_needs_a_recent_proof(session, worker):
