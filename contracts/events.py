@@ -34,6 +34,9 @@ INACTIVITY_WARNING = "inactivity_warning"               # inactivation_date (ISO
 REVIEW_REQUESTED = "review_requested"                   # partner_name, caisse_name, reminder (bool)
 SECOND_FACTOR_CHANGED = "second_factor_changed"         # change (SECOND_FACTOR_CHANGES), changed_at (ISO UTC)
 SECOND_FACTOR_CHANGES = ("enrolled", "disabled", "recovery_codes_renewed", "recovery_code_used", "reset")
+# An account's address changed (services.accounts.email_change): changed_at (ISO UTC), changed_by (who, as said);
+EMAIL_CHANGED = "email_changed"                         # new_email (masked) (to the OLD address)
+EMAIL_CHANGED_NEW = "email_changed_new"                 # (to the new address of an activated account)
 # partners and conventions (caisse_name, partner_name in each)
 CONVENTION_PROPOSED = "convention_proposed"             # start_date (to the partner's gestionnaires)
 CONVENTION_ANSWERED = "convention_answered"             # accepted (bool) (to the proposing caisse's agents)
@@ -44,6 +47,7 @@ ACCOUNT_EMAIL_EVENTS = (
     PASSWORD_RESET_REQUESTED, ACCOUNT_INVITED, PASSWORD_CHANGED, ACCOUNT_INACTIVATED,
     FRAUD_INACTIVATION, INACTIVITY_WARNING, REVIEW_REQUESTED, SECOND_FACTOR_CHANGED,
     CONVENTION_PROPOSED, CONVENTION_ANSWERED, PARTNER_ACCESS_CHANGED, CONVENTION_ENDING,
+    EMAIL_CHANGED, EMAIL_CHANGED_NEW,
 )
 
 # requests -> notifier (same envelope): to the requesting technicien, when the caisse acts on a request.

@@ -104,6 +104,7 @@ ACCOUNTS = {
     "renew_recovery_codes": _row(PEOPLE, lambda w: ("000000",)),
     "reset_second_factor": _row({"admin", "agent_x", "gest_a"}, lambda w: (w.tech_a_account,)),
     "reauthenticate": _row(PEOPLE, lambda w: ("mauvaise-preuve",)),
+    "require_recent_proof": _row(PEOPLE),
     # The caisse's staff and settings: caisse X's, through its administrateur (and the national admin);
     # each call stops on a rule (bad form, already active, not an administrateur) before writing.
     "list_caisse_agents": _row({"admin", "agent_x"}, lambda w: ("999",), caisse_admin=True),

@@ -55,6 +55,12 @@ def post_form(client, url, data):
     return client.post(url, data={**data, "csrf_token": csrf_from(page.get_data(as_text=True))})
 
 
+def search(client, path, headers=None, **filters):
+    """A list's search as its form sends it: POSTed with the page's CSRF token (a name never in a URL)."""
+    token = csrf_from(client.get(path).get_data(as_text=True))
+    return client.post(path, data={**filters, "csrf_token": token}, headers=headers or {})
+
+
 def code_step(page: str) -> dict | None:
     """On the login's code page (second factor): the fields to post the code with; None on any other page."""
     if 'action="/connexion/code"' not in page:

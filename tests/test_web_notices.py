@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.helpers import csrf_from, login, post_form, rpc_as
+from tests.helpers import csrf_from, login, post_form, rpc_as, search
 
 pytestmark = pytest.mark.db
 
@@ -137,7 +137,7 @@ def test_agent_sees_a_failed_email_and_sends_it_again(client, app, mailbox):
         "phone": "0123456789", "email": address})
     login(client, "agent_caisse")
     deadline = time.monotonic() + 20
-    while 'class="badge badge-mail-failed"' not in (page := text(client.get(f"/courriels?recipient={address}"))):
+    while 'class="badge badge-mail-failed"' not in (page := text(search(client, "/courriels", recipient=address))):
         assert time.monotonic() < deadline, page
         time.sleep(0.5)
     assert "Habilitation" in page or "habilitation" in page
@@ -146,7 +146,7 @@ def test_agent_sees_a_failed_email_and_sends_it_again(client, app, mailbox):
     assert resent.status_code == 303
     assert "est remis dans la file d'envoi" in text(client.get(resent.headers["Location"]))
     deadline = time.monotonic() + 20
-    while "renvoyé 1 fois" not in (page := text(client.get(f"/courriels?recipient={address}"))):
+    while "renvoyé 1 fois" not in (page := text(search(client, "/courriels", recipient=address))):
         assert time.monotonic() < deadline, page
         time.sleep(0.5)
     outsider = app.test_client()

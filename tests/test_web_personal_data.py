@@ -11,15 +11,22 @@ from tests.test_web_requests import created_id, document_request, submit, text, 
 pytestmark = pytest.mark.db
 
 
-def test_agent_exports_then_erases_a_person_data(client, app):
+def person_of_a_new_request(client) -> tuple[dict, int]:
+    """A technicien (signed in on ``client``) files a request for a new person: (the person as the
+    screen's form asks for it, the request's id)."""
     name = unique_name()
     login(client, "technicien")
     reference_id = created_id(submit(client, "document", document_request(name)))
+    return {"last_name": name.lower(), "first_name": "JEANNE", "birth_date": "17/05/1980"}, reference_id
+
+
+def test_agent_exports_then_erases_a_person_data(client, app):
+    person, reference_id = person_of_a_new_request(client)
+    name = person["last_name"].capitalize()
     agent = app.test_client()
     login(agent, "agent_caisse")
     page = text(agent.get("/donnees-personnelles"))
-    person = {"last_name": name.lower(), "first_name": "JEANNE", "birth_date": "17/05/1980",
-              "csrf_token": csrf_from(page)}
+    person["csrf_token"] = csrf_from(page)
 
     found = agent.post("/donnees-personnelles", data={**person, "action": "chercher"})
     assert found.status_code == 200 and "1 demande dans votre caisse" in text(found)

@@ -57,6 +57,7 @@ ACTIONS = {
     "caisse_admin_removed": "Retrait du rôle d'administrateur de caisse",
     "caisse_setting": "Modification d'un paramètre de la caisse",
     "caisse_referents": "Modification des référents de la caisse",
+    "email_changed": "Changement d'adresse électronique (sessions fermées, liens annulés)",
 }
 
 

@@ -19,6 +19,7 @@ from services.accounts import audit, sessions, settings
 from services.accounts.authentication import issue_token, normalise_email, recipient
 from services.accounts.caisse_settings import technicien_caps_apply
 from services.accounts.directory import referents_of
+from services.accounts.email_change import change_email, email_problem, unique_email
 from services.accounts.models import Account, Caisse, HabilitationReview, Partner, utcnow
 
 REASONS = INACTIVATION_REASONS
@@ -79,27 +80,6 @@ def _person_fields(data: dict, partner: Partner | None) -> dict:
     return values
 
 
-def email_problem(email: str, partner: Partner | None) -> str | None:
-    """Professional addresses only; a partner may restrict them to its own domains."""
-    if len(email) > 254 or not re.fullmatch(r"[^@\s]+@[a-z0-9-]+(\.[a-z0-9-]+)+", email):
-        return "Adresse électronique invalide."
-    domain = email.rsplit("@", 1)[1]
-    if domain in settings.PERSONAL_EMAIL_DOMAINS:
-        return "Une adresse électronique professionnelle est exigée (pas de messagerie personnelle)."
-    allowed = partner.email_domains.split() if partner and partner.email_domains else []
-    if allowed and not any(domain == d or domain.endswith("." + d) for d in allowed):
-        return f"L'adresse doit appartenir à la structure ({', '.join(allowed)})."
-    return None
-
-
-def _unique(session: Session, email: str, profile: str, exclude_id: int | None = None) -> None:
-    query = sa.select(Account.id).where(Account.email == email, Account.profile == profile)
-    if exclude_id:
-        query = query.where(Account.id != exclude_id)
-    if session.scalar(query):
-        raise ValidationFailed(None, {"email": f"Un compte {PROFILE_LABELS[profile].lower()} existe déjà avec cette adresse."})
-
-
 # --- creation and invitations ----------------------------------------------------------------
 
 def create_account(session: Session, actor: Account, partner: Partner, profile: str, data: dict, emit: list) -> dict:
@@ -108,7 +88,7 @@ def create_account(session: Session, actor: Account, partner: Partner, profile: 
                                         ("technicien", "gestionnaire")):
         raise NotAuthorized()
     values = _person_fields(data, partner)
-    _unique(session, values["email"], profile)
+    unique_email(session, values["email"], profile)
     _check_cap(session, partner, profile)
     gestionnaire_id = actor.id if profile == "technicien" else None
     account = Account(**values, profile=profile, partner_id=partner.id, created_by_id=actor.id,
@@ -133,21 +113,24 @@ def resend_invitation(session: Session, actor: Account, account: Account, emit: 
     session.commit()
 
 
-def edit_gestionnaire(session: Session, actor: Account, account: Account, data: dict) -> dict:
+def edit_gestionnaire(session: Session, actor: Account, account: Account, data: dict, emit: list) -> dict:
     """Only the caisse edits a gestionnaire (name, function, phone, email), on the partner's request."""
     if actor.profile not in AGENTS or account.profile != "gestionnaire":
         raise NotAuthorized("Seule la caisse modifie le compte d'un gestionnaire.")
-    edit_person(session, actor, account, data)
+    edit_person(session, actor, account, data, emit)
     return table_row(account)
 
 
-def edit_person(session: Session, actor: Account, account: Account, data: dict) -> None:
-    """Name, function, phone, email of an account (a gestionnaire's, an agent's), checked, audited, committed."""
+def edit_person(session: Session, actor: Account, account: Account, data: dict, emit: list) -> None:
+    """Name, function, phone, email of an account (a gestionnaire's, an agent's), checked, audited, committed;
+    a new address goes through email_change (the old one told, sessions and links ended)."""
     values = _person_fields({**table_row(account), **data}, account.partner)
-    _unique(session, values["email"], account.profile, exclude_id=account.id)
+    unique_email(session, values["email"], account.profile, exclude_id=account.id)
     changed = [k for k, v in values.items() if getattr(account, k) != v]
     for key in changed:
-        setattr(account, key, values[key])
+        if key != "email":
+            setattr(account, key, values[key])
+    change_email(session, actor, account, values["email"], emit)
     audit.record(session, "account_edited", actor=actor, target=account, details=", ".join(changed))
     session.commit()
 
@@ -219,6 +202,11 @@ def inactivate_all_of_partner(session: Session, actor: Account | None, partner: 
         audit.record(session, "account_inactivated", actor=actor, target=account, details=REASONS[reason])
         emit.append((events.ACCOUNT_INACTIVATED, {"event_id": str(uuid.uuid4()), "recipients": [recipient(account)],
                                                   "reason_label": REASONS[reason]}))
+
+
+def fraud_inactivated(account: Account) -> bool:
+    """Inactivated for fraud, loss or theft: lifting it is sensitive (a recent proof of identity)."""
+    return account.status != "active" and account.inactivation_reason in IMMEDIATE_REASONS
 
 
 def reactivate(session: Session, actor: Account, account: Account) -> dict:

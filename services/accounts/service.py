@@ -9,9 +9,9 @@ from nameko.timer import timer
 
 from contracts.events import ACCOUNTS
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, AGENTS, GESTIONNAIRE, TECHNICIEN
-from services.accounts import (access, audit, authentication, caisse_settings, conventions, directory, habilitation,
-                               passwords, reauthentication, referential, second_factor, sessions, settings, staff,
-                               sweeps)
+from services.accounts import (access, audit, authentication, caisse_settings, conventions, directory, email_change,
+                               habilitation, passwords, reauthentication, referential, second_factor, sessions,
+                               settings, staff, sweeps)
 from services.accounts.models import EventOutbox
 from services.common import event_outbox, health   # modules: `nameko run` would take a mixin for a service
 from services.common.caller import Caller
@@ -39,6 +39,11 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
         actor = self._actor(*profiles, allow_pending=allow_pending)
         reauthentication.require_recent(self.db, self.caller.identity)
         return actor
+
+    def _proved_if(self, sensitive: bool) -> None:
+        """Decided on the target (its new address, why it was inactivated): a recent proof when it is sensitive."""
+        if sensitive:
+            reauthentication.require_recent(self.db, self.caller.identity)
 
     def _on_partner(self, partner_id, *profiles, sensitive=False):
         """(the caller, a partner it may see: its own when ``partner_id`` is None)."""
@@ -170,6 +175,12 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
         """The password or a second-factor code, typed again before a sensitive action."""
         return reauthentication.confirm(self.db, self._actor(), self.caller.identity, proof)
 
+    @rpc
+    def require_recent_proof(self):
+        """For other services' sensitive actions (requests: erasing a person's data), asked with the
+        person's own forwarded identity: ReauthenticationRequired unless its session's proof is recent."""
+        self._sensitive()
+
     # --- caisses (national admin) -----------------------------------------------------------
     @rpc
     def list_caisses(self):
@@ -274,7 +285,10 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
 
     @rpc
     def edit_gestionnaire(self, account_id, data):
-        return habilitation.edit_gestionnaire(self.db, *self._on_account(account_id, *AGENTS), dict(data))
+        """A new address needs a recent proof (services.accounts.email_change: a takeover path otherwise)."""
+        actor, target = self._on_account(account_id, *AGENTS)
+        self._proved_if(email_change.changes(target, data))
+        return habilitation.edit_gestionnaire(self.db, actor, target, dict(data), self.events)
 
     @rpc
     def resend_invitation(self, account_id):
@@ -291,7 +305,10 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
 
     @rpc
     def reactivate_account(self, account_id):
-        return habilitation.reactivate(self.db, *self._on_account(account_id, *MANAGERS))
+        """Lifting an inactivation for fraud, loss or theft needs a recent proof."""
+        actor, target = self._on_account(account_id, *MANAGERS)
+        self._proved_if(habilitation.fraud_inactivated(target))
+        return habilitation.reactivate(self.db, actor, target)
 
     @rpc
     def habilitation_table(self, partner_id=None):
@@ -342,7 +359,9 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
 
     @rpc
     def edit_caisse_agent(self, account_id, data):
-        return staff.edit(self.db, *self._on_agent(account_id), dict(data))
+        actor, target = self._on_agent(account_id)
+        self._proved_if(email_change.changes(target, data))
+        return staff.edit(self.db, actor, target, dict(data), self.events)
 
     @rpc
     def set_caisse_admin(self, account_id, granted):
@@ -354,7 +373,9 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
 
     @rpc
     def reactivate_caisse_agent(self, account_id):
-        return staff.reactivate(self.db, *self._on_agent(account_id))
+        actor, target = self._on_agent(account_id)
+        self._proved_if(habilitation.fraud_inactivated(target))
+        return staff.reactivate(self.db, actor, target)
 
     @rpc
     def resend_agent_invitation(self, account_id):

@@ -31,6 +31,7 @@ ENDED_BECAUSE = {
     "expired": "Votre session a atteint sa durée maximale : reconnectez-vous.",
     "password": "Le mot de passe du compte a été changé : reconnectez-vous.",
     "others": "Votre session a été fermée depuis une autre session : reconnectez-vous.",
+    "email": "L'adresse électronique du compte a été changée : reconnectez-vous avec la nouvelle adresse.",
 }
 # last_seen_at is written at most once a minute: a page is not a database write.
 TOUCH_EVERY = timedelta(seconds=60)

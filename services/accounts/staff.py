@@ -21,7 +21,8 @@ from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationF
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE
 from services.accounts import access, audit
 from services.accounts.authentication import issue_token
-from services.accounts.habilitation import _inactivate, _person_fields, _unique, edit_person, table_row
+from services.accounts.email_change import unique_email
+from services.accounts.habilitation import _inactivate, _person_fields, edit_person, table_row
 from services.accounts.models import Account, Caisse, utcnow
 
 LAST_ADMIN = ("C'est le dernier administrateur de caisse actif : donnez d'abord ce rôle à un autre agent "
@@ -101,7 +102,7 @@ def create(session: Session, actor: Account, caisse: Caisse, data: dict, emit: l
     """A new agent of the caisse, invited by email. The caisse's first agent (or the first while it has
     no active administrateur) is its administrateur; otherwise ``data["caisse_admin"]`` grants the role."""
     values = _person_fields(data, None)
-    _unique(session, values["email"], AGENT_CAISSE)
+    unique_email(session, values["email"], AGENT_CAISSE)
     make_admin = bool(data.get("caisse_admin")) or not _active_admins(session, caisse.id)
     account = Account(**values, profile=AGENT_CAISSE, caisse_id=caisse.id, caisse_admin=make_admin,
                       created_by_id=actor.id, created_by_name=actor.full_name)
@@ -115,8 +116,8 @@ def create(session: Session, actor: Account, caisse: Caisse, data: dict, emit: l
     return agent_row(account)
 
 
-def edit(session: Session, actor: Account, target: Account, data: dict) -> dict:
-    edit_person(session, actor, target, data)
+def edit(session: Session, actor: Account, target: Account, data: dict, emit: list) -> dict:
+    edit_person(session, actor, target, data, emit)
     return agent_row(target)
 
 

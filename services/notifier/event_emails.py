@@ -49,6 +49,12 @@ EMAILS = {
     events.SECOND_FACTOR_CHANGED: ("second_factor_changed", lambda p: {
         "change": SECOND_FACTOR_CHANGES[p["change"]], "changed_at": dates.datetime_fr_at(p["changed_at"]),
         "link": _link("/mon-compte/double-authentification")}),
+    events.EMAIL_CHANGED: ("email_changed", lambda p: {
+        "changed_at": dates.datetime_fr_at(p["changed_at"]), "changed_by": p["changed_by"],
+        "new_email": p["new_email"]}),
+    events.EMAIL_CHANGED_NEW: ("email_changed_new", lambda p: {
+        "changed_at": dates.datetime_fr_at(p["changed_at"]), "changed_by": p["changed_by"],
+        "link": _link("/connexion")}),
     # Partners and conventions (services.accounts.conventions): caisse_name, partner_name in each.
     events.CONVENTION_PROPOSED: ("convention_proposed", lambda p: {
         **_parties(p), "start_date": dates.date_fr(p["start_date"]), "link": _link("/conventions")}),

@@ -41,6 +41,8 @@ KIND_LABELS = {
     "password_reset": "Réinitialisation du mot de passe",
     "password_changed": "Confirmation de changement de mot de passe",
     "second_factor_changed": "Double authentification modifiée",
+    "email_changed": "Changement d'adresse (à l'ancienne adresse)",
+    "email_changed_new": "Changement d'adresse (à la nouvelle adresse)",
     "password_renewal_reminder": "Rappel de renouvellement du mot de passe",
     "password_expired": "Mot de passe expiré",
     "account_inactivated": "Inactivation du compte",

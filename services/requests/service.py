@@ -114,7 +114,11 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
 
     @rpc
     def personal_data_erase(self, person):
-        return personal_data.erase(self.db, self.caller.require(AGENT_CAISSE), person, self.storage)
+        """Irreversible: the agent's session must hold a recent proof of identity, which accounts keeps
+        (asked with the agent's own identity; ReauthenticationRequired otherwise, and fail closed)."""
+        who = self.caller.require(AGENT_CAISSE)
+        self.services.call("accounts", "require_recent_proof")
+        return personal_data.erase(self.db, who, person, self.storage)
 
     # --- support reports (every signed-in profile; issue 15, point 3) ------------------------
     @rpc

@@ -91,3 +91,14 @@ DOUBLE = "double@relais-fictif.test"
 def person(email, **extra):
     return {"civility": "Mme", "last_name": "Essai", "first_name": "Alice", "function": "Assistante sociale",
             "phone": "01 23 45 67 89", "email": email, **extra}
+
+
+def age_proof(session, who_worker, minutes=6):
+    """The worker's session proved its identity ``minutes`` ago (past the 5-minute window by default)."""
+    from datetime import timedelta
+
+    from services.accounts.models import UserSession
+
+    row = session.get(UserSession, who_worker.caller.identity["session_id"])
+    row.reauthenticated_at = utcnow() - timedelta(minutes=minutes)
+    session.commit()

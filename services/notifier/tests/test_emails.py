@@ -113,6 +113,25 @@ def test_password_changed():
         assert "« Mot de passe oublié »" in body
 
 
+def test_email_changed_tells_the_old_address_where_the_account_went_masked():
+    subject, text, html = render_one(events.EMAIL_CHANGED, changed_at="2026-01-15T08:05:00Z",
+                                     changed_by="CPAM de Valfleuri", new_email="n…@ccas.example.test")
+    assert subject == "Espace Partenaires : l'adresse de votre compte a été changée"
+    for body in (text, html):
+        assert "15/01/2026 à 09:05" in body and "CPAM de Valfleuri" in body and "n…@ccas.example.test" in body
+        assert "sessions ouvertes ont été fermées" in body and "ne fonctionnent plus" in body
+        assert "votre gestionnaire ou votre caisse" in body
+
+
+def test_email_changed_new_welcomes_the_new_address():
+    subject, text, html = render_one(events.EMAIL_CHANGED_NEW, changed_at="2026-01-15T08:05:00Z",
+                                     changed_by="CPAM de Valfleuri")
+    assert subject == "Espace Partenaires : votre compte utilise désormais cette adresse"
+    has_link(text, html, "/connexion")
+    for body in (text, html):
+        assert "15/01/2026 à 09:05" in body and "CPAM de Valfleuri" in body
+
+
 @pytest.mark.parametrize("change", events.SECOND_FACTOR_CHANGES)
 def test_second_factor_changed(change):
     subject, text, html = render_one(events.SECOND_FACTOR_CHANGED, change=change, changed_at="2026-01-15T08:05:00Z")

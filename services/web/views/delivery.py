@@ -1,10 +1,11 @@
 """The delivery log of the caisse's emails (agents: their caisse's users; the
 national admin: everyone) and the resend of a failed one."""
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, url_for
+from htmx_flask import request
 
 from contracts.errors import ValidationFailed
 from contracts.profiles import AGENTS
-from services.web import rpc
+from services.web import rpc, searches
 from services.web.toolkit import REFUSALS, done, profiles, refusal_message
 
 bp = Blueprint("delivery", __name__)
@@ -12,16 +13,13 @@ bp = Blueprint("delivery", __name__)
 FILTERS = ("status", "kind", "recipient")
 
 
-def _filters() -> dict:
-    return {k: value for k in FILTERS if (value := request.args.get(k, "").strip()[:254])}
-
-
-@bp.route("/courriels")
+@bp.route("/courriels", methods=["GET", "POST"])
 @profiles(*AGENTS)
 def index():
-    filters, error = _filters(), None
+    """The recipient (a person's name or address) is POSTed, never in a URL (services.web.searches)."""
+    (filters, cursor), error = searches.terms(FILTERS, private=("recipient",), limit=254), None
     try:
-        page = rpc.call("notifier", "delivery_log", filters, request.args.get("apres") or None)
+        page = rpc.call("notifier", "delivery_log", filters, cursor)
     except ValidationFailed as exc:
         error = refusal_message(exc)
         page = {"rows": [], "next_cursor": None, "kinds": {}, "statuses": {}}
@@ -38,5 +36,4 @@ def resend(message_id):
         row = rpc.call("notifier", "resend", message_id)
     except REFUSALS as exc:
         return done(url_for("delivery.index"), refusal_message(exc), "error")
-    return done(url_for("delivery.index", recipient=row["recipient"]),
-                f"Le courriel à {row['recipient']} est remis dans la file d'envoi.")
+    return done(url_for("delivery.index"), f"Le courriel à {row['recipient']} est remis dans la file d'envoi.")

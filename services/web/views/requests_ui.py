@@ -15,7 +15,7 @@ from htmx_flask import request
 
 from contracts.errors import AlreadyOpen, NotAuthorized, ServiceUnavailable, ValidationFailed
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, PARTNER_USERS, TECHNICIEN
-from services.web import rpc
+from services.web import rpc, searches
 from services.web.remembered import remembered
 from services.web.request_forms import (ATTACHMENT_FIELD, FILES_FIELD, condition_hint, details_for_display,
                                         encoded_files, field_names, payload, values_for_display)
@@ -112,14 +112,11 @@ def new_form(caisse_code, kind):
 
 # --- histories and the caisse's queue -----------------------------------------------------------
 
-def _filters() -> dict:
-    """The filters in the URL ("Tous les statuts" is the value "tous", so it overrides a default)."""
-    return {k: value for k in FILTERS if (value := request.args.get(k, "").strip()[:80])}
-
-
 def _list_page(template_title: str, endpoint: str, default_filters: dict | None = None):
-    filters = {**(default_filters or {}), **_filters()}      # a default until the user picks a value
-    cursor = request.args.get("apres") or None
+    """The filters POSTed by the list's form (the insured person's name ``q`` never in a URL: searches.py),
+    or the others in the URL; "Tous les statuts" is the value "tous", so it overrides a default."""
+    given, cursor = searches.terms(FILTERS, private=("q",))
+    filters = {**(default_filters or {}), **given}      # a default until the user picks a value
     error = None
     try:
         page = rpc.call("requests", "search", filters, cursor)
@@ -132,13 +129,13 @@ def _list_page(template_title: str, endpoint: str, default_filters: dict | None 
     return render_template("requests/list.html", catalogue=_catalogue(), **context)
 
 
-@bp.route("/demandes")
+@bp.route("/demandes", methods=["GET", "POST"])
 @profiles(*PARTNER)
 def history():
     return _list_page("Demandes de ma structure", "requests_ui.history")
 
 
-@bp.route("/file")
+@bp.route("/file", methods=["GET", "POST"])
 @profiles(AGENT_CAISSE)
 def queue():
     return _list_page("File des demandes", "requests_ui.queue", {"status": "open"})
