@@ -57,6 +57,9 @@ ACTIONS = {
     "caisse_admin_removed": "Retrait du rôle d'administrateur de caisse",
     "caisse_setting": "Modification d'un paramètre de la caisse",
     "caisse_referents": "Modification des référents de la caisse",
+    "account_request_filed": "Demande à la caisse (habilitation, départ, modification, signalement)",
+    "account_request_decided": "Décision de la caisse sur une demande de la structure",
+    "account_reported": "Signalement de fraude, perte ou vol (compte coupé en attente de la caisse)",
 }
 
 
