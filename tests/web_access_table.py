@@ -109,6 +109,15 @@ ROUTES = {
                            data={"technicien_inactivity": "y", "technicien_inactivity_days": "x"}.items()),
     "staff.save_referents": _r(CAISSE_AGENTS, caisse_admin=True,
                                data={"referents-0-kind": "person", "referents-0-name": "Sans téléphone"}.items()),
+    # « Demandes à la caisse »: partner A's pending habilitation request to caisse X; an empty report
+    # (no reason given) and an unknown decision are refused before anything is written.
+    "account_requests.index": _r(PARTNER),
+    "account_requests.file": _r(PARTNER),
+    "account_requests.detail": _r({"gest_a"}),
+    "account_requests.queue": _r(AGENTS),
+    "account_requests.counts": _r(AGENTS),
+    "account_requests.caisse_detail": _r(OWNER_A),
+    "account_requests.decide": _r(OWNER_A, data={"decision": "n-importe"}.items()),
 }
 
 
@@ -124,7 +133,8 @@ def path_values(world, throwaway: bool) -> dict:
               "request_id": world.request_a, "attachment_id": world.attachment_a, "action": None,
               "caisse_code": "999", "kind": "document", "account_id": world.tech_a_account,
               "maintenance_id": world.maintenance_x, "partner_id": world.partner_a,
-              "convention_id": world.convention_xa, "filename": "app.css", "name": "htmx.min.js"}
+              "convention_id": world.convention_xa, "filename": "app.css", "name": "htmx.min.js",
+              "account_request_id": world.account_request_a}
     if throwaway:
         values["partner_id"], values["convention_id"] = world.new_partner()
         values["maintenance_id"] = world.new_maintenance()
@@ -134,6 +144,7 @@ def path_values(world, throwaway: bool) -> dict:
 # Per endpoint, the value of a parameter whose meaning differs from the default.
 SPECIFIC = {
     "requests_ui.act": {"action": "message"},
+    "account_requests.file": {"kind": "signalement"},
     "habilitations.account_action": {"action": "renvoyer-invitation"},
     "partners.account_action": {"action": "renvoyer-invitation"},
     "partners.edit_gestionnaire": {"account_id": "gest_a_account"},

@@ -239,10 +239,19 @@ def file(session: Session, actor: Account, kind: str, data: dict, emit: list) ->
 
 
 def _habilitation(session, actor, partner, r, data) -> str:
-    person = habilitation.checked_new_person(session, partner, GESTIONNAIRE, data)
-    wanted = _date(data, "wanted_date", "Date souhaitée")
-    if wanted < today():
-        raise ValidationFailed(None, {"wanted_date": "La date souhaitée ne peut pas être passée."})
+    errors, wanted = {}, None
+    try:
+        wanted = _date(data, "wanted_date", "Date souhaitée")
+    except ValidationFailed as exc:
+        errors = dict(exc.fields)
+    if wanted and wanted < today():
+        errors["wanted_date"] = "La date souhaitée ne peut pas être passée."
+    try:
+        person = habilitation.checked_new_person(session, partner, GESTIONNAIRE, data)
+    except ValidationFailed as exc:
+        raise ValidationFailed(None, {**exc.fields, **errors}) from None
+    if errors:
+        raise ValidationFailed(None, errors)
     pending = session.scalar(sa.select(AccountRequest.id).where(
         AccountRequest.kind == "habilitation", AccountRequest.partner_id == partner.id,
         AccountRequest.status == "pending", AccountRequest.data["email"].as_string() == person["email"]))
