@@ -138,9 +138,11 @@ def _step(session: Session, r: AccountRequest, actor: Account | None, side: str,
 
 
 def _partner_side(session: Session, r: AccountRequest) -> list[dict]:
-    """The structure's active gestionnaires; a technicien's report: the technicien too (if still active)."""
-    people = list(session.scalars(sa.select(Account).where(
-        Account.partner_id == r.partner_id, Account.profile == GESTIONNAIRE, Account.status == "active")))
+    """The structure's active gestionnaires (not the one a habilitation has just created: its invitation
+    tells it); a technicien's report: the technicien too (if still active)."""
+    people = [g for g in session.scalars(sa.select(Account).where(
+        Account.partner_id == r.partner_id, Account.profile == GESTIONNAIRE, Account.status == "active"))
+        if not (r.kind == "habilitation" and g.id == r.account_id)]
     reporter = session.get(Account, r.created_by_id) if r.created_by_id else None
     if reporter is not None and reporter.status == "active" and reporter not in people:
         people.append(reporter)

@@ -60,6 +60,8 @@ def test_habilitation_is_checked_as_a_creation_then_approved_into_an_invited_acc
     created = account(session, "nouvelle@ccas-saint-exemple.test", "gestionnaire")
     assert created.status == "active" and decided["account_id"] == created.id
     assert [p["recipients"][0]["email"] for p in events_of(agent, events.ACCOUNT_INVITED)] == [created.email]
+    told = [r["email"] for p in events_of(agent, events.ACCOUNT_REQUEST_STEP) for r in p["recipients"]]
+    assert GEST in told and created.email not in told          # the new person has its invitation
     with pytest.raises(RuleViolation):
         agent.decide_account_request(filed["id"], "approve")
     # CCAS: 8 members, 2 gestionnaires at most: a third one is refused when asked, as a creation would be.
