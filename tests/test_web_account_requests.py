@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.helpers import csrf_from, link_in, login, login_with, post_form
+from tests.helpers import csrf_from, link_in, login, login_with, new_technicien, post_form
 from tests.test_web_habilitation import PASSWORD, person, structure  # noqa: F401 (the module's fixture)
 from tests.test_web_partners import page_of
 
@@ -123,3 +123,20 @@ def test_departure_notice_and_a_report_first_in_the_queue(app, mailbox, structur
                         data={"decision": "inactivate", "csrf_token": csrf_from(page)})
     assert answer.status_code == 303
     assert "Compte inactivé" in page_of(gest.get(f"/demandes-caisse/{request_id}"))
+
+
+def test_a_technicien_reports_its_own_stolen_credentials_and_is_signed_out(app, mailbox, client):
+    email = new_technicien(app, mailbox, client, PASSWORD)
+    assert login_with(client, email, PASSWORD).status_code == 303
+    assert post_form(client, "/cgu", {"accept": "y"}).status_code == 303
+    page = page_of(client.get("/demandes-caisse"))
+    assert "Compte concerné : le vôtre (Zoé Nouvelle)" in page and "Demander l'habilitation" not in page
+    assert client.post("/demandes-caisse/habilitation", data={"csrf_token": csrf_from(page)}).status_code == 400
+    missing = client.post("/demandes-caisse/signalement", data={"csrf_token": csrf_from(page)})
+    assert missing.status_code == 400 and "Choisissez" in field_error(page_of(missing), "s-cause")
+    reported = client.post("/demandes-caisse/signalement", data={"cause": "fraude", "csrf_token": csrf_from(page)})
+    assert reported.status_code == 303 and reported.headers["Location"] == "/connexion"
+    assert "Le signalement est enregistré" in page_of(client.get("/connexion"))
+    assert client.get("/demandes-caisse").headers["Location"].startswith("/connexion")
+    again = login_with(app.test_client(), email, PASSWORD)
+    assert again.status_code != 303                 # cannot sign in until the caisse decides

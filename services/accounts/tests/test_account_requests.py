@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from contracts import events
 from contracts.errors import (AccountInactive, CapReached, InvalidCredentials, NotAuthorized, NotFound,
                               ReauthenticationRequired, RuleViolation, ValidationFailed)
-from services.accounts import account_requests
+from services.accounts import account_requests, sweeps
 from services.accounts.models import Account, AuditEntry, UserSession, utcnow
 from services.accounts.tests.conftest import (AGENT, AGENT_B, DOUBLE, GEST, GEST_B, TECH, TECH_B, account, events_of,
                                               person)
@@ -232,3 +232,16 @@ def test_report_emails_reach_the_caisse_referents_and_a_technicien_reports_only_
 def test_unknown_kinds_are_refused(worker, kind):
     with pytest.raises(ValidationFailed):
         worker(GEST).file_account_request(kind, {})
+
+
+def test_the_report_outlives_the_account_as_proof(session, worker):
+    tech = account(session, TECH)
+    filed = worker(GEST).file_account_request("report", {"account_id": tech.id, "cause": "fraude",
+                                                         "description": "Connexions inconnues"})
+    worker(AGENT).decide_account_request(filed["id"], "inactivate")
+    sweeps.purge_inactivated(session, [], now=utcnow() + timedelta(days=200))      # 6 months on: the account goes
+    assert session.get(Account, tech.id) is None
+    kept = worker(AGENT).account_request(filed["id"])
+    assert (kept["account_id"], kept["account_name"], kept["status"]) == (None, "Hugo Lambertin", "inactivated")
+    assert kept["data"]["description"] == "Connexions inconnues" and kept["created_by"] == "Inès Berthier"
+    assert [s["side"] for s in kept["timeline"]] == ["partner", "caisse"]
