@@ -10,7 +10,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.helpers import csrf_from, link_in, login, login_with, new_technicien, post_form
+from tests.helpers import (LOGINS, accounts_db, csrf_from, link_in, login, login_with, new_technicien, post_form,
+                           rpc_as, second_factor_code)
 from tests.test_web_habilitation import PASSWORD, person, structure  # noqa: F401 (the module's fixture)
 from tests.test_web_partners import page_of
 
@@ -140,3 +141,36 @@ def test_a_technicien_reports_its_own_stolen_credentials_and_is_signed_out(app, 
     assert client.get("/demandes-caisse").headers["Location"].startswith("/connexion")
     again = login_with(app.test_client(), email, PASSWORD)
     assert again.status_code != 303                 # cannot sign in until the caisse decides
+
+
+def test_an_email_correction_wants_a_fresh_proof_of_the_agent_then_is_applied(app, structure):  # noqa: F811
+    """Last of the module: the structure's gestionnaire gets a new address."""
+    gest = gestionnaire_client(app, structure)
+    page = page_of(gest.get("/demandes-caisse"))
+    own = re.search(r'<option value="(\d+)">Gaëlle Gestion</option>', page)[1]
+    new_email = unique("gaelle")
+    filed = gest.post("/demandes-caisse/modification", data={"account_id": own, "email": new_email,
+                                                             "function": "Directrice générale",
+                                                             "csrf_token": csrf_from(page)})
+    assert filed.status_code == 303
+    request_id = int(filed.headers["Location"].rsplit("/", 1)[1])
+    agent = app.test_client()
+    assert login(agent, "agent_caisse").status_code == 303
+    agent_email, _ = LOGINS["agent_caisse"]
+    accounts_db("UPDATE sessions SET reauthenticated_at = :old WHERE ended_at IS NULL AND account_id = "
+                "(SELECT id FROM account WHERE email = :email AND profile = 'agent_caisse')",
+                old="2000-01-01 00:00:00", email=agent_email)
+    url = f"/caisse/demandes-partenaires/{request_id}"
+    page = page_of(agent.get(url))
+    assert f"Adresse électronique : {new_email}" in page and "Fonction : Directrice générale" in page
+    asked = agent.post(f"{url}/decision", data={"decision": "approve", "csrf_token": csrf_from(page)})
+    assert "Confirmez votre identité" in page_of(asked)
+    assert "En attente de la caisse" in page_of(agent.get(url))                          # nothing applied yet
+    carried = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', asked.get_data(as_text=True)))
+    done = agent.post(f"{url}/decision", data={**carried, "reauth_proof": second_factor_code("agent_caisse",
+                                                                                             agent_email)})
+    assert done.status_code == 303
+    assert "Correction appliquée" in page_of(agent.get(url))
+    row = next(r for r in rpc_as(app, "agent_caisse")("habilitation_table", structure["partner"])["rows"]
+               if r["id"] == int(own))
+    assert (row["email"], row["function"]) == (new_email, "Directrice générale")
