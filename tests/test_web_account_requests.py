@@ -112,6 +112,8 @@ def test_departure_notice_and_a_report_first_in_the_queue(app, mailbox, structur
     request_id = int(reported.headers["Location"].rsplit("/", 1)[1])
     assert client.get("/").headers.get("Location", "").startswith("/connexion")     # its session is over
     assert login_with(app.test_client(), email, PASSWORD).status_code != 303
+    table = page_of(gest.get("/habilitations"))            # no way back from the habilitation table
+    assert "Signalement en attente de la décision de la caisse" in table
     agent = app.test_client()
     assert login(agent, "agent_caisse").status_code == 303
     queue = page_of(agent.get("/caisse/demandes-partenaires"))

@@ -69,9 +69,12 @@ def object_steps(r: AccountRequest) -> list[AccountRequestStep]:
 
 
 def _order():
-    """Reports first (the account is off until the caisse decides), then the oldest due."""
-    return (sa.case((AccountRequest.status.in_(("pending",)), 0), else_=1),
-            sa.case((AccountRequest.kind == "report", 0), else_=1), AccountRequest.due_date, AccountRequest.id)
+    """What waits first: reports (the account is off until the caisse decides), then the soonest due; then
+    what was decided, the newest first."""
+    pending = AccountRequest.status == "pending"
+    return (sa.case((pending, 0), else_=1), sa.case((sa.and_(pending, AccountRequest.kind == "report"), 0), else_=1),
+            sa.case((pending, AccountRequest.due_date), else_=None), AccountRequest.created_at.desc(),
+            AccountRequest.id.desc())
 
 
 def for_partner(session: Session, actor: Account) -> list[dict]:

@@ -16,7 +16,7 @@ MENU = {
                      ("conventions.index", "Conventions"),
                      ("partners.invitations", "Invitations en attente"), ("news.index", "Actualités")],
     TECHNICIEN: [("requests_ui.new", "Nouvelle demande"), ("requests_ui.history", "Demandes de ma structure"),
-                   ("news.index", "Actualités"), ("account_requests.index", "Signaler un vol")],
+                   ("news.index", "Actualités"), ("account_requests.index", "Fraude, perte ou vol")],
 }
 
 
