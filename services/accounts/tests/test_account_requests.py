@@ -245,3 +245,17 @@ def test_the_report_outlives_the_account_as_proof(session, worker):
     assert (kept["account_id"], kept["account_name"], kept["status"]) == (None, "Hugo Lambertin", "inactivated")
     assert kept["data"]["description"] == "Connexions inconnues" and kept["created_by"] == "Inès Berthier"
     assert [s["side"] for s in kept["timeline"]] == ["partner", "caisse"]
+
+
+def test_without_a_named_successor_the_techniciens_go_to_the_newest_gestionnaire(session, worker):
+    double, tech = account(session, DOUBLE, "gestionnaire"), account(session, TECH_B)
+    tech.gestionnaire_id = double.id
+    session.commit()
+    relais = account(session, GEST_B, "gestionnaire").partner_id
+    newest = worker(AGENT).create_gestionnaire(relais, person("benjamine@relais-fictif.test"))
+    filed = worker(GEST_B).file_account_request("departure", {"account_id": double.id, "date": in_days(15),
+                                                              "caisse": "999"})
+    worker(AGENT).decide_account_request(filed["id"], "approve")
+    assert account_requests.departures_due(session, [], now=utcnow() + timedelta(days=15)) == 1
+    session.expire_all()
+    assert double.status == "inactive" and session.get(Account, tech.id).gestionnaire_id == newest["id"]
