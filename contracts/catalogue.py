@@ -24,10 +24,14 @@ INACTIVATION_REASONS = {
     "inactivite": "absence de connexion pendant le délai fixé par la caisse",
     "fin_convention": "fin de la convention avec la caisse",
     "depart": "départ ou changement de fonctions (agent de caisse)",
+    "signalement": "fraude, perte ou vol signalé par la structure : en attente de la décision de la caisse",
 }
 # What a caisse agent may choose; a gestionnaire's reason is always "gestionnaire".
 AGENT_INACTIVATION_REASONS = ("demande_partenaire", "fraude", "perte_vol")
 # The caisse acts at once, the partner's gestionnaires are told, and only the caisse may reactivate.
 IMMEDIATE_REASONS = ("fraude", "perte_vol")
+# A partner's report of fraud, loss or theft: the account is off at once; only the caisse's decision on the
+# report (services.accounts.account_requests) inactivates it for good or reactivates it.
+REPORTED = "signalement"
 # What an administrateur de caisse may choose for an agent of the caisse.
 STAFF_INACTIVATION_REASONS = ("depart", "fraude", "perte_vol")

@@ -42,12 +42,16 @@ CONVENTION_PROPOSED = "convention_proposed"             # start_date (to the par
 CONVENTION_ANSWERED = "convention_answered"             # accepted (bool) (to the proposing caisse's agents)
 PARTNER_ACCESS_CHANGED = "partner_access_changed"       # suspended (bool); caisse_name "" = every caisse (to gestionnaires)
 CONVENTION_ENDING = "convention_ending"                 # end_date (ISO date) (to the caisse's agents and the gestionnaires)
+# « Demandes à la caisse » (services.accounts.account_requests): each step of a request, to each side
+ACCOUNT_REQUEST_STEP = "account_request_step"           # audience (partner | caisse), kind_label, status_label, what,
+#                                  account_name, partner_name, caisse_name, request_id, due_date (ISO date)
 
 ACCOUNT_EMAIL_EVENTS = (
     PASSWORD_RESET_REQUESTED, ACCOUNT_INVITED, PASSWORD_CHANGED, ACCOUNT_INACTIVATED,
     FRAUD_INACTIVATION, INACTIVITY_WARNING, REVIEW_REQUESTED, SECOND_FACTOR_CHANGED,
     CONVENTION_PROPOSED, CONVENTION_ANSWERED, PARTNER_ACCESS_CHANGED, CONVENTION_ENDING,
     EMAIL_CHANGED, EMAIL_CHANGED_NEW,
+    ACCOUNT_REQUEST_STEP,
 )
 
 # requests -> notifier (same envelope): to the requesting technicien, when the caisse acts on a request.

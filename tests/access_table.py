@@ -120,6 +120,14 @@ ACCOUNTS = {
     "save_caisse_rules": _row(CAISSE_AGENTS, lambda w: ({"technicien_inactivity": "on",
                                                          "technicien_inactivity_days": "x"},), caisse_admin=True),
     "save_caisse_referents": _row(CAISSE_AGENTS, lambda w: ([{"kind": "?"}],), caisse_admin=True),
+    # « Demandes à la caisse »: a pending habilitation request of partner A to caisse X; an unknown kind or
+    # decision stops the allowed calls before anything is written.
+    "file_account_request": _row(PARTNER, lambda w: ("inconnu", {})),
+    "my_account_requests": _row(PARTNER),
+    "account_request": _row({"admin", "agent_x", "gest_a"}, lambda w: (w.account_request_a,)),
+    "account_request_queue": _row(AGENTS),
+    "account_request_counts": _row(AGENTS),
+    "decide_account_request": _row({"admin", "agent_x"}, lambda w: (w.account_request_a, "n-importe", "")),
 }
 
 # Rights through conventions in force only (issue 14): each partner-scoped method again on three

@@ -12,7 +12,7 @@ import base64
 import random
 import string
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from contracts.errors import NotAuthenticated, RuleViolation, SecondFactorRequired
 from services.requests.tests.test_attachments import PDF, PNG
@@ -68,6 +68,10 @@ class World:
         self.request_a = made["id"]
         self.attachment_a = made["timeline"][0]["attachments"][0]["id"]
         self.support_a, self.document_x = self._support_and_documentation()
+        self.account_request_a = self.as_("gest_a", "accounts", "file_account_request", "habilitation", {
+            "civility": "Mme", "last_name": "Matrice", "first_name": "Léa", "function": "Adjointe", "phone": "0123456789",
+            "email": f"matrice-{uuid.uuid4().hex[:8]}@ccas-saint-exemple.test",
+            "wanted_date": (date.today() + timedelta(days=10)).isoformat()})["id"]
         self._conventions_world()
         self.maintenance_x = self.new_maintenance()
         self.message_x = self._message_to(mailbox, self.emails["tech_a"])

@@ -118,6 +118,15 @@ ROUTES = {
     "support.screenshot": _r(REQUEST_A),
     "documentation.index": _r(PEOPLE),
     "documentation.download": _r(PEOPLE - {"agent_y"}),
+    # « Demandes à la caisse »: partner A's pending habilitation request to caisse X; an empty report
+    # (no reason given) and an unknown decision are refused before anything is written.
+    "account_requests.index": _r(PARTNER),
+    "account_requests.file": _r(PARTNER),
+    "account_requests.detail": _r({"gest_a"}),
+    "account_requests.queue": _r(AGENTS),
+    "account_requests.counts": _r(AGENTS),
+    "account_requests.caisse_detail": _r(OWNER_A),
+    "account_requests.decide": _r(OWNER_A, data={"decision": "n-importe"}.items()),
 }
 
 
@@ -134,7 +143,8 @@ def path_values(world, throwaway: bool) -> dict:
               "caisse_code": "999", "kind": "document", "account_id": world.tech_a_account,
               "maintenance_id": world.maintenance_x, "partner_id": world.partner_a,
               "convention_id": world.convention_xa, "filename": "app.css", "name": "htmx.min.js",
-              "report_id": world.support_a, "document_id": world.document_x}
+              "report_id": world.support_a, "document_id": world.document_x,
+              "account_request_id": world.account_request_a}
     if throwaway:
         values["partner_id"], values["convention_id"] = world.new_partner()
         values["maintenance_id"] = world.new_maintenance()
@@ -145,6 +155,7 @@ def path_values(world, throwaway: bool) -> dict:
 SPECIFIC = {
     "requests_ui.act": {"action": "message"},
     "support.act": {"action": "answer"},
+    "account_requests.file": {"kind": "signalement"},
     "habilitations.account_action": {"action": "renvoyer-invitation"},
     "partners.account_action": {"action": "renvoyer-invitation"},
     "partners.edit_gestionnaire": {"account_id": "gest_a_account"},

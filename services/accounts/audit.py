@@ -58,6 +58,9 @@ ACTIONS = {
     "caisse_setting": "Modification d'un paramètre de la caisse",
     "caisse_referents": "Modification des référents de la caisse",
     "email_changed": "Changement d'adresse électronique (sessions fermées, liens annulés)",
+    "account_request_filed": "Demande à la caisse (habilitation, départ, modification, signalement)",
+    "account_request_decided": "Décision de la caisse sur une demande de la structure",
+    "account_reported": "Signalement de fraude, perte ou vol (compte coupé en attente de la caisse)",
 }
 
 

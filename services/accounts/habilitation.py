@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts import events
-from contracts.catalogue import AGENT_INACTIVATION_REASONS, IMMEDIATE_REASONS, INACTIVATION_REASONS
+from contracts.catalogue import AGENT_INACTIVATION_REASONS, IMMEDIATE_REASONS, INACTIVATION_REASONS, REPORTED
 from contracts.civilities import CIVILITIES
 from contracts.dates import datetime_fr
 from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
@@ -82,14 +82,14 @@ def _person_fields(data: dict, partner: Partner | None) -> dict:
 
 # --- creation and invitations ----------------------------------------------------------------
 
-def create_account(session: Session, actor: Account, partner: Partner, profile: str, data: dict, emit: list) -> dict:
-    """Agents habilitate gestionnaires; gestionnaires create techniciens. Both get an invitation."""
+def create_account(session: Session, actor: Account, partner: Partner, profile: str, data: dict, emit: list,
+                   commit: bool = True) -> dict:
+    """Agents habilitate gestionnaires; gestionnaires create techniciens. Both get an invitation.
+    ``commit=False``: part of a larger change (a partner's habilitation request approved) that commits it."""
     if (profile, actor.profile) not in (("gestionnaire", "agent_caisse"), ("gestionnaire", "admin_national"),
                                         ("technicien", "gestionnaire")):
         raise NotAuthorized()
-    values = _person_fields(data, partner)
-    unique_email(session, values["email"], profile)
-    _check_cap(session, partner, profile)
+    values = checked_new_person(session, partner, profile, data)
     gestionnaire_id = actor.id if profile == "technicien" else None
     account = Account(**values, profile=profile, partner_id=partner.id, created_by_id=actor.id,
                       created_by_name=actor.full_name, gestionnaire_id=gestionnaire_id)
@@ -99,8 +99,25 @@ def create_account(session: Session, actor: Account, partner: Partner, profile: 
     issue_token(session, account, "invitation", emit)
     audit.record(session, "account_created", actor=actor, target=account,
                  details=PROFILE_LABELS[profile])
-    session.commit()
+    if commit:
+        session.commit()
     return table_row(account)
+
+
+def checked_new_person(session: Session, partner: Partner, profile: str, data: dict) -> dict:
+    """A new account's person, checked as its creation checks it (fields, unique email, the cap): a
+    partner's habilitation request is checked by these same rules when filed, and again when approved."""
+    values = _person_fields(data, partner)
+    unique_email(session, values["email"], profile)
+    _check_cap(session, partner, profile)
+    return values
+
+
+def checked_edit(session: Session, account: Account, data: dict) -> dict:
+    """The fields of ``data`` that would change ``account``, checked as an edit checks them."""
+    values = _person_fields({**table_row(account), **data}, account.partner)
+    unique_email(session, values["email"], account.profile, exclude_id=account.id)
+    return {k: v for k, v in values.items() if getattr(account, k) != v}
 
 
 def resend_invitation(session: Session, actor: Account, account: Account, emit: list) -> None:
@@ -124,13 +141,12 @@ def edit_gestionnaire(session: Session, actor: Account, account: Account, data: 
 def edit_person(session: Session, actor: Account, account: Account, data: dict, emit: list) -> None:
     """Name, function, phone, email of an account (a gestionnaire's, an agent's), checked, audited, committed;
     a new address goes through email_change (the old one told, sessions and links ended)."""
-    values = _person_fields({**table_row(account), **data}, account.partner)
-    unique_email(session, values["email"], account.profile, exclude_id=account.id)
-    changed = [k for k, v in values.items() if getattr(account, k) != v]
-    for key in changed:
+    changed = checked_edit(session, account, data)
+    for key, value in changed.items():
         if key != "email":
-            setattr(account, key, values[key])
-    change_email(session, actor, account, values["email"], emit)
+            setattr(account, key, value)
+    if "email" in changed:
+        change_email(session, actor, account, changed["email"], emit)
     audit.record(session, "account_edited", actor=actor, target=account, details=", ".join(changed))
     session.commit()
 
@@ -154,18 +170,21 @@ def _notify_inactivation(session: Session, account: Account, reason: str, emit: 
                                                   "reason_label": REASONS[reason]}))
 
 
-def _inactivate(session: Session, actor: Account | None, account: Account, reason: str, emit: list) -> None:
+def _inactivate(session: Session, actor: Account | None, account: Account, reason: str, emit: list,
+                heir: Account | None = None) -> None:
+    """``heir``: the gestionnaire its techniciens go to (a departure names one), else the first one left."""
     account.status, account.inactivated_at, account.inactivation_reason = "inactive", utcnow(), reason
     account.inactivated_by_caisse_id = actor.caisse_id if actor and reason in IMMEDIATE_REASONS else None
     sessions.end_all(session, account.id, "inactivated")
     audit.record(session, "account_inactivated", actor=actor, target=account, details=REASONS[reason])
     if account.profile == "gestionnaire" and account.partner_id:
         remaining = [g for g in _active(session, account.partner_id, "gestionnaire") if g.id != account.id]
-        if remaining:
+        heir = heir or (remaining[0] if remaining else None)
+        if heir:
             for technicien in session.scalars(sa.select(Account).where(Account.gestionnaire_id == account.id)):
-                technicien.gestionnaire_id = remaining[0].id
+                technicien.gestionnaire_id = heir.id
                 audit.record(session, "account_reattached", actor=actor, target=technicien,
-                             details=f"à {remaining[0].full_name}")
+                             details=f"à {heir.full_name}")
     _notify_inactivation(session, account, reason, emit)
 
 
@@ -209,10 +228,15 @@ def fraud_inactivated(account: Account) -> bool:
     return account.status != "active" and account.inactivation_reason in IMMEDIATE_REASONS
 
 
-def reactivate(session: Session, actor: Account, account: Account) -> dict:
+def reactivate(session: Session, actor: Account, account: Account, on_report: bool = False, commit: bool = True) -> dict:
+    """``on_report``: the caisse's decision on a partner's report of fraud, loss or theft, the only way
+    back for a reported account."""
     _partner_account(account)
     if account.status == "active":
         raise RuleViolation("Ce compte est déjà actif.")
+    if account.inactivation_reason == REPORTED and not on_report:
+        raise RuleViolation("Une fraude, une perte ou un vol a été signalé pour ce compte : la caisse décide de sa "
+                            "réactivation en traitant le signalement (« Demandes des partenaires »).")
     if account.inactivation_reason in IMMEDIATE_REASONS and actor.profile != "admin_national" and (
             actor.profile == "gestionnaire" or actor.caisse_id != account.inactivated_by_caisse_id):
         raise NotAuthorized("Ce compte a été inactivé pour fraude, perte ou vol : seule la caisse qui l'a inactivé "
@@ -222,7 +246,8 @@ def reactivate(session: Session, actor: Account, account: Account) -> dict:
     account.inactivated_by_caisse_id = None
     account.activity_at, account.inactivity_warned_at = utcnow(), None   # a fresh inactivity period
     audit.record(session, "account_reactivated", actor=actor, target=account)
-    session.commit()
+    if commit:
+        session.commit()
     return table_row(account)
 
 

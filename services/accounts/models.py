@@ -165,6 +165,49 @@ class HabilitationReview(Base):
     confirmed_by_name: Mapped[str | None] = mapped_column(sa.String(170))
 
 
+class AccountRequest(Base):
+    """A partner's request to its caisse about its accounts (services.accounts.account_requests): a
+    gestionnaire's habilitation, departure or correction, or a report of fraud, loss or theft (kept as
+    the proof the agreements ask for: the names are copied, the row outlives the account)."""
+
+    __tablename__ = "account_request"
+    __table_args__ = (sa.Index("ix_account_request_caisse_status", "caisse_id", "status"),
+                      sa.Index("ix_account_request_partner", "partner_id", "created_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))        # habilitation | departure | correction | report
+    # pending -> approved | refused (habilitation, correction); pending -> scheduled | refused, then done |
+    # blocked on the date (departure); pending -> inactivated | reactivated (report)
+    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"))
+    caisse_id: Mapped[int] = mapped_column(sa.ForeignKey("caisse.id"))
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id", ondelete="SET NULL"))
+    account_name: Mapped[str] = mapped_column(sa.String(170), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id", ondelete="SET NULL"))
+    created_by_name: Mapped[str] = mapped_column(sa.String(170))
+    due_date: Mapped[date]
+    wanted_date: Mapped[date | None]                      # the habilitation's wanted date, the departure's date
+    data: Mapped[dict] = mapped_column(default=dict)      # the person, the corrected fields, the successor, the cause
+    decided_at: Mapped[datetime | None]
+    decided_by_name: Mapped[str] = mapped_column(sa.String(170), default="")
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")   # a refusal's reason, a blocked departure's
+
+    partner: Mapped[Partner] = relationship(lazy="joined")
+    caisse: Mapped[Caisse] = relationship(lazy="joined")
+
+
+class AccountRequestStep(Base):
+    """A request's timeline: who did what, when."""
+
+    __tablename__ = "account_request_step"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("account_request.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_name: Mapped[str] = mapped_column(sa.String(170))
+    side: Mapped[str] = mapped_column(sa.String(10))       # partner | caisse | system
+    what: Mapped[str] = mapped_column(sa.String(500))
+
+
 class AuditEntry(Base):
     """Who did what to whom, when. Names are copied: they outlive deleted accounts."""
 

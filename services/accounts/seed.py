@@ -6,15 +6,16 @@ each caisse has an administrateur de caisse, Valfleuri a plain agent too.
 Idempotent: running it twice changes nothing. Every name, address and email
 here is invented (``.test`` is a reserved domain); never use real people.
 """
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.accounts import passwords, second_factor, settings
-from services.accounts.models import Account, Caisse, Convention, Partner, utcnow
-from contracts.catalogue import FEATURES
+from services.accounts.models import Account, AccountRequest, AccountRequestStep, Caisse, Convention, Partner, utcnow
+from services.accounts.working_days import HABILITATION_DELAY, add_working_days
+from contracts.catalogue import FEATURES, REPORTED
 from services.common.db import seed_command
 
 CAISSES = [
@@ -125,5 +126,65 @@ def _enrol_demo(account: Account) -> None:
         second_factor.demo_enrol(account, secret)
 
 
+def seed_account_requests(session: Session) -> None:
+    """« Demandes à la caisse » to look at in the demo (``make run``): one of each kind, a late one, a report
+    first in Valfleuri's queue. Written as they would stand, without emails; only once."""
+    if session.scalar(sa.select(AccountRequest.id).limit(1)):
+        return
+    accounts = {(a.profile, a.email): a for a in session.scalars(sa.select(Account))}
+    caisses = {c.code: c for c in session.scalars(sa.select(Caisse))}
+    ccas, relais = (accounts[("gestionnaire", e)] for e in ("gestionnaire@ccas-saint-exemple.test",
+                                                            "gestionnaire@relais-fictif.test"))
+    double = accounts[("gestionnaire", "double@relais-fictif.test")]
+    lost = Account(email="ancien-poste@ccas-saint-exemple.test", profile="technicien", civility="Mme", first_name="Lise",
+                   last_name="Perdue", function="Conseillère", phone="0199000030", partner_id=ccas.partner_id,
+                   gestionnaire_id=ccas.id, created_by_id=ccas.id, created_by_name=ccas.full_name, status="inactive",
+                   inactivated_at=utcnow(), inactivation_reason=REPORTED)
+    session.add(lost)
+    session.flush()
+    now, today = utcnow(), utcnow().date()
+    ago = now - timedelta(days=9)
+    rows = [  # (gestionnaire, caisse, kind, status, account, filed at, wanted date, data, reason, the timeline)
+        (ccas, "999", "report", "pending", lost, now, None,
+         {"cause": "perte_vol", "cause_label": "Perte ou vol des identifiants", "description": "Sacoche volée",
+          "profile": "technicien"}, "",
+         ["Perte ou vol des identifiants signalé pour le compte de Lise Perdue : ses sessions sont fermées et il ne "
+          "peut plus se connecter jusqu'à la décision de la caisse."]),
+        (ccas, "999", "habilitation", "pending", None, ago, today + timedelta(days=3),
+         {"civility": "M.", "last_name": "Renfort", "first_name": "Théo", "function": "Adjoint de direction",
+          "phone": "0199000031", "email": "theo.renfort@ccas-saint-exemple.test"}, "",
+         ["Demande d'habilitation de Théo Renfort."]),
+        (relais, "999", "correction", "pending", relais, now, None, {"function": "Directeur général"}, "",
+         ["Correction demandée pour Bruno Castagnet : fonction « Directeur général »."]),
+        (relais, "998", "departure", "scheduled", double, ago, today + timedelta(days=30),
+         {"successor_id": relais.id, "successor_name": relais.full_name}, "",
+         ["Départ de Sonia Ferrandi signalé.", "Départ confirmé."]),
+        (relais, "998", "habilitation", "refused", None, ago, today,
+         {"civility": "Mme", "last_name": "Doublon", "first_name": "Anne", "function": "Bénévole",
+          "phone": "0199000032", "email": "anne.doublon@relais-fictif.test"}, "Les bénévoles ne sont pas gestionnaires.",
+         ["Demande d'habilitation d'Anne Doublon.", "Demande refusée : Les bénévoles ne sont pas gestionnaires."]),
+    ]
+    for by, code, kind, status, account, at, wanted, data, reason, steps in rows:
+        person_name = account.full_name if account else f"{data['first_name']} {data['last_name']}"
+        request = AccountRequest(kind=kind, status=status, partner_id=by.partner_id, caisse_id=caisses[code].id,
+                                 account_id=account.id if account else None, account_name=person_name, created_at=at,
+                                 created_by_id=by.id, created_by_name=by.full_name, wanted_date=wanted, data=data,
+                                 due_date=add_working_days(at.date(), 0 if kind == "report" else HABILITATION_DELAY),
+                                 decided_at=now if status != "pending" else None, reason=reason,
+                                 decided_by_name="Claire Dumoulin" if status != "pending" else "")
+        session.add(request)
+        session.flush()
+        for index, what in enumerate(steps):
+            session.add(AccountRequestStep(request_id=request.id, at=at + timedelta(hours=index), what=what,
+                                           actor_name=by.full_name if index == 0 else "Karim Delaunay",
+                                           side="partner" if index == 0 else "caisse"))
+    session.commit()
+
+
+def demo(session: Session) -> None:
+    seed(session)
+    seed_account_requests(session)
+
+
 if __name__ == "__main__":
-    seed_command("accounts", seed)
+    seed_command("accounts", demo)

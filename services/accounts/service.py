@@ -9,9 +9,9 @@ from nameko.timer import timer
 
 from contracts.events import ACCOUNTS
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, AGENTS, GESTIONNAIRE, TECHNICIEN
-from services.accounts import (access, audit, authentication, caisse_settings, conventions, directory, email_change,
-                               habilitation, passwords, reauthentication, referential, second_factor, sessions,
-                               settings, staff, sweeps)
+from services.accounts import (access, account_requests, audit, authentication, caisse_settings, conventions, directory,
+                               email_change, habilitation, passwords, reauthentication, referential, second_factor,
+                               sessions, settings, staff, sweeps)
 from services.accounts.models import EventOutbox
 from services.common import event_outbox, health   # modules: `nameko run` would take a mixin for a service
 from services.common.caller import Caller
@@ -331,6 +331,40 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
     def audit_log(self, partner_id=None, limit=200):
         return audit.log(self.db, self._actor(*AGENTS), partner_id, limit)
 
+    # --- « Demandes à la caisse » (services.accounts.account_requests) --------------------------
+    @rpc
+    def file_account_request(self, kind, data):
+        """A gestionnaire: habilitation, departure, correction, report; a technicien: a report of its own account."""
+        return account_requests.file(self.db, self._actor(GESTIONNAIRE, TECHNICIEN), str(kind), dict(data),
+                                     self.events)
+
+    @rpc
+    def my_account_requests(self):
+        return account_requests.for_partner(self.db, self._actor(GESTIONNAIRE, TECHNICIEN))
+
+    @rpc
+    def account_request(self, request_id):
+        """One request with its timeline: its structure's (a technicien: its own reports), its caisse's queue."""
+        return account_requests.detail(self.db, self._actor(GESTIONNAIRE, TECHNICIEN, *AGENTS), request_id)
+
+    @rpc
+    def account_request_queue(self):
+        return account_requests.queue(self.db, self._actor(*AGENTS))
+
+    @rpc
+    def account_request_counts(self):
+        """The agent's home page: pending, overdue, reports."""
+        return account_requests.counts(self.db, self._actor(*AGENTS))
+
+    @rpc
+    def decide_account_request(self, request_id, decision, reason=""):
+        """Authorised first; creating, inactivating an account or changing an email then wants a recent proof."""
+        actor = self._actor(*AGENTS)
+        found = account_requests.visible(self.db, actor, request_id)
+        if account_requests.needs_proof(found, str(decision)):
+            reauthentication.require_recent(self.db, self.caller.identity)
+        return account_requests.decide(self.db, actor, found, str(decision), str(reason or ""), self.events)
+
     # --- caisse staff and settings (services.accounts.staff, .caisse_settings) --------------
     def _staff_manager(self, find, key, sensitive=False):
         """(the caller, what ``find`` gives it: a caisse whose staff it manages, or one of its agents);
@@ -399,7 +433,8 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
     @timer(interval=settings.sweep_interval_seconds())
     def sweep(self):
         for step in (sweeps.warn_inactive_techniciens, sweeps.inactivate_inactive_techniciens,
-                     conventions.renew_or_end, conventions.warn_coming_ends, sweeps.periodic_reviews, sweeps.purge_inactivated,
+                     conventions.renew_or_end, conventions.warn_coming_ends, sweeps.periodic_reviews,
+                     account_requests.departures_due, sweeps.purge_inactivated,
                      sessions.purge_ended):
             step(self.db, self.events)      # each step commits its own work…
             self.events.publish()           # …and its emails leave right after

@@ -64,6 +64,13 @@ EMAILS = {
         **_parties(p), "suspended": bool(p["suspended"])}),
     events.CONVENTION_ENDING: ("convention_ending", lambda p: {
         **_parties(p), "end_date": dates.date_fr(p["end_date"]), "link": _link("/")}),
+    # « Demandes à la caisse » (services.accounts.account_requests): each side reads it on its own screen.
+    events.ACCOUNT_REQUEST_STEP: ("account_request_step", lambda p: {
+        **_parties(p), "kind_label": p["kind_label"], "status_label": p["status_label"], "what": p["what"],
+        "account_name": p["account_name"], "due_date": dates.date_fr(p["due_date"]),
+        "to_caisse": p["audience"] == "caisse",
+        "link": _link(f"/caisse/demandes-partenaires/{int(p['request_id'])}" if p["audience"] == "caisse"
+                      else f"/demandes-caisse/{int(p['request_id'])}")}),
     # From the requests service (same envelope); no data about the insured person, only the reference.
     events.REQUEST_STATUS_CHANGED: ("request_status_changed", lambda p: {
         "reference": p["reference"], "kind_label": p["kind_label"], "status_label": p["status_label"],

@@ -4,7 +4,7 @@ template for both (``templates/habilitations/_table.html``), whose actions depen
 viewer's profile; the accounts service re-checks every one of them."""
 from flask import Response
 
-from contracts.catalogue import AGENT_INACTIVATION_REASONS, IMMEDIATE_REASONS, INACTIVATION_REASONS
+from contracts.catalogue import AGENT_INACTIVATION_REASONS, IMMEDIATE_REASONS, INACTIVATION_REASONS, REPORTED
 from services.web import rpc
 from services.web.toolkit import attempt, outcome_or_back
 
@@ -18,7 +18,8 @@ ACCOUNT_ACTIONS = {"inactiver": "inactivate_account", "reactiver": "reactivate_a
 ACTION_SEGMENT = "<any(inactiver, reactiver, 'renvoyer-invitation', 'reinitialiser-double-authentification'):action>"
 RESENT = "Un nouveau lien d'activation vient d'être envoyé par courriel."
 # What the table template needs beyond its rows.
-TEMPLATE_GLOBALS = {"agent_inactivation_reasons": AGENT_REASONS, "caisse_only_reactivation": IMMEDIATE_REASONS}
+TEMPLATE_GLOBALS = {"agent_inactivation_reasons": AGENT_REASONS, "caisse_only_reactivation": IMMEDIATE_REASONS,
+                    "reported_reason": REPORTED}     # decided on the report (« Demandes des partenaires ») only
 
 # What each action says once done ({fields}: the account as accounts answers it).
 NOTICES = {"inactiver": "Le compte de {first_name} {last_name} est inactivé.",

@@ -7,15 +7,16 @@ from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, PARTN
 MENU = {
     ADMIN_NATIONAL: [("admin.caisses", "Caisses"), ("staff.agents", "Agents des caisses"), ("partners.index", "Partenaires"),
                        ("maintenance.index", "Maintenances"), ("delivery.index", "Courriels envoyés")],
-    AGENT_CAISSE: [("requests_ui.queue", "File des demandes"), ("partners.index", "Partenaires"),
+    AGENT_CAISSE: [("requests_ui.queue", "File des demandes"), ("account_requests.queue", "Demandes des partenaires"), ("partners.index", "Partenaires"),
                      ("partners.invitations", "Invitations en attente"), ("partners.audit", "Journal des actions"), ("news.index", "Actualités"),
                      ("maintenance.index", "Maintenances"), ("delivery.index", "Courriels envoyés"),
                      ("personal_data.index", "Données d'une personne")],
     GESTIONNAIRE: [("requests_ui.history", "Demandes"), ("habilitations.index", "Habilitations"),
+                     ("account_requests.index", "Demandes à la caisse"),
                      ("conventions.index", "Conventions"),
                      ("partners.invitations", "Invitations en attente"), ("news.index", "Actualités")],
     TECHNICIEN: [("requests_ui.new", "Nouvelle demande"), ("requests_ui.history", "Demandes de ma structure"),
-                   ("news.index", "Actualités")],
+                   ("news.index", "Actualités"), ("account_requests.index", "Fraude, perte ou vol")],
 }
 
 

@@ -73,6 +73,8 @@ OPEN = {
         "personal_data.index",
         "staff.agents", "staff.edit_agent", "staff.agent_action", "staff.settings", "staff.save_rules",
         "staff.save_referents",
+        "account_requests.index", "account_requests.file", "account_requests.detail", "account_requests.queue",
+        "account_requests.caisse_detail", "account_requests.decide", "account_requests.counts",
     ), GUARDED),
     # Support reports and the documentation (issue 15, points 3-4).
     **dict.fromkeys(("support.new", "support.mine", "support.queue", "support.show", "support.act",

@@ -20,21 +20,24 @@ MENU_PAGES = {
                        ("Partenaires", "partenaires"), ("Maintenances", "maintenances"),
                        ("Courriels envoyés", "courriels"), ("Support national", "support-national"), *EVERYONE],
     # The demo agent of Valfleuri is its administrateur de caisse: the last two entries are the role's.
-    "agent_caisse": [("File des demandes", "file-des-demandes"), ("Partenaires", "partenaires"),
+    "agent_caisse": [("File des demandes", "file-des-demandes"), ("Demandes des partenaires", "demandes-des-partenaires"),
+                     ("Partenaires", "partenaires"),
                      ("Invitations en attente", "invitations"), ("Journal des actions", "journal"),
                      ("Actualités", "actualites"), ("Maintenances", "maintenances"),
                      ("Courriels envoyés", "courriels"), ("Données d'une personne", "donnees-personnelles"),
                      *SUPPORT_AGENT,
                      ("Agents de la caisse", "agents-de-la-caisse"), ("Paramètres de la caisse", "parametres-de-la-caisse")],
-    "agent_simple": [("File des demandes", "file-des-demandes"), ("Partenaires", "partenaires"),
+    "agent_simple": [("File des demandes", "file-des-demandes"), ("Demandes des partenaires", "demandes-des-partenaires"),
+                     ("Partenaires", "partenaires"),
                      ("Invitations en attente", "invitations"), ("Journal des actions", "journal"),
                      ("Actualités", "actualites"), ("Maintenances", "maintenances"),
                      ("Courriels envoyés", "courriels"), ("Données d'une personne", "donnees-personnelles"),
                      *SUPPORT_AGENT],
-    "gestionnaire": [("Demandes", "demandes"), ("Habilitations", "habilitations"), ("Conventions", "conventions"),
+    "gestionnaire": [("Demandes", "demandes"), ("Habilitations", "habilitations"),
+                     ("Demandes à la caisse", "demandes-a-la-caisse"), ("Conventions", "conventions"),
                      ("Invitations en attente", "invitations"), ("Actualités", "actualites"), *EVERYONE],
     "technicien": [("Nouvelle demande", "nouvelle-demande"), ("Demandes de ma structure", "demandes"),
-                   ("Actualités", "actualites"), *EVERYONE],
+                   ("Actualités", "actualites"), ("Fraude, perte ou vol", "fraude-perte-vol"), *EVERYONE],
 }
 
 

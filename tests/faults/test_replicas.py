@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.integration]
 TECHNICIENS = ("technicien@relais-fictif.test", "double@relais-fictif.test")
 GESTIONNAIRES = ("gestionnaire@relais-fictif.test", "double@relais-fictif.test")
 AGENT = "agent@cpam-valfleuri.test"
+AGENT_998 = "agent@cpam-hauts-fictifs.test"
 ROUNDS = 4          # seconds the timers keep running after the work appeared (1 s interval, 2 instances)
 
 
@@ -67,3 +68,27 @@ def test_sweeps_reminders_and_summaries_act_once(fault_stack, fault_mailbox):
                             "GROUP BY target_id").fetchall()
     assert len(warned) == len(TECHNICIENS) and all(count == 1 for _name, count in warned), warned
     assert [n for (to, s), n in sent.items() if to == AGENT and "en retard" in s] == [1]
+
+
+def test_a_confirmed_departure_is_made_once_on_its_date(fault_stack, fault_mailbox):
+    """The demo's confirmed departure of a Relais gestionnaire (« Demandes à la caisse », issue 15) brought to
+    yesterday: both instances' sweeps see it due; it is inactivated once, its request closed once."""
+    departing = "double@relais-fictif.test"
+    with _db(fault_stack, "accounts") as db:
+        request_id, = db.execute("SELECT id FROM account_request WHERE kind = 'departure' AND status = 'scheduled'"
+                                 ).fetchone()
+        db.execute("UPDATE account_request SET wanted_date = ? WHERE id = ?",
+                   ((datetime.utcnow() - timedelta(days=1)).strftime("%Y-%m-%d"), request_id))
+    fault_mailbox.wait_for(departing, containing="votre compte a été inactivé")
+    time.sleep(ROUNDS)
+    sent = Counter((to, m["subject"]) for m in fault_mailbox.messages() for to in m["to"])
+    assert [n for (to, s), n in sent.items() if to == departing and s.endswith("votre compte a été inactivé")] == [1]
+    assert [n for (to, s), n in sent.items() if to == AGENT_998 and "inactivé à la date" in s] == [1]
+    with _db(fault_stack, "accounts") as db:
+        inactivated = db.execute("SELECT count(*) FROM audit_entry WHERE action = 'account_inactivated' AND target_id = "
+                                 "(SELECT id FROM account WHERE email = ? AND profile = 'gestionnaire')",
+                                 (departing,)).fetchone()[0]
+        steps = db.execute("SELECT count(*) FROM account_request_step WHERE request_id = ? AND side = 'system'",
+                           (request_id,)).fetchone()[0]
+        status, = db.execute("SELECT status FROM account_request WHERE id = ?", (request_id,)).fetchone()
+    assert (inactivated, steps, status) == (1, 1, "done")

@@ -305,3 +305,17 @@ def test_support_report_updated_to_the_reporter():
     _, text, _ = render_one(events.SUPPORT_REPORT_UPDATED, reference="SUP-2026-000007", status_label="Clos",
                             answered=False, report_id=7)
     assert "Votre signalement SUP-2026-000007 est maintenant : Clos." in text
+@pytest.mark.parametrize("audience, path, opening", [
+    ("partner", "/demandes-caisse/7", "Votre demande à CPAM des Hauts-Fictifs : habilitation d'un gestionnaire (Nora Relève)."),
+    ("caisse", "/caisse/demandes-partenaires/7",
+     "Demande de CCAS d'Essai à CPAM des Hauts-Fictifs : habilitation d'un gestionnaire (Nora Relève)."),
+])
+def test_account_request_step(audience, path, opening):
+    subject, text, html = render_one(events.ACCOUNT_REQUEST_STEP, audience=audience, kind_label="Habilitation d'un gestionnaire",
+                                     status_label="En attente de la caisse", account_name="Nora Relève",
+                                     what="Demande d'habilitation de Nora Relève, souhaitée pour le 10/12/2026.",
+                                     request_id=7, due_date="2026-12-09", **PARTIES)
+    assert subject == "Espace Partenaires : habilitation d'un gestionnaire (Nora Relève) — en attente de la caisse"
+    assert opening in text and "souhaitée pour le 10/12/2026." in text
+    assert "État : En attente de la caisse (à traiter au plus tard le 09/12/2026)." in text
+    has_link(text, html, path)
