@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
 
-from contracts import events
+from contracts import events, nir
 from contracts.catalogue import IMMEDIATE_REASONS, REPORTED
 from contracts.dates import date_fr
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
@@ -323,6 +323,8 @@ def _report(session, actor, partner, r, data) -> str:
     description = " ".join(str(data.get("description") or "").split())
     if len(description) > 1000:
         raise ValidationFailed(None, {"description": "1 000 caractères au maximum."})
+    if nir.find_nir(description):
+        raise ValidationFailed(None, {"description": nir.MESSAGE})
     if account.status != "active":
         raise RuleViolation("Ce compte est déjà inactif : il ne peut plus servir.")
     account.status, account.inactivated_at, account.inactivation_reason = "inactive", utcnow(), REPORTED
@@ -349,6 +351,8 @@ def decide(session: Session, actor: Account, r: AccountRequest, decision: str, r
     reason = " ".join(str(reason or "").split())[:500]
     if decision == "refuse" and not reason:
         raise ValidationFailed(None, {"reason": "Indiquez le motif du refus : la structure le recevra."})
+    if nir.find_nir(reason):
+        raise ValidationFailed(None, {"reason": nir.MESSAGE})
     outcome = OUTCOMES[decision]
     outcome = outcome[r.kind] if isinstance(outcome, dict) else outcome
     claimed = session.execute(sa.update(AccountRequest).where(AccountRequest.id == r.id,

@@ -171,7 +171,7 @@ class PersonalDataRecord(Base):
 class SupportReport(Base):
     """« Signaler un dysfonctionnement » (issue 15, point 3): a report by any signed-in person, handled by
     the local referents and agents of ``caisse_code`` or, ``level`` national, by national support (the
-    national administrator). Free text carries no NIR (services.requests.nir)."""
+    national administrator). Free text carries no NIR (contracts.nir)."""
 
     __tablename__ = "support_report"
     __table_args__ = (sa.Index("ix_support_queue", "level", "caisse_code", "status", "id"),

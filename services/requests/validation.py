@@ -31,7 +31,8 @@ from contracts.civilities import normalise_civility
 from contracts.departments import normalise_department
 from contracts.errors import ValidationFailed
 from services.requests.catalogue import FREE_TEXT_MAX, KIND_FIELDS, MAX_AGE_YEARS, NAME_MAX
-from services.requests.nir import find_nir
+from contracts import nir
+from contracts.nir import find_nir
 
 BIRTH_DATE_MIN = date(1900, 1, 1)
 # Strings longer than this are refused as too long without being read further.
@@ -40,8 +41,7 @@ _MULTICHOICE_MAX_ITEMS = 50
 
 # --- messages ---------------------------------------------------------------
 
-NIR_MESSAGE = ("Ne saisissez jamais de numéro de sécurité sociale (NIR) : "
-               "il ne peut figurer que dans une pièce jointe.")
+NIR_MESSAGE = nir.MESSAGE
 UNKNOWN_FIELD = "Champ inconnu."
 MISSING = "Ce champ est obligatoire."
 NOT_TEXT = "Valeur invalide : un texte est attendu."

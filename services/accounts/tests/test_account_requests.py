@@ -259,3 +259,22 @@ def test_without_a_named_successor_the_techniciens_go_to_the_newest_gestionnaire
     assert account_requests.departures_due(session, [], now=utcnow() + timedelta(days=15)) == 1
     session.expire_all()
     assert double.status == "inactive" and session.get(Account, tech.id).gestionnaire_id == newest["id"]
+
+
+def test_no_nir_in_a_report_nor_in_a_refusal_reason(session, worker):
+    """The accounts service reads its free text with the one NIR detector (contracts.nir): nothing written."""
+    from contracts.nir import nir_key
+    number = "1840675123456"
+    nir = f"{number[0]} {number[1:3]} {number[3:5]} {number[5:7]} {number[7:10]} {number[10:]} {nir_key(number):02d}"
+    tech = account(session, TECH)
+    with pytest.raises(ValidationFailed) as refused:
+        worker(GEST).file_account_request("report", {"account_id": tech.id, "cause": "fraude",
+                                                     "description": f"Le NIR de l'assuré {nir} a été vu"})
+    assert "NIR" in refused.value.fields["description"]
+    session.expire_all()
+    assert tech.status == "active"
+    filed = habilitation(worker)
+    with pytest.raises(ValidationFailed) as refused:
+        worker(AGENT).decide_account_request(filed["id"], "refuse", f"Voir {nir}")
+    assert "NIR" in refused.value.fields["reason"]
+    assert worker(AGENT).account_request(filed["id"])["status"] == "pending"

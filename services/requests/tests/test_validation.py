@@ -8,7 +8,7 @@ from contracts import departments
 from services.requests import catalogue
 from services.requests import validation as v
 from services.requests.catalogue import KINDS
-from services.requests.nir import find_nir, nir_key
+from contracts.nir import find_nir, nir_key
 
 TODAY = date(2026, 11, 22)
 

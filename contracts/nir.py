@@ -2,7 +2,8 @@
 
 The insured person is never identified by NIR on the portal (a NIR may only appear
 inside an attached document), so every string field of a request is read by
-:func:`find_nir` before it is accepted (see ``validation``).
+:func:`find_nir` before it is accepted (requests' ``validation``), and so is the free text
+the accounts service takes (a partner's report to its caisse, a caisse's refusal reason).
 """
 import re
 import unicodedata
@@ -21,6 +22,8 @@ _NIR13 = re.compile(
     r"(?:0[1-9]|[1-9][0-9]|2[AB])"
     r"[0-9]{6}"
 )
+MESSAGE = ("Ne saisissez jamais de numéro de sécurité sociale (NIR) : "
+           "il ne peut figurer que dans une pièce jointe.")
 _CORSICA = {"2A": "19", "2B": "18"}
 
 
