@@ -15,7 +15,7 @@ from contracts.civilities import CIVILITIES
 from contracts.dates import datetime_fr
 from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
 from contracts.profiles import AGENTS, PARTNER_USERS, PROFILE_LABELS
-from services.accounts import audit, sessions, settings
+from services.accounts import audit, row_locks, sessions, settings
 from services.accounts.authentication import issue_token, normalise_email, recipient
 from services.accounts.caisse_settings import technicien_caps_apply
 from services.accounts.directory import referents_of
@@ -41,7 +41,14 @@ def _cap_row(session: Session, partner: Partner, profile: str, active: int) -> d
     return {"active": active, "max": limit, "over": limit is not None and active > limit}
 
 
+def _lock_partner(session: Session, partner_id: int) -> None:
+    """Before counting its active accounts (caps, last gestionnaire): parallel changes of one partner's
+    accounts pass the check one after the other, each seeing the others' results (issue 16)."""
+    row_locks.lock(session, Partner.name, partner_id)
+
+
 def _check_cap(session: Session, partner: Partner, profile: str) -> None:
+    """Under the partner's lock (_lock_partner)."""
     if profile == "technicien" and not technicien_caps_apply(session, partner.id):
         return                  # every caisse of the partner has switched the technicien caps off
     limit, active = cap(profile, partner.member_count), len(_active(session, partner.id, profile))
@@ -108,6 +115,7 @@ def create_account(session: Session, actor: Account, partner: Partner, profile: 
                                         ("technicien", "gestionnaire")):
         raise NotAuthorized()
     values = _person_fields(data, partner)
+    _lock_partner(session, partner.id)
     _unique(session, values["email"], profile)
     _check_cap(session, partner, profile)
     gestionnaire_id = actor.id if profile == "technicien" else None
@@ -194,6 +202,9 @@ def _partner_account(account: Account) -> None:
 
 def inactivate(session: Session, actor: Account, account: Account, reason: str, emit: list) -> dict:
     _partner_account(account)
+    if account.partner_id:
+        _lock_partner(session, account.partner_id)
+        session.refresh(account)
     if account.status != "active":
         raise RuleViolation("Ce compte est déjà inactif.")
     if account.id == actor.id:
@@ -223,6 +234,8 @@ def inactivate_all_of_partner(session: Session, actor: Account | None, partner: 
 
 def reactivate(session: Session, actor: Account, account: Account) -> dict:
     _partner_account(account)
+    _lock_partner(session, account.partner_id)
+    session.refresh(account)
     if account.status == "active":
         raise RuleViolation("Ce compte est déjà actif.")
     if account.inactivation_reason in IMMEDIATE_REASONS and actor.profile != "admin_national" and (

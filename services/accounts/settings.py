@@ -75,3 +75,18 @@ def hashing_concurrency() -> int:
 
 
 hashing_wait = env_duration("EP_HASHING_WAIT_SECONDS", 1)
+
+
+def sign_in_key() -> bytes:
+    """Keys the hashes that name the sign-in counters and the places people sign in from
+    (services.accounts.throttle, .places): derived from EP_RPC_SECRET with its own label, so a copy of
+    the database alone neither gives the client addresses nor tells which counter is whose."""
+    import hashlib
+    import hmac
+
+    from services.common.config import rpc_secret
+
+    return hmac.new(rpc_secret().encode(), b"ep-accounts-sign-in", hashlib.sha256).digest()
+
+
+KNOWN_PLACES = 5        # the client addresses of an account's last sign-ins that a lock does not apply to
