@@ -243,14 +243,16 @@ def _require_acceptable(session: Session, account: Account, password: str) -> No
         raise ValidationFailed("Le mot de passe ne respecte pas les règles.", {"password": " ".join(problems)})
 
 
-def _set_password(session: Session, account: Account, password: str, emit: Emit, checked=False,
+def _set_password(session: Session, account: Account, password: str, emit: Emit, hashed: str | None = None,
                   keep_session: int | None = None) -> None:
-    if not checked:
+    """``hashed``: the new password, checked and hashed before the caller's transaction began."""
+    if hashed is None:
         _require_acceptable(session, account, password)
+        hashed = passwords.hash_password(password)
     now = utcnow()
     if account.password_hash:
         session.add(PasswordHistory(account_id=account.id, password_hash=account.password_hash))
-    account.password_hash = passwords.hash_password(password)
+    account.password_hash = hashed
     account.password_changed_at = now
     # A new password (from a session, or from the mailbox through a link): its counters start again.
     throttle.clear(session, [throttle.for_account(account), throttle.for_address(account.email)]
@@ -346,13 +348,16 @@ def set_password_with_token(session: Session, token: str, new_password: str, emi
         raise InvalidToken()
     account = session.get(Account, row.account_id)
     _require_acceptable(session, account, new_password)
+    # Hashed first: the link is then claimed and the password written in one short transaction (on SQLite,
+    # a hash made while holding the write lock would hold every other writer for its duration).
+    hashed = passwords.hash_password(new_password)
     # Claim the link atomically: of two simultaneous uses, one wins.
     claimed = session.execute(sa.update(PasswordToken).where(PasswordToken.id == row.id, PasswordToken.used_at.is_(None))
                               .values(used_at=utcnow())).rowcount
     if claimed != 1 or account.status != "active":
         session.rollback()
         raise InvalidToken()
-    _set_password(session, account, new_password, emit, checked=True)
+    _set_password(session, account, new_password, emit, hashed=hashed)
     session.commit()
 
 
