@@ -109,6 +109,8 @@ class Account(Base):
     inactivation_reason: Mapped[str | None] = mapped_column(sa.String(40))
     # A fraud/loss/theft inactivation is lifted by that caisse only (None: the national admin).
     inactivated_by_caisse_id: Mapped[int | None]
+    # No longer read nor written (issue 16: counters are keyed by address, SignInCounter); kept until a
+    # migration drops them with bench/datagen's column.
     failed_logins: Mapped[int] = mapped_column(default=0)
     last_failed_login_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
