@@ -2,6 +2,7 @@
 (CGU, expired password), password changes and single-use password links."""
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -311,8 +312,8 @@ def issue_token(session: Session, account: Account, purpose: str, emit: Emit) ->
 def request_password_reset(session: Session, email: str, emit: Emit) -> None:
     """Silent about unknown emails (no account enumeration), and about requests that come too often:
     one link per account per settings.reset_link_every, claimed by a conditional update so that
-    parallel requests send one email."""
-    now = utcnow()
+    parallel requests send one email. Answered after settings.RESET_ANSWER_SECONDS, known or not."""
+    started, now = time.monotonic(), utcnow()
     for account in session.scalars(sa.select(Account).where(Account.email == normalise_email(email),
                                                             Account.status == "active",
                                                             Account.password_hash.is_not(None))):
@@ -324,6 +325,7 @@ def request_password_reset(session: Session, email: str, emit: Emit) -> None:
             issue_token(session, account, "reset", emit)
             audit.record(session, "password_reset_requested", actor=account, target=account)
     session.commit()
+    time.sleep(max(0.0, settings.RESET_ANSWER_SECONDS - (time.monotonic() - started)))   # green in the service
 
 
 def _token(session: Session, token: str) -> PasswordToken | None:

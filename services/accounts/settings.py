@@ -89,4 +89,8 @@ def sign_in_key() -> bytes:
     return hmac.new(rpc_secret().encode(), b"ep-accounts-sign-in", hashlib.sha256).digest()
 
 
+# « Mot de passe oublié » answers after this long whether or not the address is known (and a link sent):
+# the work of a real address (a link, its email, the journal) is not told apart by the time it takes.
+RESET_ANSWER_SECONDS = 0.25
+
 KNOWN_PLACES = 5        # the client addresses of an account's last sign-ins that a lock does not apply to
