@@ -2,6 +2,7 @@
 (CGU, expired password), password changes and single-use password links."""
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -12,7 +13,7 @@ from contracts import events, identity
 from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken, NotAuthenticated,
                               ProfileChoiceRequired, SecondFactorRequired, ValidationFailed)
 from contracts.profiles import PROFILE_LABELS
-from services.accounts import access, audit, passwords, second_factor, sessions, settings, throttle
+from services.accounts import access, audit, passwords, places, second_factor, sessions, settings, throttle
 from services.accounts.caisse_settings import inactivity_rule
 from services.accounts.directory import recipient
 from services.accounts.models import Account, Convention, PasswordHistory, PasswordToken, utcnow
@@ -105,15 +106,15 @@ def _check_may_log_in(session: Session, account: Account) -> None:
                                   if suspended else "Votre structure n'a plus de convention active avec une caisse.")
 
 
-def _logged_in(session: Session, account: Account, now: datetime, device: str, secret: str) -> dict:
+def _logged_in(session: Session, account: Account, now: datetime, where: dict, secret: str) -> dict:
     """The summary, with a new session: its token (for the web's cookie only) and its id (for identities).
     An account with a second factor gets, instead, a ticket to come back with its code."""
     _check_may_log_in(session, account)
     if second_factor.enrolled(account):
-        ticket = identity.sign_ticket({"second_factor": account.id, "password": password_version(account),
-                                       "device": sessions.device_label(device)}, secret, ttl=SECOND_FACTOR_TICKET_SECONDS)
+        ticket = identity.sign_ticket({"second_factor": account.id, "password": password_version(account), **where},
+                                      secret, ttl=SECOND_FACTOR_TICKET_SECONDS)
         raise SecondFactorRequired(None, ticket)
-    return _open(session, account, now, device)
+    return _open(session, account, now, where)
 
 
 def password_version(account: Account) -> str:
@@ -121,77 +122,93 @@ def password_version(account: Account) -> str:
     return hashlib.sha256((account.password_hash or "").encode()).hexdigest()[:16]
 
 
-def _still_valid(session: Session, account: Account, versions: list, now: datetime) -> None:
+def _still_valid(session: Session, account: Account, versions: list, where: dict, now: datetime) -> None:
     """A ticket's second step: the password it proved is still the account's, and no delay or lock runs."""
     if password_version(account) not in versions:
         raise InvalidCredentials("Le mot de passe a changé entre-temps : reconnectez-vous.")
-    throttle.check([account], now)
+    throttle.check(session, where["counter"], now)
 
 
-def _open(session: Session, account: Account, now: datetime, device: str) -> dict:
-    account.failed_logins, account.locked_until = 0, None
+def _where(email: str, device: str, address: str, session: Session) -> dict:
+    """What the login's steps carry along (in their tickets): the user agent, the keyed hash of the
+    client address, and the throttle counter that applies: the address's own from a place an account
+    of it recently signed in from, else the one shared by every other place (where a lock applies)."""
+    place = places.of(address)
+    known = places.known(session, email, place)
+    return {"device": (device or "")[:512], "place": place,
+            "counter": throttle.for_address(email, place if known else None)}
+
+
+def _open(session: Session, account: Account, now: datetime, where: dict) -> dict:
+    # A sign-in restarts the delays of the counter it went through, and never lifts a lock (issue 16).
+    throttle.check(session, where["counter"], now)        # locked by parallel failures meanwhile?
+    throttle.succeeded(session, where["counter"])
+    places.remember(session, account, where["place"], now)
     account.last_login_at, account.activity_at, account.inactivity_warned_at = now, now, None
-    token, row = sessions.open_session(session, account.id, device, now)
+    token, row = sessions.open_session(session, account.id, where["device"], now)
     audit.record(session, "login", actor=account, target=account, details=row.device)
     session.commit()
     return {**summary(session, account), "session_id": row.id, "session_token": token}
 
 
-def authenticate(session: Session, email: str, password: str, secret: str, device: str = "") -> dict:
-    """Same error, and the same cost, for an unknown email and a wrong password."""
-    now = utcnow()
-    accounts = list(session.scalars(
-        sa.select(Account).where(Account.email == normalise_email(email)).order_by(Account.id)))
-    throttle.check(accounts, now)
-    if not accounts:
-        passwords.verify_password(None, password or "")
-        raise InvalidCredentials()
+def authenticate(session: Session, email: str, password: str, secret: str, device: str = "",
+                 address: str = "") -> dict:
+    """Same error, the same delays and lock, and the same cost, for an unknown email and a wrong password
+    (issue 16): the throttle counts by address whether or not an account has it, and an unknown address
+    costs a hash too. ``address`` is the client's, as the web sees it (services.accounts.places)."""
+    now, email = utcnow(), normalise_email(email)
+    where = _where(email, device, address, session)
+    throttle.check(session, where["counter"], now)
+    accounts = list(session.scalars(sa.select(Account).where(Account.email == email).order_by(Account.id)))
     matching = [a for a in accounts if passwords.verify_password(a.password_hash, password or "")]
+    if not accounts:
+        passwords.verify_password(None, password or "")          # the work of a wrong password
     if not matching:
-        throttle.failed(session, accounts, now)
+        throttle.failed(session, where["counter"], accounts, now)
         raise InvalidCredentials()
     if len(matching) > 1:
         ticket = identity.sign_ticket({"choice": [a.id for a in matching],
-                                       "passwords": [password_version(a) for a in matching],
-                                       "device": sessions.device_label(device)}, secret, ttl=300)
+                                       "passwords": [password_version(a) for a in matching], **where},
+                                      secret, ttl=300)
         raise ProfileChoiceRequired(None, [{"profile": a.profile, "label": PROFILE_LABELS[a.profile]}
                                            for a in matching], ticket)
-    return _logged_in(session, matching[0], now, device, secret)
+    return _logged_in(session, matching[0], now, where, secret)
 
 
 def _ticket(ticket: str, secret: str, key: str, expired: Exception):
-    """-> (what the ticket names, the password versions it proved, the device)."""
+    """-> (what the ticket names, the password versions it proved, where the login comes from)."""
     try:
         proof = identity.verify_ticket(ticket, secret)
-        return proof[key], proof.get("passwords") or [proof.get("password")], proof.get("device", "")
+        where = {"device": proof.get("device", ""), "place": proof.get("place"), "counter": proof["counter"]}
+        return proof[key], proof.get("passwords") or [proof.get("password")], where
     except (NotAuthenticated, KeyError):
         raise expired
 
 
 def authenticate_choice(session: Session, ticket: str, profile: str, secret: str) -> dict:
     """Second step when one email holds several accounts: the ticket proves the password."""
-    ids, versions, device = _ticket(ticket, secret, "choice",
-                                    InvalidCredentials("Le délai de choix du profil est dépassé : reconnectez-vous."))
+    ids, versions, where = _ticket(ticket, secret, "choice",
+                                   InvalidCredentials("Le délai de choix du profil est dépassé : reconnectez-vous."))
     account = session.scalars(sa.select(Account).where(Account.id.in_(ids), Account.profile == profile)).first()
     if account is None:
         raise InvalidCredentials("Profil inconnu pour ce compte.")
     now = utcnow()
-    _still_valid(session, account, versions, now)
-    return _logged_in(session, account, now, device, secret)
+    _still_valid(session, account, versions, where, now)
+    return _logged_in(session, account, now, where, secret)
 
 
 def authenticate_second_factor(session: Session, ticket: str, code: str, secret: str, emit: Emit) -> dict:
     """Last step for an account with a second factor: the ticket proves the password, the code the
     authenticator (or a recovery code). Wrong codes are throttled with wrong passwords."""
-    account_id, versions, device = _ticket(ticket, secret, "second_factor",
-                                           NotAuthenticated("Le délai de saisie du code est dépassé : reconnectez-vous."))
+    account_id, versions, where = _ticket(ticket, secret, "second_factor",
+                                          NotAuthenticated("Le délai de saisie du code est dépassé : reconnectez-vous."))
     account = session.get(Account, account_id)
     if account is None:
         raise InvalidCredentials()
     _check_may_log_in(session, account)
-    _still_valid(session, account, versions, utcnow())
-    second_factor.prove(session, account, code, emit)
-    return _open(session, account, utcnow(), device)
+    _still_valid(session, account, versions, where, utcnow())
+    second_factor.prove(session, account, code, emit, where["counter"])
+    return _open(session, account, utcnow(), where)
 
 
 def accept_cgu(session: Session, account: Account, version: str) -> dict:
@@ -228,16 +245,20 @@ def _require_acceptable(session: Session, account: Account, password: str) -> No
         raise ValidationFailed("Le mot de passe ne respecte pas les règles.", {"password": " ".join(problems)})
 
 
-def _set_password(session: Session, account: Account, password: str, emit: Emit, checked=False,
+def _set_password(session: Session, account: Account, password: str, emit: Emit, hashed: str | None = None,
                   keep_session: int | None = None) -> None:
-    if not checked:
+    """``hashed``: the new password, checked and hashed before the caller's transaction began."""
+    if hashed is None:
         _require_acceptable(session, account, password)
+        hashed = passwords.hash_password(password)
     now = utcnow()
     if account.password_hash:
         session.add(PasswordHistory(account_id=account.id, password_hash=account.password_hash))
-    account.password_hash = passwords.hash_password(password)
+    account.password_hash = hashed
     account.password_changed_at = now
-    account.failed_logins, account.locked_until = 0, None
+    # A new password (from a session, or from the mailbox through a link): its counters start again.
+    throttle.clear(session, [throttle.for_account(account), throttle.for_address(account.email)]
+                   + [throttle.for_address(account.email, place) for place in places.of_account(session, account)])
     # Any outstanding link is void once the password changes.
     session.execute(sa.update(PasswordToken).where(PasswordToken.account_id == account.id,
                                                    PasswordToken.used_at.is_(None)).values(used_at=now))
@@ -253,9 +274,10 @@ def change_password(session: Session, account: Account, current_password: str, n
     # Guessing the current password from a session left open counts like guessing it at login:
     # the same delays and lock, each failure in the journal.
     now = utcnow()
-    throttle.check([account], now)
+    counter = throttle.for_account(account)
+    throttle.check(session, counter, now)
     if not passwords.verify_password(account.password_hash, current_password or ""):
-        throttle.failed(session, [account], now, "password_change_failed")
+        throttle.failed(session, counter, [account], now, "password_change_failed")
         raise ValidationFailed("Le mot de passe actuel est incorrect.",
                                {"current_password": "Le mot de passe actuel est incorrect."})
     _set_password(session, account, new_password, emit, keep_session=keep_session)
@@ -291,8 +313,8 @@ def issue_token(session: Session, account: Account, purpose: str, emit: Emit) ->
 def request_password_reset(session: Session, email: str, emit: Emit) -> None:
     """Silent about unknown emails (no account enumeration), and about requests that come too often:
     one link per account per settings.reset_link_every, claimed by a conditional update so that
-    parallel requests send one email."""
-    now = utcnow()
+    parallel requests send one email. Answered after settings.RESET_ANSWER_SECONDS, known or not."""
+    started, now = time.monotonic(), utcnow()
     for account in session.scalars(sa.select(Account).where(Account.email == normalise_email(email),
                                                             Account.status == "active",
                                                             Account.password_hash.is_not(None))):
@@ -304,6 +326,7 @@ def request_password_reset(session: Session, email: str, emit: Emit) -> None:
             issue_token(session, account, "reset", emit)
             audit.record(session, "password_reset_requested", actor=account, target=account)
     session.commit()
+    time.sleep(max(0.0, settings.RESET_ANSWER_SECONDS - (time.monotonic() - started)))   # green in the service
 
 
 def _token(session: Session, token: str) -> PasswordToken | None:
@@ -328,13 +351,16 @@ def set_password_with_token(session: Session, token: str, new_password: str, emi
         raise InvalidToken()
     account = session.get(Account, row.account_id)
     _require_acceptable(session, account, new_password)
+    # Hashed first: the link is then claimed and the password written in one short transaction (on SQLite,
+    # a hash made while holding the write lock would hold every other writer for its duration).
+    hashed = passwords.hash_password(new_password)
     # Claim the link atomically: of two simultaneous uses, one wins.
     claimed = session.execute(sa.update(PasswordToken).where(PasswordToken.id == row.id, PasswordToken.used_at.is_(None))
                               .values(used_at=utcnow())).rowcount
     if claimed != 1 or account.status != "active":
         session.rollback()
         raise InvalidToken()
-    _set_password(session, account, new_password, emit, checked=True)
+    _set_password(session, account, new_password, emit, hashed=hashed)
     session.commit()
 
 

@@ -15,7 +15,7 @@ from contracts.civilities import CIVILITIES
 from contracts.dates import datetime_fr
 from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
 from contracts.profiles import AGENTS, PARTNER_USERS, PROFILE_LABELS
-from services.accounts import audit, sessions, settings
+from services.accounts import audit, row_locks, sessions, settings
 from services.accounts.authentication import issue_token, normalise_email, recipient
 from services.accounts.caisse_settings import technicien_caps_apply
 from services.accounts.directory import referents_of
@@ -42,7 +42,14 @@ def _cap_row(session: Session, partner: Partner, profile: str, active: int) -> d
     return {"active": active, "max": limit, "over": limit is not None and active > limit}
 
 
+def _lock_partner(session: Session, partner_id: int) -> None:
+    """Before counting its active accounts (caps, last gestionnaire): parallel changes of one partner's
+    accounts pass the check one after the other, each seeing the others' results (issue 16)."""
+    row_locks.lock(session, Partner.name, partner_id)
+
+
 def _check_cap(session: Session, partner: Partner, profile: str) -> None:
+    """Under the partner's lock (_lock_partner)."""
     if profile == "technicien" and not technicien_caps_apply(session, partner.id):
         return                  # every caisse of the partner has switched the technicien caps off
     limit, active = cap(profile, partner.member_count), len(_active(session, partner.id, profile))
@@ -108,6 +115,7 @@ def checked_new_person(session: Session, partner: Partner, profile: str, data: d
     """A new account's person, checked as its creation checks it (fields, unique email, the cap): a
     partner's habilitation request is checked by these same rules when filed, and again when approved."""
     values = _person_fields(data, partner)
+    _lock_partner(session, partner.id)          # the cap is counted under the partner's row lock
     unique_email(session, values["email"], profile)
     _check_cap(session, partner, profile)
     return values
@@ -196,6 +204,9 @@ def _partner_account(account: Account) -> None:
 
 def inactivate(session: Session, actor: Account, account: Account, reason: str, emit: list) -> dict:
     _partner_account(account)
+    if account.partner_id:
+        _lock_partner(session, account.partner_id)
+        session.refresh(account)
     if account.status != "active":
         raise RuleViolation("Ce compte est déjà inactif.")
     if account.id == actor.id:
@@ -232,6 +243,8 @@ def reactivate(session: Session, actor: Account, account: Account, on_report: bo
     """``on_report``: the caisse's decision on a partner's report of fraud, loss or theft, the only way
     back for a reported account."""
     _partner_account(account)
+    _lock_partner(session, account.partner_id)
+    session.refresh(account)
     if account.status == "active":
         raise RuleViolation("Ce compte est déjà actif.")
     if account.inactivation_reason == REPORTED and not on_report:

@@ -23,8 +23,8 @@ def require_recent(session: Session, who: dict) -> None:
 
 def confirm(session: Session, account: Account, who: dict, proof: str) -> dict:
     """The password, or (enrolled accounts) a 6-digit code: no password is 6 digits long (12 at least)."""
-    now = utcnow()
-    throttle.check([account], now)
+    now, counter = utcnow(), throttle.for_account(account)
+    throttle.check(session, counter, now)
     proof = proof or ""
     if second_factor.enrolled(account) and re.fullmatch(r"\d{6}", re.sub(r"\s", "", proof)):
         # Six digits are never a recovery code: nothing to tell by email (the empty emit list).
@@ -32,9 +32,9 @@ def confirm(session: Session, account: Account, who: dict, proof: str) -> dict:
     else:
         accepted = passwords.verify_password(account.password_hash, proof)
     if not accepted:
-        throttle.failed(session, [account], now, "reauthentication_failed")
+        throttle.failed(session, counter, [account], now, "reauthentication_failed")
         raise InvalidCredentials("Mot de passe ou code incorrect.")
-    account.failed_logins, account.locked_until = 0, None
+    throttle.succeeded(session, counter)
     row = session.get(UserSession, who["session_id"])
     row.reauthenticated_at = now
     audit.record(session, "reauthenticated", actor=account, target=account)

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 import pyotp
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from contracts import events
 from contracts.dates import datetime_fr_at
@@ -123,13 +124,20 @@ def accept(session: Session, account: Account, code: str, now: datetime, emit: E
                               account.totp_last_step)
         if step is None:
             return None
-        account.totp_last_step = step
+        # Spent by a conditional update: of the same code presented at once, one call moves the step.
+        if not session.execute(sa.update(Account).where(
+                Account.id == account.id, sa.or_(Account.totp_last_step.is_(None), Account.totp_last_step < step))
+                .values(totp_last_step=step).execution_options(synchronize_session=False)).rowcount:
+            return None
+        set_committed_value(account, "totp_last_step", step)
         return "totp"
     typed = _normal_recovery(code)
     for row in session.scalars(sa.select(RecoveryCode).where(RecoveryCode.account_id == account.id,
                                                              RecoveryCode.used_at.is_(None))):
         if hmac.compare_digest(row.code_hash, _recovery_hash(row.salt, typed)):
-            row.used_at = now
+            if not session.execute(sa.update(RecoveryCode).where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
+                                   .values(used_at=now).execution_options(synchronize_session=False)).rowcount:
+                return None                     # spent meanwhile by a parallel call
             left = session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode).where(
                 RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None), RecoveryCode.id != row.id))
             audit.record(session, "recovery_code_used", actor=account, target=account,
@@ -139,15 +147,16 @@ def accept(session: Session, account: Account, code: str, now: datetime, emit: E
     return None
 
 
-def prove(session: Session, account: Account, code: str, emit: Emit) -> str:
-    """A code the person typed to act (login, disable, new recovery codes): throttled, audited on failure."""
-    now = utcnow()
-    throttle.check([account], now)
+def prove(session: Session, account: Account, code: str, emit: Emit, counter: str | None = None) -> str:
+    """A code the person typed to act (login, disable, new recovery codes): throttled on the login's counter
+    (``counter``) or else the account's, audited on failure."""
+    now, counter = utcnow(), counter or throttle.for_account(account)
+    throttle.check(session, counter, now)
     kind = accept(session, account, code, now, emit)
     if kind is None:
-        throttle.failed(session, [account], now, "second_factor_failed")
+        throttle.failed(session, counter, [account], now, "second_factor_failed")
         raise InvalidCredentials(WRONG_CODE)
-    account.failed_logins, account.locked_until = 0, None
+    throttle.succeeded(session, counter)
     return kind
 
 

@@ -57,10 +57,11 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
 
     # --- anonymous: logging in and password links -----------------------------------------
     @rpc
-    def authenticate(self, email, password, device=""):
+    def authenticate(self, email, password, device="", address=""):
         """The summary with a new session: ``session_token`` for the web's cookie, ``session_id``
-        for the signed identities of the calls made in it."""
-        return authentication.authenticate(self.db, email, password, self.caller.secret, device)
+        for the signed identities of the calls made in it. ``address``: the client's, as the web sees
+        it (a lock does not apply where the account usually signs in from)."""
+        return authentication.authenticate(self.db, email, password, self.caller.secret, device, address)
 
     @rpc
     def authenticate_choice(self, ticket, profile):

@@ -75,3 +75,22 @@ def hashing_concurrency() -> int:
 
 
 hashing_wait = env_duration("EP_HASHING_WAIT_SECONDS", 1)
+
+
+def sign_in_key() -> bytes:
+    """Keys the hashes that name the sign-in counters and the places people sign in from
+    (services.accounts.throttle, .places): derived from EP_RPC_SECRET with its own label, so a copy of
+    the database alone neither gives the client addresses nor tells which counter is whose."""
+    import hashlib
+    import hmac
+
+    from services.common.config import rpc_secret
+
+    return hmac.new(rpc_secret().encode(), b"ep-accounts-sign-in", hashlib.sha256).digest()
+
+
+# « Mot de passe oublié » answers after this long whether or not the address is known (and a link sent):
+# the work of a real address (a link, its email, the journal) is not told apart by the time it takes.
+RESET_ANSWER_SECONDS = 0.25
+
+KNOWN_PLACES = 5        # the client addresses of an account's last sign-ins that a lock does not apply to

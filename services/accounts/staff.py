@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from contracts.catalogue import INACTIVATION_REASONS, STAFF_INACTIVATION_REASONS
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE
-from services.accounts import access, audit
+from services.accounts import access, audit, row_locks
 from services.accounts.authentication import issue_token
 from services.accounts.email_change import unique_email
 from services.accounts.habilitation import _inactivate, _person_fields, edit_person, table_row
@@ -81,7 +81,7 @@ def _active_admins(session: Session, caisse_id: int, other_than: int | None = No
 def _lock_caisse(session: Session, caisse_id: int) -> None:
     """Serialise the changes that may lower the caisse's administrateurs: a no-op UPDATE of its row
     waits for (and then sees the result of) any other such change in progress."""
-    session.execute(sa.update(Caisse).where(Caisse.id == caisse_id).values(code=Caisse.code))
+    row_locks.lock(session, Caisse.code, caisse_id)
 
 
 def _keep_one_admin(session: Session, actor: Account, target: Account) -> None:

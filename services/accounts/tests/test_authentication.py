@@ -7,10 +7,10 @@ import pytest
 from contracts import events
 from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken, LoginThrottled, NotAuthenticated,
                               NotAuthorized, ProfileChoiceRequired, ValidationFailed)
-from services.accounts import passwords, settings
-from services.accounts.models import AuditEntry, PasswordToken, utcnow
+from services.accounts import passwords, settings, throttle
+from services.accounts.models import AuditEntry, PasswordToken, SignInCounter, utcnow
 from services.conftest import WORKER_AUD, emitted_events
-from services.accounts.tests.conftest import AGENT, DOUBLE, TECH, account, events_of, log_in
+from services.accounts.tests.conftest import AGENT, DOUBLE, TECH, account, counters, events_of, lock_of, log_in
 
 pytestmark = pytest.mark.db
 TECH_PASSWORD = "Techni-Demo-2026!"
@@ -76,23 +76,21 @@ def test_growing_delay_then_lock_after_ten_failures(session, worker):
     tech = account(session, TECH)
     for attempt in range(1, 11):
         if attempt > 1:                          # let the previous delay run out
-            tech.last_failed_login_at = utcnow() - timedelta(minutes=10)
-            session.commit()
+            counters(session, last_failure_at=utcnow() - timedelta(minutes=10))
         with pytest.raises(InvalidCredentials):
             worker().authenticate(TECH, "mauvais")
         if attempt == settings.FREE_FAILURES + 1:
             with pytest.raises(LoginThrottled) as delayed:     # immediately again: must wait
                 worker().authenticate(TECH, TECH_PASSWORD)
             assert "patientez" in delayed.value.message
-    session.refresh(tech)
-    assert tech.locked_until and tech.locked_until > utcnow() + timedelta(minutes=14)
+    until = lock_of(session, throttle.for_address(TECH))
+    assert until and until > utcnow() + timedelta(minutes=14)
     with pytest.raises(LoginThrottled) as locked:
         worker().authenticate(TECH, TECH_PASSWORD)             # even the right password
     assert "verrouillé" in locked.value.message and locked.value.until
     actions = [e.action for e in session.query(AuditEntry).filter_by(target_id=tech.id)]
     assert actions.count("login_failed") == 10 and "login_locked" in actions
-    tech.locked_until = utcnow() - timedelta(seconds=1)
-    session.commit()
+    counters(session, locked_until=utcnow() - timedelta(seconds=1))
     assert worker().authenticate(TECH, TECH_PASSWORD)["id"] == tech.id
 
 
@@ -234,7 +232,7 @@ def test_a_login_ticket_opens_nothing_after_a_password_change_or_during_a_lock(s
     session.commit()
     with pytest.raises(ProfileChoiceRequired) as choice:
         worker().authenticate(DOUBLE, "Double-Tech-2026!")
-    tech.locked_until = utcnow() + timedelta(minutes=15)
+    session.add(SignInCounter(key=throttle.for_address(DOUBLE), locked_until=utcnow() + timedelta(minutes=15)))
     gest.password_hash = passwords.hash_password("Un-Autre-Secret-2026!")      # changed, say by a reset
     session.commit()
     with pytest.raises(InvalidCredentials) as changed:
@@ -242,8 +240,7 @@ def test_a_login_ticket_opens_nothing_after_a_password_change_or_during_a_lock(s
     assert "a changé" in changed.value.message
     with pytest.raises(LoginThrottled):
         worker().authenticate_choice(choice.value.ticket, "technicien")
-    session.refresh(tech)
-    assert tech.locked_until is not None                          # the lock still runs
+    assert lock_of(session, throttle.for_address(DOUBLE)) is not None          # the lock still runs
 
 
 def test_reset_links_come_at_most_every_few_minutes_even_asked_twenty_times_at_once(session, monkeypatch):

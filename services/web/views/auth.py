@@ -37,8 +37,10 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
+            # The client address (ProxyFix's, as rate_limits counts it): a lock set by a stranger elsewhere
+            # does not apply where the account usually signs in from (services.accounts.places).
             return _open_session(rpc.call("accounts", "authenticate", form.email.data, form.password.data,
-                                          _device()))
+                                          _device(), request.remote_addr or ""))
         except ProfileChoiceRequired as exc:
             choice = ProfileChoiceForm(ticket=exc.ticket)
             choice.profile.choices = [(c["profile"], c["label"]) for c in exc.choices]
