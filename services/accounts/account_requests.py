@@ -433,6 +433,9 @@ def departures_due(session: Session, emit: list, now=None) -> int:
             continue
         session.refresh(r)
         account = session.get(Account, r.account_id) if r.account_id else None
+        if account is not None and account.partner_id:
+            habilitation._lock_partner(session, account.partner_id)   # the last-gestionnaire rule, race-free
+            session.refresh(account)
         if account is None or account.status != "active":
             what = "Le compte était déjà inactif à la date du départ."
         elif not _others(session, account):
