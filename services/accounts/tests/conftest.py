@@ -88,7 +88,7 @@ def at_once(session, call, identities) -> list:
 
     from contracts.errors import ServiceError
 
-    tokens = [identity.sign(identity_of(account(session, who)), SECRET) if who else None for who in identities]
+    tokens = [identity.sign(identity_of(account(session, who)), SECRET, WORKER_AUD) if who else None for who in identities]
     session.commit()
     # One connection each, none waiting for a pooled one: all twenty really at once.
     bind = session.get_bind()
@@ -98,7 +98,7 @@ def at_once(session, call, identities) -> list:
     def one(token):
         own = Session(engine, expire_on_commit=False)
         try:
-            return call(worker_factory(AccountsService, db=own, caller=CallerIdentity(token, SECRET)))
+            return call(worker_factory(AccountsService, db=own, caller=CallerIdentity(token, SECRET, WORKER_AUD)))
         except ServiceError as exc:
             return exc
         finally:
