@@ -57,6 +57,7 @@ ACCOUNTS = {
                            notes="the session token is the authority; the web calls it anonymously"),
     "current_cgu_version": _row(EVERYONE),
     "caisse_contacts": _row(EVERYONE, lambda w: ("999",)),
+    "public_directory": _row(EVERYONE),
     "me": _row(PEOPLE),
     "end_session": _row(PEOPLE, fresh_session=True),
     "my_sessions": _row(PEOPLE),
@@ -119,6 +120,7 @@ ACCOUNTS = {
     "save_caisse_rules": _row(CAISSE_AGENTS, lambda w: ({"technicien_inactivity": "on",
                                                          "technicien_inactivity_days": "x"},), caisse_admin=True),
     "save_caisse_referents": _row(CAISSE_AGENTS, lambda w: ([{"kind": "?"}],), caisse_admin=True),
+    "save_caisse_data_protection": _row(CAISSE_AGENTS, lambda w: ({"email": "?"},), caisse_admin=True),
 }
 
 # Rights through conventions in force only (issue 14): each partner-scoped method again on three

@@ -36,6 +36,10 @@ ROUTES = {
     "static": _r(PUBLIC),
     "vendor.asset": _r(PUBLIC),
     "auth.login": _r(PUBLIC),
+    "legal.accessibility": _r(PUBLIC),
+    "legal.legal_notice": _r(PUBLIC),
+    "legal.personal_data": _r(PUBLIC),
+    "legal.site_map": _r(PUBLIC),
     "auth.login_choice": _r(PUBLIC, lands_on_login=True),
     "auth.activation": _r(PUBLIC),
     "auth.renew_invitation": _r(PUBLIC),
@@ -109,6 +113,7 @@ ROUTES = {
                            data={"technicien_inactivity": "y", "technicien_inactivity_days": "x"}.items()),
     "staff.save_referents": _r(CAISSE_AGENTS, caisse_admin=True,
                                data={"referents-0-kind": "person", "referents-0-name": "Sans téléphone"}.items()),
+    "staff.save_data_protection": _r(CAISSE_AGENTS, caisse_admin=True, data={"email": "pas-une-adresse"}.items()),
 }
 
 

@@ -44,6 +44,9 @@ OPEN = {
     # Signing in (each step of it: password, profile choice, second factor's code) and out.
     "auth.login": DURING_MAINTENANCE, "auth.login_choice": DURING_MAINTENANCE,
     "auth.login_second_factor": DURING_MAINTENANCE, "auth.logout": ALWAYS,
+    # What every public-service site publishes, in every page's footer: readable whatever the state.
+    "legal.accessibility": ALWAYS, "legal.legal_notice": ALWAYS, "legal.personal_data": ALWAYS,
+    "legal.site_map": ALWAYS,
     # The pending steps' own pages.
     "auth.cgu": DURING_STEPS, "auth.change_password": DURING_STEPS, "auth.check_password": DURING_STEPS,
     "second_factor.settings": DURING_STEPS, "second_factor.begin": DURING_STEPS,
@@ -72,7 +75,7 @@ OPEN = {
         "delivery.index", "delivery.resend",
         "personal_data.index",
         "staff.agents", "staff.edit_agent", "staff.agent_action", "staff.settings", "staff.save_rules",
-        "staff.save_referents",
+        "staff.save_referents", "staff.save_data_protection",
     ), GUARDED),
 }
 
