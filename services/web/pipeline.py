@@ -1,7 +1,8 @@
 """What runs before every view, in this order (``init_app``, called by create_app):
 
 1. session resume: the signed-out visitor or the account behind the cookie, checked with
-   accounts at every request (users.py);
+   accounts at every request (users.py); a request form posted by a session that just expired keeps
+   what was typed (drafts.py) and goes to the login page;
 2. pending steps: a signed-in person with a step due (CGU, expired password, second factor
    to enrol) is sent to that step's page;
 3. maintenance closure: while a running window covers the whole of the visitor's portal,
@@ -19,7 +20,7 @@ from flask_login import current_user
 
 from contracts.errors import AccountInactive, InvalidCredentials, LoginThrottled, NotAuthenticated, ServiceUnavailable
 from contracts.profiles import ADMIN_NATIONAL
-from services.web import maintenance_windows, reauthentication, rpc
+from services.web import drafts, maintenance_windows, reauthentication, rpc
 from services.web.forms import ReauthenticationForm
 from services.web.users import SESSION_KEY, User, login_manager
 
@@ -92,6 +93,8 @@ def load_user(user_id):
     try:
         summary = rpc.call("accounts", "resume_session", token, who={}, timeout=2)
     except (NotAuthenticated, AccountInactive) as exc:
+        if isinstance(exc, NotAuthenticated):
+            drafts.note_expired(user_id)        # ended, not inactivated: its form's input may be kept
         session.clear()
         if request.endpoint not in ASSETS:
             flash(exc.message, "info")
@@ -145,7 +148,7 @@ def prove_first():
     return None
 
 
-GUARDS = (resume_session, steps_first, close_during_maintenance, prove_first)
+GUARDS = (resume_session, drafts.keep_typed_input, steps_first, close_during_maintenance, prove_first)
 
 
 def init_app(app: Flask) -> None:
