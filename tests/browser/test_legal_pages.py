@@ -130,7 +130,7 @@ def test_a_request_filed_with_the_keyboard_only(page):
     page.keyboard.type("Demande déposée au clavier.")
     keys.tab_to(named("files"))                                  # no file: its picker is not opened
     keys.tab_to(lambda f: f["tag"] == "button" and f["text"] == "Déposer la demande")
-    page.keyboard.press("Enter")
+    page.keyboard.press("Space")                                 # a button is pressed with Space too
     expect(page.get_by_role("status").filter(has_text="est déposée auprès de la caisse")).to_be_visible()
     expect(page.get_by_text(name, exact=False).first).to_be_visible()
     check_page(page, "clavier-demande-deposee")
