@@ -35,6 +35,7 @@ class Row:
     fresh_session: bool = False            # the allowed call ends its session: make it from another one
     notes: str = field(default="")
     caisse_admin: bool = False             # among the caisse's agents, its administrateurs only
+    service_name: str = "notifier"         # the service identity that calls it (« service » above)
 
 
 def _row(allowed, args=None, **kw):
@@ -161,9 +162,9 @@ REQUESTS = {
     "set_my_notification_preferences": _row(TECHNICIENS, lambda w: (True, True)),
     "caisse_overview": _row(CAISSE_AGENTS),
     "request_form": _row(TECHNICIENS, lambda w: ("document", "999")),
-    # The web's own service identity only ("service": "web"), which the matrix's (the notifier's) is not:
-    # services/requests/tests/test_drafts.py proves the web is let in, tests/test_web_drafts.py end to end.
-    "keep_draft": _row(frozenset(), lambda w: (1, "document", "999", {})),
+    # The web's own service identity only ("service": "web"; the notifier's is refused:
+    # services/requests/tests/test_drafts.py), end to end in tests/test_web_drafts.py.
+    "keep_draft": _row(SERVICE, lambda w: (1, "document", "999", {}), service_name="web"),
     "take_my_draft": _row(TECHNICIENS, lambda w: ("document", "999")),
     # The caisse's administrateur (identity["caisse_admin"]; none in the table's world yet) and the national admin.
     "request_settings": _row({"admin", "agent_x"}, lambda w: ("999",), caisse_admin=True),
