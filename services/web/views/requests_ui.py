@@ -57,14 +57,13 @@ def _upload_timeout() -> float:
 
 def _shown_form(kind: str, caisse_code: str, submitted: bool) -> dict:
     """The form as the service gives it for this caisse. After a submission the service may be down: the
-    form this process last showed the person, else one built from the catalogue, so that what was typed
-    comes back on the page instead of a « service indisponible » page that loses it."""
-    fetch = lambda: rpc.call("requests", "request_form", kind, caisse_code)      # noqa: E731
-    if not submitted:
-        return remembered(("request-form", current_user.id, kind, caisse_code), 0, fetch)
-    known = remembered(("request-form", current_user.id, kind, caisse_code), 0, fetch, default=None)
-    if known:
-        return known
+    form is then built from the catalogue this process keeps (without the caisse's own document list), so
+    that what was typed comes back on the page instead of a « service indisponible » page that loses it."""
+    try:
+        return rpc.call("requests", "request_form", kind, caisse_code)
+    except ServiceUnavailable:
+        if not submitted:
+            raise
     catalogue = _catalogue()
     caisse = next((c for c in current_user.caisses or [] if c["code"] == caisse_code), {"name": caisse_code})
     return {"kind": kind, "kind_label": catalogue["kinds"].get(kind, kind), "delivery": None,
