@@ -51,14 +51,13 @@ ACCOUNT = [("home.index", "Accueil"), ("auth.account", "Mon compte")]
 def site_map() -> list[dict]:
     """« Plan du site », from the menus above (never a second list): a signed-in person's own pages;
     a visitor's public pages, then what each profile reaches once signed in (listed, not linked)."""
-    public = {"title": "Pages publiques", "links": SIGNED_OUT + FOOTER}
     if current_user.is_authenticated:
         return [{"title": "Vos pages", "links": ACCOUNT + nav_links()}, {"title": "Pages publiques", "links": FOOTER}]
-    return [public] + [{"title": f"Après connexion : {PROFILE_LABELS[profile]}", "linked": False,
-                        "links": [(e, label) for e, label in ACCOUNT + menu + (
-                            CAISSE_ADMIN_MENU if profile == AGENT_CAISSE else [])
-                                  if e in current_app.view_functions]}
-                       for profile, menu in MENU.items()]
+    profiles = [{"title": f"Après connexion : {PROFILE_LABELS[profile]}", "linked": False,
+                 "links": [(e, label) for e, label in ACCOUNT + menu + (CAISSE_ADMIN_MENU if profile == AGENT_CAISSE else [])
+                           if e in current_app.view_functions]}
+                for profile, menu in MENU.items()]
+    return [{"title": "Pages publiques", "links": SIGNED_OUT + FOOTER}, *profiles]
 
 
 def init_app(app):
