@@ -50,9 +50,15 @@ def test_an_expired_session_keeps_the_typed_form_until_the_person_signs_in_again
     login(client, "technicien")
     csrf = csrf_from(text(client.get(URL)))
     expire_session()
+    # The expiry is noticed first by a field checked as it is typed: silent, and the form's POST still counts.
+    check = client.post("/demandes/verifier-champ?type=document&champ=comment", data={"comment": name},
+                        headers={"HX-Request": "true", "X-CSRFToken": csrf})
+    assert check.status_code == 200 and check.get_data(as_text=True).strip() == ""
+    assert name not in repr(cookie_session(app, client))
     kept = post(client, typed(name), csrf)
     assert kept.status_code == 303 and kept.headers["Location"] == "/connexion"
     cookie = cookie_session(app, client)
+    assert drafts.EXPIRED_KEY not in cookie
     assert cookie.get(drafts.RESUME_KEY) == URL and name not in repr(cookie)          # the address, not the input
     page = text(client.get("/connexion"))
     assert "votre saisie a été conservée" in page and "pièces jointes seront à choisir de nouveau" in page

@@ -93,9 +93,10 @@ def load_user(user_id):
     try:
         summary = rpc.call("accounts", "resume_session", token, who={}, timeout=2)
     except (NotAuthenticated, AccountInactive) as exc:
-        if isinstance(exc, NotAuthenticated):
-            drafts.note_expired(user_id)        # ended, not inactivated: its form's input may be kept
+        # Ended, not inactivated: the open form's input may still be kept (drafts.py).
+        kept = drafts.kept_after_expiry(user_id) if isinstance(exc, NotAuthenticated) else {}
         session.clear()
+        session.update(kept)
         if request.endpoint not in ASSETS:
             flash(exc.message, "info")
         return None
