@@ -1,6 +1,5 @@
 """Fixtures for service tests (run under eventlet by `nameko test`)."""
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.common import migrations

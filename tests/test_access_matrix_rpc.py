@@ -67,6 +67,8 @@ def test_every_profile_on_every_method(world, app, service):
             allowed = expected_allowed(service, row, profile)
             args = row.throwaway(world) if allowed and row.throwaway else row.args(world)
             who = world.who[profile]
+            if profile == "service":
+                who = {**who, "service": row.service_name}
             if allowed and row.fresh_session:
                 who = identity_of(authenticate(app, *world.login_of(profile)))
             got = outcome(lambda: call(app, service, method, *args, who=who))

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests import helpers
-from tests.helpers import csrf_from, link_in, login, new_technicien, post_form, rpc_as
+from tests.helpers import csrf_from, link_in, new_technicien, post_form, rpc_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.db]
 PASSWORD = "Activation-Solide-2026!"

@@ -38,7 +38,7 @@ def test_the_history_and_the_queue_find_by_name_with_the_name_in_no_url(client, 
     assert "<html" not in text(region)
     assert_in_no_url(name, page, region)
     ignored = client.get(f"/demandes?q={name}")                  # an old bookmark: the name is not honoured
-    assert f'name="q" value=""' in text(ignored)
+    assert 'name="q" value=""' in text(ignored)
 
     agent = app.test_client()
     login(agent, "agent_caisse")
@@ -56,7 +56,7 @@ def test_the_delivery_log_finds_by_recipient_with_the_address_in_no_url(client):
     found = search(client, "/courriels", recipient=address)
     assert found.status_code == 200 and address in text(found)
     assert_in_no_url(address, found)
-    assert f'name="recipient" value=""' in text(client.get(f"/courriels?recipient={address}"))
+    assert 'name="recipient" value=""' in text(client.get(f"/courriels?recipient={address}"))
 
 
 def test_the_served_access_log_holds_no_searched_name(stack):

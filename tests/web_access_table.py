@@ -36,6 +36,10 @@ ROUTES = {
     "static": _r(PUBLIC),
     "vendor.asset": _r(PUBLIC),
     "auth.login": _r(PUBLIC),
+    "legal.accessibility": _r(PUBLIC),
+    "legal.legal_notice": _r(PUBLIC),
+    "legal.personal_data": _r(PUBLIC),
+    "legal.site_map": _r(PUBLIC),
     "auth.login_choice": _r(PUBLIC, lands_on_login=True),
     "auth.activation": _r(PUBLIC),
     "auth.renew_invitation": _r(PUBLIC),
@@ -127,6 +131,7 @@ ROUTES = {
     "account_requests.counts": _r(AGENTS),
     "account_requests.caisse_detail": _r(OWNER_A),
     "account_requests.decide": _r(OWNER_A, data={"decision": "n-importe"}.items()),
+    "staff.save_data_protection": _r(CAISSE_AGENTS, caisse_admin=True, data={"email": "pas-une-adresse"}.items()),
 }
 
 

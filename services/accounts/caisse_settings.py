@@ -26,6 +26,10 @@ DAYS_RANGE = (30, 730)          # inactivity: a month to two years without a log
 WARNING_RANGE = (1, 60)
 
 
+def _email(text: str) -> bool:
+    return bool(re.fullmatch(r"[^@\s]+@[a-z0-9-]+(\.[a-z0-9-]+)+", text))
+
+
 # --- local referents ------------------------------------------------------------------------------
 
 def _phone(raw: str) -> str | None:
@@ -65,7 +69,7 @@ def clean_referents(raw) -> tuple[list[dict], dict]:
             problems.append(f"chaque téléphone : 10 chiffres ou format international ({MAX_PHONES} au plus)")
         elif kind == "person" and not entry["phones"]:
             problems.append("au moins un téléphone")
-        if not re.fullmatch(r"[^@\s]+@[a-z0-9-]+(\.[a-z0-9-]+)+", entry["email"]):
+        if not _email(entry["email"]):
             problems.append("une adresse électronique valide")
         if problems:
             errors[f"referents.{i}"] = "Référent incomplet : " + ", ".join(problems) + "."
@@ -90,7 +94,7 @@ def settings_row(caisse: Caisse) -> dict:
             "technicien_caps": caisse.technicien_caps,
             "partners_second_factor": caisse.partners_second_factor,
             "referents": [public_referent(r) for r in caisse.referents or []],
-            "referent_kinds": REFERENT_KINDS}
+            "referent_kinds": REFERENT_KINDS, "data_protection": data_protection(caisse)}
 
 
 def _whole(data: dict, field: str, label: str, bounds: tuple[int, int], errors: dict) -> int | None:
@@ -153,6 +157,35 @@ def save_referents(session: Session, actor: Account, caisse: Caisse, raw) -> dic
         names = ", ".join(r["name"] for r in referents) or "aucun"
         audit.record(session, "caisse_referents", actor=actor, caisse_id=caisse.id, details=f"référents : {names}")
         caisse.referents = referents
+    session.commit()
+    return settings_row(caisse)
+
+
+# --- the data-protection contact ------------------------------------------------------------------
+
+def data_protection(caisse: Caisse) -> dict:
+    """Whom to write to about one's personal data (« Données personnelles », public)."""
+    return {"email": caisse.data_protection_email or "", "address": caisse.data_protection_address or ""}
+
+
+def save_data_protection(session: Session, actor: Account, caisse: Caisse, data: dict) -> dict:
+    """The caisse's data-protection contact: an email (required) and a postal address (optional)."""
+    values = {"email": str(data.get("email") or "").strip().lower()[:254],
+              "address": " ".join(str(data.get("address") or "").split())[:300]}
+    errors = {}
+    if not _email(values["email"]):
+        errors["email"] = "Adresse électronique du délégué à la protection des données : une adresse valide."
+    if len(str(data.get("address") or "")) > 300:
+        errors["address"] = "Adresse postale : 300 caractères au plus."
+    if errors:
+        raise ValidationFailed(None, errors)
+    for field, label in (("email", "adresse électronique"), ("address", "adresse postale")):
+        before = getattr(caisse, f"data_protection_{field}") or ""
+        if before != values[field]:
+            audit.record(session, "caisse_setting", actor=actor, caisse_id=caisse.id,
+                         details=f"protection des données, {label} : {before or 'non renseignée'} → "
+                                 f"{values[field] or 'non renseignée'}")
+            setattr(caisse, f"data_protection_{field}", values[field])
     session.commit()
     return settings_row(caisse)
 

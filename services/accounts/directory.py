@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, object_session
 
 from contracts.errors import NotFound
 from services.accounts import access, settings
-from services.accounts.caisse_settings import public_referent
+from services.accounts.caisse_settings import data_protection, public_referent
 from services.accounts.models import Account, Caisse, Convention, Partner
 
 MAX_PAGE = 1000
@@ -108,7 +108,18 @@ def caisse_contacts(session: Session, caisse_code: str) -> dict:
     caisse = session.scalars(sa.select(Caisse).where(Caisse.code == str(caisse_code))).first()
     if caisse is None:
         raise NotFound("Caisse inconnue.")
-    return {"code": caisse.code, "name": caisse.name, "referents": [public_referent(r) for r in caisse.referents or []]}
+    return _contacts(caisse)
+
+
+def _contacts(caisse: Caisse) -> dict:
+    return {"code": caisse.code, "name": caisse.name, "referents": [public_referent(r) for r in caisse.referents or []],
+            "data_protection": data_protection(caisse)}
+
+
+def public_directory(session: Session) -> list[dict]:
+    """Every caisse's contacts, for the public pages a signed-out visitor reads (« Données personnelles »,
+    « Accessibilité »): what the footer shows a signed-in person of their own caisse."""
+    return [_contacts(c) for c in session.scalars(sa.select(Caisse).order_by(Caisse.name))]
 
 
 def referents_of(session: Session, partner: Partner, caisse_id: int | None) -> list[dict]:

@@ -15,7 +15,7 @@ from contracts.civilities import CIVILITIES
 from contracts.dates import datetime_fr
 from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
 from contracts.profiles import AGENTS, PARTNER_USERS, PROFILE_LABELS
-from services.accounts import audit, row_locks, sessions, settings
+from services.accounts import audit, row_locks, sessions
 from services.accounts.authentication import issue_token, normalise_email, recipient
 from services.accounts.caisse_settings import technicien_caps_apply
 from services.accounts.directory import referents_of

@@ -33,6 +33,10 @@ class Caisse(Base):
     technicien_inactivity_days: Mapped[int] = mapped_column(default=90)
     technicien_inactivity_warning_days: Mapped[int] = mapped_column(default=15)
     technicien_caps: Mapped[bool] = mapped_column(default=True)
+    # Whom a person writes to about their personal data (« Données personnelles »): the caisse's
+    # data-protection officer, set by its administrateur (services.accounts.caisse_settings).
+    data_protection_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    data_protection_address: Mapped[str] = mapped_column(sa.String(300), default="")
 
 
 class Partner(Base):

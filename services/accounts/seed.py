@@ -24,13 +24,16 @@ CAISSES = [
      "referents": [{"kind": "person", "name": "Nadia Roussel", "function": "Référente partenariats",
                     "phones": ["01 99 00 00 01", "06 99 00 00 01"], "email": "n.roussel@cpam-valfleuri.test"},
                    {"kind": "mailbox", "name": "Service partenaires", "function": "", "phones": ["01 99 00 00 02"],
-                    "email": "partenaires@cpam-valfleuri.test"}]},
+                    "email": "partenaires@cpam-valfleuri.test"}],
+     "data_protection_email": "dpo@cpam-valfleuri.test",
+     "data_protection_address": "Délégué à la protection des données, 1 place de l'Exemple, 99000 Valfleuri"},
     {"code": "998", "name": "CPAM des Hauts-Fictifs", "address": "2 rue Imaginaire, 98000 Fictiville",
      "departments": ["02"],
      "referents": [{"kind": "mailbox", "name": "Pôle partenaires", "function": "", "phones": ["01 98 00 00 01"],
                     "email": "partenaires@cpam-hauts-fictifs.test"}],
      # Like the Annemasse agreement: techniciens unused for 90 days inactivated, no technicien caps.
-     "technicien_inactivity": True, "technicien_caps": False},
+     "technicien_inactivity": True, "technicien_caps": False,
+     "data_protection_email": "dpo@cpam-hauts-fictifs.test"},
 ]
 PARTNERS = [   # (name, kind, siret, members, habilitated body, caisses, the partner's referent for its conventions)
     ("CCAS de Saint-Exemple", "CCAS", "26000000000000", 8, False, ["999"],

@@ -206,6 +206,11 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
         return directory.caisse_contacts(self.db, caisse_code)
 
     @rpc
+    def public_directory(self):
+        """Anyone, even anonymous: every caisse's name, referents and data-protection contact (public pages)."""
+        return directory.public_directory(self.db)
+
+    @rpc
     def active_users(self, caisse_code=None, after_id=0, limit=500, feature=None):
         """The notifier's maintenance notices and newsletters (a signed service identity only); with
         ``feature``, partners' users only where their convention with the caisse opens it."""
@@ -429,6 +434,11 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
     @rpc
     def save_caisse_referents(self, referents):
         return caisse_settings.save_referents(self.db, *self._staff(), referents)
+
+    @rpc
+    def save_caisse_data_protection(self, data):
+        """The caisse's data-protection contact (« Données personnelles »): its administrateur."""
+        return caisse_settings.save_data_protection(self.db, *self._staff(), dict(data or {}))
 
     # --- scheduled sweeps -------------------------------------------------------------------
     @timer(interval=settings.sweep_interval_seconds())

@@ -243,5 +243,20 @@ class Document(Base):
     author_name: Mapped[str] = mapped_column(sa.String(170), default="")
 
 
+class Draft(Base):
+    """What a technicien had typed in a request form when their session expired (services.requests.drafts):
+    one per account and form, no NIR, no file, deleted once reloaded, on submission or after EP_DRAFT_HOURS."""
+
+    __tablename__ = "request_draft"
+    __table_args__ = (sa.UniqueConstraint("account_id", "kind", "caisse_code", name="uq_request_draft_form"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    caisse_code: Mapped[str] = mapped_column(sa.String(8))
+    fields: Mapped[dict]                                         # field name -> text or [texts]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class EventOutbox(EventOutboxColumns, Base):
     """Events to publish, committed with the change that caused them (services.common.event_outbox)."""

@@ -15,7 +15,7 @@ from services.common.db import Database
 from services.common.entrypoint import rpc
 from services.common import event_outbox, health
 from services.common.rpc import ServiceRpc
-from services.requests import (caisse_settings, catalogue, documentation, history, lifecycle, personal_data,
+from services.requests import (caisse_settings, catalogue, documentation, drafts, history, lifecycle, personal_data,
                                retention, scope, settings, summary, support, validation)
 from services.requests.models import EventOutbox
 from services.requests.scanning import Scanner
@@ -52,8 +52,21 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
 
     @rpc
     def submit(self, kind, caisse_code, data, files=None, idempotency_key=None):
-        return lifecycle.submit(self.db, self.caller.require(TECHNICIEN), kind, caisse_code, data, files,
-                                self.scanner, self.storage, lifecycle.router(self.services), idempotency_key)
+        who = self.caller.require(TECHNICIEN)
+        created = lifecycle.submit(self.db, who, kind, caisse_code, data, files, self.scanner, self.storage,
+                                   lifecycle.router(self.services), idempotency_key)
+        drafts.discard(self.db, who, kind, caisse_code)
+        return created
+
+    # --- typed input kept when a session expires (services.requests.drafts) -------------------
+    @rpc
+    def keep_draft(self, account_id, kind, caisse_code, fields):
+        """The web only (its signed service identity), for the account of the session that just expired."""
+        return drafts.keep(self.db, self.caller.require("service"), account_id, kind, caisse_code, fields)
+
+    @rpc
+    def take_my_draft(self, kind, caisse_code):
+        return drafts.take(self.db, self.caller.require(TECHNICIEN), kind, caisse_code)
 
     @rpc
     def recent_for_my_partner(self, limit=10):
@@ -176,8 +189,10 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
 
     @timer(interval=3600)
     def purge_finished(self):
-        """Finished requests past the caisse's retention period (EP_REQUEST_RETENTION_DAYS; 0: kept)."""
+        """Finished requests past the caisse's retention period (EP_REQUEST_RETENTION_DAYS; 0: kept), and
+        the drafts of expired sessions nobody came back for (EP_DRAFT_HOURS)."""
         retention.purge_finished(self.db, self.storage)
+        drafts.purge_expired(self.db)
 
     # Hourly by default; at most once a day per caisse whatever the interval or the instances.
     @timer(interval=settings.summary_check_seconds())

@@ -66,6 +66,11 @@ def retention_days() -> int:
     return env_int("EP_REQUEST_RETENTION_DAYS", 0)
 
 
+def draft_hours() -> int:
+    """Hours a form's typed input kept at a session's expiry waits to be reloaded (EP_DRAFT_HOURS, 24)."""
+    return env_int("EP_DRAFT_HOURS", 24)
+
+
 def summary_check_seconds() -> int:
     """How often late requests are looked for (EP_SUMMARY_CHECK_SECONDS, hourly)."""
     return env_int("EP_SUMMARY_CHECK_SECONDS", 3600)

@@ -61,6 +61,13 @@ def from_env() -> dict:
         "SESSION_COOKIE_PATH": "/",
         "SESSION_COOKIE_DOMAIN": None,
         "WTF_CSRF_TIME_LIMIT": None,     # tied to the session instead of a clock
+        # « Mentions légales » (services/web/views/legal.py): who publishes and hosts this deployment; a
+        # function, never a person's name, for the director of publication.
+        "EP_PUBLISHER": os.environ.get("EP_PUBLISHER", "L'organisme d'assurance maladie qui déploie ce portail "
+                                                        "(à renseigner : EP_PUBLISHER)"),
+        "EP_PUBLICATION_DIRECTOR": os.environ.get("EP_PUBLICATION_DIRECTOR",
+                                                  "Le directeur ou la directrice de l'organisme éditeur"),
+        "EP_HOSTING": os.environ.get("EP_HOSTING", "Non renseigné : poste de développement (à renseigner : EP_HOSTING)"),
         # One submission's files together (the requests service limits each file too).
         "MAX_CONTENT_LENGTH": int(os.environ.get("EP_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)),
     }

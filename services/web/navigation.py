@@ -2,7 +2,7 @@
 from flask import current_app
 from flask_login import current_user
 
-from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, PARTNER_USERS, TECHNICIEN
+from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, PARTNER_USERS, PROFILE_LABELS, TECHNICIEN
 
 MENU = {
     ADMIN_NATIONAL: [("admin.caisses", "Caisses"), ("staff.agents", "Agents des caisses"), ("partners.index", "Partenaires"),
@@ -50,5 +50,25 @@ def nav_links():
     return [(e, label) for e, label in links if e in current_app.view_functions and _opened(e)]
 
 
+# What every French public-service site publishes, linked from every page's footer, signed in or not
+# (services/web/views/legal.py); the site map lists them with the pages of signing in.
+FOOTER = [("legal.accessibility", "Accessibilité : partiellement conforme"), ("legal.legal_notice", "Mentions légales"),
+          ("legal.personal_data", "Données personnelles"), ("legal.site_map", "Plan du site")]
+SIGNED_OUT = [("auth.login", "Connexion"), ("auth.forgot_password", "Mot de passe oublié")]
+ACCOUNT = [("home.index", "Accueil"), ("auth.account", "Mon compte")]
+
+
+def site_map() -> list[dict]:
+    """« Plan du site », from the menus above (never a second list): a signed-in person's own pages;
+    a visitor's public pages, then what each profile reaches once signed in (listed, not linked)."""
+    if current_user.is_authenticated:
+        return [{"title": "Vos pages", "links": ACCOUNT + nav_links()}, {"title": "Pages publiques", "links": FOOTER}]
+    profiles = [{"title": f"Après connexion : {PROFILE_LABELS[profile]}", "linked": False,
+                 "links": [(e, label) for e, label in ACCOUNT + menu + (CAISSE_ADMIN_MENU if profile == AGENT_CAISSE else [])
+                           if e in current_app.view_functions]}
+                for profile, menu in MENU.items()]
+    return [{"title": "Pages publiques", "links": SIGNED_OUT + FOOTER}, *profiles]
+
+
 def init_app(app):
-    app.context_processor(lambda: {"nav_links": nav_links, "opened": _opened})
+    app.context_processor(lambda: {"nav_links": nav_links, "opened": _opened, "footer_links": FOOTER})

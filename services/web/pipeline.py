@@ -1,7 +1,8 @@
 """What runs before every view, in this order (``init_app``, called by create_app):
 
 1. session resume: the signed-out visitor or the account behind the cookie, checked with
-   accounts at every request (users.py);
+   accounts at every request (users.py); a request form posted by a session that just expired keeps
+   what was typed (drafts.py) and goes to the login page;
 2. pending steps: a signed-in person with a step due (CGU, expired password, second factor
    to enrol) is sent to that step's page;
 3. maintenance closure: while a running window covers the whole of the visitor's portal,
@@ -19,7 +20,7 @@ from flask_login import current_user
 
 from contracts.errors import AccountInactive, InvalidCredentials, LoginThrottled, NotAuthenticated, ServiceUnavailable
 from contracts.profiles import ADMIN_NATIONAL
-from services.web import maintenance_windows, reauthentication, rpc
+from services.web import drafts, maintenance_windows, reauthentication, rpc
 from services.web.forms import ReauthenticationForm
 from services.web.users import SESSION_KEY, User, login_manager
 
@@ -44,6 +45,9 @@ OPEN = {
     # Signing in (each step of it: password, profile choice, second factor's code) and out.
     "auth.login": DURING_MAINTENANCE, "auth.login_choice": DURING_MAINTENANCE,
     "auth.login_second_factor": DURING_MAINTENANCE, "auth.logout": ALWAYS,
+    # What every public-service site publishes, in every page's footer: readable whatever the state.
+    "legal.accessibility": ALWAYS, "legal.legal_notice": ALWAYS, "legal.personal_data": ALWAYS,
+    "legal.site_map": ALWAYS,
     # The pending steps' own pages.
     "auth.cgu": DURING_STEPS, "auth.change_password": DURING_STEPS, "auth.check_password": DURING_STEPS,
     "second_factor.settings": DURING_STEPS, "second_factor.begin": DURING_STEPS,
@@ -72,7 +76,7 @@ OPEN = {
         "delivery.index", "delivery.resend",
         "personal_data.index",
         "staff.agents", "staff.edit_agent", "staff.agent_action", "staff.settings", "staff.save_rules",
-        "staff.save_referents",
+        "staff.save_referents", "staff.save_data_protection",
         "account_requests.index", "account_requests.file", "account_requests.detail", "account_requests.queue",
         "account_requests.caisse_detail", "account_requests.decide", "account_requests.counts",
     ), GUARDED),
@@ -94,7 +98,10 @@ def load_user(user_id):
     try:
         summary = rpc.call("accounts", "resume_session", token, who={}, timeout=2)
     except (NotAuthenticated, AccountInactive) as exc:
+        # Ended, not inactivated: the open form's input may still be kept (drafts.py).
+        kept = drafts.kept_after_expiry(user_id) if isinstance(exc, NotAuthenticated) else {}
         session.clear()
+        session.update(kept)
         if request.endpoint not in ASSETS:
             flash(exc.message, "info")
         return None
@@ -147,7 +154,7 @@ def prove_first():
     return None
 
 
-GUARDS = (resume_session, steps_first, close_during_maintenance, prove_first)
+GUARDS = (resume_session, drafts.keep_typed_input, steps_first, close_during_maintenance, prove_first)
 
 
 def init_app(app: Flask) -> None:

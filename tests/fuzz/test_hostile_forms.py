@@ -36,12 +36,13 @@ FORMS = {
                      ("/maintenances", "/maintenances"), ("/actualites", "/actualites"),
                      ("/donnees-personnelles", "/donnees-personnelles"), ("/file", "/file/delai"),
                      ("/caisse/agents", "/caisse/agents"), ("/caisse/parametres", "/caisse/parametres/regles"),
-                     ("/caisse/parametres", "/caisse/parametres/referents")],
+                     ("/caisse/parametres", "/caisse/parametres/referents"),
+                     ("/caisse/parametres", "/caisse/parametres/protection-des-donnees")],
     "admin_national": [("/admin/caisses/nouvelle", "/admin/caisses/nouvelle")],
 }
 # Pages where what the fuzz stored is shown back.
 SHOWN = {"technicien": ["/demandes", "/actualites", "/"], "agent_caisse": ["/file", "/partenaires", "/maintenances",
-                                                                           "/actualites", "/"],
+                                                                           "/actualites", "/", "/protection-des-donnees"],
          "admin_national": ["/admin/caisses"]}
 
 

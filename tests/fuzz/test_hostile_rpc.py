@@ -51,7 +51,10 @@ def test_hostile_arguments_get_a_result_or_a_typed_error(spare_app, identities, 
     @given(st.integers(least, most).flatmap(lambda n: st.lists(value, min_size=n, max_size=n)))
     def answers(args):
         try:
-            call(spare_app, service, method, *args, who=identities[who])
+            identity = identities[who]
+            if who == "service":
+                identity = {**identity, "service": TABLE[service][method].service_name}
+            call(spare_app, service, method, *args, who=identity)
         except ServiceError:
             pass                     # typed, with its French message: what the web shows
 

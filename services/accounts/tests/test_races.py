@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from contracts import events
-from contracts.errors import (CapReached, InvalidCredentials, InvalidToken, LoginThrottled, RuleViolation,
+from contracts.errors import (InvalidCredentials, LoginThrottled, RuleViolation,
                               SecondFactorRequired)
 from services.accounts import habilitation, passwords, throttle
 from services.accounts.models import Account, AuditEntry, PasswordToken, RecoveryCode, utcnow

@@ -282,3 +282,23 @@ def test_referents_any_number_with_phones_or_a_shared_mailbox(session, worker):
 def test_the_summary_tells_partners_where_the_inactivity_rule_applies(session, worker):
     caisses = {c["code"]: c["technicien_inactivity"] for c in worker(GEST_B).me()["caisses"]}
     assert caisses == {"999": None, "998": {"days": 90, "warning_days": 15, "caisse_name": "CPAM des Hauts-Fictifs"}}
+
+
+def test_the_data_protection_contact_is_set_by_the_administrateur_audited_and_public(session, worker):
+    """« Données personnelles » names each caisse's data-protection contact: anyone reads it (signed out
+    too), only the caisse's administrateur sets it, each field change is journaled, bad input writes nothing."""
+    saved = worker(AGENT).save_caisse_data_protection({"email": " Protection.Donnees@cpam-valfleuri.test ",
+                                                       "address": "1 place  de l'Exemple"})
+    assert saved["data_protection"] == {"email": "protection.donnees@cpam-valfleuri.test", "address": "1 place de l'Exemple"}
+    assert worker().caisse_contacts("999")["data_protection"]["email"] == "protection.donnees@cpam-valfleuri.test"
+    listed = {c["code"]: c["data_protection"] for c in worker().public_directory()}
+    assert listed["999"]["address"] == "1 place de l'Exemple" and "998" in listed
+    details = [a.details for a in actions(session, "caisse_setting")]
+    assert any(d.startswith("protection des données, adresse électronique") for d in details)
+    with pytest.raises(ValidationFailed) as refused:
+        worker(AGENT).save_caisse_data_protection({"email": "pas-une-adresse", "address": "x" * 301})
+    assert set(refused.value.fields) == {"email", "address"}
+    assert worker().caisse_contacts("999")["data_protection"]["email"] == "protection.donnees@cpam-valfleuri.test"
+    for email in (AGENT_PLAIN, GEST, TECH):
+        with pytest.raises((NotAuthorized, NotFound)):
+            worker(email).save_caisse_data_protection({"email": "x@cpam-valfleuri.test"})

@@ -8,7 +8,7 @@ import pytest
 from contracts import events
 from contracts.errors import AlreadyOpen, NotAuthenticated, NotAuthorized, NotFound, RuleViolation, ValidationFailed
 from services.requests.catalogue import ACTIONS, STATUSES
-from services.requests.models import Attachment, PartnerRequest
+from services.requests.models import PartnerRequest
 from services.conftest import emitted_events
 from services.requests.tests.conftest import insured, upload
 from services.requests.tests.test_attachments import EICAR_PDF, PDF

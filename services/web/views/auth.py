@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from contracts.errors import (InvalidToken, NotAuthenticated, ProfileChoiceRequired, SecondFactorRequired, ServiceError,
                               ServiceUnavailable)
 from contracts.profiles import PROFILES
-from services.web import rpc
+from services.web import drafts, rpc
 from services.web.forms import (ChangePasswordForm, CguForm, EndOtherSessionsForm, ForgotPasswordForm, LoginForm,
                                 NewPasswordForm, ProfileChoiceForm, SecondFactorLoginForm)
 from services.web.toolkit import REFUSALS, report_refusal
@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def _open_session(summary):
+    resume = drafts.resume_url()                  # a form whose input was kept when the session expired
     login_user(open_session(summary))
-    return redirect(url_for("home.index"), 303)
+    return redirect(resume or url_for("home.index"), 303)
 
 
 def _device() -> str:

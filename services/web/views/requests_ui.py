@@ -15,7 +15,7 @@ from htmx_flask import request
 
 from contracts.errors import AlreadyOpen, NotAuthorized, ServiceUnavailable, ValidationFailed
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, PARTNER_USERS, TECHNICIEN
-from services.web import rpc, searches
+from services.web import drafts, rpc, searches
 from services.web.remembered import remembered
 from services.web.request_forms import (ATTACHMENT_FIELD, FILES_FIELD, condition_hint, details_for_display,
                                         encoded_files, field_names, payload, values_for_display)
@@ -31,7 +31,8 @@ FIELD_CHECK_MAX = 20_000
 # When the web cannot tell whether a submission went through, the form comes back with this and
 # its idempotency key: sending it again returns the request if it was made (never a second one).
 UNAVAILABLE = ("Le service des demandes est momentanément indisponible : votre demande n'est peut-être pas "
-               "enregistrée. Réessayez dans quelques instants en renvoyant ce formulaire (sans risque de doublon).")
+               "enregistrée. Votre saisie est conservée ci-dessous : réessayez dans quelques instants en renvoyant ce "
+               "formulaire (sans risque de doublon), après avoir choisi de nouveau les pièces jointes.")
 # Actions that cannot be undone: the browser asks first.
 CONFIRM = {"close": "Clôturer cette demande ? Elle ne pourra plus être modifiée.",
            "reject": "Déclarer cette demande irrecevable ? Le partenaire en sera informé."}
@@ -44,6 +45,22 @@ CATALOGUE_SECONDS = 60
 
 def _catalogue() -> dict:
     return remembered("requests-catalogue", CATALOGUE_SECONDS, lambda: rpc.call("requests", "form_catalogue"))
+
+
+def _shown_form(kind: str, caisse_code: str, submitted: bool) -> dict:
+    """The form as the service gives it for this caisse. After a submission the service may be down: the
+    form is then built from the catalogue this process keeps (without the caisse's own document list), so
+    that what was typed comes back on the page instead of a « service indisponible » page that loses it."""
+    try:
+        return rpc.call("requests", "request_form", kind, caisse_code)
+    except ServiceUnavailable:
+        if not submitted:
+            raise
+    catalogue = _catalogue()
+    caisse = next((c for c in current_user.caisses or [] if c["code"] == caisse_code), {"name": caisse_code})
+    return {"kind": kind, "kind_label": catalogue["kinds"].get(kind, kind), "delivery": None,
+            "caisse": {"code": caisse_code, "name": caisse["name"]}, "insured_fields": catalogue["insured_fields"],
+            "kind_fields": {kind: catalogue["kind_fields"][kind]}}
 
 
 def _filing_caisses(kinds: dict) -> list[dict]:
@@ -85,7 +102,9 @@ def new_form(caisse_code, kind):
     if kind not in catalogue["kind_fields"]:
         return error_page(404, "Ce type de demande n'existe pas.")
     form = PageForm(field_names(catalogue, kind), values_for_display(request.form))
-    already_open, status = None, 200
+    already_open, status, restored = None, 200, None
+    if request.method == "GET" and (restored := drafts.take_back(kind, caisse_code)):
+        form.values = restored["fields"]           # typed before the session expired (services/web/drafts.py)
     idempotency_key = request.form.get("idempotency_key") or uuid.uuid4().hex
     if request.method == "POST":
         status = 400
@@ -103,11 +122,11 @@ def new_form(caisse_code, kind):
         else:
             flash(f"Votre demande {created['reference']} est déposée auprès de la caisse.", "success")
             return done(url_for("requests_ui.detail", request_id=created["id"]))
-    shown = rpc.call("requests", "request_form", kind, caisse_code)
+    shown = _shown_form(kind, caisse_code, request.method == "POST")
     return render_template("requests/form.html", catalogue=shown, kind=kind, caisse=shown["caisse"],
                            kind_label=shown["kind_label"], delivery=shown["delivery"], form=form,
                            already_open=already_open, condition_hint=condition_hint,
-                           idempotency_key=idempotency_key), status
+                           idempotency_key=idempotency_key, restored=restored and drafts.RESTORED), status
 
 
 # --- histories and the caisse's queue -----------------------------------------------------------

@@ -128,11 +128,18 @@ class ReferentsForm(FlaskForm):
     referents = FieldList(FormField(ReferentForm), min_entries=SPARE_REFERENTS)
 
 
-def _settings_page(rules=None, referents=None, rows=None):
+class DataProtectionForm(FlaskForm):
+    email = StringField("Adresse électronique du délégué à la protection des données", render_kw={"type": "email"})
+    address = StringField("Adresse postale (facultative)")
+
+
+def _settings_page(rules=None, referents=None, data_protection=None):
     current = rpc.call("accounts", "caisse_settings")
     rules = rules or RulesForm(data=current)
     referents = referents or ReferentsForm(data={"referents": referents_data(current["referents"], SPARE_REFERENTS)})
-    return render_template("staff/settings.html", settings=current, rules=rules, referents_form=referents)
+    data_protection = data_protection or DataProtectionForm(data=current["data_protection"])
+    return render_template("staff/settings.html", settings=current, rules=rules, referents_form=referents,
+                           data_protection_form=data_protection)
 
 
 @bp.route("/caisse/parametres")
@@ -161,3 +168,16 @@ def save_referents():
                        lambda form, exc: referent_errors(form, exc, rows)):
         return answer
     return _settings_page(referents=form)
+
+
+@bp.route("/caisse/parametres/protection-des-donnees", methods=["POST"])
+@caisse_admins(AGENT_CAISSE)
+def save_data_protection():
+    """The caisse's data-protection contact, shown on « Données personnelles » (views/legal.py)."""
+    form = DataProtectionForm()
+    if answer := saved(form, lambda: rpc.call("accounts", "save_caisse_data_protection",
+                                              {"email": form.email.data or "", "address": form.address.data or ""}),
+                       "Le contact de protection des données est enregistré.",
+                       url_for("staff.settings") + "#data-protection-title"):
+        return answer
+    return _settings_page(data_protection=form)

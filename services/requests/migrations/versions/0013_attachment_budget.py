@@ -1,14 +1,14 @@
 """attachment budget: files attached per request side and per person per day (issue 16)
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02 01:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
