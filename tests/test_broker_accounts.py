@@ -38,7 +38,7 @@ def accounts_on_vhost():
     """{application: AMQP URI of its own account} on a fresh vhost, with the definitions' permissions."""
     definitions = json.loads(DEFINITIONS.read_text())
     vhost, made = f"ep-test-{RUN_ID}-accounts", []
-    with private_vhost(vhost) as guest_uri:
+    with private_vhost(vhost):
         try:
             uris = {}
             for app in APPLICATIONS:
