@@ -17,7 +17,7 @@ from services.requests import settings
 from services.requests.caisse_settings import CAISSE_CODE
 from services.requests.catalogue import INSURED_FIELDS, KIND_FIELDS, KINDS
 from services.requests.models import Draft, utcnow
-from services.requests.nir import find_nir
+from contracts.nir import find_nir
 
 INSURED_PREFIX = "insured."
 # Longer than any field of the catalogue allows: the form shows what was typed, the submission judges it.
