@@ -23,6 +23,10 @@ connection, or whose call went unanswered (its socket may be half-open, which
 nothing else would detect with heartbeats off), is closed, never pooled again;
 the next call opens a fresh one, so the client reconnects by itself as soon as
 the broker is back.
+
+A cluster (contracts.broker: ``AMQP_URI`` listing several nodes): a new link
+tries the nodes in the list's order and connects to the first that answers, so
+once a node is gone every new link lands on a remaining one.
 """
 import json
 import os
@@ -35,6 +39,7 @@ import pika
 import pika.exceptions
 from nameko.exceptions import deserialize
 
+from contracts.broker import addresses
 from contracts.errors import ServiceUnavailable
 from contracts.identity import CONTEXT_KEY
 
@@ -45,8 +50,8 @@ _CONNECTION_ERRORS = (pika.exceptions.AMQPError, OSError)
 class _Link:
     """One connection + channel + exclusive reply queue. Used by one thread at a time."""
 
-    def __init__(self, params):
-        self._account = params.credentials.username
+    def __init__(self, params: list):
+        self._account = params[0].credentials.username
         self.connection = pika.BlockingConnection(params)
         try:
             self._open_channel()
@@ -116,15 +121,7 @@ class RpcClient:
     errors as themselves and ``ServiceUnavailable`` when nothing answers in time."""
 
     def __init__(self, amqp_uri, timeout=5.0, pool_size=8, connect_timeout=2.0):
-        params = pika.URLParameters(amqp_uri)
-        params.heartbeat = 0                 # idle pooled links must not be reaped
-        params.socket_timeout = min(connect_timeout, timeout)
-        # The whole opening handshake, not only the TCP connect: a broker (or a load balancer in
-        # front of a dead one) that accepts the socket but never speaks AMQP costs this much at most.
-        params.stack_timeout = min(connect_timeout, timeout)
-        params.blocked_connection_timeout = timeout
-        params.connection_attempts = 1
-        self._params = params
+        self._params = [_parameters(address, timeout, connect_timeout) for address in addresses(amqp_uri)]
         self.timeout = timeout
         self._pool_size = pool_size
         self._pool = queue.LifoQueue()
@@ -186,3 +183,15 @@ class RpcClient:
                 self._pool.get_nowait().close()
             except queue.Empty:
                 return
+
+
+def _parameters(address, timeout, connect_timeout):
+    params = pika.URLParameters(address)
+    params.heartbeat = 0                 # idle pooled links must not be reaped
+    params.socket_timeout = min(connect_timeout, timeout)
+    # The whole opening handshake, not only the TCP connect: a broker (or a load balancer in
+    # front of a dead one) that accepts the socket but never speaks AMQP costs this much at most.
+    params.stack_timeout = min(connect_timeout, timeout)
+    params.blocked_connection_timeout = timeout
+    params.connection_attempts = 1
+    return params

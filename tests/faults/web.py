@@ -102,6 +102,18 @@ class WebUser:
         return answer
 
 
+def submit_until(stop, user: WebUser, made: list, pages: list) -> None:
+    """A technicien filing requests one after the other until ``stop`` (a threading.Event) is set."""
+    while not stop.is_set():
+        submission = user.open_form()
+        if not isinstance(submission, Submission):
+            pages.append(submission)            # the form itself could not be shown: "réessayez" too
+            time.sleep(0.2)
+            continue
+        user.send(submission)
+        made.append(submission)
+
+
 def requests_named(database_url: str, name: str) -> list[int]:
     """Ids of the requests filed for that insured person, read straight from the service's database."""
     path = database_url.removeprefix("sqlite:///")
