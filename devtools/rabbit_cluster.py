@@ -10,8 +10,9 @@ when asked is killed with its group: nothing is left running.
 ``RabbitCluster`` is a context manager: on leaving it, and at interpreter exit (atexit) if it was not left,
 every node still running is stopped, whatever happened in between.
 
-The services' queues are replicated by the ``ha-all`` policy (classic mirrored queues on every node, synced
-automatically): deploy/README.md says why mirrored rather than quorum queues.
+The services' queues are replicated by the production's ``ha-all`` policy (deploy/rabbitmq/definitions.json:
+classic mirrored queues on every node, synced automatically): deploy/README.md says why mirrored rather
+than quorum queues.
 """
 import atexit
 import json
@@ -26,9 +27,9 @@ from devtools.stack import free_port, wait_for_port
 # The package's own scripts, not the /usr/sbin wrappers (those switch to the rabbitmq user and
 # its shared cookie and home); these run as whoever runs the tests.
 BIN = Path("/usr/lib/rabbitmq/bin")
-# The production policy too (deploy/rabbitmq/definitions.json): every queue but the exclusive reply
-# queues (which RabbitMQ never mirrors) on every node, a new mirror synced at once.
-HA_POLICY = {"ha-mode": "all", "ha-sync-mode": "automatic"}
+# The production policies (every queue but the exclusive reply queues, which RabbitMQ never mirrors, on
+# every node, a new mirror synced at once), read from the file the compose stack's nodes import.
+DEFINITIONS = Path(__file__).resolve().parents[1] / "deploy" / "rabbitmq" / "definitions.json"
 
 
 def _free_ports(count: int) -> list[int]:
@@ -124,7 +125,7 @@ def _new_home(home: Path) -> Path:
 
 
 class RabbitCluster:
-    """``size`` nodes joined to the first one, the ``ha-all`` policy applied."""
+    """``size`` nodes joined to the first one, the production's policies applied."""
 
     def __init__(self, base_dir: Path, size: int = 3):
         base = Path(base_dir)
@@ -153,7 +154,10 @@ class RabbitCluster:
             node.ctl("stop_app")
             node.ctl("join_cluster", first.node)
             node.start_app()
-        first.ctl("set_policy", "ha-all", ".*", json.dumps(HA_POLICY), "--apply-to", "queues")
+        for policy in json.loads(DEFINITIONS.read_text())["policies"]:
+            first.ctl("set_policy", "-p", policy["vhost"], policy["name"], policy["pattern"],
+                      json.dumps(policy["definition"]), "--apply-to", policy["apply-to"],
+                      "--priority", str(policy["priority"]))
         return self
 
     def stop(self) -> None:
