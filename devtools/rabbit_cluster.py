@@ -2,7 +2,7 @@
 
 Other people's work runs on the machine's RabbitMQ (127.0.0.1:5672): nothing here may stop it. So each
 node is started from the installed rabbitmq-server with a node name, AMQP and distribution ports, data and
-log directories of its own, no plugins, nonexistent configuration files (none of /etc/rabbitmq applies) and
+log directories of its own, no plugins, configuration files of its own (none of /etc/rabbitmq applies) and
 an Erlang cookie in a private HOME (shared by the nodes of one cluster, so they can join). The server runs
 in the foreground of its own process group (rather than ``-detached``) so that a node that does not stop
 when asked is killed with its group: nothing is left running.
@@ -30,6 +30,14 @@ BIN = Path("/usr/lib/rabbitmq/bin")
 # The production policies (every queue but the exclusive reply queues, which RabbitMQ never mirrors, on
 # every node, a new mirror synced at once), read from the file the compose stack's nodes import.
 DEFINITIONS = Path(__file__).resolve().parents[1] / "deploy" / "rabbitmq" / "definitions.json"
+# How the production's nodes behave when they lose each other, from their own configuration file (its
+# peer discovery lines name the compose stack's hosts: the nodes here join by rabbitmqctl instead).
+CLUSTER_CONF = DEFINITIONS.with_name("cluster.conf")
+
+
+def cluster_config() -> str:
+    lines = CLUSTER_CONF.read_text().splitlines()
+    return "".join(f"{line}\n" for line in lines if line.startswith("cluster_partition_handling"))
 
 
 def _free_ports(count: int) -> list[int]:
@@ -42,14 +50,17 @@ def _free_ports(count: int) -> list[int]:
 
 
 class RabbitNode:
-    def __init__(self, base_dir: Path, node: str | None = None, home: Path | None = None):
-        """``home``: where the Erlang cookie is (the nodes of a cluster share it); a new one by default."""
+    def __init__(self, base_dir: Path, node: str | None = None, home: Path | None = None, config: str = ""):
+        """``home``: where the Erlang cookie is (the nodes of a cluster share it), a new one by default;
+        ``config``: rabbitmq.conf lines, none by default."""
         self.base = Path(base_dir)
         self.base.mkdir(parents=True, exist_ok=True)
         self.node = node or f"ep-fault-{secrets.token_hex(4)}@localhost"
         self.port, dist_port = _free_ports(2)
         home = home or _new_home(self.base / "home")
         (self.base / "enabled_plugins").write_text("[].\n")
+        if config:
+            (self.base / "rabbitmq.conf").write_text(config)
         self.env = {
             **os.environ,
             "HOME": str(home),
@@ -59,7 +70,7 @@ class RabbitNode:
             "RABBITMQ_MNESIA_BASE": str(self.base / "mnesia"),
             "RABBITMQ_LOG_BASE": str(self.base / "log"),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.base / "enabled_plugins"),
-            # Nonexistent files: none of the machine's /etc/rabbitmq configuration applies.
+            # Our own files (nonexistent by default): none of the machine's /etc/rabbitmq configuration applies.
             "RABBITMQ_CONFIG_FILE": str(self.base / "rabbitmq"),
             "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.base / "advanced.config"),
         }
@@ -131,7 +142,7 @@ class RabbitCluster:
         base = Path(base_dir)
         home = _new_home(base / "home")
         tag = secrets.token_hex(3)
-        self.nodes = [RabbitNode(base / letter, f"ep-cluster-{tag}-{letter}@localhost", home)
+        self.nodes = [RabbitNode(base / letter, f"ep-cluster-{tag}-{letter}@localhost", home, cluster_config())
                       for letter in "abcdefghi"[:size]]
 
     def __enter__(self) -> "RabbitCluster":
