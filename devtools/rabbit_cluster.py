@@ -15,6 +15,7 @@ classic mirrored queues on every node, synced automatically): deploy/README.md s
 than quorum queues.
 """
 import atexit
+import contextlib
 import json
 import os
 import secrets
@@ -119,12 +120,15 @@ class RabbitNode:
         if self.process is None:
             return
         process, self.process = self.process, None
-        self.ctl("stop", check=False, timeout=30)
         try:
+            self.ctl("stop", check=False, timeout=30)
             process.wait(20)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait(5)
+            pass
+        finally:
+            if process.poll() is None:        # it did not stop when asked: the whole group goes
+                os.killpg(process.pid, 9)
+                process.wait(5)
 
 
 def _new_home(home: Path) -> Path:
@@ -173,11 +177,8 @@ class RabbitCluster:
 
     def stop(self) -> None:
         for node in self.nodes:
-            try:
+            with contextlib.suppress(Exception):      # one node failing to stop must not leave the others running
                 node.stop()
-            except Exception:            # one node failing to stop must not leave the others running
-                if node.process is not None:
-                    os.killpg(node.process.pid, 9)
 
     def amqp_uri(self, first: int = 0) -> str:
         """Every node as one failover list (``;``-separated, kombu's and contracts.rpc's syntax),

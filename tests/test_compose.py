@@ -216,6 +216,8 @@ def test_the_broker_is_a_three_node_cluster_with_its_queues_mirrored(tmp_path):
         assert f"{ROOT}/deploy/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro" in service["volumes"]
         data |= {v.split(":")[0] for v in service["volumes"] if ":/var/lib/rabbitmq" in v}
         assert service["healthcheck"]["test"], node
+        # The cookie's power stays inside the stack: no AMQP, epmd nor distribution port published.
+        assert all("15672" in str(port) and "127.0.0.1" in str(port) for port in service.get("ports", [])), node
     assert len(data) == len(BROKER_NODES)                    # a volume of its own each
     for name in APP_SERVICES:
         assert set(BROKER_NODES) <= set(services[name]["depends_on"]), name
