@@ -18,8 +18,9 @@ def run() -> dict:
     with tempfile.TemporaryDirectory(prefix="ep-bench-cluster-") as base:
         with cluster_system(Path(base)) as (cluster, stack):
             result = run_failover(cluster, stack)
-    for what, node, seconds in result.failovers:
-        print(f"  lost the {what} ({node}): filing again after {seconds:.2f} s")
+    for failover in result.failovers:
+        print(f"  lost the {failover.what} ({failover.node}): filing again after {failover.seconds:.2f} s, "
+              f"every service serving after {failover.services_seconds:.2f} s")
     acknowledged = sum(1 for s in result.made if s.answers[0].filed)
     print(f"  {len(result.made)} submissions, {acknowledged} acknowledged at once, {len(result.resent)} "
           f"\"réessayez\" sent again; lost {len(result.lost)}, duplicated {len(result.duplicated)}")

@@ -5,7 +5,8 @@ The system runs on a private three-node cluster (devtools/rabbit_cluster.py); th
 a, b, c and the web b, c, a (contracts.broker's failover list), so they start on different nodes. While
 techniciens keep filing requests through gunicorn, the node holding the master of ``rpc-requests`` is
 killed, then the node the web is connected to (read from the web's own sockets). Each failover is timed
-from the kill to the end of the first submission filed that was sent after it.
+from the kill to the end of the first submission filed that was sent after it, and until every service
+instance answers again (its consumer moved to a remaining node).
 
 Then, as in the broker-restart test, each submission answered "réessayez" is sent again with its key,
 and the requests database is read: an acknowledged submission missing is lost, a name filed twice is
@@ -33,8 +34,16 @@ GIVE_UP = 60            # a failover not done by then is reported as such, the r
 
 
 @dataclass
+class Failover:
+    what: str                       # "queues' leader" or "web's node"
+    node: str
+    seconds: float                  # from the kill to the end of the first submission filed that was sent after it
+    services_seconds: float         # from the kill until every service instance answers again
+
+
+@dataclass
 class ClusterRun:
-    failovers: list = field(default_factory=list)       # (what was killed, node, seconds)
+    failovers: list = field(default_factory=list)       # Failover
     made: list = field(default_factory=list)            # Submission
     pages: list = field(default_factory=list)           # the form itself refused ("réessayez")
     lost: list = field(default_factory=list)            # acknowledged, not in the database
@@ -43,7 +52,7 @@ class ClusterRun:
 
     @property
     def failover_seconds(self) -> float:
-        return max(seconds for _what, _node, seconds in self.failovers)
+        return max(failover.seconds for failover in self.failovers)
 
 
 @contextlib.contextmanager
@@ -61,14 +70,16 @@ def _filed_after(made: list, moment: float) -> list:
     return [a for s in list(made) for a in s.answers if a.filed and a.at >= moment]
 
 
-def _kill_and_time(node: RabbitNode, made: list) -> float:
+def _lose(what: str, node: RabbitNode, stack: Stack, made: list) -> Failover:
     node.kill()
     cut = time.monotonic()
     while not (filed := _filed_after(made, cut)):
         if time.monotonic() - cut > GIVE_UP:
-            return float("inf")
+            break
         time.sleep(0.05)
-    return min(a.at + a.seconds for a in filed) - cut
+    seconds = min(a.at + a.seconds for a in filed) - cut if filed else float("inf")
+    wait_all_instances(stack, instances=INSTANCES, timeout=GIVE_UP - (time.monotonic() - cut))
+    return Failover(what, node.node, seconds, time.monotonic() - cut)
 
 
 def web_node(cluster: RabbitCluster, stack: Stack) -> RabbitNode:
@@ -109,11 +120,8 @@ def run_failover(cluster: RabbitCluster, stack: Stack) -> ClusterRun:
         while cluster.synchronised("rpc-requests") < len(cluster.nodes) - 1:    # every mirror holds it all
             time.sleep(0.2)
         leader = cluster.node_named(cluster.queue_masters()["rpc-requests"])
-        run.failovers.append(("queues' leader", leader.node, _kill_and_time(leader, run.made)))
-        wait_all_instances(stack, instances=INSTANCES, timeout=GIVE_UP)
-        web = web_node(cluster, stack)
-        run.failovers.append(("web's node", web.node, _kill_and_time(web, run.made)))
-        wait_all_instances(stack, instances=INSTANCES, timeout=GIVE_UP)
+        run.failovers.append(_lose("queues' leader", leader, stack, run.made))
+        run.failovers.append(_lose("web's node", web_node(cluster, stack), stack, run.made))
         time.sleep(1)
     finally:
         stop.set()
