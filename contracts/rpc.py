@@ -25,8 +25,10 @@ the next call opens a fresh one, so the client reconnects by itself as soon as
 the broker is back.
 
 A cluster (contracts.broker: ``AMQP_URI`` listing several nodes): a new link
-tries the nodes in the list's order and connects to the first that answers, so
-once a node is gone every new link lands on a remaining one.
+tries the nodes in turn and connects to the first that answers, starting with
+the last node that did: once a node is gone, only the first link after the loss
+pays for trying it (a whole connect timeout when its host is down rather than
+refusing), every later one goes straight to a remaining node.
 """
 import json
 import os
@@ -50,8 +52,8 @@ _CONNECTION_ERRORS = (pika.exceptions.AMQPError, OSError)
 class _Link:
     """One connection + channel + exclusive reply queue. Used by one thread at a time."""
 
-    def __init__(self, params: list):
-        self._account = params[0].credentials.username
+    def __init__(self, params):
+        self._account = params.credentials.username
         self.connection = pika.BlockingConnection(params)
         try:
             self._open_channel()
@@ -137,10 +139,27 @@ class RpcClient:
             try:
                 link = self._pool.get_nowait()
             except queue.Empty:
-                return _Link(self._params)
+                return self._connect()
             if link.alive():
                 return link
             link.close()
+
+    def _connect(self):
+        with self._lock:
+            order = list(self._params)
+        error = pika.exceptions.AMQPConnectionError("AMQP_URI names no broker")
+        for params in order:
+            try:
+                link = _Link(params)
+            except _CONNECTION_ERRORS as exc:
+                error = exc
+                continue
+            with self._lock:
+                if self._params[0] is not params:          # the node that answered is tried first from now on
+                    self._params.remove(params)
+                    self._params.insert(0, params)
+            return link
+        raise error
 
     def _checkin(self, link):
         if self._pool.qsize() < self._pool_size:

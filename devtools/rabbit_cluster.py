@@ -19,11 +19,12 @@ import contextlib
 import json
 import os
 import secrets
+import socket
 import subprocess
 import time
 from pathlib import Path
 
-from devtools.stack import free_port, wait_for_port
+from devtools.stack import wait_for_port
 
 # The package's own scripts, not the /usr/sbin wrappers (those switch to the rabbitmq user and
 # its shared cookie and home); these run as whoever runs the tests.
@@ -42,9 +43,17 @@ def cluster_config() -> str:
 
 
 def _free_ports(count: int) -> list[int]:
+    """Ports below the kernel's ephemeral range, free now: a port taken by ``free_port`` (an ephemeral
+    one) can be given to any outgoing connection before the node binds it (seen: dist_port_already_used)."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     ports: list[int] = []
     while len(ports) < count:
-        port = free_port()
+        port = 10000 + secrets.randbelow(max(1000, low - 10000))
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
         if port not in ports:
             ports.append(port)
     return ports

@@ -1,9 +1,12 @@
 """``AMQP_URI`` as a cluster's failover list (contracts/broker.py): the nodes in order, each one a full
 address with its own account; the web's client tries them in that order (the failover itself, with real
 nodes lost: tests/faults/test_cluster_failover.py). A single address is unchanged."""
+from urllib.parse import urlsplit
+
 from contracts.broker import DEFAULT_AMQP_URI, addresses
 from contracts.production import broker_problem
 from contracts.rpc import RpcClient
+from devtools.stack import free_port
 
 CLUSTER = "amqp://web:Pw-9xK2@rabbit-1:5672/;amqp://web:Pw-9xK2@rabbit-2:5673/; amqp://web:Pw-9xK2@rabbit-3:5674/;"
 
@@ -25,3 +28,16 @@ def test_production_checks_every_node_of_the_list():
     assert broker_problem(CLUSTER) is None
     assert "guest" in broker_problem(CLUSTER + "amqp://guest:guest@rabbit-4:5672/")
     assert broker_problem(";") == "AMQP_URI doit être défini."
+
+
+def test_the_client_goes_on_to_a_node_that_answers_and_starts_with_it_next_time(fresh_amqp_uri):
+    """A node that is gone (nothing listens on its port) is passed over; the live one is tried first after."""
+    dead = f"amqp://guest:guest@127.0.0.1:{free_port()}/"
+    client = RpcClient(f"{dead};{fresh_amqp_uri}", timeout=3, connect_timeout=1)
+    try:
+        link = client._checkout()
+        assert link.connection.is_open
+        assert [p.port for p in client._params] == [5672, urlsplit(dead).port]
+        link.close()
+    finally:
+        client.close()
