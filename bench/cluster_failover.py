@@ -5,7 +5,7 @@ filing requests through the web while the node holding the queues' leader is kil
 submission filed that was sent after it (target <= 15); ``cluster_lost``: acknowledged submissions missing
 from the requests database plus names filed twice, once each "réessayez" is sent again (target 0).
 
-    .venv/bin/python -m bench.cluster_failover
+    .venv/bin/python -m bench.cluster_failover          (BENCH_DATABASE=postgresql: on PostgreSQL)
 """
 import tempfile
 from pathlib import Path
@@ -15,8 +15,9 @@ from tests.faults.cluster import cluster_system, run_failover
 
 
 def run() -> dict:
-    with tempfile.TemporaryDirectory(prefix="ep-bench-cluster-") as base:
-        with cluster_system(Path(base)) as (cluster, stack):
+    with tempfile.TemporaryDirectory(prefix="ep-bench-cluster-") as base, \
+            harness.private_databases(Path(base)) as urls:
+        with cluster_system(Path(base), database_urls=urls) as (cluster, stack):
             result = run_failover(cluster, stack)
     for failover in result.failovers:
         print(f"  lost the {failover.what} ({failover.node}): filing again after {failover.seconds:.2f} s, "

@@ -56,12 +56,13 @@ class ClusterRun:
 
 
 @contextlib.contextmanager
-def cluster_system(base: Path, rpc_secret: str | None = None):
+def cluster_system(base: Path, rpc_secret: str | None = None, database_urls: dict | None = None):
     """The private cluster and the system on it; everything stopped on leaving, whatever happened."""
     (base / "data").mkdir(parents=True, exist_ok=True)
     with RabbitCluster(base / "rabbitmq") as cluster:
         with fault_system(cluster.amqp_uri(0), rpc_secret or secrets.token_urlsafe(48), base / "data",
-                          base / "logs", INSTANCES, process_env={"web": {"AMQP_URI": cluster.amqp_uri(1)}}) as stack:
+                          base / "logs", INSTANCES, process_env={"web": {"AMQP_URI": cluster.amqp_uri(1)}},
+                          database_urls=database_urls) as stack:
             wait_all_instances(stack, instances=INSTANCES)
             yield cluster, stack
 

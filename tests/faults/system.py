@@ -14,15 +14,17 @@ RPC_TIMEOUT = 3.0
 
 @contextlib.contextmanager
 def fault_system(amqp_uri: str, rpc_secret: str, data: Path, logs: Path, instances: int,
-                 process_env: dict | None = None):
+                 process_env: dict | None = None, database_urls: dict | None = None):
     """Seeded, started, serving; stopped on leaving whatever happened. ``process_env``: per program
-    overrides (Stack), e.g. the web on another order of a cluster's nodes."""
+    overrides (Stack), e.g. the web on another order of a cluster's nodes; ``database_urls``: {service:
+    URL} (the bench's PostgreSQL databases), SQLite files in ``data`` by default."""
+    urls = database_urls or {s: f"sqlite:///{data}/{s}.db" for s in SERVICES}
     ports = {"web_port": free_port(), "smtp_port": free_port(), "mail_http_port": free_port()}
     env = {
         "AMQP_URI": amqp_uri,
         "EP_RPC_SECRET": rpc_secret,
         "EP_ATTACHMENTS_DIR": str(data / "attachments"),
-        **{f"{s.upper()}_DATABASE_URL": f"sqlite:///{data}/{s}.db" for s in SERVICES},
+        **{f"{s.upper()}_DATABASE_URL": urls[s] for s in SERVICES},
         "EP_SECRET_KEY": "f" * 48,
         **LIFTED_FLOOD_LIMITS,
         "EP_BASE_URL": f"http://127.0.0.1:{ports['web_port']}",
