@@ -1,16 +1,16 @@
 """``make bench``: every figure of the benches, each a ratio against a baseline measured in the
 same run. Prints each figure with its components; the last line is one JSON object of them all.
 
-    .venv/bin/python -m bench [--only rpc,split,history,mail,sweep,submit,flood] [sizes…]
+    .venv/bin/python -m bench [--only rpc,split,history,mail,sweep,submit,flood,cluster] [sizes…]
 """
 import argparse
 import json
 import time
 
-from bench import history_scale, login_flood, mail_rate, rpc_roundtrip, split_tax, submit_load, sweep_memory
+from bench import cluster_failover, history_scale, login_flood, mail_rate, rpc_roundtrip, split_tax, submit_load, sweep_memory
 from bench.requests_system import requests_system
 
-FIGURES = ("rpc", "split", "history", "mail", "sweep", "submit", "flood")
+FIGURES = ("rpc", "split", "history", "mail", "sweep", "submit", "flood", "cluster")
 
 
 def main():
@@ -55,6 +55,9 @@ def main():
     if "flood" in only:
         section("signed-in page during a login flood")
         figures.update(login_flood.run())
+    if "cluster" in only:
+        section("RabbitMQ cluster losing the queues' leader, then the web's node")
+        figures.update(cluster_failover.run())
     figures["bench_seconds"] = round(time.monotonic() - started)
     print(json.dumps(figures), flush=True)
 

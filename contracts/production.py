@@ -3,6 +3,8 @@ every service check their own settings here before serving anything (ASVS 14.1, 
 import os
 from urllib.parse import urlsplit
 
+from contracts.broker import addresses
+
 MIN_SECRET_LENGTH = 32
 # Placeholders of deploy/compose.env.example and usual stand-ins: never a real secret.
 PLACEHOLDERS = ("change-me", "changeme", "secret", "example", "dev-", "test")
@@ -25,11 +27,13 @@ def secret_problem(name: str, value: str) -> str | None:
 
 
 def broker_problem(amqp_uri: str) -> str | None:
-    parts = urlsplit(amqp_uri or "")
-    if not amqp_uri:
+    """``amqp_uri``: one address or a cluster's failover list (contracts.broker.addresses): each checked."""
+    if not (amqp_uri or "").strip(";").strip():
         return "AMQP_URI doit être défini."
-    if (parts.username or "guest") == "guest" or not parts.password:
-        return "AMQP_URI ne doit pas utiliser le compte guest du courtier ni un compte sans mot de passe."
+    for address in addresses(amqp_uri):
+        parts = urlsplit(address)
+        if (parts.username or "guest") == "guest" or not parts.password:
+            return "AMQP_URI ne doit pas utiliser le compte guest du courtier ni un compte sans mot de passe."
     return None
 
 

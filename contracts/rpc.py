@@ -23,6 +23,12 @@ connection, or whose call went unanswered (its socket may be half-open, which
 nothing else would detect with heartbeats off), is closed, never pooled again;
 the next call opens a fresh one, so the client reconnects by itself as soon as
 the broker is back.
+
+A cluster (contracts.broker: ``AMQP_URI`` listing several nodes): a new link
+tries the nodes in turn and connects to the first that answers, starting with
+the last node that did: once a node is gone, only the first link after the loss
+pays for trying it (a whole connect timeout when its host is down rather than
+refusing), every later one goes straight to a remaining node.
 """
 import json
 import os
@@ -35,6 +41,7 @@ import pika
 import pika.exceptions
 from nameko.exceptions import deserialize
 
+from contracts.broker import addresses
 from contracts.errors import ServiceUnavailable
 from contracts.identity import CONTEXT_KEY
 
@@ -116,15 +123,7 @@ class RpcClient:
     errors as themselves and ``ServiceUnavailable`` when nothing answers in time."""
 
     def __init__(self, amqp_uri, timeout=5.0, pool_size=8, connect_timeout=2.0):
-        params = pika.URLParameters(amqp_uri)
-        params.heartbeat = 0                 # idle pooled links must not be reaped
-        params.socket_timeout = min(connect_timeout, timeout)
-        # The whole opening handshake, not only the TCP connect: a broker (or a load balancer in
-        # front of a dead one) that accepts the socket but never speaks AMQP costs this much at most.
-        params.stack_timeout = min(connect_timeout, timeout)
-        params.blocked_connection_timeout = timeout
-        params.connection_attempts = 1
-        self._params = params
+        self._params = [_parameters(address, timeout, connect_timeout) for address in addresses(amqp_uri)]
         self.timeout = timeout
         self._pool_size = pool_size
         self._pool = queue.LifoQueue()
@@ -140,10 +139,27 @@ class RpcClient:
             try:
                 link = self._pool.get_nowait()
             except queue.Empty:
-                return _Link(self._params)
+                return self._connect()
             if link.alive():
                 return link
             link.close()
+
+    def _connect(self):
+        with self._lock:
+            order = list(self._params)
+        error = pika.exceptions.AMQPConnectionError("AMQP_URI names no broker")
+        for params in order:
+            try:
+                link = _Link(params)
+            except _CONNECTION_ERRORS as exc:
+                error = exc
+                continue
+            with self._lock:
+                if self._params[0] is not params:          # the node that answered is tried first from now on
+                    self._params.remove(params)
+                    self._params.insert(0, params)
+            return link
+        raise error
 
     def _checkin(self, link):
         if self._pool.qsize() < self._pool_size:
@@ -186,3 +202,15 @@ class RpcClient:
                 self._pool.get_nowait().close()
             except queue.Empty:
                 return
+
+
+def _parameters(address, timeout, connect_timeout):
+    params = pika.URLParameters(address)
+    params.heartbeat = 0                 # idle pooled links must not be reaped
+    params.socket_timeout = min(connect_timeout, timeout)
+    # The whole opening handshake, not only the TCP connect: a broker (or a load balancer in
+    # front of a dead one) that accepts the socket but never speaks AMQP costs this much at most.
+    params.stack_timeout = min(connect_timeout, timeout)
+    params.blocked_connection_timeout = timeout
+    params.connection_attempts = 1
+    return params

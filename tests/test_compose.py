@@ -18,9 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / "deploy" / "compose.env.example"
 APP_SERVICES = ("accounts", "requests", "notifier", "web")
-ALL_SERVICES = {"rabbitmq", "postgres", "mailcatcher", "ratelimits", *APP_SERVICES}
+BROKER_NODES = ("rabbit-1", "rabbit-2", "rabbit-3")
+ALL_SERVICES = {*BROKER_NODES, "postgres", "mailcatcher", "ratelimits", *APP_SERVICES}
 SECRETS = ("POSTGRES_PASSWORD", "ACCOUNTS_DB_PASSWORD", "REQUESTS_DB_PASSWORD", "NOTIFIER_DB_PASSWORD",
-           "RABBITMQ_ADMIN_PASSWORD", "RABBITMQ_ACCOUNTS_PASSWORD", "RABBITMQ_REQUESTS_PASSWORD",
+           "RABBITMQ_ERLANG_COOKIE", "RABBITMQ_ADMIN_PASSWORD", "RABBITMQ_ACCOUNTS_PASSWORD", "RABBITMQ_REQUESTS_PASSWORD",
            "RABBITMQ_NOTIFIER_PASSWORD", "RABBITMQ_WEB_PASSWORD", "EP_RPC_SECRET", "EP_SECRET_KEY", "EP_BASE_URL")
 
 
@@ -185,11 +186,40 @@ def test_the_broker_loads_the_definitions_and_each_application_uses_its_account(
     result = compose(tmp_path, "config")
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
-    assert f"{DEFINITIONS}:/etc/rabbitmq/ep-definitions.json:ro" in services["rabbitmq"]["volumes"]
+    for node in BROKER_NODES:
+        assert f"{DEFINITIONS}:/etc/rabbitmq/ep-definitions.json:ro" in services[node]["volumes"], node
     script = (ROOT / "deploy" / "rabbitmq" / "init-users.sh").read_text(encoding="utf-8")
     assert "import_definitions /etc/rabbitmq/ep-definitions.json" in script and '".*"' not in script
     for name in APP_SERVICES:
         uri = services[name]["environment"]["AMQP_URI"]
         password = example_values()[f"RABBITMQ_{name.upper()}_PASSWORD"]
-        assert uri == f"amqp://{name}:{password}@rabbitmq:5672/", uri        # from the environment, never written
+        # From the environment, never written; every node of the cluster, in turn (contracts/broker.py).
+        assert uri == ";".join(f"amqp://{name}:{password}@{node}:5672/" for node in BROKER_NODES), uri
     assert "change-me" not in COMPOSE_FILE.read_text(encoding="utf-8")
+
+
+def test_the_broker_is_a_three_node_cluster_with_its_queues_mirrored(tmp_path):
+    """deploy/README.md « Courtier en grappe »: three nodes, one cookie from the environment, formed by
+    classic config peer discovery, each with its own data; every queue mirrored by the definitions' policy;
+    every application waits for the three nodes and lists them all (tests/faults/test_cluster_failover.py)."""
+    result = compose(tmp_path, "config")
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    conf = (ROOT / "deploy" / "rabbitmq" / "cluster.conf").read_text(encoding="utf-8")
+    assert "cluster_formation.peer_discovery_backend = rabbit_peer_discovery_classic_config" in conf
+    cookie = example_values()["RABBITMQ_ERLANG_COOKIE"]
+    data = set()
+    for n, node in enumerate(BROKER_NODES, 1):
+        assert f"cluster_formation.classic_config.nodes.{n} = rabbit@{node}" in conf
+        service = services[node]
+        assert service["hostname"] == node and service["environment"]["RABBITMQ_ERLANG_COOKIE"] == cookie
+        assert f"{ROOT}/deploy/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro" in service["volumes"]
+        data |= {v.split(":")[0] for v in service["volumes"] if ":/var/lib/rabbitmq" in v}
+        assert service["healthcheck"]["test"], node
+        # The cookie's power stays inside the stack: no AMQP, epmd nor distribution port published.
+        assert all("15672" in str(port) and "127.0.0.1" in str(port) for port in service.get("ports", [])), node
+    assert len(data) == len(BROKER_NODES)                    # a volume of its own each
+    for name in APP_SERVICES:
+        assert set(BROKER_NODES) <= set(services[name]["depends_on"]), name
+    policies = json.loads(DEFINITIONS.read_text(encoding="utf-8"))["policies"]
+    assert [(p["pattern"], p["apply-to"], p["definition"]["ha-mode"]) for p in policies] == [(".*", "queues", "all")]

@@ -161,6 +161,9 @@ STRONG = "Vq3-xP9_kL2mN8rT4wY6zB1cD5fG7hJ0aS"
     ({"EP_RPC_SECRET": "court"}, "EP_RPC_SECRET doit compter 32 caractères"),
     ({"EP_BASE_URL": "http://partenaires.example.org"}, "EP_BASE_URL doit commencer par https://"),
     ({"AMQP_URI": "amqp://guest:guest@rabbitmq:5672/"}, "AMQP_URI ne doit pas utiliser le compte guest"),
+    # A cluster's failover list (contracts/broker.py): every node checked, not only the first.
+    ({"AMQP_URI": "amqp://web:Pw-9xK2@rabbit-1:5672/;amqp://guest:guest@rabbit-3:5672/"},
+     "AMQP_URI ne doit pas utiliser le compte guest"),
 ])
 def test_production_web_refuses_to_start_with_example_settings(change, problem):
     env = {"EP_ENV": "production", "EP_SECRET_KEY": STRONG, "EP_RPC_SECRET": STRONG[::-1],

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.faults.conftest import wait_all_instances
-from tests.faults.web import Submission, WebUser, requests_named
+from tests.faults.web import WebUser, requests_named, submit_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
@@ -21,22 +21,11 @@ SUBMITTERS = 3
 RECOVERY = 15
 
 
-def _submit_until(stop: threading.Event, user: WebUser, made: list, pages: list):
-    while not stop.is_set():
-        submission = user.open_form()
-        if not isinstance(submission, Submission):
-            pages.append(submission)            # the form itself could not be shown: "réessayez" too
-            time.sleep(0.2)
-            continue
-        user.send(submission)
-        made.append(submission)
-
-
 def test_broker_restart_loses_nothing_and_duplicates_nothing(fault_stack, private_broker):
     base = f"http://127.0.0.1:{fault_stack.web_port}"
     users = [WebUser(base) for _ in range(SUBMITTERS)]
     made, pages, stop = [], [], threading.Event()
-    threads = [threading.Thread(target=_submit_until, args=(stop, user, made, pages)) for user in users]
+    threads = [threading.Thread(target=submit_until, args=(stop, user, made, pages)) for user in users]
     for thread in threads:
         thread.start()
     held_user = WebUser(base)

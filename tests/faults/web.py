@@ -102,9 +102,29 @@ class WebUser:
         return answer
 
 
+def submit_until(stop, user: WebUser, made: list, pages: list) -> None:
+    """A technicien filing requests one after the other until ``stop`` (a threading.Event) is set."""
+    while not stop.is_set():
+        submission = user.open_form()
+        if not isinstance(submission, Submission):
+            pages.append(submission)            # the form itself could not be shown: "réessayez" too
+            time.sleep(0.2)
+            continue
+        user.send(submission)
+        made.append(submission)
+
+
 def requests_named(database_url: str, name: str) -> list[int]:
     """Ids of the requests filed for that insured person, read straight from the service's database."""
-    path = database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path, timeout=30) as db:
-        return [row[0] for row in db.execute("SELECT id FROM partner_request WHERE upper(insured_last_name) = ?",
-                                             (name.upper(),))]
+    query = "SELECT id FROM partner_request WHERE upper(insured_last_name) = :name ORDER BY id"
+    if database_url.startswith("sqlite:///"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=30) as db:
+            return [row[0] for row in db.execute(query, {"name": name.upper()})]
+    import sqlalchemy as sa          # the bench's PostgreSQL databases (bench/cluster_failover.py)
+
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return [row[0] for row in conn.execute(sa.text(query), {"name": name.upper()})]
+    finally:
+        engine.dispose()
