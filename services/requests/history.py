@@ -59,11 +59,6 @@ def search(session: Session, who: dict, filters: dict | None = None, cursor: str
         query = query.where(PartnerRequest.convention_caisse_code.in_(caisses))
     elif filters.get("caisse"):
         query = query.where(PartnerRequest.convention_caisse_code == str(filters["caisse"]))
-    keyset = (PartnerRequest.created_at, PartnerRequest.id)
-    if filters.get("q") and (words := name_search.typed_words(filters["q"])):
-        # One index range in keyset order, within the caller's scope key (same rows as scope.visible).
-        query, keyset = name_search.matching(query, words, *(("caisse_code", who["caisse_code"])
-                                             if scope.side(who) == "caisse" else ("partner_id", who["partner_id"])))
     if filters.get("kind") in KINDS:
         query = query.where(PartnerRequest.kind == filters["kind"])
     if filters.get("status") in STATUSES:
@@ -81,11 +76,17 @@ def search(session: Session, who: dict, filters: dict | None = None, cursor: str
     if filters.get("late") and delay is not None:
         query = query.where(PartnerRequest.status.in_(UNTREATED_STATUSES),
                             PartnerRequest.created_at < utcnow() - timedelta(days=delay))
-    if cursor:
-        created_at, request_id = _after(cursor)
-        query = query.where(sa.tuple_(*keyset) < (created_at, request_id))
+    after = _after(cursor) if cursor else None
     limit = max(1, min(int(limit), 100))
-    rows = list(session.scalars(query.order_by(*(column.desc() for column in keyset)).limit(limit + 1)))
+    if filters.get("q") and (words := name_search.typed_words(filters["q"])):
+        # Walked from the name index in page order, within the caller's scope key (the rows still pass scope.visible).
+        rows = name_search.page(session, query, words, *(("caisse_code", who["caisse_code"]) if scope.side(who) == "caisse"
+                                                         else ("partner_id", who["partner_id"])), after, limit + 1)
+    else:
+        if after:
+            query = query.where(sa.tuple_(PartnerRequest.created_at, PartnerRequest.id) < after)
+        rows = list(session.scalars(query.order_by(PartnerRequest.created_at.desc(), PartnerRequest.id.desc())
+                                    .limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return {"rows": [as_row(r, delay) for r in rows], "next": _cursor(rows[-1]) if more else None}

@@ -59,6 +59,8 @@ def test_keyset_pages_of_a_search(as_):
             page = worker.search({"q": name[:5]}, page["next"], 2)
             seen += [r["reference"] for r in page["rows"]]
         assert seen == made[::-1]                                      # newest first, each once
+        # The oldest alone matches the second word: the newer candidates are read past, batch after batch.
+        assert [r["reference"] for r in worker.search({"q": f"{name} anne"}, None, 1)["rows"]] == [made[0]]
 
 
 def test_a_name_matching_two_words_of_one_request_lists_it_once(as_):
