@@ -1,16 +1,17 @@
 """``make bench``: every figure of the benches, each a ratio against a baseline measured in the
 same run. Prints each figure with its components; the last line is one JSON object of them all.
 
-    .venv/bin/python -m bench [--only rpc,split,history,mail,sweep,submit,flood,cluster] [sizes…]
+    .venv/bin/python -m bench [--only rpc,split,history,mail,sweep,submit,flood,cluster,search] [sizes…]
 """
 import argparse
 import json
 import time
 
-from bench import cluster_failover, history_scale, login_flood, mail_rate, rpc_roundtrip, split_tax, submit_load, sweep_memory
+from bench import (cluster_failover, history_scale, login_flood, mail_rate, rpc_roundtrip, search_scale, split_tax,
+                   submit_load, sweep_memory)
 from bench.requests_system import requests_system
 
-FIGURES = ("rpc", "split", "history", "mail", "sweep", "submit", "flood", "cluster")
+FIGURES = ("rpc", "split", "history", "mail", "sweep", "submit", "flood", "cluster", "search")
 
 
 def main():
@@ -27,7 +28,7 @@ def main():
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
     only = set(args.only.split(","))
-    figures, started = {}, time.monotonic()
+    figures, later, started = {}, {}, time.monotonic()      # later: measured early, printed after the others
 
     def section(title):
         print(f"\n== {title} ({time.monotonic() - started:.0f} s)", flush=True)
@@ -35,14 +36,17 @@ def main():
     if "rpc" in only:
         section("RPC round trip")
         figures.update(rpc_roundtrip.run(args.rpc_calls))
-    if only & {"split", "history"}:
-        with requests_system(args.requests, args.history_large if "history" in only else None) as system:
+    if only & {"split", "history", "search"}:
+        with requests_system(args.requests, args.history_large if only & {"history", "search"} else None) as system:
             if "split" in only:
                 section(f"history page, full stack against in-process ({args.requests:,} requests)")
                 figures.update(split_tax.run(system, args.page_samples))
             if "history" in only:
                 section(f"history page, {args.requests:,} -> {args.history_large:,} requests")
                 figures.update(history_scale.run(system, args.page_samples))
+            if "search" in only:
+                section(f"name searches, {args.requests:,} -> {args.history_large:,} requests")
+                later.update(search_scale.run(system, args.page_samples))
     if "mail" in only:
         section("notifier delivery")
         figures.update(mail_rate.run(args.mails))
@@ -58,6 +62,7 @@ def main():
     if "cluster" in only:
         section("RabbitMQ cluster losing the queues' leader, then the web's node")
         figures.update(cluster_failover.run())
+    figures.update(later)
     figures["bench_seconds"] = round(time.monotonic() - started)
     print(json.dumps(figures), flush=True)
 

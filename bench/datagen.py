@@ -8,13 +8,15 @@ import csv
 import io
 import json
 import random
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from services.accounts.models import Account, Partner
 from services.requests.catalogue import KINDS, STATUSES
-from services.requests.models import PartnerRequest, utcnow
+from services.requests import name_search
+from services.requests.models import PartnerRequest, RequestNameWord, utcnow
 
 CHUNK = 20_000
 CAISSES = 100
@@ -24,6 +26,8 @@ PARTNERS_PER_CAISSE = 30
 BENCHED_PARTNER, BENCHED_CAISSE, BENCHED_SHARE = 1, "999", 0.10
 LAST_NAMES = ("Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",
               "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier")
+# A rare name: RARE_COUNT requests of the benched partner in caisse 999, in either database.
+RARE_NAME, RARE_COUNT = "Quenouillère", 20
 FIRST_NAMES = ("Marie", "Jean", "Camille", "Louis", "Léa", "Hugo", "Chloé", "Lucas", "Emma", "Nathan")
 
 
@@ -33,7 +37,7 @@ def _insured_key(last: str, first: str, birth: date) -> str:
     return insured_key({"last_name": last, "first_name": first, "birth_date": birth.isoformat()})
 
 
-def request_rows(start: int, count: int, total: int, now: datetime, rng: random.Random):
+def request_rows(start: int, count: int, total: int, now: datetime, rng: random.Random, first_id: int = 1):
     """Requests ``start`` to ``start + count`` of ``total`` created over the year before ``now``,
     in creation order as a live database fills (ids follow time, a page's rows lie close)."""
     kinds, statuses = list(KINDS), list(STATUSES)
@@ -44,9 +48,11 @@ def request_rows(start: int, count: int, total: int, now: datetime, rng: random.
             caisse_n = rng.randrange(CAISSES)
             partner, caisse = 1000 + caisse_n * PARTNERS_PER_CAISSE + rng.randrange(PARTNERS_PER_CAISSE), f"{caisse_n:03d}"
         last, first = rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES)
+        if n % max(1, total // RARE_COUNT) == 0:       # the same few people whatever the size
+            partner, caisse, last = BENCHED_PARTNER, BENCHED_CAISSE, RARE_NAME
         birth = date(1930, 1, 1) + timedelta(days=rng.randrange(30_000))
         created = now - timedelta(days=365) * (1 - (n + rng.random()) / total)
-        yield {"reference": f"BN-{n:09d}", "partner_id": partner, "caisse_code": caisse,
+        yield {"id": first_id + n, "reference": f"BN-{n:09d}", "partner_id": partner, "caisse_code": caisse,
                "convention_caisse_code": caisse, "kind": rng.choice(kinds), "status": rng.choice(statuses),
                "insured_civility": "Mme", "insured_last_name": last, "insured_first_name": first,
                "insured_birth_date": birth, "insured_department": "60",
@@ -59,15 +65,45 @@ def request_rows(start: int, count: int, total: int, now: datetime, rng: random.
 def add_requests(engine: sa.Engine, count: int, seed: int = 7) -> None:
     """``count`` requests (chunks, one transaction each)."""
     rng, now = random.Random(seed), utcnow()
+    with engine.connect() as conn:              # ids given here, after the seeded demo requests
+        first_id = (conn.scalar(sa.select(sa.func.max(PartnerRequest.id))) or 0) + 1
+    word_indexes = list(RequestNameWord.__table__.indexes)    # built once at the end: faster than row by row
+    for word_index in word_indexes:
+        word_index.drop(engine)
     for offset in range(0, count, CHUNK):
-        rows = list(request_rows(offset, min(CHUNK, count - offset), count, now, rng))
+        rows = list(request_rows(offset, min(CHUNK, count - offset), count, now, rng, first_id))
+        words = [word for r in rows for word in _name_words(r)]
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 _copy(conn, PartnerRequest.__table__, rows)
+                _copy(conn, RequestNameWord.__table__, words)
             else:
                 conn.execute(sa.insert(PartnerRequest), rows)
+                # Ten rows a request: straight to the driver (SQLAlchemy stores datetimes as str() does).
+                table = RequestNameWord.__table__
+                conn.exec_driver_sql(str(sa.insert(table).compile(dialect=engine.dialect)),
+                                     [tuple(str(v) if isinstance(v, datetime) else v for v in (w[c.name] for c in table.c))
+                                      for w in words])
+    for word_index in word_indexes:
+        word_index.create(engine)
     with engine.begin() as conn:      # what autovacuum does on PostgreSQL; SQLite's planner wants it too
+        if engine.dialect.name == "postgresql":     # the ids were given: the sequence follows them
+            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('partner_request', 'id'), "
+                                 "(SELECT max(id) FROM partner_request))"))
         conn.execute(sa.text("ANALYZE"))
+
+
+@lru_cache(maxsize=None)
+def _prefixes(last: str, first: str) -> tuple[str, ...]:
+    return tuple(sorted(name_search.prefixes(last, first)))
+
+
+def _name_words(row: dict) -> list[dict]:
+    """The request's name-search rows (services.requests.name_search.rows), the names' prefixes cached:
+    the generator draws from a few names."""
+    return [{"request_id": row["id"], "prefix": p, "caisse_code": row["caisse_code"],
+             "partner_id": row["partner_id"], "created_at": row["created_at"]}
+            for p in _prefixes(row["insured_last_name"], row["insured_first_name"])]
 
 
 def _copy(conn, table: sa.Table, rows: list[dict]) -> None:

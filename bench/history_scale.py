@@ -57,23 +57,20 @@ def _fail(url):
     raise RuntimeError(f"{url} did not render a full page")
 
 
-def run(system, samples: int = 200, blocks: int = 4) -> dict:
-    """Blocks alternate between the two databases (small, large, large, small…: the requests
-    service restarted on the other), so a machine getting busier weighs on both sizes."""
-    web = harness.web_session(system.web_url)
-    who = _technicien_identity(system)
-    rpc = RpcClient(system.context["env"]["AMQP_URI"], timeout=30)
+def side_by_side(system, calls_of, samples: int, blocks: int = 4) -> tuple[dict, dict, dict]:
+    """(p50s on the small database, on the large one, their ratios) of the calls ``calls_of(database)``
+    makes, printed. Blocks alternate between the two databases (small, large, large, small…: the
+    requests service restarted on the other), so a machine getting busier weighs on both sizes."""
     small_db, large_db = "requests", "requests_large"
     latencies = {small_db: defaultdict(list), large_db: defaultdict(list)}
     try:
         for block in range(blocks):
             for database in ((small_db, large_db) if block % 2 == 0 else (large_db, small_db)):
                 system.serve(database)
-                block_samples = harness.interleaved(_calls(system, database, web, rpc, who), samples // blocks, 10)
+                block_samples = harness.interleaved(calls_of(database), samples // blocks, 10)
                 for name, values in block_samples.items():
                     latencies[database][name].extend(values)
     finally:
-        rpc.close()
         system.serve(small_db)
     small = {name: harness.latency(v) for name, v in latencies[small_db].items()}
     big = {name: harness.latency(v) for name, v in latencies[large_db].items()}
@@ -82,6 +79,18 @@ def run(system, samples: int = 200, blocks: int = 4) -> dict:
     for name in small:
         print(f"  {name:20s} p50 {small[name]['p50_ms']:7.2f} ms at {small_size:>9,} -> "
               f"{big[name]['p50_ms']:7.2f} ms at {large:,}: x{ratios[name]:.2f}")
+    return small, big, ratios
+
+
+def run(system, samples: int = 200, blocks: int = 4) -> dict:
+    web = harness.web_session(system.web_url)
+    who = _technicien_identity(system)
+    rpc = RpcClient(system.context["env"]["AMQP_URI"], timeout=30)
+    try:
+        small, big, ratios = side_by_side(system, lambda database: _calls(system, database, web, rpc, who),
+                                          samples, blocks)
+    finally:
+        rpc.close()
     worst = max(v for k, v in ratios.items() if k.startswith("web_"))
     print(f"history_scale_ratio {worst:.2f} (target <= 1.3)")
     return {"history_scale_ratio": round(worst, 2),
@@ -103,14 +112,15 @@ def _technicien_identity(system) -> dict:
     return identity_of(summary)
 
 
-def main():
+def main(measure=None):
+    """The command line of a scale figure: sizes as flags, ``measure(system, samples)`` (``run`` here)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=200)
     args = parser.parse_args()
     with requests_system(args.small, args.large) as system:
-        print(json.dumps(run(system, args.samples)))
+        print(json.dumps((measure or run)(system, args.samples)))
 
 
 if __name__ == "__main__":

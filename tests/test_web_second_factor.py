@@ -146,7 +146,7 @@ def test_creating_an_account_asks_to_confirm_ones_identity_then_replays_it(app, 
     refused = client.post("/habilitations", data={**carried, "reauth_proof": "pas-le-bon"})
     assert "Mot de passe ou code incorrect." in text(refused) and 'aria-invalid="true"' in text(refused)
     replayed = client.post("/habilitations", data={**carried, "reauth_proof": password})
-    assert replayed.status_code == 303, text(replayed)[-1500:]
+    assert replayed.status_code == 303, text(replayed).split("<main")[-1][:1500]
     assert "rejouee@relais-fictif.test" in text(client.get("/habilitations/tableau"))
 
 

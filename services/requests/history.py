@@ -2,14 +2,13 @@
 keyset-paginated (no OFFSET scans), and the caisse's counts."""
 import base64
 import json
-import unicodedata
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.errors import ValidationFailed
-from services.requests import caisse_settings, scope
+from services.requests import caisse_settings, name_search, scope
 from services.requests.catalogue import KINDS, OPEN_STATUSES, STATUSES, UNTREATED_STATUSES
 from services.requests.models import PartnerRequest, utcnow
 
@@ -36,10 +35,6 @@ def as_row(request: PartnerRequest, late_after_days: int | None = None) -> dict:
     }
 
 
-def _plain(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", (text or "").lower()) if not unicodedata.combining(c))
-
-
 def _cursor(request: PartnerRequest) -> str:
     return base64.urlsafe_b64encode(json.dumps([request.created_at.isoformat(), request.id]).encode()).decode()
 
@@ -64,10 +59,6 @@ def search(session: Session, who: dict, filters: dict | None = None, cursor: str
         query = query.where(PartnerRequest.convention_caisse_code.in_(caisses))
     elif filters.get("caisse"):
         query = query.where(PartnerRequest.convention_caisse_code == str(filters["caisse"]))
-    if filters.get("q"):
-        words = _plain(str(filters["q"]))[:80].split()
-        for word in words:
-            query = query.where(PartnerRequest.insured_key.contains(word, autoescape=True))
     if filters.get("kind") in KINDS:
         query = query.where(PartnerRequest.kind == filters["kind"])
     if filters.get("status") in STATUSES:
@@ -85,12 +76,17 @@ def search(session: Session, who: dict, filters: dict | None = None, cursor: str
     if filters.get("late") and delay is not None:
         query = query.where(PartnerRequest.status.in_(UNTREATED_STATUSES),
                             PartnerRequest.created_at < utcnow() - timedelta(days=delay))
-    if cursor:
-        created_at, request_id = _after(cursor)
-        query = query.where(sa.tuple_(PartnerRequest.created_at, PartnerRequest.id) < (created_at, request_id))
+    after = _after(cursor) if cursor else None
     limit = max(1, min(int(limit), 100))
-    rows = list(session.scalars(query.order_by(PartnerRequest.created_at.desc(), PartnerRequest.id.desc())
-                                .limit(limit + 1)))
+    if filters.get("q") and (words := name_search.typed_words(filters["q"])):
+        # Walked from the name index in page order, within the caller's scope key (the rows still pass scope.visible).
+        rows = name_search.page(session, query, words, *(("caisse_code", who["caisse_code"]) if scope.side(who) == "caisse"
+                                                         else ("partner_id", who["partner_id"])), after, limit + 1)
+    else:
+        if after:
+            query = query.where(sa.tuple_(PartnerRequest.created_at, PartnerRequest.id) < after)
+        rows = list(session.scalars(query.order_by(PartnerRequest.created_at.desc(), PartnerRequest.id.desc())
+                                    .limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return {"rows": [as_row(r, delay) for r in rows], "next": _cursor(rows[-1]) if more else None}

@@ -14,7 +14,7 @@ from contracts import events
 from contracts.errors import (AlreadyOpen, FeatureNotOpen, NotAuthorized, RuleViolation, ServiceUnavailable,
                              ValidationFailed)
 from contracts.profiles import TECHNICIEN
-from services.requests import attachments, caisse_settings, quotas, scope, validation
+from services.requests import attachments, caisse_settings, name_search, quotas, scope, validation
 from services.requests.catalogue import ACTION_LABELS, ACTIONS, KINDS, OPEN_STATUSES, STATUSES
 from services.requests.models import (Attachment, NotificationPreference, PartnerRequest, ReferenceCounter,
                                       RequestEvent, utcnow)
@@ -166,6 +166,7 @@ def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict,
             idempotency_key=idempotency_key)
         session.add(request)
         session.flush()
+        name_search.index(session, request)
         quotas.claim(session, who, request.id, "in", [meta["size"] for meta in files])
         _event(session, request, who, to_status="submitted", files=files)
         request.status = "submitted"

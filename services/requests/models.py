@@ -62,6 +62,24 @@ class PartnerRequest(Base):
     events: Mapped[list["RequestEvent"]] = relationship(order_by="RequestEvent.id", back_populates="request")
 
 
+class RequestNameWord(Base):
+    """One prefix of one word of a request's insured names, with the request's scope keys and date:
+    a name search is one index range in the lists' keyset order (services.requests.name_search)."""
+
+    __tablename__ = "request_name_word"
+    __table_args__ = (
+        sa.Index("ix_name_word_caisse", "prefix", "caisse_code", "created_at", "request_id"),    # agent's queue
+        sa.Index("ix_name_word_partner", "prefix", "partner_id", "created_at", "request_id"),    # partner's lists
+    )
+
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("partner_request.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    caisse_code: Mapped[str] = mapped_column(sa.String(8))
+    partner_id: Mapped[int]
+    created_at: Mapped[datetime]
+
+
 class RequestEvent(Base):
     """One dated line of a request's timeline: a status change and/or a message."""
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.errors import ValidationFailed
-from services.requests import scope, validation
+from services.requests import name_search, scope, validation
 from services.requests.catalogue import KINDS, STATUSES
 from services.requests.lifecycle import author_name, insured_key
 from services.requests.models import Attachment, PartnerRequest, PersonalDataRecord, RequestEvent, utcnow
@@ -85,6 +85,7 @@ def delete_requests(session: Session, found: list[PartnerRequest], storage) -> N
     the two is unreachable: no row points to it any more). Commits."""
     keys = list(session.scalars(sa.select(Attachment.storage_key)
                                 .where(Attachment.request_id.in_([r.id for r in found]))))
+    name_search.forget(session, [r.id for r in found])
     for r in found:
         session.execute(sa.delete(Attachment).where(Attachment.request_id == r.id))
         session.execute(sa.delete(RequestEvent).where(RequestEvent.request_id == r.id))

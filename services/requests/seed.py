@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.common.db import seed_command
 from services.requests.lifecycle import insured_key
+from services.requests import name_search
 from services.requests import storage as stores
 from services.requests.models import (CaisseSetting, Document, PartnerRequest, RequestEvent, SupportEvent,
                                       SupportReport, utcnow)
@@ -74,6 +75,7 @@ def seed(session: Session) -> None:
             created_by_email=author_email, created_at=when, updated_at=when)
         session.add(request)
         session.flush()
+        name_search.index(session, request)
         session.add(RequestEvent(request_id=request.id, at=when, author_id=author_id, author_name=author_name,
                                  side="partner", to_status="submitted"))
         for n, (side, to_status, message) in enumerate(steps, start=1):
