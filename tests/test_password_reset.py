@@ -37,4 +37,5 @@ def test_unknown_email_gets_the_same_answer_and_no_email(client, mailbox):
     before = len(mailbox.messages())
     response = post_form(client, "/mot-de-passe/oublie", {"email": "personne@inconnu.test"})
     assert response.status_code == 303
-    assert len(mailbox.messages()) == before
+    # Only this address counts: an earlier test's email may still be arriving (a full run's shared stack).
+    assert not [m for m in mailbox.messages()[before:] if "personne@inconnu.test" in m["to"]]
