@@ -7,10 +7,12 @@ service's own (``insured.last_name``, ``message``…), so errors map one to one.
 """
 import base64
 
+from htmx_flask import request
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from contracts.dates import date_fr
 from services.web.forms import iso_date
+from services.web.toolkit import REFUSALS, PageForm, report_refusal, upload_timeout
 
 INSURED_PREFIX = "insured."
 FILES_FIELD = "files"
@@ -81,3 +83,16 @@ def details_for_display(catalogue: dict, kind: str, details: dict) -> list[tuple
             value = date_fr(value)
         shown.append((f["label"], value if value not in (None, "") else "—"))
     return shown
+
+
+def posted_with_one_file(form: PageForm, file_field: str, call):
+    """A hand-written form with one optional file (a support screenshot, a published document): ``form`` takes
+    what was typed, ``call(values, file or None, timeout)`` makes the one RPC call. -> its answer, or None with
+    the service's refusal put on the form."""
+    form.values = {k: request.form.get(k, "") for k in form.fields if k != ATTACHMENT_FIELD}
+    files = encoded_files(request.files.getlist(file_field))
+    try:
+        return call(form.values, files[0] if files else None, upload_timeout() if files else None)
+    except REFUSALS as exc:
+        report_refusal(form, exc)
+        return None

@@ -171,3 +171,4 @@ def file_download(found: dict) -> Response:
     return Response(base64.b64decode(found["content_b64"]), content_type=found["content_type"], headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found['filename'])}",
         "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+

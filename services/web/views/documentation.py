@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from contracts.profiles import PROFILES
 from services.web import rpc
-from services.web.request_forms import ATTACHMENT_FIELD, encoded_files
-from services.web.toolkit import REFUSALS, PageForm, file_download, profiles, report_refusal, upload_timeout
+from services.web.request_forms import ATTACHMENT_FIELD, posted_with_one_file
+from services.web.toolkit import PageForm, file_download, profiles, upload_timeout
 
 bp = Blueprint("documentation", __name__)
 
@@ -19,13 +19,9 @@ FIELDS = ("category", "title", "version", "series_id", ATTACHMENT_FIELD)
 def index():
     form, status = PageForm(FIELDS), 200
     if request.method == "POST":
-        form.values = {k: request.form.get(k, "") for k in FIELDS if k != ATTACHMENT_FIELD}
-        files = encoded_files(request.files.getlist("file"))
-        try:
-            published = rpc.call("requests", "publish_document", form.values, files[0] if files else None,
-                                 timeout=upload_timeout())
-        except REFUSALS as exc:
-            report_refusal(form, exc)
+        published = posted_with_one_file(form, "file", lambda values, file, timeout: rpc.call(
+            "requests", "publish_document", values, file, timeout=timeout))
+        if published is None:
             status = 400
         else:
             flash(f"« {published['title']} » (version {published['version']}) est publié ; il est annoncé dans "

@@ -12,9 +12,9 @@ from flask import Blueprint, flash, render_template, request, url_for
 
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, PROFILES
 from services.web import rpc
-from services.web.request_forms import ATTACHMENT_FIELD, encoded_files
-from services.web.toolkit import (REFUSALS, PageForm, attempt, done, file_download, outcome_or_back, profiles,
-                                  report_refusal, upload_timeout)
+from services.web.request_forms import ATTACHMENT_FIELD, posted_with_one_file
+from services.web.toolkit import (PageForm, attempt, done, file_download, outcome_or_back, profiles,
+                                  upload_timeout)
 
 bp = Blueprint("support", __name__)
 
@@ -38,13 +38,9 @@ def _came_from() -> str:
 def new():
     form, status = PageForm(FIELDS), 200
     if request.method == "POST":
-        form.values = {k: request.form.get(k, "") for k in FIELDS if k != ATTACHMENT_FIELD}
-        shots = encoded_files(request.files.getlist("screenshot"))
-        try:
-            filed = rpc.call("requests", "file_support_report", form.values, shots[0] if shots else None,
-                             timeout=upload_timeout() if shots else None)
-        except REFUSALS as exc:
-            report_refusal(form, exc)
+        filed = posted_with_one_file(form, "screenshot", lambda values, file, timeout: rpc.call(
+            "requests", "file_support_report", values, file, timeout=timeout))
+        if filed is None:
             status = 400
         else:
             flash(f"Votre signalement {filed['reference']} est transmis : vous suivez sa réponse dans "
