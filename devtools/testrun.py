@@ -4,12 +4,14 @@ pass on purpose). Prints which passes ran.
 
 Two pytest sessions per pass: the service tests run under eventlet's monkey
 patch (`nameko test`, as the services run), the cross-service and web tests
-in a plain interpreter (as gunicorn and the browser tests run).
+in a plain interpreter (as gunicorn and the browser tests run). The services'
+sessions of both passes run side by side, first; then the system sessions.
 """
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from devtools.stack import REPO_ROOT
@@ -36,14 +38,33 @@ def _run(label: str, args: list[str], env: dict) -> bool:
     return subprocess.run(args, cwd=REPO_ROOT, env={**os.environ, **env}).returncode == 0
 
 
-def _pass(name: str, env: dict, extra: list[str]) -> list[tuple[str, bool]]:
-    common = ["-p", "no:cacheprovider", *extra]
-    return [
-        (f"{name} : services (nameko test)",
-         _run(f"{name} : services", [str(BIN / "nameko"), "test", "services", "contracts", *common], env)),
-        (f"{name} : système et web",
-         _run(f"{name} : système et web", [sys.executable, "-m", "pytest", "tests", *common], env)),
-    ]
+def _run_side_by_side(runs: list[tuple[str, list[str], dict]]) -> list[tuple[str, bool]]:
+    """Several sessions at once, each printed whole when it ends (their lines never interleave)."""
+    started = []
+    for label, args, env in runs:
+        output = tempfile.TemporaryFile()
+        started.append((label, output, subprocess.Popen(args, cwd=REPO_ROOT, env={**os.environ, **env},
+                                                        stdout=output, stderr=subprocess.STDOUT)))
+    results = []
+    for label, output, process in started:
+        ok = process.wait() == 0
+        output.seek(0)
+        print(f"\n[test] === {label} ===", flush=True)
+        sys.stdout.buffer.write(output.read())
+        sys.stdout.flush()
+        output.close()
+        results.append((label, ok))
+    return results
+
+
+def _services(name: str, env: dict, extra: list[str]) -> tuple[str, list[str], dict]:
+    return (f"{name} : services (nameko test)",
+            [str(BIN / "nameko"), "test", "services", "contracts", "-p", "no:cacheprovider", *extra], env)
+
+
+def _system(name: str, env: dict, extra: list[str]) -> tuple[str, bool]:
+    label = f"{name} : système et web"
+    return label, _run(label, [sys.executable, "-m", "pytest", "tests", "-p", "no:cacheprovider", *extra], env)
 
 
 def main() -> int:
@@ -52,13 +73,20 @@ def main() -> int:
                ("sécurité (ruff, règles S)", _run("sécurité : ruff", [str(BIN / "ruff"), "check", "."], {})),
                ("sécurité (bandit)", _run("sécurité : bandit", [str(BIN / "bandit"), "-q", "-c", "pyproject.toml",
                                                                 "-r", "contracts", "services", "devtools"], {}))]
-    results += _pass("SQLite", {"EP_TEST_DB": "sqlite"}, [])
+    passes = [("SQLite", {"EP_TEST_DB": "sqlite"}, [])]
     if os.environ.get("TEST_POSTGRES", "1") == "0":
-        results.append(("PostgreSQL : non lancé (TEST_POSTGRES=0)", True))
+        skipped = "PostgreSQL : non lancé (TEST_POSTGRES=0)"
     elif _postgres_reachable():
-        results += _pass("PostgreSQL", {"EP_TEST_DB": "postgresql", "TEST_POSTGRES_URL": PG_URL}, ["-m", "db"])
+        skipped = None
+        passes.append(("PostgreSQL", {"EP_TEST_DB": "postgresql", "TEST_POSTGRES_URL": PG_URL}, ["-m", "db"]))
     else:
-        results.append(("PostgreSQL : non lancé (serveur injoignable)", True))
+        skipped = "PostgreSQL : non lancé (serveur injoignable)"
+    # The services' sessions (each on its own vhost and databases) run side by side: mostly one core each,
+    # they take the time of one. The system sessions drive real processes and wait on them: one at a time.
+    results += _run_side_by_side([_services(*p) for p in passes])
+    results += [_system(*p) for p in passes]
+    if skipped:
+        results.append((skipped, True))
     print("\n[test] Bilan :")
     for label, ok in results:
         print(f"[test]   {'OK    ' if ok else 'ÉCHEC '} {label}")

@@ -30,6 +30,7 @@ def running_stack(service_env: dict, tmp_path_factory, name: str = "logs", proce
         "SMTP_PORT": str(ports["smtp_port"]),
         "EP_MAILCATCHER_URL": f"http://127.0.0.1:{ports['mail_http_port']}",
         "EP_RPC_TIMEOUT": "3",
+        "EP_UPLOAD_TIMEOUT": "10",                 # small test files; a stopped service is noticed sooner
         "EP_MAINTENANCE_CACHE_SECONDS": "0",       # a window scheduled by a test shows at once
         "EP_NOTIFIER_SWEEP_SECONDS": "2",          # notices and newsletters within the test's patience
         **LIFTED_FLOOD_LIMITS,                # every test signs in from 127.0.0.1 (tests/test_rate_limits.py)

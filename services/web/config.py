@@ -39,6 +39,8 @@ def from_env() -> dict:
         "EP_RPC_SECRET": os.environ.get("EP_RPC_SECRET", ""),
         "AMQP_URI": amqp_uri(),
         "EP_RPC_TIMEOUT": float(os.environ.get("EP_RPC_TIMEOUT", "5")),
+        # Calls that carry files (scanned by clamd before they are kept) may take this long.
+        "EP_UPLOAD_TIMEOUT": float(os.environ.get("EP_UPLOAD_TIMEOUT", "30")),
         "EP_BASE_URL": base_url,
         "EP_VENDOR_DIR": Path(os.environ.get("EP_VENDOR_DIR", REPO_ROOT / "node_modules")),
         # Dev only: where the local mail catcher shows captured emails.

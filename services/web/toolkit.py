@@ -158,11 +158,8 @@ def partial_or_page(template: str, title: str, **context):
 
 # Scanning and storing files takes longer than an ordinary call (a call without files gets the
 # ordinary timeout: a hung database never holds a worker longer than EP_RPC_TIMEOUT).
-UPLOAD_TIMEOUT = 30
-
-
 def upload_timeout() -> float:
-    return max(UPLOAD_TIMEOUT, current_app.config["EP_RPC_TIMEOUT"])
+    return max(current_app.config["EP_UPLOAD_TIMEOUT"], current_app.config["EP_RPC_TIMEOUT"])
 
 
 def file_download(found: dict) -> Response:
