@@ -22,6 +22,7 @@ import secrets
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from devtools.stack import wait_for_port
@@ -99,9 +100,16 @@ class RabbitNode:
         return json.loads(self.ctl(*args, "--formatter", "json").stdout or "[]")
 
     def start(self, timeout: float = 90) -> "RabbitNode":
+        return self.launch().await_started(timeout)
+
+    def launch(self) -> "RabbitNode":
+        """The node's process started; it boots in the background (several nodes boot side by side)."""
         log = open(self.base / "server.log", "ab")
         self.process = subprocess.Popen([str(BIN / "rabbitmq-server")], env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def await_started(self, timeout: float = 90) -> "RabbitNode":
         deadline = time.monotonic() + timeout
         # await_startup fails at once while the node is not yet registered with epmd: poll it.
         while self.ctl("await_startup", "--timeout", "5", check=False).returncode != 0:
@@ -173,7 +181,9 @@ class RabbitCluster:
     def start(self) -> "RabbitCluster":
         first, *others = self.nodes
         for node in self.nodes:
-            node.start()
+            node.launch()
+        for node in self.nodes:
+            node.await_started()
         for node in others:
             node.ctl("stop_app")
             node.ctl("join_cluster", first.node)
@@ -185,9 +195,12 @@ class RabbitCluster:
         return self
 
     def stop(self) -> None:
-        for node in self.nodes:
+        def stop(node):
             with contextlib.suppress(Exception):      # one node failing to stop must not leave the others running
                 node.stop()
+
+        with ThreadPoolExecutor(len(self.nodes)) as pool:     # each waits on its own node: side by side
+            list(pool.map(stop, self.nodes))
 
     def amqp_uri(self, first: int = 0) -> str:
         """Every node as one failover list (``;``-separated, kombu's and contracts.rpc's syntax),
