@@ -83,9 +83,9 @@ class Probes(DependencyProvider):
                 found.update(dependency.ready_check())
         return {name: "ok" if good else "indisponible" for name, good in found.items()}
 
-    def app(self, environ, start_response):
-        path = environ.get("PATH_INFO", "")
-        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or path not in ("/vivant", "/pret"):
+    def app(self, wsgi_env, start_response):     # (not "environ": no environment variable is read here)
+        path = wsgi_env.get("PATH_INFO", "")
+        if wsgi_env.get("REQUEST_METHOD") not in ("GET", "HEAD") or path not in ("/vivant", "/pret"):
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found\n"]
         body = {"service": self.container.service_name, "status": "ok"}
