@@ -36,6 +36,7 @@ def test_the_national_admin_sees_every_service_and_every_caisse(stack, client):
         assert time.monotonic() < deadline, notifier
         time.sleep(0.5)
     assert "Courriels, toutes caisses et national" in notifier and "Rappels de mot de passe" in notifier
+    assert "CPAM des Hauts-Fictifs" in notifier                     # every caisse, at zero when nothing waits
 
 
 def test_a_caisse_agent_sees_their_caisse_only(stack, client):

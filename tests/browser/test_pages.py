@@ -18,21 +18,22 @@ SUPPORT_AGENT = [("Signalements à traiter", "signalements-a-traiter"), *EVERYON
 MENU_PAGES = {
     "admin_national": [("Caisses", "caisses"), ("Agents des caisses", "agents-des-caisses"),
                        ("Partenaires", "partenaires"), ("Maintenances", "maintenances"),
-                       ("Courriels envoyés", "courriels"), ("Support national", "support-national"), *EVERYONE],
+                       ("Courriels envoyés", "courriels"), ("Supervision", "supervision"),
+                       ("Support national", "support-national"), *EVERYONE],
     # The demo agent of Valfleuri is its administrateur de caisse: the last two entries are the role's.
     "agent_caisse": [("File des demandes", "file-des-demandes"), ("Demandes des partenaires", "demandes-des-partenaires"),
                      ("Partenaires", "partenaires"),
                      ("Invitations en attente", "invitations"), ("Journal des actions", "journal"),
                      ("Actualités", "actualites"), ("Maintenances", "maintenances"),
                      ("Courriels envoyés", "courriels"), ("Données d'une personne", "donnees-personnelles"),
-                     *SUPPORT_AGENT,
+                     ("Supervision", "supervision"), *SUPPORT_AGENT,
                      ("Agents de la caisse", "agents-de-la-caisse"), ("Paramètres de la caisse", "parametres-de-la-caisse")],
     "agent_simple": [("File des demandes", "file-des-demandes"), ("Demandes des partenaires", "demandes-des-partenaires"),
                      ("Partenaires", "partenaires"),
                      ("Invitations en attente", "invitations"), ("Journal des actions", "journal"),
                      ("Actualités", "actualites"), ("Maintenances", "maintenances"),
                      ("Courriels envoyés", "courriels"), ("Données d'une personne", "donnees-personnelles"),
-                     *SUPPORT_AGENT],
+                     ("Supervision", "supervision"), *SUPPORT_AGENT],
     "gestionnaire": [("Demandes", "demandes"), ("Habilitations", "habilitations"),
                      ("Demandes à la caisse", "demandes-a-la-caisse"), ("Conventions", "conventions"),
                      ("Invitations en attente", "invitations"), ("Actualités", "actualites"), *EVERYONE],
@@ -70,3 +71,15 @@ def test_menu_page(page, role, label, name):
     expect(menu(page).get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "page")
     check_page(page, f"{role}-{name}")
 
+
+def test_supervision_sections_load_in_the_browser(page):
+    """« Supervision » of a caisse agent: each service's section comes by HTMX, their caisse's figures only."""
+    login(page, "agent_caisse")
+    with page.expect_navigation():
+        menu(page).get_by_role("link", name="Supervision", exact=True).click()
+    for title in ("Comptes, habilitations et conventions", "Demandes des partenaires", "Courriels"):
+        section = page.get_by_role("region", name=title, exact=True)
+        expect(section.get_by_text("Répond", exact=True)).to_be_visible()
+    expect(page.get_by_role("table", name="Courriels aux utilisateurs de chaque caisse")).to_contain_text("CPAM de Valfleuri")
+    expect(page.get_by_text("Hauts-Fictifs")).to_have_count(0)
+    check_page(page, "agent_caisse-supervision-services")
