@@ -24,7 +24,7 @@ class SweepRunColumns:
 
     kind: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     started_at: Mapped[datetime]
-    duration_seconds: Mapped[float]
+    duration_seconds: Mapped[float] = mapped_column(sa.Float)
     outcome: Mapped[str] = mapped_column(sa.String(10))          # ok | failed
     error: Mapped[str | None] = mapped_column(sa.String(100))    # the exception's type
     instance: Mapped[str] = mapped_column(sa.String(100))
