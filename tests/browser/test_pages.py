@@ -71,15 +71,3 @@ def test_menu_page(page, role, label, name):
     expect(menu(page).get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "page")
     check_page(page, f"{role}-{name}")
 
-
-def test_supervision_sections_load_in_the_browser(page):
-    """« Supervision » of a caisse agent: each service's section comes by HTMX, their caisse's figures only."""
-    login(page, "agent_caisse")
-    with page.expect_navigation():
-        menu(page).get_by_role("link", name="Supervision", exact=True).click()
-    for title in ("Comptes, habilitations et conventions", "Demandes des partenaires", "Courriels"):
-        section = page.get_by_role("region", name=title, exact=True)
-        expect(section.get_by_text("Répond", exact=True)).to_be_visible()
-    expect(page.get_by_role("table", name="Courriels aux utilisateurs de chaque caisse")).to_contain_text("CPAM de Valfleuri")
-    expect(page.get_by_text("Hauts-Fictifs")).to_have_count(0)
-    check_page(page, "agent_caisse-supervision-services")
