@@ -113,7 +113,7 @@ def test_each_application_has_its_own_broker_and_database_account(tmp_path):
 
 def test_services_scale_with_their_own_health_probe(tmp_path):
     """``docker compose up --scale requests=3``: no fixed name nor host port on a nameko service,
-    each replica checked through the broker (deploy/README.md)."""
+    each replica checked by its own readiness probe, inside its container (deploy/README.md)."""
     result = compose(tmp_path, "config")
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]

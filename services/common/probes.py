@@ -61,6 +61,7 @@ class Probes(DependencyProvider):
             log.warning("no health probes: %s:%s not available (%s)", *address, exc)
 
     def start(self):
+        self.thread = None
         if self.socket is not None:
             self.thread = self.container.spawn_managed_thread(self._serve, identifier="health-probes")
 
@@ -68,8 +69,10 @@ class Probes(DependencyProvider):
         eventlet.wsgi.server(self.socket, self.app, log_output=False, socket_timeout=PROBE_TIMEOUT * 5)
 
     def stop(self):
-        if self.socket is not None:
+        if getattr(self, "thread", None) is not None:
             self.thread.kill()
+            self.thread = None
+        if self.socket is not None:
             self.socket.close()
             self.socket = None
 
