@@ -196,6 +196,15 @@ class RpcClient:
             raise deserialize(reply["error"])
         return reply.get("result")
 
+    def reachable(self) -> bool:
+        """A link to the broker is open, or opens now (the web's readiness): no service is asked."""
+        try:
+            link = self._checkout()
+        except _CONNECTION_ERRORS:
+            return False
+        self._checkin(link)
+        return True
+
     def close(self):
         while True:
             try:

@@ -61,10 +61,12 @@ def main():
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
+        probes = ", ".join(f"{name} http://127.0.0.1:{port}/pret" for name, port in stack.health_ports.items())
         print(f"""
 Espace Partenaires est prêt : http://127.0.0.1:8000
 Courriels capturés (développement) : http://127.0.0.1:8025
 Journaux : var/log/
+Sondes (vie /vivant, disponibilité /pret) : {probes}, web http://127.0.0.1:8000/sante/pret
 
 Comptes de démonstration :
 {demo_logins()}

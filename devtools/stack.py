@@ -5,12 +5,15 @@ Used by `make run` (devtools.run) and by the cross-service tests, so both run
 the system the same way. Each process gets its own process group, so stopping
 leaves nothing behind.
 """
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from contracts import broker
@@ -55,6 +58,8 @@ class Stack:
         self.processes: dict[str, subprocess.Popen] = {}
         # {program: overrides}, e.g. each service on its own broker account (tests/test_broker_accounts.py).
         self.process_env = process_env or {}
+        # Each service process's liveness and readiness probes (services.common.probes), on a port of its own.
+        self.health_ports = {name: free_port() for name in self.service_processes}
 
     def command(self, name: str) -> list[str]:
         if name == "mailcatcher":
@@ -70,9 +75,11 @@ class Stack:
     def start_process(self, name: str, env: dict | None = None) -> None:
         """``name``: a program, or "<service>#<n>" for another instance of it; ``env``: overrides."""
         log = open(self.log_dir / f"{name.replace('#', '-')}.log", "ab")
+        program = name.partition("#")[0]
+        probes = {f"{program.upper()}_HEALTH_PORT": str(self.health_ports[name])} if name in self.health_ports else {}
         self.processes[name] = subprocess.Popen(
-            self.command(name.partition("#")[0]), cwd=REPO_ROOT,
-            env={**self.env, **self.process_env.get(name.partition("#")[0], {}), **(env or {})}, stdout=log,
+            self.command(program), cwd=REPO_ROOT,
+            env={**self.env, **probes, **self.process_env.get(program, {}), **(env or {})}, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop_process(self, name: str, sig=signal.SIGTERM, timeout: float = 10) -> None:
@@ -131,6 +138,15 @@ class Stack:
                         time.sleep(0.2)
         finally:
             client.close()
+
+    def probe(self, name: str, path: str = "/pret") -> tuple[int, dict]:
+        """A service process's probe (``/vivant`` or ``/pret``) or the web's (``/sante/…``): status and body."""
+        port = self.web_port if name == "web" else self.health_ports[name]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:  # nosec B310
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())
 
     def _check_alive(self, service):
         for name, process in self.processes.items():

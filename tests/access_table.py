@@ -46,6 +46,7 @@ BOGUS = "jeton-invalide"
 
 ACCOUNTS = {
     "health": _row(EVERYONE),
+    "supervision": _row(AGENTS),          # the national admin: every caisse; an agent: theirs
     "authenticate": _row(EVERYONE, lambda w: ("personne@inconnu.test", "Mauvais-Mot-2026!")),
     "authenticate_choice": _row(EVERYONE, lambda w: (BOGUS, "technicien")),
     "password_rules": _row(EVERYONE),
@@ -159,6 +160,7 @@ def convention_case_allowed(case: str, method: str, profile: str) -> bool:
 
 REQUESTS = {
     "health": _row(EVERYONE),
+    "supervision": _row(AGENTS),          # the national admin: every caisse; an agent: theirs
     "form_catalogue": _row(EVERYONE),
     "check_field": _row(PARTNER | CAISSE_AGENTS, lambda w: ("document", "comment", "x")),
     "submit": _row(TECHNICIENS, lambda w: ("document", "999", {})),
@@ -198,6 +200,7 @@ REQUESTS = {
 
 NOTIFIER = {
     "health": _row(EVERYONE),
+    "supervision": _row(AGENTS),          # the national admin: every caisse; an agent: theirs
     "current_maintenance": _row(EVERYONE, lambda w: ("999",)),
     "unsubscribe_by_token": _row(EVERYONE, lambda w: (BOGUS,)),
     "delivery_log": _row(AGENTS),

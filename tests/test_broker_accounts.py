@@ -87,11 +87,14 @@ def refused(uri, act) -> bool:
 def test_the_system_works_on_its_own_accounts(limited_stack, accounts_on_vhost):
     """Sign-in (web → accounts), a request filed (web → requests → accounts), taken by an agent, and the
     technicien's email (requests' event → notifier → accounts as a service → SMTP)."""
-    for service in SERVICES:          # the containers' health check, each with its own account
-        check = subprocess.run([sys.executable, "deploy/healthcheck.py", service], cwd=Path(__file__).resolve().parents[1],
-                               env={**limited_stack.env, "AMQP_URI": accounts_on_vhost[service]},
-                               capture_output=True, text=True, timeout=30)
-        assert check.returncode == 0, check.stderr
+    for service in SERVICES:          # the containers' health checks, each with its own account
+        env = {**limited_stack.env, "AMQP_URI": accounts_on_vhost[service],
+               f"{service.upper()}_HEALTH_PORT": str(limited_stack.health_ports[service])}
+        for mode in ("pret", "rpc"):  # its readiness probe (the broker with its account: a fresh connection), its RPC
+            check = subprocess.run([sys.executable, "deploy/healthcheck.py", service, mode],
+                                   cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+                                   timeout=30)
+            assert check.returncode == 0, (mode, check.stderr)
     from tests.test_web_requests import act, created_id, document_request, submit, unique_name
 
     app = next(web_app(limited_stack))

@@ -19,7 +19,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / "deploy" / "compose.env.example"
 APP_SERVICES = ("accounts", "requests", "notifier", "web")
 BROKER_NODES = ("rabbit-1", "rabbit-2", "rabbit-3")
-ALL_SERVICES = {*BROKER_NODES, "postgres", "mailcatcher", "ratelimits", *APP_SERVICES}
+ALL_SERVICES = {*BROKER_NODES, "postgres", "mailcatcher", "ratelimits", "clamav", *APP_SERVICES}
 SECRETS = ("POSTGRES_PASSWORD", "ACCOUNTS_DB_PASSWORD", "REQUESTS_DB_PASSWORD", "NOTIFIER_DB_PASSWORD",
            "RABBITMQ_ERLANG_COOKIE", "RABBITMQ_ADMIN_PASSWORD", "RABBITMQ_ACCOUNTS_PASSWORD", "RABBITMQ_REQUESTS_PASSWORD",
            "RABBITMQ_NOTIFIER_PASSWORD", "RABBITMQ_WEB_PASSWORD", "EP_RPC_SECRET", "EP_SECRET_KEY", "EP_BASE_URL")
@@ -113,7 +113,7 @@ def test_each_application_has_its_own_broker_and_database_account(tmp_path):
 
 def test_services_scale_with_their_own_health_probe(tmp_path):
     """``docker compose up --scale requests=3``: no fixed name nor host port on a nameko service,
-    each replica checked through the broker (deploy/README.md)."""
+    each replica checked by its own readiness probe, inside its container (deploy/README.md)."""
     result = compose(tmp_path, "config")
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
@@ -123,6 +123,32 @@ def test_services_scale_with_their_own_health_probe(tmp_path):
         assert service["healthcheck"]["test"][-2:] == ["deploy/healthcheck.py", name]
         assert service["restart"] == "unless-stopped", name         # a killed replica comes back
         assert service["environment"][f"{name.upper()}_DATABASE_URL"].startswith("postgresql"), name
+
+
+def test_health_checks_ask_the_readiness_probes(tmp_path):
+    """Each application's health check is its readiness probe (deploy/healthcheck.py, default ``pret``): a
+    service's /pret on the probe port its environment sets (services/common/probes.py), the web's /sante/pret;
+    requests is ready only with clamd, which the stack runs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("healthcheck", ROOT / "deploy" / "healthcheck.py")
+    healthcheck = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(healthcheck)
+    result = compose(tmp_path, "config")
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    for name in APP_SERVICES:
+        assert services[name]["healthcheck"]["test"] == ["CMD", "python", "deploy/healthcheck.py", name], name
+        environment = services[name]["environment"]
+        probe = healthcheck.url(name, "pret", environment)
+        assert probe.startswith("http://127.0.0.1:") and probe.endswith("/sante/pret" if name == "web" else "/pret"), probe
+        if name != "web":
+            assert environment[f"{name.upper()}_HEALTH_PORT"] in probe, (name, probe)
+    assert healthcheck.url("requests", "vivant", {"REQUESTS_HEALTH_PORT": "0.0.0.0:8081"}) == "http://127.0.0.1:8081/vivant"
+    assert services["requests"]["environment"]["EP_CLAMD_HOST"] == "clamav"
+    assert services["requests"]["depends_on"]["clamav"]["condition"] == "service_healthy"
+    assert services["clamav"]["healthcheck"]["test"] and not services["clamav"].get("ports")
+    assert healthcheck.main(["healthcheck.py", "web", "rpc"]) == 2 and healthcheck.main(["healthcheck.py", "x"]) == 2
 
 
 DEFINITIONS = ROOT / "deploy" / "rabbitmq" / "definitions.json"

@@ -7,8 +7,10 @@ from tests.helpers import login
 pytestmark = [pytest.mark.integration]
 
 
-def test_requests_service_down_shows_partial_while_the_rest_works(stack, client):
+def test_requests_service_down_shows_partial_while_the_rest_works(stack, client, app):
     login(client, "technicien")
+    admin = app.test_client()
+    login(admin, "admin_national")
     stack.stop_process("requests")
     try:
         home = client.get("/")
@@ -21,6 +23,13 @@ def test_requests_service_down_shows_partial_while_the_rest_works(stack, client)
         assert full.status_code == 503 and "Service momentanément indisponible" in full.get_data(as_text=True)
         health = client.get("/sante").get_json()
         assert health["services"] == {"accounts": "ok", "requests": "indisponible", "notifier": "ok"}
+        # The supervision screen says so in the service's own section, and the rest of it works.
+        assert admin.get("/supervision").status_code == 200
+        for htmx in ({"HX-Request": "true"}, {}):
+            down = admin.get("/supervision/services/requests", headers=htmx)
+            assert down.status_code == 200 and 'data-service-state="indisponible"' in down.get_data(as_text=True)
+        up = admin.get("/supervision/services/notifier", headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert 'data-service-state="ok"' in up
     finally:
         stack.start_process("requests")
         stack.wait_healthy(["requests"])

@@ -31,6 +31,8 @@ def _r(allowed, throwaway=False, lands_on_login=False, data=(), caisse_admin=Fal
 ROUTES = {
     "home.index": _r(PEOPLE),
     "home.health": _r(PUBLIC),
+    "home.alive": _r(PUBLIC),
+    "home.ready": _r(PUBLIC),
     "home.recent_requests": _r(PARTNER),
     "home.caisse_queue": _r(CAISSE_AGENTS),
     "static": _r(PUBLIC),
@@ -64,6 +66,8 @@ ROUTES = {
     "admin.new_caisse": _r({"admin"}),
     "admin.edit_caisse": _r({"admin"}),
     "delivery.index": _r(AGENTS),
+    "supervision.index": _r(AGENTS),
+    "supervision.service": _r(AGENTS),
     "delivery.resend": _r(OWNER_A),
     "requests_ui.history": _r(PARTNER),
     "requests_ui.detail": _r(REQUEST_A),
@@ -165,5 +169,6 @@ SPECIFIC = {
     "partners.account_action": {"action": "renvoyer-invitation"},
     "partners.edit_gestionnaire": {"account_id": "gest_a_account"},
     "staff.edit_agent": {"account_id": "plain_agent_x_account"},
+    "supervision.service": {"name": "requests"},
     "staff.agent_action": {"account_id": "plain_agent_x_account", "action": "renvoyer-invitation"},
 }

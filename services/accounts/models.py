@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.event_outbox import EventOutboxColumns
+from services.common.sweep_runs import SweepRunColumns
 
 
 def utcnow() -> datetime:
@@ -288,3 +289,7 @@ class KnownPlace(Base):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"), index=True)
     place: Mapped[str] = mapped_column(sa.String(64))
     seen_at: Mapped[datetime]
+
+
+class SweepRun(SweepRunColumns, Base):
+    """The last run of each scheduled sweep (services.common.sweep_runs), for the supervision screen."""

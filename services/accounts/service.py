@@ -12,8 +12,9 @@ from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, AGENTS, GESTIONNAIR
 from services.accounts import (access, account_requests, audit, authentication, caisse_settings, conventions, directory,
                                email_change, habilitation, passwords, reauthentication, referential, second_factor,
                                sessions, settings, staff, sweeps)
-from services.accounts.models import EventOutbox
+from services.accounts.models import EventOutbox, SweepRun
 from services.common import event_outbox, health   # modules: `nameko run` would take a mixin for a service
+from services.common import supervision, sweep_runs
 from services.common.caller import Caller
 from services.common.config import database_url, rpc_secret
 from services.common.db import Database
@@ -442,6 +443,7 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
 
     # --- scheduled sweeps -------------------------------------------------------------------
     @timer(interval=settings.sweep_interval_seconds())
+    @sweep_runs.recorded(SweepRun, "sweep")
     def sweep(self):
         for step in (sweeps.warn_inactive_techniciens, sweeps.inactivate_inactive_techniciens,
                      conventions.renew_or_end, conventions.warn_coming_ends, sweeps.periodic_reviews,
@@ -449,3 +451,10 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
                      sessions.purge_ended):
             step(self.db, self.events)      # each step commits its own work…
             self.events.publish()           # …and its emails leave right after
+
+    # --- supervision ------------------------------------------------------------------------
+    @rpc
+    def supervision(self):
+        """The supervision screen (national admin, caisse agents): this service's events and sweeps, global."""
+        self._actor(*AGENTS)
+        return supervision.report(self.db, self.name, SweepRun, sweeps.SWEEPS, EventOutbox)

@@ -14,6 +14,9 @@ from services.accounts.authentication import recipient
 from services.accounts.habilitation import _inactivate, request_review, review_emails
 from services.accounts.models import Account, AuditEntry, Convention, HabilitationReview, utcnow
 
+# The sweeps whose last run the supervision screen shows (services.common.sweep_runs), by timer method.
+SWEEPS = {"sweep": "Tâches planifiées des comptes (inactivité, conventions, revues, départs, purges)"}
+
 
 def _claim(session: Session, model, row_id: int, condition, **values) -> bool:
     return session.execute(sa.update(model).where(model.id == row_id, condition).values(**values)).rowcount == 1

@@ -23,6 +23,17 @@ def database_url(service: str) -> str:
     return os.environ.get(f"{service.upper()}_DATABASE_URL") or f"sqlite:///{data_dir() / service}.db"
 
 
+def health_address(service: str) -> tuple[str, int] | None:
+    """Where the service answers its liveness and readiness probes over HTTP (services.common.probes):
+    ``<SERVICE>_HEALTH_PORT``, a port (on 127.0.0.1) or ``host:port`` (``0.0.0.0:8081`` for an
+    orchestrator probing from outside the container); unset, no probe server."""
+    value = os.environ.get(f"{service.upper()}_HEALTH_PORT", "").strip()
+    if not value:
+        return None
+    host, _, port = value.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
 def check_production(service: str) -> None:
     """EP_ENV=production: no example secret, no guest broker account, no SQLite file."""
     problems = [production.secret_problem("EP_RPC_SECRET", os.environ.get("EP_RPC_SECRET", "")),

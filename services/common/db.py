@@ -4,9 +4,12 @@ session per worker, migrations applied when the container starts.
 PostgreSQL goes through psycopg2 made cooperative by psycogreen, so a query
 waits on the eventlet hub instead of blocking every other worker.
 """
+import logging
+
 import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from contracts import broker
 from services.common import migrations
@@ -30,6 +33,19 @@ def make_engine(url: str) -> sa.Engine:
         cursor.close()
 
     return engine
+
+
+def probe_engine(engine: sa.Engine, timeout: int = 2) -> sa.Engine:
+    """An engine that opens a fresh connection each time (no pool), for readiness: can the service
+    reach its database *now*? The service's own pool may hold connections opened before an outage.
+    A SQLite file is opened read-write without being created: a file gone is a database unreachable."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return engine
+        return sa.create_engine(f"sqlite:///file:{url.database}?mode=rw&uri=true", poolclass=NullPool,
+                                connect_args={"timeout": timeout})
+    return sa.create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": timeout})
 
 
 def _green_psycopg2():
@@ -69,6 +85,17 @@ class Database(DependencyProvider):
 
     def stop(self):
         self.engine.dispose()
+
+    def ready_check(self) -> dict:
+        """The readiness probe's database check (services.common.probes): a fresh connection answers."""
+        try:
+            engine = self._probe = getattr(self, "_probe", None) or probe_engine(self.engine)
+            with engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+            return {"database": True}
+        except Exception as exc:        # refused, gone, timed out: not ready, whatever the reason
+            logging.getLogger(__name__).warning("readiness: database unreachable: %s", type(exc).__name__)
+            return {"database": False}
 
     def get_dependency(self, worker_ctx) -> Session:
         session = self.sessions()

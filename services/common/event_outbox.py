@@ -75,6 +75,13 @@ class Emit(list):
         super().append(item)
 
 
+def backlog(session: Session, model) -> tuple[int, float | None]:
+    """Events not yet published: how many, and the oldest one's age in seconds (None when none).
+    The supervision screen shows it; a metrics gauge can read the same."""
+    count, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(model.created_at))).one()
+    return count, (utcnow() - oldest).total_seconds() if oldest is not None else None
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts, 300))
 

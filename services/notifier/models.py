@@ -3,6 +3,8 @@ from datetime import date, datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.sweep_runs import SweepRunColumns
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -123,3 +125,7 @@ class NewsletterDigest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]         # every subscriber's email queued
     lease_until: Mapped[datetime | None]
+
+
+class SweepRun(SweepRunColumns, Base):
+    """The last run of each scheduled sweep (services.common.sweep_runs), for the supervision screen."""

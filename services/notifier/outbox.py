@@ -143,3 +143,34 @@ def _failed(message: OutboxMessage, error: str, permanent: bool, now: datetime) 
         message.status = "failed"
     else:
         message.next_attempt_at = now + backoff(message.attempts)
+
+
+FAILED_WINDOW = timedelta(hours=24)
+
+
+def backlog(session: Session, caisse_codes: list[str] | None = None) -> dict:
+    """The supervision screen's emails: waiting to be sent (how many, the oldest one's age in seconds)
+    and failed among those made in the last 24 hours, for each caisse (``caisse_codes``, or every
+    caisse an email went to: its users, by message_caisse); with ``caisse_codes`` None (the national
+    admin) the same for all emails too, those to nobody's caisse (the national admin's) included."""
+    since = utcnow() - FAILED_WINDOW
+    queued = OutboxMessage.status == "queued"
+    failed = sa.and_(OutboxMessage.status == "failed", OutboxMessage.created_at >= since)
+    figures = (sa.func.count().filter(queued), sa.func.min(OutboxMessage.created_at).filter(queued),
+               sa.func.count().filter(failed))
+
+    def shaped(pending, oldest, failed_24h, **more):
+        return {**more, "pending": pending, "failed_24h": failed_24h,
+                "oldest_age_seconds": (utcnow() - oldest).total_seconds() if oldest is not None else None}
+
+    per_caisse = sa.select(MessageCaisse.caisse_code, *figures).join(
+        OutboxMessage, OutboxMessage.id == MessageCaisse.message_id).where(
+        sa.or_(queued, failed)).group_by(MessageCaisse.caisse_code).order_by(MessageCaisse.caisse_code)
+    if caisse_codes is not None:
+        per_caisse = per_caisse.where(MessageCaisse.caisse_code.in_(caisse_codes))
+    found = {code: shaped(*rest, caisse_code=code) for code, *rest in session.execute(per_caisse)}
+    codes = caisse_codes if caisse_codes is not None else list(found)
+    answer = {"emails": [found.get(code) or shaped(0, None, 0, caisse_code=code) for code in codes]}
+    if caisse_codes is None:
+        answer["all_emails"] = shaped(*session.execute(sa.select(*figures).where(sa.or_(queued, failed))).one())
+    return answer

@@ -12,6 +12,10 @@ from contracts import dates
 from services.notifier import fanout, outbox, rendering, settings
 from services.notifier.models import utcnow
 
+# The notifier's sweep (this module's reminders, then maintenance notices, newsletters, the delivery log's
+# purge), whose last run the supervision screen shows (services.common.sweep_runs).
+SWEEPS = {"sweep": "Rappels de mot de passe, annonces de maintenance, lettres d'information, purge du journal"}
+
 
 def _utc(iso: str) -> datetime:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).replace(tzinfo=None)

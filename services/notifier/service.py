@@ -14,11 +14,14 @@ from services.common.caller import Caller
 from services.common.config import database_url, rpc_secret
 from services.common.db import Database
 from services.common import health   # the module: `nameko run` would take the mixin for a service
+from services.common import supervision, sweep_runs
 from services.common.entrypoint import rpc
 from services.common.rpc import ServiceRpc
 from services.notifier import delivery_log, maintenance, news, outbox, reminders, settings
 from services.notifier.event_emails import SOURCES, enqueue_event
+from services.notifier.reminders import SWEEPS
 from services.notifier.mailer import Mailer
+from services.notifier.models import SweepRun
 
 log = logging.getLogger(__name__)
 DELIVERY_ROUND_SECONDS = 5
@@ -52,6 +55,7 @@ class NotifierService(health.Health):
         return lambda *args: self.services.call_as_service("accounts", method, *args)
 
     @timer(interval=settings.sweep_interval_seconds())
+    @sweep_runs.recorded(SweepRun, "sweep")
     def sweep(self):
         """Each step is idempotent (keys, leases) and safe with two instances; accounts not
         answering only delays it to the next round."""
@@ -121,6 +125,15 @@ class NotifierService(health.Health):
     def unsubscribe_by_token(self, token):
         """Anyone, even anonymous: the one-click link of the newsletter emails."""
         return news.unsubscribe_by_token(self.db, token)
+
+    # --- supervision ------------------------------------------------------------------------
+    @rpc
+    def supervision(self):
+        """The supervision screen: sweeps (global), emails waiting or failed for each caisse in the caller's reach
+        (and, for the national admin, for everyone: emails to nobody's caisse count there only)."""
+        scope = supervision.caisse_scope(self.caller.require(*AGENTS))
+        return {**supervision.report(self.db, self.name, SweepRun, SWEEPS),
+                **outbox.backlog(self.db, scope)}
 
 
 def _handler(event_type: str):

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.event_outbox import EventOutboxColumns
+from services.common.sweep_runs import SweepRunColumns
 
 
 def utcnow() -> datetime:
@@ -278,3 +279,7 @@ class Draft(Base):
 
 class EventOutbox(EventOutboxColumns, Base):
     """Events to publish, committed with the change that caused them (services.common.event_outbox)."""
+
+
+class SweepRun(SweepRunColumns, Base):
+    """The last run of each scheduled sweep (services.common.sweep_runs), for the supervision screen."""

@@ -146,3 +146,10 @@ class Scanner(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.scanner
+
+    def ready_check(self) -> dict:
+        """The readiness probe's clamd check (services.common.probes): PING answered within 2 s."""
+        scanner = self.scanner
+        if isinstance(scanner, ClamdScanner):
+            scanner = ClamdScanner(scanner.socket_path, scanner.host, scanner.port, timeout=2)
+        return {"clamd": scanner.ping()}

@@ -13,11 +13,11 @@ from services.common.caller import Caller
 from services.common.config import rpc_secret
 from services.common.db import Database
 from services.common.entrypoint import rpc
-from services.common import event_outbox, health
+from services.common import event_outbox, health, supervision, sweep_runs
 from services.common.rpc import ServiceRpc
 from services.requests import (caisse_settings, catalogue, documentation, drafts, history, lifecycle, personal_data,
                                retention, scope, settings, summary, support, validation)
-from services.requests.models import EventOutbox
+from services.requests.models import EventOutbox, SweepRun
 from services.requests.scanning import Scanner
 from services.requests.storage import Storage
 
@@ -188,6 +188,7 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
         return documentation.download(self.db, self.caller.require(*PROFILES), document_id, self.storage)
 
     @timer(interval=3600)
+    @sweep_runs.recorded(SweepRun, "purge_finished")
     def purge_finished(self):
         """Finished requests past the caisse's retention period (EP_REQUEST_RETENTION_DAYS; 0: kept), and
         the drafts of expired sessions nobody came back for (EP_DRAFT_HOURS)."""
@@ -196,6 +197,15 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
 
     # Hourly by default; at most once a day per caisse whatever the interval or the instances.
     @timer(interval=settings.summary_check_seconds())
+    @sweep_runs.recorded(SweepRun, "late_summary")
     def late_summary(self):
         """Hourly check, at most one email a day per caisse (claimed in the database)."""
         summary.hourly(self.db, self.services, self.events)
+
+    # --- supervision ------------------------------------------------------------------------
+    @rpc
+    def supervision(self):
+        """The supervision screen: events and sweeps (global), late requests of each caisse in the caller's reach."""
+        who = self.caller.require(ADMIN_NATIONAL, AGENT_CAISSE)
+        return {**supervision.report(self.db, self.name, SweepRun, summary.SWEEPS, EventOutbox),
+                "caisses": summary.late_counts(self.db, supervision.caisse_scope(who))}

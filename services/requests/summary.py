@@ -10,6 +10,10 @@ from services.requests.catalogue import UNTREATED_STATUSES
 from services.requests.caisse_settings import ensure_row, late_after_days
 from services.requests.models import CaisseSetting, PartnerRequest, utcnow
 
+# The requests service's sweeps, whose last run the supervision screen shows (services.common.sweep_runs).
+SWEEPS = {"late_summary": "Récapitulatif quotidien des demandes en retard",
+          "purge_finished": "Suppression des demandes échues et des saisies abandonnées"}
+
 
 def late_by_caisse(session: Session) -> dict[str, list[str]]:
     """caisse code -> references of its untreated requests past its delay, oldest first."""
@@ -25,6 +29,23 @@ def late_by_caisse(session: Session) -> dict[str, list[str]]:
         if refs:
             late[code] = refs
     return late
+
+
+def late_counts(session: Session, caisse_codes: list[str] | None = None) -> list[dict]:
+    """Each caisse's untreated requests past its delay (every caisse that has untreated requests, or
+    ``caisse_codes``): how many, the oldest one's age in days, the caisse's delay."""
+    if caisse_codes is None:
+        caisse_codes = sorted(session.scalars(sa.select(PartnerRequest.caisse_code).where(
+            PartnerRequest.status.in_(UNTREATED_STATUSES)).distinct()))
+    counts = []
+    for code in caisse_codes:
+        delay = late_after_days(session, code)
+        late, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(PartnerRequest.created_at)).where(
+            PartnerRequest.caisse_code == code, PartnerRequest.status.in_(UNTREATED_STATUSES),
+            PartnerRequest.created_at < utcnow() - timedelta(days=delay))).one()
+        counts.append({"caisse_code": code, "late": late, "late_after_days": delay,
+                       "oldest_days": (utcnow() - oldest).days if oldest is not None else None})
+    return counts
 
 
 def claim_today(session: Session, caisse_code: str, today: date) -> bool:

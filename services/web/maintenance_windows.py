@@ -59,6 +59,13 @@ def caisse_contacts(codes) -> list[dict]:
     return [contacts for contacts in found if contacts]
 
 
+def public_directory() -> list[dict]:
+    """Every caisse's name and contacts (accounts.public_directory, anonymous), kept like the contacts:
+    the public pages' list of caisses, and the caisse names of the supervision screen; [] when unknown."""
+    return remembered("public-directory", CONTACTS_CACHE_SECONDS,
+                      lambda: rpc.call("accounts", "public_directory", who={}, timeout=1), [])
+
+
 def closed_page():
     """The maintenance page while a running window covers the visitor's whole portal; else None."""
     windows = current_windows()

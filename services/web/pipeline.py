@@ -41,7 +41,8 @@ STEP_PAGES = {"cgu": "auth.cgu", "password_expired": "auth.change_password",
 # endpoint -> the guards that let it through.
 OPEN = {
     # Assets and health.
-    **dict.fromkeys(ASSETS, ALWAYS), "home.health": ALWAYS,
+    **dict.fromkeys(ASSETS, ALWAYS), "home.health": ALWAYS, "home.alive": ALWAYS,
+    "home.ready": ALWAYS,
     # Signing in (each step of it: password, profile choice, second factor's code) and out.
     "auth.login": DURING_MAINTENANCE, "auth.login_choice": DURING_MAINTENANCE,
     "auth.login_second_factor": DURING_MAINTENANCE, "auth.logout": ALWAYS,
@@ -74,7 +75,7 @@ OPEN = {
         "requests_ui.download", "requests_ui.notifications",
         "news.index", "news.subscription", "news.unsubscribe",
         "delivery.index", "delivery.resend",
-        "personal_data.index",
+        "personal_data.index", "supervision.index", "supervision.service",
         "staff.agents", "staff.edit_agent", "staff.agent_action", "staff.settings", "staff.save_rules",
         "staff.save_referents", "staff.save_data_protection",
         "account_requests.index", "account_requests.file", "account_requests.detail", "account_requests.queue",

@@ -40,6 +40,10 @@ def call(service, method, *args, **kwargs):
     return current_app.extensions["services"].call(service, method, *args, **kwargs)
 
 
+def broker_reachable() -> bool:
+    return current_app.extensions["services"].client.reachable()
+
+
 def _unavailable(exc: ServiceUnavailable):
     from htmx_flask import request
 

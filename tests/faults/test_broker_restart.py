@@ -6,7 +6,8 @@ requests database exactly once; each one it did not got the French "réessayez"
 form back, and sending that same form again once the broker is back files it
 exactly once too (idempotency key, no duplicate whatever happened behind the
 cut); the web and every service instance serve again within 15 seconds of the
-broker's return, with nobody restarting anything."""
+broker's return, with nobody restarting anything. During the cut every process stays alive
+(liveness) and none is ready (readiness: the broker is a dependency of each); all ready again after."""
 import threading
 import time
 
@@ -19,6 +20,12 @@ pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
 SUBMITTERS = 3
 RECOVERY = 15
+
+
+def probes(stack) -> dict:
+    """{(process, probe): HTTP status} of every service instance and of the web."""
+    paths = {**{name: ("/vivant", "/pret") for name in stack.health_ports}, "web": ("/sante/vivant", "/sante/pret")}
+    return {(name, path): stack.probe(name, path)[0] for name, pair in paths.items() for path in pair}
 
 
 def test_broker_restart_loses_nothing_and_duplicates_nothing(fault_stack, private_broker):
@@ -37,6 +44,7 @@ def test_broker_restart_loses_nothing_and_duplicates_nothing(fault_stack, privat
         cut = time.monotonic()
         held_user.send(held)                            # sent during the cut, whatever the submitters' timing
         made.append(held)
+        during = probes(fault_stack)
         time.sleep(max(0.0, 3 - (time.monotonic() - cut)))
         private_broker.start_app()
         back_at = time.monotonic()
@@ -47,11 +55,14 @@ def test_broker_restart_loses_nothing_and_duplicates_nothing(fault_stack, privat
         web_back = time.monotonic() - back_at
         wait_all_instances(fault_stack, timeout=RECOVERY - web_back)
         time.sleep(1)
+        after = probes(fault_stack)
     finally:
         stop.set()
         for thread in threads:
             thread.join(60)
 
+    assert during == {probe: 200 if "vivant" in probe[1] else 503 for probe in during}, during
+    assert set(after.values()) == {200}, after
     answers = [a for s in made for a in s.answers] + pages
     assert all(a.status != 500 for a in answers)
     strange = [(a.status, a.text[:300]) for a in answers if not (a.filed or a.retry)]

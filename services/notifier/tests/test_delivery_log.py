@@ -95,3 +95,23 @@ def test_the_log_forgets_emails_after_the_retention_but_never_a_queued_one(db, m
     left = {r.recipient.split("-" + tag)[0] for r in db.query(OutboxMessage).filter(OutboxMessage.recipient.contains(tag))}
     assert left == {"old-queued", "recent-sent"}
     assert db.query(MessageResend).filter_by(message_id=rows["old-failed"].id).count() == 0
+
+
+def test_supervision_counts_waiting_and_failed_emails_per_caisse_in_reach(as_, db):
+    """Waiting and failed (last 24 h) emails per caisse: an agent their caisse only, the admin every caisse
+    an email went to plus all emails; the last sweep run is recorded by the sweep's timer method."""
+    enqueue_event(db, events.REVIEW_REQUESTED, review_event(recipient("a@essai.test", ["999"])))
+    enqueue_event(db, events.REVIEW_REQUESTED, review_event(recipient("b@essai.test", ["999", "998"])))
+    db.execute(sa.update(OutboxMessage).where(OutboxMessage.recipient == "b@essai.test").values(status="failed"))
+    db.commit()
+    agent = as_("agent_999").supervision()
+    assert agent["service"] == "notifier" and agent["status"] == "ok"
+    assert [(e["caisse_code"], e["pending"], e["failed_24h"]) for e in agent["emails"]] == [("999", 1, 1)]
+    assert agent["emails"][0]["oldest_age_seconds"] >= 0 and "all_emails" not in agent
+    assert [s["kind"] for s in agent["sweeps"]] == ["sweep"] and agent["sweeps"][0]["ran"] is False
+    admin = as_("admin").supervision()
+    assert [(e["caisse_code"], e["pending"], e["failed_24h"]) for e in admin["emails"]] == [("998", 0, 1), ("999", 1, 1)]
+    assert (admin["all_emails"]["pending"], admin["all_emails"]["failed_24h"]) == (1, 1)
+    assert [e["pending"] for e in as_("agent_998").supervision()["emails"]] == [0]
+    with pytest.raises(NotAuthorized):
+        as_("tech_a").supervision()

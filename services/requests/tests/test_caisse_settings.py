@@ -197,6 +197,14 @@ def test_the_overdue_delay_is_the_caisses(as_):
     overview = agent.caisse_overview()
     assert overview["late_after_days"] == 2 and overview["late"] >= 2
     assert as_("agent_998").caisse_overview()["late_after_days"] == 10
+    # The supervision screen counts the same, each caisse by its own delay, in the caller's reach only.
+    mine = agent.supervision()
+    assert [(c["caisse_code"], c["late"], c["late_after_days"]) for c in mine["caisses"]] == [("999", overview["late"], 2)]
+    assert mine["caisses"][0]["oldest_days"] >= 2 and {"events", "sweeps", "instance"} <= set(mine)
+    assert [(c["caisse_code"], c["late_after_days"]) for c in as_("agent_998").supervision()["caisses"]] == [("998", 10)]
+    assert ("999", overview["late"]) in [(c["caisse_code"], c["late"]) for c in as_("admin").supervision()["caisses"]]
+    with pytest.raises(NotAuthorized):
+        as_("tech_a").supervision()
 
 
 # --- pushing: parallel saves --------------------------------------------------------------------

@@ -49,3 +49,19 @@ def health():
         except (ServiceUnavailable, ServiceError):
             services[name] = "indisponible"
     return jsonify({"web": "ok", "services": services})
+
+
+# For an orchestrator (Kubernetes probes, the compose health check: deploy/healthcheck.py).
+@bp.route("/sante/vivant")
+def alive():
+    """Liveness: this process answers. Nothing else is asked: an outage elsewhere must not get the web restarted."""
+    return jsonify({"web": "ok"})
+
+
+@bp.route("/sante/pret")
+def ready():
+    """Readiness: the broker is reachable, so the web can reach the services. Not the services themselves:
+    a service down degrades its own screens only (the supervision screen shows which)."""
+    broker = rpc.broker_reachable()
+    status = "ok" if broker else "indisponible"
+    return jsonify({"web": status, "checks": {"broker": status}}), 200 if broker else 503

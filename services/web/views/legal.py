@@ -10,10 +10,8 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from contracts import retention
-from services.web import rpc
-from services.web.maintenance_windows import CONTACTS_CACHE_SECONDS, caisse_contacts, user_caisses
+from services.web.maintenance_windows import caisse_contacts, public_directory, user_caisses
 from services.web.navigation import site_map as navigation_site_map
-from services.web.remembered import remembered
 
 bp = Blueprint("legal", __name__)
 
@@ -29,8 +27,7 @@ def contacts() -> list[dict]:
         own = caisse_contacts(c for c in user_caisses() if c)
         if own:
             return own
-    return remembered("public-directory", CONTACTS_CACHE_SECONDS,
-                      lambda: rpc.call("accounts", "public_directory", who={}, timeout=1), [])
+    return public_directory()
 
 
 @bp.route("/accessibilite")
