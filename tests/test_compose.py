@@ -248,6 +248,6 @@ def test_monitoring_profile_scrapes_each_application_on_its_private_metrics_port
         environment = services[name]["environment"]
         variable = "WEB_METRICS_PORT" if name == "web" else f"{name.upper()}_METRICS_PORT"
         assert scraped[name]["names"] == [name] and str(scraped[name]["port"]) == environment[variable], name
-        assert environment["EP_METRICS_ADDRESS"] == "0.0.0.0", name
+        assert environment["EP_METRICS_ADDRESS"] == "0.0.0.0", name     # noqa: S104 - the stack's private network
         published = [str(port) for port in services[name].get("ports", [])]
         assert not any(environment[variable] in port for port in published), (name, published)
