@@ -8,6 +8,7 @@ from a URL reaches the metrics. Under gunicorn the workers write their counts in
 starts) and the master serves their sum on ``WEB_METRICS_PORT`` (services/web/gunicorn_conf.py): a port of
 its own, not a route of the public site.
 """
+import logging
 import time
 
 from flask import Flask, g, request
@@ -22,6 +23,7 @@ HTTP_DURATION = Histogram("ep_http_request_duration_seconds", "Durée des requê
 WEB_RPC_CALLS = Counter("ep_web_rpc_calls", "Appels RPC du web, par service, méthode et issue "
                         "(ok, refused, unavailable, failed)", ["service", "method", "outcome"])
 WEB_RPC_DURATION = Histogram("ep_web_rpc_duration_seconds", "Durée des appels RPC vus du web", ["service", "method"])
+log = logging.getLogger(__name__)
 UNMATCHED = "<aucune>"          # no route: a 404, or a method not allowed
 
 
@@ -58,7 +60,10 @@ def serve_workers_metrics() -> None:
 
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
-    start_http_server(port, config.metrics_address(), registry)
+    try:
+        start_http_server(port, config.metrics_address(), registry)
+    except OSError as exc:          # the site still serves; Prometheus sees the target down
+        log.error("web metrics not served on port %s: %r", port, exc)
 
 
 def worker_gone(pid: int) -> None:
