@@ -18,7 +18,7 @@ from services.requests.tests.test_attachments import EICAR_PDF, PDF
 from tests.helpers import LOGINS, accounts_db, csrf_from, login, post_form
 from tests.test_web_requests import created_id, document_request, submit, unique_name
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.integration, pytest.mark.db]     # the probes' queries on PostgreSQL too
 
 PROCESSES = ("web", "accounts", "requests", "notifier")
 DEPLOY = REPO_ROOT / "deploy"
