@@ -40,6 +40,10 @@ class Scrape:
         return sum(s.value for f in self.families for s in f.samples
                    if s.name == sample_name and labels.items() <= s.labels.items())
 
+    def has(self, sample_name, **labels) -> bool:
+        return any(s.name == sample_name and labels.items() <= s.labels.items()
+                   for f in self.families for s in f.samples)
+
     def names(self) -> set[str]:
         """What a query may name: each sample's name, and each family's (with its suffixes) even without samples."""
         suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
@@ -84,6 +88,7 @@ def wrong_login_over_http(stack, email: str) -> requests.Response:
 
 def test_a_journey_shows_in_every_metrics_endpoint(stack, client, mailbox):
     unknown = f"inconnu-{uuid.uuid4().hex[:8]}@exemple.test"
+    token = uuid.uuid4().hex
     name = unique_name()
     before = scrape_all(stack)
 
@@ -92,6 +97,7 @@ def test_a_journey_shows_in_every_metrics_endpoint(stack, client, mailbox):
     almost_locked(stack, unknown)
     assert wrong_login_over_http(stack, unknown).status_code == 200
     assert requests.get(f"{stack.env['EP_BASE_URL']}/nulle-part-{uuid.uuid4().hex}", timeout=10).status_code == 404
+    requests.get(f"{stack.env['EP_BASE_URL']}/activation/{token}", timeout=10)       # a link's token in the path
 
     # Services, through the web: a request filed with a clean file, one refused for a virus, a reset email.
     login(client, "technicien")
@@ -113,6 +119,7 @@ def test_a_journey_shows_in_every_metrics_endpoint(stack, client, mailbox):
     assert delta("web", "ep_http_requests_total", route="<aucune>", method="GET", status="404") == 1
     assert delta("web", "ep_http_request_duration_seconds_count", route="/connexion") == 4
     assert delta("web", "ep_web_rpc_calls_total", service="accounts", method="authenticate", outcome="refused") == 2
+    assert delta("web", "ep_http_requests_total", route="/activation/<token>", method="GET") == 1      # the rule
 
     # accounts: the calls, the typed refusals, the failures and the lock
     assert delta("accounts", "ep_rpc_calls_total", service="accounts", method="authenticate", outcome="refused") == 2
@@ -121,8 +128,9 @@ def test_a_journey_shows_in_every_metrics_endpoint(stack, client, mailbox):
     assert delta("accounts", "ep_login_failures_total", action="login_failed") == 2
     assert delta("accounts", "ep_login_locks_total", action="login_failed") == 1
     assert after["accounts"].value("ep_sessions_open", service="accounts") >= 1
-    assert after["accounts"].names() >= {"ep_outbox_backlog", "ep_outbox_oldest_age_seconds",
-                                         "ep_outbox_oldest_due_seconds", "ep_outbox_lease_seconds"}
+    for gauge in ("ep_outbox_backlog", "ep_outbox_oldest_age_seconds", "ep_outbox_oldest_due_seconds"):
+        assert after["accounts"].has(gauge, service="accounts", outbox="events"), gauge
+        assert after["notifier"].has(gauge, service="notifier", outbox="emails"), gauge
 
     # requests: the filing, its scans by outcome, clamd answering
     assert delta("requests", "ep_rpc_calls_total", service="requests", method="submit", outcome="ok") == 1
@@ -137,12 +145,12 @@ def test_a_journey_shows_in_every_metrics_endpoint(stack, client, mailbox):
     assert after["notifier"].value("ep_outbox_lease_seconds", service="notifier", outbox="emails") == 60
     assert delta("notifier", "ep_sweep_runs_total", service="notifier", sweep="sweep", outcome="ok") >= 1
     assert after["notifier"].value("ep_sweep_last_success_timestamp_seconds", sweep="sweep") > 0
-    assert after["notifier"].value("ep_sweep_items_total", service="notifier", step="reminders") >= 0
-    assert "ep_sweep_items_total" in after["notifier"].names()
+    for step in ("reminders", "maintenance_notices", "newsletters", "delivery_log_purge"):    # what each step did
+        assert after["notifier"].has("ep_sweep_items_total", service="notifier", step=step), step
 
-    # No personal data: neither the addresses nor the insured person's name, in any of them.
+    # No personal data: neither the addresses nor the insured person's name, nor a link's token, in any of them.
     for process, scrape in after.items():
-        for secret in (unknown, email, LOGINS["technicien"][0], name, name.upper()):
+        for secret in (unknown, email, LOGINS["technicien"][0], name, name.upper(), token):
             assert secret not in scrape.text, (secret, process)
 
 
