@@ -56,6 +56,7 @@ def child_exit(server, worker):
 
     metrics.worker_gone(worker.pid)
 
+
 _default_headers = wsgi.Response.default_headers
 
 

@@ -10,11 +10,15 @@ its own, not a route of the public site.
 """
 import logging
 import time
+from contextlib import contextmanager
 
 from flask import Flask, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
+from contracts.errors import EXPECTED, ServiceUnavailable
 from services.web import config
+
+log = logging.getLogger(__name__)
 
 HTTP_REQUESTS = Counter("ep_http_requests", "Requêtes HTTP servies par le web, par route, méthode et statut",
                         ["route", "method", "status"])
@@ -23,7 +27,6 @@ HTTP_DURATION = Histogram("ep_http_request_duration_seconds", "Durée des requê
 WEB_RPC_CALLS = Counter("ep_web_rpc_calls", "Appels RPC du web, par service, méthode et issue "
                         "(ok, refused, unavailable, failed)", ["service", "method", "outcome"])
 WEB_RPC_DURATION = Histogram("ep_web_rpc_duration_seconds", "Durée des appels RPC vus du web", ["service", "method"])
-log = logging.getLogger(__name__)
 UNMATCHED = "<aucune>"          # no route: a 404, or a method not allowed
 
 
@@ -46,9 +49,22 @@ def _count(response):
     return response
 
 
-def rpc_call(service: str, method: str, outcome: str, seconds: float) -> None:
-    WEB_RPC_CALLS.labels(service, method, outcome).inc()
-    WEB_RPC_DURATION.labels(service, method).observe(seconds)
+@contextmanager
+def rpc_call(service: str, method: str):
+    """Around one call of the web's RPC client: its outcome and duration."""
+    started, outcome = time.perf_counter(), "failed"
+    try:
+        yield
+        outcome = "ok"
+    except ServiceUnavailable:
+        outcome = "unavailable"
+        raise
+    except EXPECTED:
+        outcome = "refused"
+        raise
+    finally:
+        WEB_RPC_CALLS.labels(service, method, outcome).inc()
+        WEB_RPC_DURATION.labels(service, method).observe(time.perf_counter() - started)
 
 
 def serve_workers_metrics() -> None:

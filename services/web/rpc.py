@@ -7,13 +7,12 @@ registered here, which renders the "service momentanément indisponible"
 partial for that region only (or a full page for a full-page request).
 """
 import logging
-import time
 
 from flask import current_app, render_template
 from flask_login import current_user
 
 from contracts import identity
-from contracts.errors import EXPECTED, ServiceUnavailable
+from contracts.errors import ServiceUnavailable
 from contracts.rpc import RpcClient
 from services.web import metrics
 
@@ -35,19 +34,8 @@ class Services:
         if who is None and current_user and current_user.is_authenticated:
             who = current_user.identity
         token = identity.sign(who, current_app.config["EP_RPC_SECRET"], identity.audience(service, method)) if who else None
-        started, outcome = time.perf_counter(), "failed"
-        try:
-            result = self.client.call(service, method, *args, identity=token, timeout=timeout, **kwargs)
-            outcome = "ok"
-            return result
-        except ServiceUnavailable:
-            outcome = "unavailable"
-            raise
-        except EXPECTED:
-            outcome = "refused"
-            raise
-        finally:
-            metrics.rpc_call(service, method, outcome, time.perf_counter() - started)
+        with metrics.rpc_call(service, method):
+            return self.client.call(service, method, *args, identity=token, timeout=timeout, **kwargs)
 
 
 def call(service, method, *args, **kwargs):
