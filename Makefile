@@ -10,7 +10,7 @@ run: setup
 	$(PY) -m devtools.run
 
 test: setup
-	@scripts/ensure-system.sh docker-compose chromium
+	@scripts/ensure-system.sh docker-compose chromium promtool
 	$(PY) -m devtools.testrun
 
 setup: system $(VENV)/.installed node_modules/.installed

@@ -14,6 +14,8 @@ from contracts import broker
 from devtools.stack import REPO_ROOT, Stack
 
 SECRETS_FILE = REPO_ROOT / "var" / "dev-secrets.env"
+# /metrics of each process, on the loopback (README « Surveillance ») : what deploy/prometheus scrapes in Compose.
+METRICS_PORTS = {"web": 9100, "accounts": 9101, "requests": 9102, "notifier": 9103}
 
 
 def dev_secrets() -> dict:
@@ -38,6 +40,10 @@ def demo_logins() -> str:
     return "\n".join(lines)
 
 
+def metrics_urls() -> str:
+    return ", ".join(f"{name} http://127.0.0.1:{port}/metrics" for name, port in METRICS_PORTS.items())
+
+
 def _interrupt(*_):
     raise KeyboardInterrupt
 
@@ -55,7 +61,7 @@ def main():
     for service in ("accounts", "requests"):
         subprocess.run([sys.executable, "-m", f"services.{service}.seed"], cwd=REPO_ROOT, check=True,
                        env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"})
-    stack = Stack(env, REPO_ROOT / "var" / "log")
+    stack = Stack(env, REPO_ROOT / "var" / "log", metrics_ports=METRICS_PORTS)
     # Ctrl-C and SIGTERM both stop everything, even when started with SIGINT ignored (background job).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -67,6 +73,7 @@ Espace Partenaires est prêt : http://127.0.0.1:8000
 Courriels capturés (développement) : http://127.0.0.1:8025
 Journaux : var/log/
 Sondes (vie /vivant, disponibilité /pret) : {probes}, web http://127.0.0.1:8000/sante/pret
+Métriques Prometheus : {metrics_urls()}
 
 Comptes de démonstration :
 {demo_logins()}

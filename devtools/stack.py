@@ -43,7 +43,7 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 
 class Stack:
     def __init__(self, env: dict, log_dir: Path, web_port=8000, smtp_port=1025, mail_http_port=8025,
-                 web_workers=2, instances=1, process_env: dict | None = None):
+                 web_workers=2, instances=1, process_env: dict | None = None, metrics_ports: dict | None = None):
         self.env = {**os.environ, **env, "PYTHONWARNINGS": "ignore::DeprecationWarning",
                     "PYTHONUNBUFFERED": "1"}
         broker.fill_in(self.env)          # every process, and the health checks below, on the same broker
@@ -60,6 +60,9 @@ class Stack:
         self.process_env = process_env or {}
         # Each service process's liveness and readiness probes (services.common.probes), on a port of its own.
         self.health_ports = {name: free_port() for name in self.service_processes}
+        # /metrics of each process (web and each service instance) on its own port: {"web": 9100…} for
+        # `make run`, free ports otherwise; kept across a restart of the process.
+        self.metrics_ports = dict(metrics_ports or {})
 
     def command(self, name: str) -> list[str]:
         if name == "mailcatcher":
@@ -72,6 +75,19 @@ class Stack:
         return [sys.executable, "-m", "nameko", "run", "--config", f"services/{name}/config.yaml",
                 f"services.{name}.service"]
 
+    def metrics_env(self, name: str) -> dict:
+        program = name.partition("#")[0]
+        if program != "web" and program not in SERVICES:
+            return {}
+        port = str(self.metrics_ports.get(name) or self.metrics_ports.setdefault(name, free_port()))
+        if program in SERVICES:
+            return {f"{program.upper()}_METRICS_PORT": port}
+        # This run's multiprocess directory (emptied by gunicorn when it starts): only the web's processes.
+        return {"WEB_METRICS_PORT": port, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "web-metrics")}
+
+    def metrics_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
+
     def start_process(self, name: str, env: dict | None = None) -> None:
         """``name``: a program, or "<service>#<n>" for another instance of it; ``env``: overrides."""
         log = open(self.log_dir / f"{name.replace('#', '-')}.log", "ab")
@@ -79,8 +95,8 @@ class Stack:
         probes = {f"{program.upper()}_HEALTH_PORT": str(self.health_ports[name])} if name in self.health_ports else {}
         self.processes[name] = subprocess.Popen(
             self.command(program), cwd=REPO_ROOT,
-            env={**self.env, **probes, **self.process_env.get(program, {}), **(env or {})}, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+            env={**self.env, **probes, **self.metrics_env(name), **self.process_env.get(program, {}), **(env or {})},
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop_process(self, name: str, sig=signal.SIGTERM, timeout: float = 10) -> None:
         self.stop_processes([name], sig, timeout)

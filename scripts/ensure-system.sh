@@ -46,9 +46,22 @@ if [ ! -x /usr/sbin/clamd ] && ! command -v clamd >/dev/null; then
   fi
 fi
 
+# promtool (Debian's prometheus package) checks deploy/prometheus in the tests. Only the tool is used:
+# the package's own Prometheus daemon is stopped and disabled right after installing it.
+install_promtool() {
+  command -v promtool >/dev/null && return
+  apt_install prometheus
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/prometheus ]; then
+    /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+  fi
+}
+
 for pkg in "$@"; do
   case "$pkg" in
     chromium) [ -x /usr/bin/chromium ] || apt_install chromium ;;
+    promtool) install_promtool ;;
     *) command -v "$pkg" >/dev/null || apt_install "$pkg" ;;
   esac
 done

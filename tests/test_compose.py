@@ -19,10 +19,12 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / "deploy" / "compose.env.example"
 APP_SERVICES = ("accounts", "requests", "notifier", "web")
 BROKER_NODES = ("rabbit-1", "rabbit-2", "rabbit-3")
-ALL_SERVICES = {*BROKER_NODES, "postgres", "mailcatcher", "ratelimits", "clamav", *APP_SERVICES}
+MONITORING = ("prometheus", "grafana")
+ALL_SERVICES = {*BROKER_NODES, "postgres", "mailcatcher", "ratelimits", "clamav", *APP_SERVICES, *MONITORING}
 SECRETS = ("POSTGRES_PASSWORD", "ACCOUNTS_DB_PASSWORD", "REQUESTS_DB_PASSWORD", "NOTIFIER_DB_PASSWORD",
            "RABBITMQ_ERLANG_COOKIE", "RABBITMQ_ADMIN_PASSWORD", "RABBITMQ_ACCOUNTS_PASSWORD", "RABBITMQ_REQUESTS_PASSWORD",
-           "RABBITMQ_NOTIFIER_PASSWORD", "RABBITMQ_WEB_PASSWORD", "EP_RPC_SECRET", "EP_SECRET_KEY", "EP_BASE_URL")
+           "RABBITMQ_NOTIFIER_PASSWORD", "RABBITMQ_WEB_PASSWORD", "EP_RPC_SECRET", "EP_SECRET_KEY", "EP_BASE_URL",
+           "GRAFANA_ADMIN_PASSWORD")
 
 
 def example_values() -> dict:
@@ -249,3 +251,29 @@ def test_the_broker_is_a_three_node_cluster_with_its_queues_mirrored(tmp_path):
         assert set(BROKER_NODES) <= set(services[name]["depends_on"]), name
     policies = json.loads(DEFINITIONS.read_text(encoding="utf-8"))["policies"]
     assert [(p["pattern"], p["apply-to"], p["definition"]["ha-mode"]) for p in policies] == [(".*", "queues", "all")]
+
+
+def test_monitoring_profile_scrapes_each_application_on_its_private_metrics_port(tmp_path):
+    """``docker-compose --profile monitoring up``: Prometheus and Grafana, started only with the profile,
+    reachable from the machine only; each application serves /metrics on the port prometheus.yml scrapes,
+    on the stack's network, never published (README « Surveillance »)."""
+    result = compose(tmp_path, "config")
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    for name in MONITORING:
+        assert services[name]["profiles"] == ["monitoring"], name
+        assert all(str(port).startswith("127.0.0.1:") for port in services[name]["ports"]), name
+    assert not any(services[name].get("profiles") for name in ALL_SERVICES - set(MONITORING))
+    assert f"{ROOT}/deploy/prometheus:/etc/prometheus:ro" in services["prometheus"]["volumes"]
+    assert f"{ROOT}/deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro" in services["grafana"]["volumes"]
+
+    scraped = {job["job_name"]: job["dns_sd_configs"][0] for job in yaml.safe_load(
+        (ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))["scrape_configs"]}
+    assert set(scraped) == set(APP_SERVICES)
+    for name in APP_SERVICES:
+        environment = services[name]["environment"]
+        variable = "WEB_METRICS_PORT" if name == "web" else f"{name.upper()}_METRICS_PORT"
+        assert scraped[name]["names"] == [name] and str(scraped[name]["port"]) == environment[variable], name
+        assert environment["EP_METRICS_ADDRESS"] == "0.0.0.0", name     # noqa: S104 - the stack's private network
+        published = [str(port) for port in services[name].get("ports", [])]
+        assert not any(environment[variable] in port for port in published), (name, published)

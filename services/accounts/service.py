@@ -19,6 +19,7 @@ from services.common.caller import Caller
 from services.common.config import database_url, rpc_secret
 from services.common.db import Database
 from services.common.entrypoint import rpc
+from services.common.metrics import Metrics, did, event_outbox_probe
 
 MANAGERS = (*AGENTS, GESTIONNAIRE)         # who manages accounts: the caisse, and a partner's gestionnaire
 
@@ -29,6 +30,7 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
     db = Database("accounts", lambda: database_url("accounts"))
     caller = Caller(rpc_secret)
     events = event_outbox.Events(EventOutbox)
+    metrics = Metrics(event_outbox_probe(EventOutbox), sessions.open_sessions_probe)
 
     # --- plumbing ---------------------------------------------------------------------------
     def _actor(self, *profiles, allow_pending=False):
@@ -449,7 +451,7 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
                      conventions.renew_or_end, conventions.warn_coming_ends, sweeps.periodic_reviews,
                      account_requests.departures_due, sweeps.purge_inactivated,
                      sessions.purge_ended):
-            step(self.db, self.events)      # each step commits its own work…
+            did(self.name, step.__name__, step(self.db, self.events))     # each step commits its own work…
             self.events.publish()           # …and its emails leave right after
 
     # --- supervision ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from contracts.dates import datetime_fr_at
 from contracts.errors import AccountInactive, NotAuthenticated
 from services.accounts import audit, settings
 from services.accounts.models import Account, UserSession, utcnow
+from services.common.metrics import Gauge
 
 ENDED_MESSAGE = "Votre session a pris fin : reconnectez-vous."
 # What the person is told at the next request, by why the session ended.
@@ -180,3 +181,12 @@ def purge_ended(session: Session, emit: list | None = None, now: datetime | None
         UserSession.ended_at < horizon, UserSession.last_seen_at < horizon))).rowcount
     session.commit()
     return deleted
+
+
+def open_sessions_probe(session: Session):
+    """Metrics (services.common.metrics): the sessions still open, neither ended nor timed out."""
+    now = utcnow()
+    count = session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(
+        UserSession.ended_at.is_(None), UserSession.last_seen_at >= now - settings.session_idle(),
+        UserSession.created_at >= now - settings.session_max_age()))
+    yield Gauge("ep_sessions_open", "Sessions ouvertes (ni fermées ni expirées)", {}, count)

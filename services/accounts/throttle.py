@@ -24,6 +24,7 @@ from contracts.errors import LoginThrottled
 from services.accounts import audit, settings
 from services.accounts.models import Account, SignInCounter
 from services.accounts.upsert import insert_missing
+from services.common.metrics import LOGIN_FAILURES, LOGIN_LOCKS
 
 
 def key(*parts) -> str:
@@ -74,6 +75,9 @@ def failed(session: Session, counter: str, accounts: list[Account], now: datetim
             last_failure_at=now)
         .returning(SignInCounter.failures, SignInCounter.locked_until)
         .execution_options(synchronize_session=False)).one()
+    LOGIN_FAILURES.labels(action).inc()
+    if not failures:
+        LOGIN_LOCKS.labels(action).inc()
     for account in accounts:
         audit.record(session, action, actor=None, target=account,
                      details=f"échec n° {failures or settings.LOCK_AFTER_FAILURES}")

@@ -80,3 +80,14 @@ def env_duration(name: str, default: float):
     if unit not in ("days", "hours", "minutes", "seconds"):
         raise ValueError(f"{name}: the name of a duration ends with its unit")
     return lambda: timedelta(**{unit: env_number(name, default)})
+
+
+def metrics_port(service: str) -> int:
+    """The port of a service's /metrics (``<SERVICE>_METRICS_PORT``); 0 or unset: not served."""
+    return int(os.environ.get(f"{service.upper()}_METRICS_PORT") or 0)
+
+
+def metrics_address() -> str:
+    """Where /metrics listens (``EP_METRICS_ADDRESS``): the loopback on a workstation, the private
+    network of the stack in a container; never published with the public site."""
+    return os.environ.get("EP_METRICS_ADDRESS", "127.0.0.1")

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.common.metrics import EMAILS
 from services.notifier import settings
 from services.notifier.models import MessageCaisse, OutboxMessage, utcnow
 
@@ -132,6 +133,7 @@ def _deliver_one(session: Session, smtp, message_id: int, now: datetime) -> int:
         _failed(message, repr(exc), permanent=False, now=now)
     else:
         message.status, message.sent_at, message.last_error = "sent", utcnow(), None
+        EMAILS.labels("sent").inc()
         sent = 1
     message.locked_until = None         # committed with the next claim, or at the end of the batch
     return sent
@@ -141,8 +143,14 @@ def _failed(message: OutboxMessage, error: str, permanent: bool, now: datetime) 
     message.last_error = error[:500]
     if permanent or message.attempts >= settings.MAX_ATTEMPTS:
         message.status = "failed"
+        EMAILS.labels("failed").inc()
     else:
         message.next_attempt_at = now + backoff(message.attempts)
+        EMAILS.labels("retried").inc()
+
+
+def delivery_lease_seconds() -> float:
+    return settings.delivery_lease().total_seconds()
 
 
 FAILED_WINDOW = timedelta(hours=24)

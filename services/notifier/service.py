@@ -16,12 +16,13 @@ from services.common.db import Database
 from services.common import health   # the module: `nameko run` would take the mixin for a service
 from services.common import supervision, sweep_runs
 from services.common.entrypoint import rpc
+from services.common.metrics import Metrics, did, outbox_probe
 from services.common.rpc import ServiceRpc
 from services.notifier import delivery_log, maintenance, news, outbox, reminders, settings
 from services.notifier.event_emails import SOURCES, enqueue_event
 from services.notifier.reminders import SWEEPS
 from services.notifier.mailer import Mailer
-from services.notifier.models import SweepRun
+from services.notifier.models import OutboxMessage, SweepRun
 
 log = logging.getLogger(__name__)
 DELIVERY_ROUND_SECONDS = 5
@@ -34,6 +35,9 @@ class NotifierService(health.Health):
     mailer = Mailer()
     caller = Caller(rpc_secret)
     services = ServiceRpc(timeout=10)
+    # The emails waiting to be sent (queued; a failed one waits for an agent's « renvoyer »).
+    metrics = Metrics(outbox_probe("emails", OutboxMessage, outbox.delivery_lease_seconds,
+                                   OutboxMessage.status == "queued"))
 
     # --- other services' events: one on_<type> handler each, set after the class (event_emails.SOURCES)
 
@@ -60,14 +64,14 @@ class NotifierService(health.Health):
         """Each step is idempotent (keys, leases) and safe with two instances; accounts not
         answering only delays it to the next round."""
         users_of = self._accounts("active_users")
-        steps = (lambda: reminders.sweep(self.db, self._accounts("password_expiries")),
-                 lambda: maintenance.send_notices(self.db, users_of),
-                 lambda: news.send_digests(self.db, lambda code, after_id: users_of(code, after_id, 500, "actualites"),
-                                           self.caller.secret),
-                 lambda: delivery_log.purge(self.db))
-        for step in steps:
+        steps = (("reminders", lambda: reminders.sweep(self.db, self._accounts("password_expiries"))),
+                 ("maintenance_notices", lambda: maintenance.send_notices(self.db, users_of)),
+                 ("newsletters", lambda: news.send_digests(
+                     self.db, lambda code, after_id: users_of(code, after_id, 500, "actualites"), self.caller.secret)),
+                 ("delivery_log_purge", lambda: delivery_log.purge(self.db)))
+        for name, step in steps:
             try:
-                step()
+                did(self.name, name, step())
             except ServiceUnavailable as exc:
                 self.db.rollback()
                 log.warning("sweep step postponed, accounts unavailable: %s", exc.reason)

@@ -13,6 +13,7 @@ Fail closed: when clamd cannot be reached, or is not configured at all,
 Configuration (``from_env``, see ``settings``): EP_CLAMD_SOCKET (Unix socket, preferred)
 or EP_CLAMD_HOST and EP_CLAMD_PORT (3310), EP_CLAMD_TIMEOUT (30 s per scan).
 """
+import functools
 import logging
 import socket
 import struct
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from nameko.extensions import DependencyProvider
 
 from services.common import clamd
+from services.common.metrics import SCANS, Gauge
 from services.requests import settings
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,22 @@ class ScanResult:
 
 class ScannerUnavailable(Exception):
     """The scan could not be done (clamd down, unreachable, unconfigured, refused the stream)."""
+
+
+def _counted(scan):
+    """Each scan counted by its result (services.common.metrics.SCANS): clean, infected, unavailable."""
+
+    @functools.wraps(scan)
+    def counted(self, data: bytes) -> ScanResult:
+        try:
+            result = scan(self, data)
+        except ScannerUnavailable:
+            SCANS.labels("unavailable").inc()
+            raise
+        SCANS.labels("clean" if result.clean else "infected").inc()
+        return result
+
+    return counted
 
 
 class ClamdScanner:
@@ -75,6 +93,7 @@ class ClamdScanner:
     def version(self) -> str:
         return self._command(b"VERSION")
 
+    @_counted
     def scan(self, data: bytes) -> ScanResult:
         with self._connect() as sock:
             sent_error = None
@@ -119,6 +138,7 @@ class UnconfiguredScanner:
     def ping(self) -> bool:
         return False
 
+    @_counted
     def scan(self, data: bytes) -> ScanResult:
         raise ScannerUnavailable(
             "aucun antivirus configuré (EP_CLAMD_SOCKET ou EP_CLAMD_HOST) : fichier refusé"
@@ -136,6 +156,11 @@ def from_env():
     log.warning("Aucun antivirus configuré (EP_CLAMD_SOCKET / EP_CLAMD_HOST) : "
                 "toute pièce jointe sera refusée.")
     return UnconfiguredScanner()
+
+
+def clamd_probe(session):
+    """Metrics (services.common.metrics): whether the configured clamd answers, measured at each scrape."""
+    yield Gauge("ep_clamd_up", "L'antivirus (clamd) répond (1) ou non (0)", {}, float(from_env().ping()))
 
 
 class Scanner(DependencyProvider):

@@ -13,12 +13,13 @@ from services.common.caller import Caller
 from services.common.config import rpc_secret
 from services.common.db import Database
 from services.common.entrypoint import rpc
+from services.common.metrics import Metrics, did, event_outbox_probe
 from services.common import event_outbox, health, supervision, sweep_runs
 from services.common.rpc import ServiceRpc
 from services.requests import (caisse_settings, catalogue, documentation, drafts, history, lifecycle, personal_data,
                                retention, scope, settings, summary, support, validation)
 from services.requests.models import EventOutbox, SweepRun
-from services.requests.scanning import Scanner
+from services.requests.scanning import Scanner, clamd_probe
 from services.requests.storage import Storage
 
 
@@ -32,6 +33,7 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
     storage = Storage()
     services = ServiceRpc(timeout=3)
     events = event_outbox.Events(EventOutbox)
+    metrics = Metrics(event_outbox_probe(EventOutbox), clamd_probe)
 
     @rpc
     def form_catalogue(self):
@@ -192,8 +194,8 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
     def purge_finished(self):
         """Finished requests past the caisse's retention period (EP_REQUEST_RETENTION_DAYS; 0: kept), and
         the drafts of expired sessions nobody came back for (EP_DRAFT_HOURS)."""
-        retention.purge_finished(self.db, self.storage)
-        drafts.purge_expired(self.db)
+        did(self.name, "purge_finished", retention.purge_finished(self.db, self.storage))
+        did(self.name, "purge_expired_drafts", drafts.purge_expired(self.db))
 
     # Hourly by default; at most once a day per caisse whatever the interval or the instances.
     @timer(interval=settings.summary_check_seconds())

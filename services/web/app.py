@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from contracts.dates import date_fr, datetime_fr
 from contracts.errors import FeatureNotOpen, NotAuthorized, NotFound, ServiceError
-from services.web import account_actions, config, navigation, pipeline, rate_limits, security_headers
+from services.web import account_actions, config, metrics, navigation, pipeline, rate_limits, security_headers
 from services.web.rpc import Services
 from services.web.users import login_manager
 from services.web.views import BLUEPRINTS, news
@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
 
     Htmx(app)
+    metrics.init_app(app)           # before every guard: refused requests are counted and timed too
     security_headers.init_app(app)
     rate_limits.init_app(app)       # first refusal of a flood; after the proxy fix: the client's own address
     csrf.init_app(app)              # every POST, HTMX ones included (X-CSRFToken from hx-headers)

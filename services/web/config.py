@@ -73,3 +73,32 @@ def from_env() -> dict:
         # One submission's files together (the requests service limits each file too).
         "MAX_CONTENT_LENGTH": int(os.environ.get("EP_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)),
     }
+
+
+# --- metrics (services/web/metrics.py, gunicorn_conf.py): read outside the app, by gunicorn's master too
+def metrics_port() -> int:
+    """WEB_METRICS_PORT: where gunicorn's master serves the web's /metrics; 0 or unset: not served."""
+    return int(os.environ.get("WEB_METRICS_PORT") or 0)
+
+
+def metrics_address() -> str:
+    return os.environ.get("EP_METRICS_ADDRESS", "127.0.0.1")
+
+
+def metrics_dir() -> str:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
+
+def prepare_metrics_dir() -> None:
+    """Before gunicorn forks its workers (and before prometheus_client is imported, which reads the
+    variable once): the multiprocess directory, emptied of a previous run's files, or a new temporary
+    one when none is given. Nothing when the web's metrics are not served."""
+    if not metrics_port():
+        return
+    import tempfile
+
+    directory = Path(metrics_dir() or tempfile.mkdtemp(prefix="ep-web-metrics-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)

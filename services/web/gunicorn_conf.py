@@ -7,6 +7,10 @@
 - Activation, reset and unsubscribe links carry their single-use token in the path:
   the access log writes those paths with the token replaced (``/activation/[jeton]``),
   so whoever reads the logs cannot use a pending link.
+- Metrics (services/web/metrics.py): the workers write theirs in prometheus_client's multiprocess
+  directory, prepared before the first fork; the master serves their sum on its own port
+  (WEB_METRICS_PORT) and forgets a worker that exits. prometheus_client is imported only in these
+  hooks, after the directory is set: it reads the variable once, at import.
 - gunicorn announces itself in a ``Server: gunicorn`` header on every response;
   the name and version of the server help nobody but an attacker (ASVS 14.3.3),
   so the header is left out.
@@ -33,6 +37,25 @@ class TokenRedactingLogger(glogging.Logger):
 
 
 logger_class = TokenRedactingLogger
+
+
+def on_starting(server):
+    from services.web import config
+
+    config.prepare_metrics_dir()
+
+
+def when_ready(server):
+    from services.web import metrics
+
+    metrics.serve_workers_metrics()
+
+
+def child_exit(server, worker):
+    from services.web import metrics
+
+    metrics.worker_gone(worker.pid)
+
 
 _default_headers = wsgi.Response.default_headers
 

@@ -14,6 +14,7 @@ from flask_login import current_user
 from contracts import identity
 from contracts.errors import ServiceUnavailable
 from contracts.rpc import RpcClient
+from services.web import metrics
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ class Services:
         if who is None and current_user and current_user.is_authenticated:
             who = current_user.identity
         token = identity.sign(who, current_app.config["EP_RPC_SECRET"], identity.audience(service, method)) if who else None
-        return self.client.call(service, method, *args, identity=token, timeout=timeout, **kwargs)
+        with metrics.rpc_call(service, method):
+            return self.client.call(service, method, *args, identity=token, timeout=timeout, **kwargs)
 
 
 def call(service, method, *args, **kwargs):
