@@ -15,6 +15,7 @@ from services.accounts import (access, account_requests, audit, authentication, 
 from services.accounts.models import EventOutbox
 from services.common import event_outbox, health   # modules: `nameko run` would take a mixin for a service
 from services.common.caller import Caller
+from services.common.correlation import Correlation
 from services.common.config import database_url, rpc_secret
 from services.common.db import Database
 from services.common.entrypoint import rpc
@@ -28,6 +29,7 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
     db = Database("accounts", lambda: database_url("accounts"))
     caller = Caller(rpc_secret)
     events = event_outbox.Events(EventOutbox)
+    correlation = Correlation()       # each worker's correlation id in its logs (contracts/logs.py)
 
     # --- plumbing ---------------------------------------------------------------------------
     def _actor(self, *profiles, allow_pending=False):

@@ -11,6 +11,7 @@ from contracts import events
 from contracts.errors import ServiceUnavailable
 from contracts.profiles import AGENT_CAISSE, AGENTS, PARTNER_USERS
 from services.common.caller import Caller
+from services.common.correlation import Correlation
 from services.common.config import database_url, rpc_secret
 from services.common.db import Database
 from services.common import health   # the module: `nameko run` would take the mixin for a service
@@ -31,6 +32,7 @@ class NotifierService(health.Health):
     mailer = Mailer()
     caller = Caller(rpc_secret)
     services = ServiceRpc(timeout=10)
+    correlation = Correlation()       # each worker's correlation id in its logs (contracts/logs.py)
 
     # --- other services' events: one on_<type> handler each, set after the class (event_emails.SOURCES)
 
