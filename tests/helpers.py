@@ -154,3 +154,17 @@ def json_logs(log_dir) -> dict[str, list[dict]]:
             assert isinstance(entry, dict), f"{path.name}:{number} is not a JSON object: {line[:300]!r}"
             parsed[path.name].append(entry)
     return parsed
+
+
+def access_lines(log_dir, *expected: str, timeout: float = 20) -> list[dict]:
+    """The web's access lines (gunicorn's, parsed), once each of ``expected`` is in one of their messages
+    (``'"POST /demandes HTTP/1.1"'``): gunicorn writes a line once its answer has left. After ``timeout``,
+    whatever is there (the caller's assertion says what is missing)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [line for line in json_logs(log_dir)["web.log"] if line["logger"] == "gunicorn.access"]
+        if all(any(text in line["message"] for line in lines) for text in expected) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.2)
