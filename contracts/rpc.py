@@ -9,7 +9,8 @@ queue, and bounds every call by a timeout.
 Wire protocol (nameko 2.14): publish JSON ``{"args", "kwargs"}`` on the
 durable topic exchange ``nameko-rpc`` with routing key ``<service>.<method>``,
 ``reply_to`` = a routing key bound to our reply queue (``<broker account>.<uuid>``), a ``correlation_id``;
-context travels in ``nameko.*`` headers. The reply is ``{"result", "error"}``.
+context travels in ``nameko.*`` headers (the signed identity, the correlation id of contracts.logs).
+The reply is ``{"result", "error"}``.
 
 Each request carries a per-message TTL equal to the timeout: a call the caller
 has given up on expires in the broker instead of being executed later by a
@@ -41,6 +42,7 @@ import pika
 import pika.exceptions
 from nameko.exceptions import deserialize
 
+from contracts import logs
 from contracts.broker import addresses
 from contracts.errors import ServiceUnavailable
 from contracts.identity import CONTEXT_KEY
@@ -174,6 +176,8 @@ class RpcClient:
         headers = {"nameko.call_id_stack": [f"web.{method}.{uuid.uuid4()}"]}
         if identity:
             headers[f"nameko.{CONTEXT_KEY}"] = identity      # nameko hands it to the service as context data
+        if correlation_id := logs.current():                 # the web request's, or the calling worker's
+            headers[f"nameko.{logs.CONTEXT_KEY}"] = correlation_id
         try:
             link = self._checkout()
         except _CONNECTION_ERRORS as exc:

@@ -22,6 +22,9 @@ from contracts.rpc import RpcClient
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("accounts", "requests", "notifier")
+# eventlet's notice that it is deprecated, printed as plain text when nameko's command imports it, before the
+# service's JSON logging is set up (contracts/logs.py): every line of a service's log stays JSON.
+QUIET_NAMEKO_START = "ignore:::nameko.cli.commands"
 
 
 def free_port() -> int:
@@ -44,7 +47,7 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 class Stack:
     def __init__(self, env: dict, log_dir: Path, web_port=8000, smtp_port=1025, mail_http_port=8025,
                  web_workers=2, instances=1, process_env: dict | None = None, metrics_ports: dict | None = None):
-        self.env = {**os.environ, **env, "PYTHONWARNINGS": "ignore::DeprecationWarning",
+        self.env = {**os.environ, **env, "PYTHONWARNINGS": f"ignore::DeprecationWarning,{QUIET_NAMEKO_START}",
                     "PYTHONUNBUFFERED": "1"}
         broker.fill_in(self.env)          # every process, and the health checks below, on the same broker
         self.log_dir = Path(log_dir)

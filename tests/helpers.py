@@ -128,3 +128,43 @@ def new_technicien(app, mailbox, client, password="Activation-Solide-2026!"):
     response = post_form(client, path, {"password": password, "confirm": password})
     assert response.status_code == 303, response.get_data(as_text=True)
     return email
+
+
+def json_logs(log_dir) -> dict[str, list[dict]]:
+    """Every line the web and the services wrote in ``log_dir`` (devtools.stack: ``<program>[-<n>].log``),
+    parsed: each must be one JSON object (contracts/logs.py), or the test fails on it. The mail catcher
+    and clamd, development tools, write plain text."""
+    import json
+    from pathlib import Path
+
+    from devtools.stack import SERVICES
+
+    parsed = {}
+    for path in sorted(Path(log_dir).glob("*.log")):
+        if path.stem.partition("-")[0] not in ("web", *SERVICES):
+            continue
+        text = path.read_text(errors="replace")
+        lines = text.split("\n")[:-1]                        # the last one may still be being written
+        parsed[path.name] = []
+        for number, line in enumerate(lines, 1):
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                entry = None
+            assert isinstance(entry, dict), f"{path.name}:{number} is not a JSON object: {line[:300]!r}"
+            parsed[path.name].append(entry)
+    return parsed
+
+
+def access_lines(log_dir, *expected: str, timeout: float = 20) -> list[dict]:
+    """The web's access lines (gunicorn's, parsed), once each of ``expected`` is in one of their messages
+    (``'"POST /demandes HTTP/1.1"'``): gunicorn writes a line once its answer has left. After ``timeout``,
+    whatever is there (the caller's assertion says what is missing)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [line for line in json_logs(log_dir)["web.log"] if line["logger"] == "gunicorn.access"]
+        if all(any(text in line["message"] for line in lines) for text in expected) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.2)

@@ -19,8 +19,10 @@ def test_requests_service_down_shows_partial_while_the_rest_works(stack, client,
         text = fragment.get_data(as_text=True)
         assert fragment.status_code == 200
         assert "Service momentanément indisponible" in text and 'data-degraded="requests"' in text
+        assert _reference(fragment) in text                 # « Référence de l'incident » (contracts/logs.py)
         full = client.get("/fragments/demandes-recentes")
         assert full.status_code == 503 and "Service momentanément indisponible" in full.get_data(as_text=True)
+        assert _reference(full) in full.get_data(as_text=True)
         health = client.get("/sante").get_json()
         assert health["services"] == {"accounts": "ok", "requests": "indisponible", "notifier": "ok"}
         # The supervision screen says so in the service's own section, and the rest of it works.
@@ -60,6 +62,7 @@ def test_a_logged_in_person_is_asked_to_retry_not_logged_out_when_accounts_is_do
         page = client.get("/demandes")
         assert page.status_code == 503
         assert "Réessayez dans quelques instants" in page.get_data(as_text=True)
+        assert _reference(page) in page.get_data(as_text=True)
     finally:
         stack.start_process("accounts")
         stack.wait_healthy(["accounts"])
@@ -90,3 +93,8 @@ def test_logout_says_so_when_the_server_session_could_not_be_ended(stack, app, m
     assert "n&#39;a pas pu être fermée sur le serveur" in text or "n'a pas pu être fermée sur le serveur" in text
     assert "Vous êtes déconnecté." not in text
     assert client.get("/demandes").status_code in (302, 303)               # this browser is signed out all the same
+
+
+def _reference(response) -> str:
+    """What the page must show: the request's correlation id, the one support finds in the logs."""
+    return f"Référence de l'incident : <code>{response.headers['X-Request-ID']}</code>"

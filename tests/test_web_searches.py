@@ -3,13 +3,12 @@ queue and the delivery log POST their terms (CSRF-checked), their pager POSTs th
 cursor, a name in a URL is ignored, and the served web's access log never holds the name."""
 import http.cookiejar
 import re
-import time
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from tests.helpers import LOGINS, csrf_from, login, search
+from tests.helpers import LOGINS, access_lines, csrf_from, login, search
 from tests.test_web_requests import created_id, document_request, submit, text, unique_name
 
 pytestmark = pytest.mark.db
@@ -74,11 +73,7 @@ def test_the_served_access_log_holds_no_searched_name(stack):
     email, password = LOGINS["technicien"]
     post("/connexion", {"email": email, "password": password})
     assert "Aucune demande ne correspond" in post("/demandes", {"q": name})         # the search ran
-    deadline = time.monotonic() + 20
-    while True:                          # gunicorn writes a line once its answer has left: wait for it
-        log = (stack.log_dir / "web.log").read_text(errors="replace")
-        if '"POST /demandes HTTP/1.1"' in log or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert '"POST /demandes HTTP/1.1"' in log
+    served = access_lines(stack.log_dir, '"POST /demandes HTTP/1.1"')       # its line once the answer has left
+    assert any((line["method"], line["path"]) == ("POST", "/demandes") for line in served)
+    log = (stack.log_dir / "web.log").read_text(errors="replace")
     assert name not in log and name.lower() not in log and name.upper() not in log

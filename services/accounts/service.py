@@ -16,6 +16,7 @@ from services.accounts.models import EventOutbox, SweepRun
 from services.common import event_outbox, health   # modules: `nameko run` would take a mixin for a service
 from services.common import supervision, sweep_runs
 from services.common.caller import Caller
+from services.common.correlation import Correlation
 from services.common.config import database_url, rpc_secret
 from services.common.db import Database
 from services.common.entrypoint import rpc
@@ -31,6 +32,7 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
     caller = Caller(rpc_secret)
     events = event_outbox.Events(EventOutbox)
     metrics = Metrics(event_outbox_probe(EventOutbox), sessions.open_sessions_probe)
+    correlation = Correlation()       # each worker's correlation id in its logs (contracts/logs.py)
 
     # --- plumbing ---------------------------------------------------------------------------
     def _actor(self, *profiles, allow_pending=False):

@@ -15,6 +15,9 @@ with a growing delay. Delivery is at least once: a crash between publish and
 delete publishes again, and the consumer's idempotency key (derived from the
 payload's ``event_id``) drops the repeat.
 
+Each row keeps the correlation id of the worker that emitted it (contracts/logs.py: the web request's)
+and is published with it as the ``nameko.correlation_id`` header: the consumer's worker logs under it.
+
 The relay runs right after the RPC that emitted (its own rows, for latency)
 and on each service's timer (everything due, for what failed or was left by a
 crash). Rows are claimed with a short lease, so two instances never publish
@@ -30,6 +33,8 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
+
+from contracts import logs
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)
@@ -57,6 +62,7 @@ class EventOutboxColumns:
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    correlation_id: Mapped[str | None] = mapped_column(sa.String(64))      # migration 0021
 
 
 class Emit(list):
@@ -69,7 +75,7 @@ class Emit(list):
 
     def append(self, item) -> None:
         event_type, payload = item
-        row = self.model(event_type=event_type, payload=json.dumps(payload))
+        row = self.model(event_type=event_type, payload=json.dumps(payload), correlation_id=logs.current())
         self.session.add(row)
         self.rows.append(row)
         super().append(item)
@@ -87,7 +93,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def relay(session: Session, model, publish, ids: list[int] | None = None, now: datetime | None = None) -> int:
-    """Publish due rows (only ``ids`` when given) through ``publish(event_type, payload)``;
+    """Publish due rows (only ``ids`` when given) through ``publish(event_type, payload, correlation_id=…)``;
     return how many the broker took. A failure keeps the row for later."""
     now = now or utcnow()
     due = sa.select(model.id).where(model.next_attempt_at <= now,
@@ -105,7 +111,7 @@ def relay(session: Session, model, publish, ids: list[int] | None = None, now: d
             continue                                    # another worker or instance has it
         row = session.get(model, row_id)
         try:
-            publish(row.event_type, json.loads(row.payload))
+            publish(row.event_type, json.loads(row.payload), correlation_id=row.correlation_id)
         except UndeliverableMessage:
             _later(row, "aucune file ne reçoit cet événement (consommateur jamais démarré ?)", now)
         except Exception as exc:                        # broker away, nack, lost connection: try again later
@@ -131,8 +137,9 @@ def event_publisher(amqp_uri: str, service_name: str, config: dict | None = None
     publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True, serializer="json", declare=[exchange],
                           retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.5})
 
-    def publish(event_type: str, payload: dict) -> None:
-        publisher.publish(payload, exchange=exchange, routing_key=event_type)
+    def publish(event_type: str, payload: dict, correlation_id: str | None = None) -> None:
+        headers = {f"nameko.{logs.CONTEXT_KEY}": correlation_id} if correlation_id else {}
+        publisher.publish(payload, exchange=exchange, routing_key=event_type, headers=headers)
 
     return publish
 
@@ -183,6 +190,17 @@ def create_table(op) -> None:
 def drop_table(op) -> None:
     op.drop_index("ix_event_outbox_due", table_name="event_outbox")
     op.drop_table("event_outbox")
+
+
+def add_correlation_column(op) -> None:
+    """The 0021 migration of accounts and of requests (frozen, as create_table)."""
+    with op.batch_alter_table("event_outbox") as batch:
+        batch.add_column(sa.Column("correlation_id", sa.String(length=64), nullable=True))
+
+
+def drop_correlation_column(op) -> None:
+    with op.batch_alter_table("event_outbox") as batch:
+        batch.drop_column("correlation_id")
 
 
 class WorkerEvents(Emit):

@@ -38,6 +38,7 @@ class OutboxMessage(Base):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    correlation_id: Mapped[str | None] = mapped_column(sa.String(64))   # the request that caused it (0021)
 
 
 class MessageCaisse(Base):

@@ -7,6 +7,7 @@ its messages go in order, each marked sent before the next starts: a notifier
 killed mid-batch leaves at most the one in flight to send again.
 """
 import json
+import logging
 import smtplib
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -16,11 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from contracts import logs
 from services.common.metrics import EMAILS
 from services.notifier import settings
 from services.notifier.models import MessageCaisse, OutboxMessage, utcnow
 
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,7 +50,8 @@ def enqueue_many(session: Session, mails: list[Mail], commit: bool = True) -> in
     rows = [{"idempotency_key": m.key, "kind": m.kind, "recipient": m.recipient, "subject": m.subject[:200],
              "body_text": m.text, "body_html": m.html, "recipient_name": m.recipient_name[:170],
              "account_id": m.account_id, "headers": json.dumps(m.headers) if m.headers else None,
-             "status": "queued", "attempts": 0, "next_attempt_at": utcnow(), "created_at": utcnow()} for m in mails]
+             "status": "queued", "attempts": 0, "next_attempt_at": utcnow(), "created_at": utcnow(),
+             "correlation_id": logs.current()} for m in mails]
     inserted = session.execute(insert.values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
                                .returning(OutboxMessage.id, OutboxMessage.idempotency_key)).all()
     by_key = {m.key: m for m in mails}
@@ -136,6 +140,10 @@ def _deliver_one(session: Session, smtp, message_id: int, now: datetime) -> int:
         EMAILS.labels("sent").inc()
         sent = 1
     message.locked_until = None         # committed with the next claim, or at the end of the batch
+    # Under the id of the request that caused the email; the id and kind only (the address is personal data).
+    log.log(logging.INFO if sent else logging.WARNING, "email %s %s", message.id, "sent" if sent else "not sent",
+            extra={"email_id": message.id, "kind": message.kind, "status": message.status,
+                   "attempts": message.attempts, "correlation_id": message.correlation_id})
     return sent
 
 

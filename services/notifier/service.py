@@ -11,6 +11,7 @@ from contracts import events
 from contracts.errors import ServiceUnavailable
 from contracts.profiles import AGENT_CAISSE, AGENTS, PARTNER_USERS
 from services.common.caller import Caller
+from services.common.correlation import Correlation
 from services.common.config import database_url, rpc_secret
 from services.common.db import Database
 from services.common import health   # the module: `nameko run` would take the mixin for a service
@@ -38,6 +39,7 @@ class NotifierService(health.Health):
     # The emails waiting to be sent (queued; a failed one waits for an agent's « renvoyer »).
     metrics = Metrics(outbox_probe("emails", OutboxMessage, outbox.delivery_lease_seconds,
                                    OutboxMessage.status == "queued"))
+    correlation = Correlation()       # each worker's correlation id in its logs (contracts/logs.py)
 
     # --- other services' events: one on_<type> handler each, set after the class (event_emails.SOURCES)
 

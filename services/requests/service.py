@@ -10,6 +10,7 @@ from nameko.timer import timer
 from contracts.events import REQUESTS
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, PARTNER_USERS, PROFILES, TECHNICIEN
 from services.common.caller import Caller
+from services.common.correlation import Correlation
 from services.common.config import rpc_secret
 from services.common.db import Database
 from services.common.entrypoint import rpc
@@ -34,6 +35,7 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
     services = ServiceRpc(timeout=3)
     events = event_outbox.Events(EventOutbox)
     metrics = Metrics(event_outbox_probe(EventOutbox), clamd_probe)
+    correlation = Correlation()       # each worker's correlation id in its logs (contracts/logs.py)
 
     @rpc
     def form_catalogue(self):

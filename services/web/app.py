@@ -8,7 +8,8 @@ from werkzeug.exceptions import HTTPException
 
 from contracts.dates import date_fr, datetime_fr
 from contracts.errors import FeatureNotOpen, NotAuthorized, NotFound, ServiceError
-from services.web import account_actions, config, metrics, navigation, pipeline, rate_limits, security_headers
+from services.web import (account_actions, config, correlation, metrics, navigation, pipeline, rate_limits,
+                         security_headers)
 from services.web.rpc import Services
 from services.web.users import login_manager
 from services.web.views import BLUEPRINTS, news
@@ -22,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(config.from_env())
     app.config.update(overrides or {})
 
+    correlation.init_app(app)       # first: every line of the request, a refusal's included, has its id
     Htmx(app)
     metrics.init_app(app)           # before every guard: refused requests are counted and timed too
     security_headers.init_app(app)
@@ -82,5 +84,5 @@ def _register_error_pages(app: Flask) -> None:
     def internal(exc):
         # Logged with its trace; the page shows neither the trace nor any version (ASVS 7.4.1).
         log.exception("unexpected error")
-        return render_template("error.html", title="Erreur inattendue",
+        return render_template("error.html", title="Erreur inattendue", incident=True,
                                message="Une erreur inattendue est survenue. Réessayez plus tard."), 500

@@ -11,14 +11,17 @@
   directory, prepared before the first fork; the master serves their sum on its own port
   (WEB_METRICS_PORT) and forgets a worker that exits. prometheus_client is imported only in these
   hooks, after the directory is set: it reads the variable once, at import.
+- Every line, gunicorn's and the app's, is a JSON object with the request's correlation id
+  (services/web/gunicorn_logs.py, contracts/logs.py).
 - gunicorn announces itself in a ``Server: gunicorn`` header on every response;
   the name and version of the server help nobody but an attacker (ASVS 14.3.3),
   so the header is left out.
 """
 import re
 
-from gunicorn import glogging
 from gunicorn.http import wsgi
+
+from services.web.gunicorn_logs import JsonLogger
 
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
@@ -29,7 +32,7 @@ worker_class = "gthread"
 TOKEN_IN_PATH = re.compile(r"^(/activation/|/mot-de-passe/nouveau/|/actualites/desabonnement/)[^/]+")
 
 
-class TokenRedactingLogger(glogging.Logger):
+class TokenRedactingLogger(JsonLogger):
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         atoms["U"] = TOKEN_IN_PATH.sub(r"\1[jeton]", atoms["U"])

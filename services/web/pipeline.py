@@ -110,7 +110,7 @@ def load_user(user_id):
         log.warning("accounts unavailable: session of %s not checked, request refused", user_id)
         g._login_user = login_manager.anonymous_user()     # the refusal page itself is rendered signed out
         abort(make_response(render_template(
-            "error.html", title="Service momentanément indisponible",
+            "error.html", title="Service momentanément indisponible", incident=True,
             message="Votre session ne peut pas être vérifiée pour l'instant. Réessayez dans quelques instants : "
                     "vous resterez connecté(e)."), 503))
     if str(summary["id"]) != user_id:

@@ -1,13 +1,13 @@
 """The producers' event outbox: events commit or roll back with the change that caused them,
 and the relay keeps an event until the broker routes it to a queue (a fresh broker where no
-consumer ever declared its queue loses nothing)."""
+consumer ever declared its queue loses nothing), with the correlation id of the request that emitted it."""
 import json
 
 import pika
 import pytest
 import sqlalchemy as sa
 
-from contracts import events
+from contracts import events, logs
 from services.accounts.models import EventOutbox
 from services.common import event_outbox
 from services.common.event_outbox import Emit, event_publisher
@@ -42,7 +42,7 @@ def test_a_failed_publish_keeps_the_event_for_later(session):
     emit.append((events.PASSWORD_CHANGED, {"event_id": "c"}))
     session.commit()
 
-    def broker_away(event_type, payload):
+    def broker_away(event_type, payload, correlation_id=None):
         raise ConnectionError("courtier injoignable")
 
     assert event_outbox.relay(session, EventOutbox, broker_away) == 0
@@ -56,7 +56,11 @@ def test_a_failed_publish_keeps_the_event_for_later(session):
 def test_unroutable_event_waits_for_its_consumer_queue_then_is_published_once(session, fresh_amqp_uri):
     publish = event_publisher(fresh_amqp_uri, events.ACCOUNTS)
     emit = Emit(session, EventOutbox)
-    emit.append((events.PASSWORD_CHANGED, {"event_id": "d", "recipients": []}))
+    logs.bind(correlation_id := logs.new_id())                     # the request that emitted it
+    try:
+        emit.append((events.PASSWORD_CHANGED, {"event_id": "d", "recipients": []}))
+    finally:
+        logs.bind(None)
     session.commit()
 
     assert event_outbox.relay(session, EventOutbox, publish) == 0          # no queue bound: kept
@@ -75,6 +79,7 @@ def test_unroutable_event_waits_for_its_consumer_queue_then_is_published_once(se
         method, properties, body = channel.basic_get(queue, auto_ack=True)
         assert json.loads(body) == {"event_id": "d", "recipients": []}
         assert properties.delivery_mode == 2                                 # persistent
+        assert properties.headers["nameko.correlation_id"] == correlation_id  # the consumer logs under it
         assert channel.basic_get(queue, auto_ack=True) == (None, None, None)  # once
     finally:
         connection.close()

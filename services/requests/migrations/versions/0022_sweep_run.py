@@ -10,7 +10,7 @@ from alembic import op
 from services.common import sweep_runs
 
 revision = '0022'
-down_revision = '0014'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
