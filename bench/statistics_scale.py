@@ -10,6 +10,7 @@ id) and the aggregates are recounted (``statistics.rebuild``) before the measure
 import argparse
 import json
 import time
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -17,16 +18,21 @@ from bench.history_scale import side_by_side
 from bench.requests_system import requests_system
 from bench.search_scale import agent_session
 from services.requests import statistics
-from services.requests.models import PartnerRequest
+from services.requests.catalogue import OPEN_STATUSES
+from services.requests.models import PartnerRequest, utcnow
 
 DEMO_ADMIN = ("admin@assurance-maladie.test", "Admin-Demo-2026!")
 FRAGMENT = "/statistiques/fragments/demandes?mois=12"
 LARGE = 200_000            # by default: `make bench` stays reasonable; --large 1000000 for the national scale
 
 
+BACKLOG_DAYS = 30
+
+
 def prepare(system) -> None:
-    """First answers for the generated requests already answered (0 to 400 hours after filing), then the
-    aggregates recounted, in every generated database."""
+    """In every generated database: a caisse's backlog, not a year of it (the generator draws statuses at
+    random, leaving a third of the year untreated; a request still open after ``BACKLOG_DAYS`` is closed
+    here), first answers for the requests answered (0 to 400 hours after filing), the aggregates recounted."""
     for database in system.sizes:
         engine = system.engine(database)
         started = time.perf_counter()
@@ -34,6 +40,9 @@ def prepare(system) -> None:
         answered_at = (sa.func.datetime(PartnerRequest.created_at, "+" + sa.cast(hours, sa.String) + " hours")
                        if engine.dialect.name == "sqlite" else PartnerRequest.created_at + hours * sa.text("interval '1 hour'"))
         with engine.begin() as conn:
+            conn.execute(sa.update(PartnerRequest).where(
+                PartnerRequest.status.in_(OPEN_STATUSES),
+                PartnerRequest.created_at < utcnow() - timedelta(days=BACKLOG_DAYS)).values(status="closed"))
             conn.execute(sa.update(PartnerRequest).where(PartnerRequest.status.in_(statistics.ANSWERED),
                                                          PartnerRequest.answered_at.is_(None))
                          .values(answered_at=answered_at))

@@ -31,6 +31,7 @@ EXPORT_MAX = 5000                                        # rows of one queue exp
 REBUILD_BATCH = 20000
 HOUR_WIDE_UNDER, DAY_WIDE_UNDER, LAST_BUCKET = 48, 60 * 24, 365 * 24
 NIR_HIDDEN = "[numéro masqué]"
+ALL_CAISSES = ""               # the delay histograms' national rows (caisse codes are three digits)
 
 
 # --- writing, with the request ----------------------------------------------------------------------
@@ -88,9 +89,10 @@ def on_status(session, request: PartnerRequest, to_status: str | None, at: datet
     request.answered_at = at
     month = month_of(at)
     _count_month(session, request.caisse_code, month, request.partner_id, request.kind, answered=1)
-    hours = (at - request.created_at).total_seconds() / 3600
-    _bump(session, RequestDelayStat, {"caisse_code": request.caisse_code, "month": month, "kind": request.kind,
-                                      "bucket": bucket_of(hours)}, answered=1)
+    bucket = bucket_of((at - request.created_at).total_seconds() / 3600)
+    for caisse in (request.caisse_code, ALL_CAISSES):        # the caisse's histogram and the nation's
+        _bump(session, RequestDelayStat, {"caisse_code": caisse, "month": month, "kind": request.kind,
+                                          "bucket": bucket}, answered=1)
 
 
 def rebuild(db) -> None:
@@ -117,8 +119,9 @@ def rebuild(db) -> None:
                 if r.answered_at is not None:
                     months[(r.caisse_code, month_of(r.answered_at), partner, r.kind, "answered")] += 1
             if r.answered_at is not None:
-                hours = (r.answered_at - r.created_at).total_seconds() / 3600
-                delays[(r.caisse_code, month_of(r.answered_at), r.kind, bucket_of(hours))] += 1
+                bucket = bucket_of((r.answered_at - r.created_at).total_seconds() / 3600)
+                for caisse in (r.caisse_code, ALL_CAISSES):
+                    delays[(caisse, month_of(r.answered_at), r.kind, bucket)] += 1
         last = batch[-1].id
     db.execute(sa.delete(RequestMonthStat.__table__))
     db.execute(sa.delete(RequestDelayStat.__table__))
@@ -179,16 +182,19 @@ def _overdue(session, who: dict, national: bool) -> dict:
         return dict(session.execute(sa.select(PartnerRequest.partner_id, sa.func.count()).where(
             PartnerRequest.caisse_code == who["caisse_code"], PartnerRequest.status.in_(UNTREATED_STATUSES),
             PartnerRequest.created_at < cutoff).group_by(PartnerRequest.partner_id)).all())
-    codes = set(session.scalars(sa.select(RequestMonthStat.caisse_code).where(RequestMonthStat.partner_id == 0)
-                                .distinct())) | set(session.scalars(sa.select(CaisseSetting.caisse_code)))
+    # One grouped count per distinct delay (most caisses keep the default), not one per caisse.
+    delays = defaultdict(set)
+    for code, days in session.execute(sa.select(CaisseSetting.caisse_code, CaisseSetting.late_after_days)).all():
+        delays[days].add(code)
+    default = caisse_settings.late_after_days(session, "")
+    named = set().union(*delays.values()) if delays else set()
     late = {}
-    for code in sorted(codes):
-        cutoff = utcnow() - timedelta(days=caisse_settings.late_after_days(session, code))
-        count = session.scalar(sa.select(sa.func.count()).where(
-            PartnerRequest.caisse_code == code, PartnerRequest.status.in_(UNTREATED_STATUSES),
-            PartnerRequest.created_at < cutoff))
-        if count:
-            late[code] = count
+    for days in set(delays) | {default}:
+        codes = PartnerRequest.caisse_code.in_(delays[days]) if days != default else \
+            sa.or_(PartnerRequest.caisse_code.in_(delays[days]), PartnerRequest.caisse_code.not_in(named))
+        late.update(session.execute(sa.select(PartnerRequest.caisse_code, sa.func.count()).where(
+            codes, PartnerRequest.status.in_(UNTREATED_STATUSES),
+            PartnerRequest.created_at < utcnow() - timedelta(days=days)).group_by(PartnerRequest.caisse_code)).all())
     return late
 
 
@@ -207,6 +213,7 @@ def request_statistics(session, who: dict, months=MONTHS_SHOWN, names=None, toda
         d.month >= shown[0], d.month <= shown[-1])
     if national:
         counts = counts.where(m.partner_id == 0)
+        delays = delays.where(d.caisse_code == ALL_CAISSES)
     else:
         counts = counts.where(m.caisse_code == who["caisse_code"], m.partner_id != 0)
         delays = delays.where(d.caisse_code == who["caisse_code"])

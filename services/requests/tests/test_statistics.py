@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from contracts.errors import NotAuthorized, NotFound
 from services.requests import retention, statistics
-from services.requests.models import PartnerRequest, RequestDelayStat, RequestMonthStat, utcnow
+from services.requests.models import CaisseSetting, PartnerRequest, RequestDelayStat, RequestMonthStat, utcnow
 from services.requests.tests.conftest import insured, upload
 from services.requests.tests.test_requests_service import PDF, payload, tag
 
@@ -94,7 +94,8 @@ def test_each_caller_reads_its_scope(as_, db):
     agent.act(made["id"], "take", "", None)
     agent.act(made["id"], "answer", "Rendez-vous fixé.", None)
     late = tech.submit("document", "999", payload("document"), None)
-    db.execute(sa.update(PartnerRequest).where(PartnerRequest.id == late["id"])
+    late_998 = as_("tech_b").submit("document", "998", payload("document"), None)
+    db.execute(sa.update(PartnerRequest).where(PartnerRequest.id.in_([late["id"], late_998["id"]]))
                .values(created_at=utcnow() - timedelta(days=20)))
     db.commit()
     mine = statistics_of(as_, "agent_999")
@@ -108,7 +109,14 @@ def test_each_caller_reads_its_scope(as_, db):
     assert statistics_of(as_, "agent_998")["total"]["filed"] < mine["total"]["filed"]
     everyone = statistics_of(as_, "admin", [{"code": "999", "name": "CPAM de Valfleuri"}], months=3)
     assert everyone["national"] and len(everyone["months"]) == 3
-    assert {g["id"]: g["name"] for g in everyone["groups"]}["999"] == "CPAM de Valfleuri"
+    by_caisse = {g["id"]: g for g in everyone["groups"]}
+    assert by_caisse["999"]["name"] == "CPAM de Valfleuri"
+    assert by_caisse["999"]["overdue"] == mine["total"]["overdue"]          # the same count, read for every caisse
+    db.execute(sa.update(CaisseSetting).where(CaisseSetting.caisse_code == "998").values(late_after_days=30))
+    db.commit()
+    assert by_caisse["998"]["overdue"] >= 1
+    assert statistics_of(as_, "admin", [], months=3)["total"]["overdue"] == \
+        everyone["total"]["overdue"] - by_caisse["998"]["overdue"]             # 20 days: not late under 30
     for role in ("tech_a", "gest_a"):
         with pytest.raises(NotAuthorized):
             as_(role).request_statistics(12)
