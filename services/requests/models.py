@@ -88,6 +88,8 @@ class RequestMonthStat(Base):
     requests. ``partner_id`` 0 is the caisse's total over its partners (the national page reads only those)."""
 
     __tablename__ = "request_month_stat"
+    # The national page: the caisses' totals (partner 0) of a range of months, not every partner's rows.
+    __table_args__ = (sa.Index("ix_month_stat_totals", "partner_id", "month"),)
     caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)           # YYYY-MM (UTC)
     partner_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -25,6 +25,7 @@ def upgrade():
         sa.Column("filed", sa.Integer(), nullable=False),
         sa.Column("answered", sa.Integer(), nullable=False),
     )
+    op.create_index("ix_month_stat_totals", "request_month_stat", ["partner_id", "month"])
     op.create_table(
         "request_delay_stat",
         sa.Column("caisse_code", sa.String(8), primary_key=True),
@@ -40,6 +41,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table("request_delay_stat")
+    op.drop_index("ix_month_stat_totals", table_name="request_month_stat")
     op.drop_table("request_month_stat")
     with op.batch_alter_table("partner_request") as batch:
         batch.drop_column("answered_at")
