@@ -207,35 +207,33 @@ def request_statistics(session, who: dict, months=MONTHS_SHOWN, names=None, toda
     shown = _months(_months_asked(months), today or utcnow().date())
     m, d = RequestMonthStat, RequestDelayStat
     group = m.caisse_code if national else m.partner_id
-    counts = sa.select(m.month, m.kind, group, sa.func.sum(m.filed), sa.func.sum(m.answered)).where(
-        m.month >= shown[0], m.month <= shown[-1])
-    delays = sa.select(d.month, d.kind, d.bucket, sa.func.sum(d.answered)).where(
-        d.month >= shown[0], d.month <= shown[-1])
-    if national:
-        counts = counts.where(m.partner_id == 0)
-        delays = delays.where(d.caisse_code == ALL_CAISSES)
-    else:
-        counts = counts.where(m.caisse_code == who["caisse_code"], m.partner_id != 0)
-        delays = delays.where(d.caisse_code == who["caisse_code"])
+    mine = sa.and_(m.month >= shown[0], m.month <= shown[-1],
+                   m.partner_id == 0 if national else sa.and_(m.caisse_code == who["caisse_code"], m.partner_id != 0))
+    histogram = sa.and_(d.month >= shown[0], d.month <= shown[-1],
+                        d.caisse_code == (ALL_CAISSES if national else who["caisse_code"]))
+    filed, answered = sa.func.sum(m.filed), sa.func.sum(m.answered)
+    # Summed by the database along each axis: a few hundred rows come back, whatever the caisses and partners.
     by_month = {month: {"month": month, "filed": 0, "answered": 0, "by_kind": dict.fromkeys(KINDS, 0)}
                 for month in shown}
     by_kind = {kind: {"kind": kind, "label": label, "filed": 0, "answered": 0} for kind, label in KINDS.items()}
-    groups = defaultdict(lambda: {"filed": 0, "answered": 0, "overdue": 0})
-    for month, kind, key, filed, answered in session.execute(counts.group_by(m.month, m.kind, group)).all():
-        filed, answered = int(filed or 0), int(answered or 0)
-        by_month[month]["filed"] += filed
-        by_month[month]["answered"] += answered
+    for month, kind, n_filed, n_answered in session.execute(
+            sa.select(m.month, m.kind, filed, answered).where(mine).group_by(m.month, m.kind)).all():
+        by_month[month]["filed"] += int(n_filed)
+        by_month[month]["answered"] += int(n_answered)
         if kind in KINDS:
-            by_month[month]["by_kind"][kind] += filed
-            by_kind[kind]["filed"] += filed
-            by_kind[kind]["answered"] += answered
-        groups[key]["filed"] += filed
-        groups[key]["answered"] += answered
+            by_month[month]["by_kind"][kind] += int(n_filed)
+            by_kind[kind]["filed"] += int(n_filed)
+            by_kind[kind]["answered"] += int(n_answered)
+    groups = defaultdict(lambda: {"filed": 0, "answered": 0, "overdue": 0})
+    for key, n_filed, n_answered in session.execute(sa.select(group, filed, answered).where(mine).group_by(group)):
+        groups[key].update(filed=int(n_filed), answered=int(n_answered))
     histograms = {"month": defaultdict(Counter), "kind": defaultdict(Counter), "all": Counter()}
-    for month, kind, bucket, count in session.execute(delays.group_by(d.month, d.kind, d.bucket)).all():
-        histograms["month"][month][bucket] += int(count)
-        histograms["kind"][kind][bucket] += int(count)
-        histograms["all"][bucket] += int(count)
+    for axis, column in (("month", d.month), ("kind", d.kind)):
+        for key, bucket, count in session.execute(sa.select(column, d.bucket, sa.func.sum(d.answered))
+                                                  .where(histogram).group_by(column, d.bucket)):
+            histograms[axis][key][bucket] += int(count)
+            if axis == "month":
+                histograms["all"][bucket] += int(count)
     overdue = _overdue(session, who, national)
     for key, count in overdue.items():
         groups[key]["overdue"] = count
