@@ -26,6 +26,8 @@ class PartnerRequest(Base):
         sa.Index("ix_request_partner_created", "partner_id", "created_at", "id"),
         sa.Index("ix_request_partner_kind", "partner_id", "kind", "created_at", "id"),     # filtered by kind
         sa.Index("ix_request_caisse_status", "caisse_code", "status", "created_at"),
+        # The overdue requests of every caisse at once (national statistics): the untreated ones by date.
+        sa.Index("ix_request_status_created", "status", "created_at", "caisse_code"),
         sa.Index("ix_request_duplicate", "partner_id", "kind", "insured_key"),
         # A form's submission, once: the web's retry after "réessayez" finds the request made.
         sa.UniqueConstraint("created_by", "idempotency_key", name="uq_request_idempotency"),

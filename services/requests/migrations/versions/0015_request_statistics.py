@@ -16,6 +16,7 @@ depends_on = None
 
 def upgrade():
     op.add_column("partner_request", sa.Column("answered_at", sa.DateTime(), nullable=True))
+    op.create_index("ix_request_status_created", "partner_request", ["status", "created_at", "caisse_code"])
     op.create_table(
         "request_month_stat",
         sa.Column("caisse_code", sa.String(8), primary_key=True),
@@ -43,5 +44,6 @@ def downgrade():
     op.drop_table("request_delay_stat")
     op.drop_index("ix_month_stat_totals", table_name="request_month_stat")
     op.drop_table("request_month_stat")
+    op.drop_index("ix_request_status_created", table_name="partner_request")
     with op.batch_alter_table("partner_request") as batch:
         batch.drop_column("answered_at")
