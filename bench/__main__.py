@@ -1,17 +1,17 @@
 """``make bench``: every figure of the benches, each a ratio against a baseline measured in the
 same run. Prints each figure with its components; the last line is one JSON object of them all.
 
-    .venv/bin/python -m bench [--only rpc,split,history,mail,sweep,submit,flood,cluster,search] [sizes…]
+    .venv/bin/python -m bench [--only rpc,split,history,mail,sweep,submit,flood,cluster,search,stats] [sizes…]
 """
 import argparse
 import json
 import time
 
 from bench import (cluster_failover, history_scale, login_flood, mail_rate, rpc_roundtrip, search_scale, split_tax,
-                   submit_load, sweep_memory)
+                   statistics_scale, submit_load, sweep_memory)
 from bench.requests_system import requests_system
 
-FIGURES = ("rpc", "split", "history", "mail", "sweep", "submit", "flood", "cluster", "search")
+FIGURES = ("rpc", "split", "history", "mail", "sweep", "submit", "flood", "cluster", "search", "stats")
 
 
 def main():
@@ -20,6 +20,8 @@ def main():
     parser.add_argument("--rpc-calls", type=int, default=3000)
     parser.add_argument("--requests", type=int, default=10_000, help="requests in the database (split, history)")
     parser.add_argument("--history-large", type=int, default=1_000_000)
+    parser.add_argument("--stats-large", type=int, default=statistics_scale.LARGE,
+                        help="requests of the large database when only the statistics use it (else --history-large)")
     parser.add_argument("--page-samples", type=int, default=300)
     parser.add_argument("--mails", type=int, default=1000)
     parser.add_argument("--accounts-small", type=int, default=10_000)
@@ -36,8 +38,9 @@ def main():
     if "rpc" in only:
         section("RPC round trip")
         figures.update(rpc_roundtrip.run(args.rpc_calls))
-    if only & {"split", "history", "search"}:
-        with requests_system(args.requests, args.history_large if only & {"history", "search"} else None) as system:
+    if only & {"split", "history", "search", "stats"}:
+        large = args.history_large if only & {"history", "search"} else args.stats_large if "stats" in only else None
+        with requests_system(args.requests, large) as system:
             if "split" in only:
                 section(f"history page, full stack against in-process ({args.requests:,} requests)")
                 figures.update(split_tax.run(system, args.page_samples))
@@ -47,6 +50,9 @@ def main():
             if "search" in only:
                 section(f"name searches, {args.requests:,} -> {args.history_large:,} requests")
                 later.update(search_scale.run(system, args.page_samples))
+            if "stats" in only:
+                section(f"statistics page, {args.requests:,} -> {large:,} requests")
+                later.update(statistics_scale.run(system, args.page_samples))
     if "mail" in only:
         section("notifier delivery")
         figures.update(mail_rate.run(args.mails))

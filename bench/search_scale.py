@@ -18,21 +18,22 @@ SEARCHES = {"rare": datagen.RARE_NAME[:7].upper(), "martin": "martin"}
 LISTS = {"agent": "/file", "technicien": "/demandes"}
 
 
-def agent_session(base_url: str):
-    """The demo agent signed in through the login form and the second factor (its published demo secret)."""
+def agent_session(base_url: str, who: tuple = DEMO_AGENT, profile: str = "agent_caisse"):
+    """The demo agent (or ``who``, another demo account with a second factor) signed in through the login
+    form and the second factor (its published demo secret)."""
     import requests
 
     from services.accounts.seed import DEMO_TOTP_SECRETS
 
     session = requests.Session()
     page = session.post(f"{base_url}/connexion", timeout=30, data={
-        "csrf_token": harness.csrf_token(session, f"{base_url}/connexion"), "email": DEMO_AGENT[0],
-        "password": DEMO_AGENT[1]}).text
+        "csrf_token": harness.csrf_token(session, f"{base_url}/connexion"), "email": who[0],
+        "password": who[1]}).text
     ticket = re.search(r'name="ticket"[^>]*value="([^"]+)"', page).group(1)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     answer = session.post(f"{base_url}/connexion/code", timeout=30, allow_redirects=False, data={
         "csrf_token": token, "ticket": ticket,
-        "code": pyotp.TOTP(DEMO_TOTP_SECRETS[("agent_caisse", DEMO_AGENT[0])]).now()})
+        "code": pyotp.TOTP(DEMO_TOTP_SECRETS[(profile, who[0])]).now()})
     if answer.status_code not in (302, 303):
         raise RuntimeError(f"agent login failed ({answer.status_code})")
     return session

@@ -58,6 +58,9 @@ install_promtool() {
   fi
 }
 
+# DejaVu fonts: the PDF archive of a request embeds them so French accents render (services/web/exports.py).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core
+
 for pkg in "$@"; do
   case "$pkg" in
     chromium) [ -x /usr/bin/chromium ] || apt_install chromium ;;

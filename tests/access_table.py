@@ -73,6 +73,7 @@ ACCOUNTS = {
     "password_expiries": _row(SERVICE, lambda w: (0, 1)),
     "save_caisse": _row({"admin"}, lambda w: ({},)),
     "list_partners": _row(AGENTS),
+    "active_accounts_by_partner": _row(AGENTS),
     "get_partner": _row({"admin", "agent_x"}, lambda w: (w.partner_a,)),
     "register_partner": _row(CAISSE_AGENTS, lambda w: ({},)),
     "update_partner": _row({"admin", "agent_x"}, lambda w: (w.partner_a, {})),
@@ -196,6 +197,11 @@ REQUESTS = {
     "documents": _row(PEOPLE),
     "publish_document": _row(AGENTS, lambda w: ({},), caisse_admin=True),
     "download_document": _row(PEOPLE - {"agent_y"}, lambda w: (w.document_x,)),
+    # Statistics and exports (issue 18): each agent its caisse's figures and queue, the national admin every
+    # caisse's figures; request A's archive: caisse X's agents and the national admin only.
+    "request_statistics": _row(AGENTS, lambda w: (12,)),
+    "export_queue": _row(CAISSE_AGENTS, lambda w: ({},)),
+    "request_archive": _row({"admin", "agent_x"}, lambda w: (w.request_a,)),
 }
 
 NOTIFIER = {

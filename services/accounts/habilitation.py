@@ -1,8 +1,6 @@
 """Habilitation: creating gestionnaires (caisse) and techniciens (gestionnaire)
 within the caps, invitations, edits, inactivation and reactivation, the
 habilitation table and its reviews."""
-import csv
-import io
 import re
 import uuid
 
@@ -13,6 +11,7 @@ from contracts import events
 from contracts.catalogue import AGENT_INACTIVATION_REASONS, IMMEDIATE_REASONS, INACTIVATION_REASONS, REPORTED
 from contracts.civilities import CIVILITIES
 from contracts.dates import datetime_fr
+from contracts.spreadsheet import french_csv
 from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
 from contracts.profiles import AGENTS, PARTNER_USERS, PROFILE_LABELS
 from services.accounts import audit, row_locks, sessions
@@ -302,17 +301,11 @@ CSV_COLUMNS = [("last_name", "Nom"), ("first_name", "Prénom"), ("email", "Adres
 
 
 def table_csv(session: Session, partner: Partner) -> str:
-    """For habilitation reviews; ';' and a BOM so spreadsheet software in French opens it as is."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([label for _, label in CSV_COLUMNS])
-    for row in table(session, partner)["rows"]:
-        row = {**row, "status": "actif" if row["status"] == "active" else "inactif",
-               "created_at": datetime_fr(row["created_at"]), "last_login_at": datetime_fr(row["last_login_at"])}
-        # Neutralise spreadsheet formulas (CSV injection).
-        writer.writerow([("'" + v if isinstance(v, str) and v[:1] in "=+-@" else (v or "")) for v in
-                         (row[key] for key, _ in CSV_COLUMNS)])
-    return "\ufeff" + out.getvalue()
+    """For habilitation reviews: opened as is by a spreadsheet in French (contracts.spreadsheet)."""
+    rows = ({**row, "status": "actif" if row["status"] == "active" else "inactif",
+             "created_at": datetime_fr(row["created_at"]), "last_login_at": datetime_fr(row["last_login_at"])}
+            for row in table(session, partner)["rows"])
+    return french_csv([label for _, label in CSV_COLUMNS], ([row[key] or "" for key, _ in CSV_COLUMNS] for row in rows))
 
 
 # --- reviews ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from contracts.events import ACCOUNTS
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, AGENTS, GESTIONNAIRE, TECHNICIEN
 from services.accounts import (access, account_requests, audit, authentication, caisse_settings, conventions, directory,
                                email_change, habilitation, passwords, reauthentication, referential, second_factor,
-                               sessions, settings, staff, sweeps)
+                               sessions, settings, staff, statistics, sweeps)
 from services.accounts.models import EventOutbox, SweepRun
 from services.common import event_outbox, health   # modules: `nameko run` would take a mixin for a service
 from services.common import supervision, sweep_runs
@@ -238,6 +238,11 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
         """Full records of the partners under a convention in force; proposals, refused and ended
         conventions of the agent's caisse: the partner's name and the status only (``limited``)."""
         return referential.list_partners(self.db, self._actor(*AGENTS))
+
+    @rpc
+    def active_accounts_by_partner(self):
+        """Statistics (issue 18): active gestionnaires and techniciens of each partner the caller sees."""
+        return statistics.active_accounts(self.db, self._actor(*AGENTS))
 
     @rpc
     def get_partner(self, partner_id):

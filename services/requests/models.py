@@ -27,6 +27,8 @@ class PartnerRequest(Base):
         sa.Index("ix_request_partner_created", "partner_id", "created_at", "id"),
         sa.Index("ix_request_partner_kind", "partner_id", "kind", "created_at", "id"),     # filtered by kind
         sa.Index("ix_request_caisse_status", "caisse_code", "status", "created_at"),
+        # The overdue requests of every caisse at once (national statistics): the untreated ones by date.
+        sa.Index("ix_request_status_created", "status", "created_at", "caisse_code"),
         sa.Index("ix_request_duplicate", "partner_id", "kind", "insured_key"),
         # A form's submission, once: the web's retry after "réessayez" finds the request made.
         sa.UniqueConstraint("created_by", "idempotency_key", name="uq_request_idempotency"),
@@ -57,6 +59,8 @@ class PartnerRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None]
+    # The caisse's first answer (answered, closed or not admissible): its delay is counted once (statistics).
+    answered_at: Mapped[datetime | None]
     # Chosen by the web when it shows the form (see lifecycle.submit); None for older requests.
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
 
@@ -79,6 +83,35 @@ class RequestNameWord(Base):
     caisse_code: Mapped[str] = mapped_column(sa.String(8))
     partner_id: Mapped[int]
     created_at: Mapped[datetime]
+
+
+class RequestMonthStat(Base):
+    """Requests filed and answered per caisse, partner, kind and month (services.requests.statistics), written
+    in the transaction that files or answers one: the statistics page reads a few rows per month, never the
+    requests. ``partner_id`` 0 is the caisse's total over its partners (the national page reads only those)."""
+
+    __tablename__ = "request_month_stat"
+    # The national page: the caisses' totals (partner 0) of a range of months, not every partner's rows.
+    __table_args__ = (sa.Index("ix_month_stat_totals", "partner_id", "month"),)
+    caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)           # YYYY-MM (UTC)
+    partner_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    filed: Mapped[int] = mapped_column(default=0)                                 # filed that month
+    answered: Mapped[int] = mapped_column(default=0)                              # first answered that month
+
+
+class RequestDelayStat(Base):
+    """How long the first answers took, as a histogram per caisse, kind and month of the answer: ``bucket`` is
+    the lower edge in hours of a bucket one hour wide under 2 days, one day under 60 days, one week beyond
+    (services.requests.statistics.bucket_of); medians and 90th percentiles are read from it."""
+
+    __tablename__ = "request_delay_stat"
+    caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    bucket: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    answered: Mapped[int] = mapped_column(default=0)
 
 
 class RequestEvent(Base):

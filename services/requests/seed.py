@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.common.db import seed_command
 from services.requests.lifecycle import insured_key
-from services.requests import name_search
+from services.requests import name_search, statistics
 from services.requests import storage as stores
 from services.requests.models import (CaisseSetting, Document, PartnerRequest, RequestEvent, SupportEvent,
                                       SupportReport, utcnow)
@@ -76,6 +76,7 @@ def seed(session: Session) -> None:
         session.add(request)
         session.flush()
         name_search.index(session, request)
+        statistics.on_filed(session, request)
         session.add(RequestEvent(request_id=request.id, at=when, author_id=author_id, author_name=author_name,
                                  side="partner", to_status="submitted"))
         for n, (side, to_status, message) in enumerate(steps, start=1):
@@ -85,6 +86,7 @@ def seed(session: Session) -> None:
                                      from_status=request.status if to_status else None, to_status=to_status,
                                      message=message))
             if to_status:
+                statistics.on_status(session, request, to_status, when + timedelta(days=n))
                 request.status = to_status
             request.updated_at = when + timedelta(days=n)
     session.commit()

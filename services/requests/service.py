@@ -7,6 +7,7 @@ and relayed after the entrypoint (services.common.event_outbox).
 """
 from nameko.timer import timer
 
+from contracts.errors import ServiceUnavailable
 from contracts.events import REQUESTS
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, PARTNER_USERS, PROFILES, TECHNICIEN
 from services.common.caller import Caller
@@ -18,7 +19,7 @@ from services.common.metrics import Metrics, did, event_outbox_probe
 from services.common import event_outbox, health, supervision, sweep_runs
 from services.common.rpc import ServiceRpc
 from services.requests import (caisse_settings, catalogue, documentation, drafts, history, lifecycle, personal_data,
-                               retention, scope, settings, summary, support, validation)
+                               retention, scope, settings, statistics, summary, support, validation)
 from services.requests.models import EventOutbox, SweepRun
 from services.requests.scanning import Scanner, clamd_probe
 from services.requests.storage import Storage
@@ -110,6 +111,31 @@ class RequestsService(health.Health, event_outbox.RelaysEvents):
     @rpc
     def caisse_overview(self):
         return history.caisse_overview(self.db, self.caller.require(AGENT_CAISSE))
+
+    # --- statistics and exports (issue 18, points 6 and 7) ------------------------------------
+    @rpc
+    def request_statistics(self, months=statistics.MONTHS_SHOWN):
+        """By partner for a caisse agent, by caisse for the national administrator; names from accounts."""
+        who = self.caller.require(AGENT_CAISSE, ADMIN_NATIONAL)
+        return statistics.request_statistics(self.db, who, months, lambda ids: self._group_names(who))
+
+    def _group_names(self, who) -> dict:
+        """Caisse or partner names as accounts has them for this person; none when it does not answer."""
+        try:
+            if who["profile"] == ADMIN_NATIONAL:
+                return {c["code"]: c["name"] for c in self.services.call("accounts", "list_caisses")}
+            return {str(p["id"]): p["name"]
+                    for p in self.services.call("accounts", "active_accounts_by_partner")["partners"]}
+        except ServiceUnavailable:
+            return {}
+
+    @rpc
+    def export_queue(self, filters=None):
+        return statistics.export_queue(self.db, self.caller.require(AGENT_CAISSE), dict(filters or {}))
+
+    @rpc
+    def request_archive(self, request_id):
+        return statistics.archive(self.db, self.caller.require(AGENT_CAISSE, ADMIN_NATIONAL), request_id)
 
     # --- the caisse's settings of requests (its administrateur, the national administrator) ---
     @rpc

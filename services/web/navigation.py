@@ -7,11 +7,11 @@ from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, PARTN
 MENU = {
     ADMIN_NATIONAL: [("admin.caisses", "Caisses"), ("staff.agents", "Agents des caisses"), ("partners.index", "Partenaires"),
                        ("maintenance.index", "Maintenances"), ("delivery.index", "Courriels envoyés"),
-                       ("supervision.index", "Supervision")],
+                       ("statistics.page", "Statistiques"), ("supervision.index", "Supervision")],
     AGENT_CAISSE: [("requests_ui.queue", "File des demandes"), ("account_requests.queue", "Demandes des partenaires"), ("partners.index", "Partenaires"),
                      ("partners.invitations", "Invitations en attente"), ("partners.audit", "Journal des actions"), ("news.index", "Actualités"),
                      ("maintenance.index", "Maintenances"), ("delivery.index", "Courriels envoyés"),
-                     ("personal_data.index", "Données d'une personne"), ("supervision.index", "Supervision")],
+                     ("personal_data.index", "Données d'une personne"), ("statistics.page", "Statistiques"), ("supervision.index", "Supervision")],
     GESTIONNAIRE: [("requests_ui.history", "Demandes"), ("habilitations.index", "Habilitations"),
                      ("account_requests.index", "Demandes à la caisse"),
                      ("conventions.index", "Conventions"),

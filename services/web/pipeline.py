@@ -84,6 +84,9 @@ OPEN = {
     # Support reports and the documentation (issue 15, points 3-4).
     **dict.fromkeys(("support.new", "support.mine", "support.queue", "support.show", "support.act",
                      "support.screenshot", "documentation.index", "documentation.download"), GUARDED),
+    # Statistics and the caisse's exports (issue 18, points 6-7).
+    **dict.fromkeys(("statistics.page", "statistics.requests_fragment", "statistics.accounts_fragment",
+                     "statistics.csv", "statistics.queue_csv", "statistics.request_pdf"), GUARDED),
 }
 
 

@@ -34,7 +34,7 @@ FORMS = {
     "agent_caisse": [("/partenaires/nouveau", "/partenaires/nouveau"),
                      ("/partenaires/{partner}", "/partenaires/{partner}/gestionnaires"),
                      ("/maintenances", "/maintenances"), ("/actualites", "/actualites"),
-                     ("/donnees-personnelles", "/donnees-personnelles"), ("/file", "/file/delai"),
+                     ("/donnees-personnelles", "/donnees-personnelles"), ("/file", "/file/delai"), ("/file", "/file/export.csv"),
                      ("/caisse/agents", "/caisse/agents"), ("/caisse/parametres", "/caisse/parametres/regles"),
                      ("/caisse/parametres", "/caisse/parametres/referents"),
                      ("/caisse/parametres", "/caisse/parametres/protection-des-donnees")],

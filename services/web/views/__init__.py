@@ -2,8 +2,9 @@
 What they share is in services/web/toolkit.py; what runs before each of them, pipeline.py."""
 from services.web.views import (account_requests, admin, auth, conventions, delivery, documentation, habilitations,
                                 home, legal, maintenance, news, partners, personal_data, requests_ui, second_factor,
-                                staff, support, supervision, vendor)
+                                staff, statistics, supervision, support, vendor)
 
 BLUEPRINTS = tuple(module.bp for module in (auth, home, vendor, admin, partners, habilitations, requests_ui,
                                             maintenance, news, delivery, personal_data, second_factor,
-                                            conventions, staff, support, documentation, account_requests, legal, supervision))
+                                            conventions, staff, support, documentation, account_requests, legal,
+                                            statistics, supervision))

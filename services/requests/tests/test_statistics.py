@@ -1,0 +1,185 @@
+"""Statistics kept with the requests (issue 18, point 6) and the caisse's exports (point 7): the monthly
+counts and delay histograms move in the transactions that file and answer, agree with a recount from the
+requests, stay as kept counts when requests are erased or purged, and each caller reads only its scope."""
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from contracts.errors import NotAuthorized, NotFound
+from services.requests import retention, statistics
+from services.requests.models import CaisseSetting, PartnerRequest, RequestDelayStat, RequestMonthStat, utcnow
+from services.requests.tests.conftest import insured, upload
+from services.requests.tests.test_requests_service import PDF, payload, tag
+
+pytestmark = pytest.mark.db
+
+
+def month_row(db, partner_id, kind, month=None):
+    db.expire_all()
+    row = db.get(RequestMonthStat, {"caisse_code": "999", "month": month or utcnow().strftime("%Y-%m"),
+                                    "partner_id": partner_id, "kind": kind})
+    return (row.filed, row.answered) if row else (0, 0)
+
+
+def snapshot(db) -> tuple:
+    db.expire_all()
+    months = sorted(db.execute(sa.select(RequestMonthStat.caisse_code, RequestMonthStat.month,
+                                         RequestMonthStat.partner_id, RequestMonthStat.kind, RequestMonthStat.filed,
+                                         RequestMonthStat.answered)).all())
+    delays = sorted(db.execute(sa.select(RequestDelayStat.caisse_code, RequestDelayStat.month, RequestDelayStat.kind,
+                                         RequestDelayStat.bucket, RequestDelayStat.answered)).all())
+    return months, delays
+
+
+PARTNER_NAMES = {"partners": [{"id": 1, "name": "CCAS de Saint-Exemple"},
+                              {"id": 2, "name": "Association Le Relais Fictif"}]}
+
+
+def statistics_of(as_, role, names=PARTNER_NAMES, months=12):
+    """``request_statistics`` as ``role``, accounts answering ``names`` for the names of the groups."""
+    worker = as_(role)
+    worker.services.call.return_value = names
+    return worker.request_statistics(months)
+
+
+def test_buckets_and_percentiles():
+    assert [statistics.bucket_of(h) for h in (0, 0.9, 47.5, 48, 71, 24 * 59.5, 24 * 60, 24 * 400)] == \
+        [0, 0, 47, 48, 48, 24 * 59, 24 * 60 // 168 * 168, 365 * 24]
+    assert statistics.percentile({}, 0.5) is None
+    assert statistics.percentile({10: 1}, 0.5) == 10.5                        # inside its 1-hour bucket
+    histogram = {0: 50, 48: 40, 96: 10}                                      # 100 answers
+    assert statistics.percentile(histogram, 0.5) == 1.0                      # the 50th is the last of the first hour
+    assert statistics.percentile(histogram, 0.9) == 72.0                     # the 90th ends the 2nd-day bucket
+
+
+def test_counted_at_filing_and_at_the_first_answer_only(as_, db):
+    tech, agent = as_("tech_a"), as_("agent_999")
+    before, total_before = month_row(db, 1, "document"), month_row(db, 0, "document")
+    made = tech.submit("document", "999", payload("document"), None)
+    assert month_row(db, 1, "document") == (before[0] + 1, before[1])
+    assert month_row(db, 0, "document") == (total_before[0] + 1, total_before[1])
+    agent.act(made["id"], "take", "", None)
+    assert month_row(db, 1, "document")[1] == before[1]                      # taking in charge is no answer
+    agent.act(made["id"], "answer", "Voici l'attestation.", None)
+    agent.act(made["id"], "close", "", None)                                 # closing after answering: counted once
+    assert month_row(db, 1, "document") == (before[0] + 1, before[1] + 1)
+    assert month_row(db, 0, "document")[1] == total_before[1] + 1
+    db.expire_all()
+    assert db.get(PartnerRequest, made["id"]).answered_at is not None
+    assert snapshot(db) == (statistics.rebuild(db) or snapshot(db))          # a recount from the requests agrees
+
+
+def test_erasure_and_retention_keep_the_counts(as_, db, storage, monkeypatch):
+    tech, agent = as_("tech_a"), as_("agent_999")
+    person = insured(last=f"Compte-{tag()}", first="Zoé", birth="1991-04-05")
+    erased = tech.submit("etude_dossier", "999", payload("etude_dossier", person), [upload("a.pdf", PDF)])
+    agent.act(erased["id"], "take", "", None)
+    agent.act(erased["id"], "reject", "Hors de notre ressort.", None)
+    purged = tech.submit("document", "999", payload("document"), None)
+    agent.act(purged["id"], "take", "", None)
+    agent.act(purged["id"], "close", "", None)
+    kept = snapshot(db)
+    agent.personal_data_erase({"last_name": person["last_name"], "first_name": "Zoé", "birth_date": "1991-04-05"})
+    monkeypatch.setenv("EP_REQUEST_RETENTION_DAYS", "1")
+    assert retention.purge_finished(db, storage, now=utcnow() + timedelta(days=2)) >= 1
+    db.expire_all()
+    assert db.get(PartnerRequest, erased["id"]) is None and db.get(PartnerRequest, purged["id"]) is None
+    assert snapshot(db) == kept                          # kept counts: nothing personal in them, nothing removed
+
+
+def test_each_caller_reads_its_scope(as_, db):
+    tech, agent = as_("tech_a"), as_("agent_999")
+    made = tech.submit("rendez_vous", "999", payload("rendez_vous"), None)
+    agent.act(made["id"], "take", "", None)
+    agent.act(made["id"], "answer", "Rendez-vous fixé.", None)
+    late = tech.submit("document", "999", payload("document"), None)
+    late_998 = as_("tech_b").submit("document", "998", payload("document"), None)
+    db.execute(sa.update(PartnerRequest).where(PartnerRequest.id.in_([late["id"], late_998["id"]]))
+               .values(created_at=utcnow() - timedelta(days=20)))
+    db.commit()
+    mine = statistics_of(as_, "agent_999")
+    assert len(mine["months"]) == 12 and mine["months"][-1] == utcnow().strftime("%Y-%m")
+    assert not mine["national"] and mine["late_after_days"] == 10
+    by_partner = {g["id"]: g for g in mine["groups"]}
+    assert by_partner[1]["name"] == "CCAS de Saint-Exemple" and by_partner[1]["filed"] >= 1
+    assert mine["total"]["filed"] == sum(r["filed"] for r in mine["by_month"]) == sum(g["filed"] for g in mine["groups"])
+    assert mine["total"]["median_hours"] is not None and mine["total"]["p90_hours"] >= mine["total"]["median_hours"]
+    assert mine["total"]["overdue"] >= 1 and by_partner[1]["overdue"] >= 1    # past the caisse's 10 days
+    assert statistics_of(as_, "agent_998")["total"]["filed"] < mine["total"]["filed"]
+    everyone = statistics_of(as_, "admin", [{"code": "999", "name": "CPAM de Valfleuri"}], months=3)
+    assert everyone["national"] and len(everyone["months"]) == 3
+    by_caisse = {g["id"]: g for g in everyone["groups"]}
+    assert by_caisse["999"]["name"] == "CPAM de Valfleuri"
+    assert by_caisse["999"]["overdue"] == mine["total"]["overdue"]          # the same count, read for every caisse
+    db.execute(sa.update(CaisseSetting).where(CaisseSetting.caisse_code == "998").values(late_after_days=30))
+    db.commit()
+    assert by_caisse["998"]["overdue"] >= 1
+    assert statistics_of(as_, "admin", [], months=3)["total"]["overdue"] == \
+        everyone["total"]["overdue"] - by_caisse["998"]["overdue"]             # 20 days: not late under 30
+    for role in ("tech_a", "gest_a"):
+        with pytest.raises(NotAuthorized):
+            as_(role).request_statistics(12)
+
+
+def test_statistics_read_the_aggregates_not_the_requests(as_, db):
+    """A month counted in the table is reported even though no request of it exists (kept counts)."""
+    old = (utcnow().replace(day=1) - timedelta(days=40)).strftime("%Y-%m")
+    statistics._count_month(db, "999", old, 1, "signalement", filed=7, answered=3)
+    for hours in (2, 30, 200):
+        statistics._bump(db, RequestDelayStat, {"caisse_code": "999", "month": old, "kind": "signalement",
+                                                "bucket": statistics.bucket_of(hours)}, answered=1)
+    db.commit()
+    shown = {m["month"]: m for m in statistics_of(as_, "agent_999", months=6)["by_month"]}
+    assert shown[old]["filed"] >= 7 and shown[old]["by_kind"]["signalement"] >= 7 and shown[old]["answered"] >= 3
+    assert shown[old]["median_hours"] is not None
+
+
+def test_queue_export_has_the_queue_filters_and_scope(as_, db):
+    tech = as_("tech_a")
+    name = f"Export-{tag()}"
+    mine = tech.submit("document", "999", payload("document", insured(last=name)), None)
+    tech.submit("etude_dossier", "999", payload("etude_dossier", insured(last=name)), None)
+    agent = as_("agent_999")
+    found = agent.export_queue({"q": name, "kind": "document"})
+    assert [r["reference"] for r in found["rows"]] == [mine["reference"]] and not found["truncated"]
+    assert found["limit"] == statistics.EXPORT_MAX
+    assert as_("agent_998").export_queue({"q": name})["rows"] == []           # another caisse's: absent
+    for role in ("tech_a", "admin"):
+        with pytest.raises(NotAuthorized):
+            as_(role).export_queue({})
+
+
+def test_archive_lists_files_and_is_the_caisse_s_only(as_, db):
+    tech = as_("tech_a")
+    made = tech.submit("document", "999", payload("document"), [upload("justificatif.pdf", PDF)])
+    as_("agent_999").act(made["id"], "take", "", None)
+    archived = as_("agent_999").request_archive(made["id"])
+    assert archived["reference"] == made["reference"] and len(archived["timeline"]) == 2
+    assert archived["timeline"][0]["attachments"] == [{"filename": "justificatif.pdf", "size": len(PDF),
+                                                       "direction": "in"}]
+    assert "actions" not in archived and "content_b64" not in str(archived)
+    assert as_("admin").request_archive(made["id"])["reference"] == made["reference"]
+    with pytest.raises(NotFound):
+        as_("agent_998").request_archive(made["id"])
+    with pytest.raises(NotFound):
+        as_("admin").request_archive(10 ** 9)
+    for role in ("tech_a", "gest_a"):
+        with pytest.raises(NotAuthorized):
+            as_(role).request_archive(made["id"])
+
+
+def test_nothing_nir_shaped_leaves_in_an_archive():
+    nir = "2 84 05 75 123 456 72"
+    assert statistics._no_nir({"a": [nir, "Bonjour"], "b": 3}) == {"a": [statistics.NIR_HIDDEN, "Bonjour"], "b": 3}
+
+
+def test_rebuild_counts_answers_from_the_timelines(db):
+    """The migration's backfill: requests answered before the tables existed get their first answer's date."""
+    request = db.scalars(sa.select(PartnerRequest).where(PartnerRequest.status.in_(statistics.ANSWERED))).first()
+    request.answered_at = None
+    db.commit()
+    statistics.rebuild(db)
+    db.commit()
+    db.expire_all()
+    assert isinstance(db.get(PartnerRequest, request.id).answered_at, datetime)
