@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.common.config import instance_id
+from services.common.db import brief_lock_wait
 from services.common.event_outbox import utcnow
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,12 @@ def record(session: Session, model, kind: str, started: datetime, seconds: float
               "error": error, "instance": instance_id()[:100]}
     try:
         session.rollback()                  # a failed sweep may have left its transaction broken
-        if session.execute(sa.update(model).where(model.kind == kind).values(**values)).rowcount == 0:
-            session.add(model(kind=kind, **values))
+        with brief_lock_wait(session):      # a busy database skips this row rather than freeze the service
+            if session.execute(sa.update(model).where(model.kind == kind).values(**values)).rowcount == 0:
+                session.add(model(kind=kind, **values))
+                session.flush()
         session.commit()
-    except Exception as exc:                # e.g. two instances writing the first row at once
+    except Exception as exc:                # a busy database, two instances writing the first row at once
         session.rollback()
         log.warning("sweep %s not recorded: %s", kind, type(exc).__name__)
 
