@@ -25,7 +25,10 @@ class PartnerRequest(Base):
         # caisses it may see (one or several) are checked on the rows read, so no page sorts.
         sa.Index("ix_request_partner_created", "partner_id", "created_at", "id"),
         sa.Index("ix_request_partner_kind", "partner_id", "kind", "created_at", "id"),     # filtered by kind
-        sa.Index("ix_request_caisse_status", "caisse_code", "status", "created_at"),
+        # The caisse's queue in keyset order: every status (and the open ones, the late ones, the oldest
+        # untreated: read along it, filtered), or one status (the second index); no page sorts.
+        sa.Index("ix_request_caisse_created", "caisse_code", "created_at", "id"),
+        sa.Index("ix_request_caisse_status", "caisse_code", "status", "created_at", "id"),
         sa.Index("ix_request_duplicate", "partner_id", "kind", "insured_key"),
         # A form's submission, once: the web's retry after "réessayez" finds the request made.
         sa.UniqueConstraint("created_by", "idempotency_key", name="uq_request_idempotency"),
@@ -78,6 +81,19 @@ class RequestNameWord(Base):
     caisse_code: Mapped[str] = mapped_column(sa.String(8))
     partner_id: Mapped[int]
     created_at: Mapped[datetime]
+
+
+class RequestTally(Base):
+    """How many of a caisse's requests filed in one week (its Monday) are of one kind and now in one
+    status: the agent's counts and trends read a few hundred of these rows whatever the volume
+    (services.requests.tally keeps them with each submission, status change and deletion)."""
+
+    __tablename__ = "request_tally"
+    caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    week: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
 
 
 class RequestEvent(Base):

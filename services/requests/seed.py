@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.common.db import seed_command
 from services.requests.lifecycle import insured_key
-from services.requests import name_search
+from services.requests import name_search, tally
 from services.requests import storage as stores
 from services.requests.models import (CaisseSetting, Document, PartnerRequest, RequestEvent, SupportEvent,
                                       SupportReport, utcnow)
@@ -87,6 +87,7 @@ def seed(session: Session) -> None:
             if to_status:
                 request.status = to_status
             request.updated_at = when + timedelta(days=n)
+        tally.moved(session, request, None, request.status)
     session.commit()
 
 
