@@ -17,6 +17,12 @@ TREND_WEEKS = 8
 LATE_COUNTED = 999      # « 999+ » beyond: a count that stops reading
 
 
+# What a list's row shows (as_row): the details' JSON and the insured's other fields stay unread.
+LISTED = sa.orm.load_only(*(getattr(PartnerRequest, c) for c in (
+    "id", "reference", "kind", "status", "insured_last_name", "insured_first_name", "caisse_code", "created_at",
+    "updated_at", "created_by_name")), raiseload=True)
+
+
 def as_row(request: PartnerRequest, late_after_days: int | None = None) -> dict:
     late = (late_after_days is not None and request.status in UNTREATED_STATUSES
             and request.created_at < utcnow() - timedelta(days=late_after_days))
@@ -54,7 +60,7 @@ def search(session: Session, who: dict, filters: dict | None = None, cursor: str
     ``consulted``: the partner's « Historique » (refused without it); otherwise only what ``scope.visible``
     shows (a technicien's own requests, for the home page)."""
     filters = filters or {}
-    query = sa.select(PartnerRequest).where(scope.visible(who))
+    query = sa.select(PartnerRequest).options(LISTED).where(scope.visible(who))
     if consulted and scope.side(who) == "partner":
         caisses = scope.history_caisses(who, str(filters["caisse"]) if filters.get("caisse") else None)
         query = query.where(PartnerRequest.convention_caisse_code.in_(caisses))
