@@ -182,7 +182,7 @@ def add_messages(engine: sa.Engine, count: int, seed: int = 11) -> None:
             caisses.append({"message_id": first_id + n, "caisse_code": caisse})
         _bulk(engine, OutboxMessage.__table__, messages)
         _bulk(engine, MessageCaisse.__table__, caisses)
-    _analyze(engine, "outbox_message")
+    _analyze(engine, OutboxMessage.__table__)
 
 
 def add_audit_entries(engine: sa.Engine, count: int, seed: int = 13) -> None:
@@ -206,11 +206,12 @@ def add_audit_entries(engine: sa.Engine, count: int, seed: int = 13) -> None:
                          "action": rng.choice(actions), "target_id": None, "target_name": "Alice Banc",
                          "partner_id": partner, "caisse_id": caisse_id, "details": ""})
         _bulk(engine, AuditEntry.__table__, rows)
-    _analyze(engine, "audit_entry")
+    _analyze(engine, AuditEntry.__table__)
 
 
-def _analyze(engine: sa.Engine, table: str) -> None:
+def _analyze(engine: sa.Engine, table: sa.Table) -> None:
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+        if engine.dialect.name == "postgresql":          # the ids were given: the sequence follows them
+            conn.execute(sa.select(sa.func.setval(sa.func.pg_get_serial_sequence(table.name, "id"),
+                                                  sa.select(sa.func.max(table.c.id)).scalar_subquery())))
         conn.execute(sa.text("ANALYZE"))
