@@ -14,7 +14,7 @@ from services.requests.models import PartnerRequest, utcnow
 
 PAGE_SIZE = 25
 TREND_WEEKS = 8
-LATE_COUNTED = 999      # « 999+ » beyond: a count that stops reading
+LATE_COUNTED = 99       # « 99+ » beyond: a count that stops reading
 
 
 # What a list's row shows (as_row): the details' JSON and the insured's other fields stay unread.
