@@ -96,6 +96,16 @@ class RequestTally(Base):
     count: Mapped[int] = mapped_column(default=0)
 
 
+class RequestStatusTally(Base):
+    """How many of a caisse's requests are in one status now: the agent's counts, six rows a caisse
+    (kept with request_tally by services.requests.tally)."""
+
+    __tablename__ = "request_status_tally"
+    caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
 class RequestEvent(Base):
     """One dated line of a request's timeline: a status change and/or a message."""
 

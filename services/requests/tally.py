@@ -1,7 +1,7 @@
 """The caisse's counts and weekly trends, kept with the requests (issue 17, point 2).
 
 ``request_tally`` holds, per caisse, week of filing (its Monday), kind and current status, how many
-requests there are. Each submission adds one, each status change moves one, each deletion removes one,
+requests there are; ``request_status_tally`` the caisse's totals per status (six rows, whatever the weeks). Each submission adds one, each status change moves one, each deletion removes one,
 in the change's own transaction (an atomic upsert: parallel workers add up). The agent's home page
 then reads at most kinds x statuses rows a week, however many requests the caisse holds. ``rebuild``
 recomputes it from the requests (migration 0016, the bench's generator).
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.requests.models import PartnerRequest, RequestTally
+from services.requests.models import PartnerRequest, RequestStatusTally, RequestTally
 
 
 def week_of(moment: datetime | date) -> date:
@@ -23,10 +23,11 @@ def week_of(moment: datetime | date) -> date:
 def add(session: Session, request: PartnerRequest, status: str, delta: int) -> None:
     """``delta`` requests like ``request`` in ``status`` (in the caller's transaction)."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(RequestTally).values(caisse_code=request.caisse_code, week=week_of(request.created_at),
-                                                 kind=request.kind, status=status, count=delta)
-    session.execute(insert.on_conflict_do_update(index_elements=["caisse_code", "week", "kind", "status"],
-                                                 set_={"count": RequestTally.count + delta}))
+    for model, keys in ((RequestTally, {"week": week_of(request.created_at), "kind": request.kind}),
+                        (RequestStatusTally, {})):
+        insert = dialect.insert(model).values(caisse_code=request.caisse_code, status=status, count=delta, **keys)
+        session.execute(insert.on_conflict_do_update(index_elements=["caisse_code", *keys, "status"],
+                                                     set_={"count": model.count + delta}))
 
 
 def moved(session: Session, request: PartnerRequest, from_status: str | None, to_status: str | None) -> None:
@@ -40,9 +41,8 @@ def moved(session: Session, request: PartnerRequest, from_status: str | None, to
 
 
 def by_status(session: Session, caisse_code: str) -> dict[str, int]:
-    return dict(session.execute(sa.select(RequestTally.status, sa.func.sum(RequestTally.count))
-                                .where(RequestTally.caisse_code == caisse_code)
-                                .group_by(RequestTally.status)).all())
+    return dict(session.execute(sa.select(RequestStatusTally.status, RequestStatusTally.count)
+                                .where(RequestStatusTally.caisse_code == caisse_code)).all())
 
 
 def weeks(session: Session, caisse_code: str, first: date) -> list[tuple[date, str, str, int]]:
@@ -64,7 +64,13 @@ def rebuild(conn) -> None:
         created_on = created_on if isinstance(created_on, date) else date.fromisoformat(str(created_on)[:10])
         key = (caisse, week_of(created_on), kind, status)
         folded[key] = folded.get(key, 0) + count
-    conn.execute(sa.delete(RequestTally))
-    rows = [{"caisse_code": c, "week": w, "kind": k, "status": s, "count": n} for (c, w, k, s), n in folded.items()]
-    for start in range(0, len(rows), 5000):
-        conn.execute(sa.insert(RequestTally), rows[start:start + 5000])
+    totals: dict[tuple, int] = {}
+    for (caisse, _, _, status), count in folded.items():
+        totals[caisse, status] = totals.get((caisse, status), 0) + count
+    for model, rows in ((RequestTally, [{"caisse_code": c, "week": w, "kind": k, "status": s, "count": n}
+                                        for (c, w, k, s), n in folded.items()]),
+                        (RequestStatusTally, [{"caisse_code": c, "status": s, "count": n}
+                                              for (c, s), n in totals.items()])):
+        conn.execute(sa.delete(model))
+        for start in range(0, len(rows), 5000):
+            conn.execute(sa.insert(model), rows[start:start + 5000])

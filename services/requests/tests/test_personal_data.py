@@ -98,11 +98,12 @@ def test_the_caisse_tally_follows_submissions_status_changes_and_erasure(as_, db
     """The counts and trends of the agent's home page (services.requests.tally) are kept with each
     change: after filing, acting and erasing they are what a count of the requests gives."""
     from services.requests import tally
-    from services.requests.models import RequestTally
+    from services.requests.models import RequestStatusTally, RequestTally
 
     def kept():
         db.expire_all()
-        return sorted((t.caisse_code, t.week, t.kind, t.status, t.count) for t in db.query(RequestTally) if t.count)
+        return (sorted((t.caisse_code, t.week, t.kind, t.status, t.count) for t in db.query(RequestTally) if t.count),
+                sorted((t.caisse_code, t.status, t.count) for t in db.query(RequestStatusTally) if t.count))
 
     last = f"Comptee-{tag()}"
     person = insured(last=last, first="Léa", birth="1990-01-02")

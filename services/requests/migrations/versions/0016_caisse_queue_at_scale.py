@@ -1,5 +1,6 @@
 """the caisse's screens flat at any volume (issue 17, point 2): the queue's indexes in keyset order
-(every status; one status with the id), and the counts and weekly trends kept in request_tally,
+(every status; one status with the id), and the counts and weekly trends kept in request_tally and
+request_status_tally,
 backfilled from the requests already made
 
 Revision ID: 0016
@@ -27,12 +28,19 @@ def upgrade():
         sa.Column("status", sa.String(24), primary_key=True),
         sa.Column("count", sa.Integer(), nullable=False),
     )
+    op.create_table(
+        "request_status_tally",
+        sa.Column("caisse_code", sa.String(8), primary_key=True),
+        sa.Column("status", sa.String(24), primary_key=True),
+        sa.Column("count", sa.Integer(), nullable=False),
+    )
     from services.requests.tally import rebuild
 
     rebuild(op.get_bind())
 
 
 def downgrade():
+    op.drop_table("request_status_tally")
     op.drop_table("request_tally")
     op.drop_index("ix_request_caisse_status", table_name="partner_request")
     op.create_index("ix_request_caisse_status", "partner_request", ["caisse_code", "status", "created_at"])
