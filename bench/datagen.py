@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from services.accounts.models import Account, Partner
 from services.requests.catalogue import KINDS, STATUSES
-from services.requests import name_search
+from services.requests import name_search, tally
 from services.requests.models import PartnerRequest, RequestNameWord, utcnow
 
 CHUNK = 20_000
@@ -87,6 +87,7 @@ def add_requests(engine: sa.Engine, count: int, seed: int = 7) -> None:
     for word_index in word_indexes:
         word_index.create(engine)
     with engine.begin() as conn:      # what autovacuum does on PostgreSQL; SQLite's planner wants it too
+        tally.rebuild(conn)           # the caisses' counts, as the submissions would have kept them
         if engine.dialect.name == "postgresql":     # the ids were given: the sequence follows them
             conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('partner_request', 'id'), "
                                  "(SELECT max(id) FROM partner_request))"))
@@ -136,3 +137,81 @@ def add_technicians(engine: sa.Engine, count: int, start: int = 0, expiring_with
                 for n in range(start + offset, start + min(offset + CHUNK, count))]
         with engine.begin() as conn:
             conn.execute(sa.insert(Account), rows)
+
+
+# --- the caisse's other logs: emails sent (notifier) and the journal of actions (accounts) --------------
+
+def _bulk(engine: sa.Engine, table: sa.Table, rows: list[dict]) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            _copy(conn, table, rows)
+        else:
+            conn.execute(sa.insert(table), rows)
+
+
+def _spread(n: int, total: int, now: datetime, days: int) -> datetime:
+    """The ``n``-th of ``total`` rows over the ``days`` before ``now``, oldest first (ids follow time)."""
+    return now - timedelta(days=days) * (1 - (n + 0.5) / total)
+
+
+def add_messages(engine: sa.Engine, count: int, seed: int = 11) -> None:
+    """``count`` emails of the delivery log over the last 300 days (within its retention), each for one
+    caisse's user; caisse 999 gets BENCHED_SHARE of them. Sent mostly, some failed; the few still
+    queued are due in 2100 (the bench's notifier leaves them alone)."""
+    from services.notifier.models import MessageCaisse, OutboxMessage
+    from services.notifier.rendering import KIND_LABELS
+
+    rng, now, kinds = random.Random(seed), utcnow(), list(KIND_LABELS)
+    with engine.connect() as conn:
+        first_id = (conn.scalar(sa.select(sa.func.max(OutboxMessage.id))) or 0) + 1
+    for offset in range(0, count, CHUNK):
+        messages, caisses = [], []
+        for n in range(offset, min(offset + CHUNK, count)):
+            caisse = BENCHED_CAISSE if rng.random() < BENCHED_SHARE else f"{rng.randrange(CAISSES):03d}"
+            status = rng.choices(("sent", "failed", "queued"), (95, 4, 1))[0]
+            created = _spread(n, count, now, 300)
+            messages.append({"id": first_id + n, "idempotency_key": f"bench:{first_id + n}", "kind": rng.choice(kinds),
+                             "recipient": f"banc{n}@ccas-saint-exemple.test", "recipient_name": "Alice Banc",
+                             "account_id": None, "subject": "Votre mot de passe expire bientôt", "body_text": "Bonjour",
+                             "body_html": "<p>Bonjour</p>", "headers": None, "status": status,
+                             "attempts": 1 if status == "sent" else 5 if status == "failed" else 0,
+                             "last_error": "550 boîte inconnue" if status == "failed" else None,
+                             "next_attempt_at": datetime(2100, 1, 1) if status == "queued" else created,
+                             "locked_until": None, "created_at": created,
+                             "sent_at": created if status == "sent" else None})
+            caisses.append({"message_id": first_id + n, "caisse_code": caisse})
+        _bulk(engine, OutboxMessage.__table__, messages)
+        _bulk(engine, MessageCaisse.__table__, caisses)
+    _analyze(engine, OutboxMessage.__table__)
+
+
+def add_audit_entries(engine: sa.Engine, count: int, seed: int = 13) -> None:
+    """``count`` entries of the journal of actions over the last year: BENCHED_SHARE about caisse 999's
+    demo partners and the caisse itself, the others about partners and caisses the bench makes up."""
+    from services.accounts.audit import ACTIONS
+    from services.accounts.models import AuditEntry, Caisse, Convention
+
+    rng, now, actions = random.Random(seed), utcnow(), list(ACTIONS)
+    with engine.connect() as conn:
+        caisse = conn.scalar(sa.select(Caisse.id).where(Caisse.code == BENCHED_CAISSE))
+        partners = sorted(set(conn.scalars(sa.select(Convention.partner_id).where(Convention.caisse_id == caisse))))
+    for offset in range(0, count, CHUNK):
+        rows = []
+        for n in range(offset, min(offset + CHUNK, count)):
+            if rng.random() < BENCHED_SHARE:
+                partner, caisse_id = (rng.choice(partners), None) if rng.random() < 0.8 else (None, caisse)
+            else:
+                partner, caisse_id = 1000 + rng.randrange(CAISSES * PARTNERS_PER_CAISSE), 1000 + rng.randrange(CAISSES)
+            rows.append({"at": _spread(n, count, now, 365), "actor_id": None, "actor_name": "Hugo Lambertin",
+                         "action": rng.choice(actions), "target_id": None, "target_name": "Alice Banc",
+                         "partner_id": partner, "caisse_id": caisse_id, "details": ""})
+        _bulk(engine, AuditEntry.__table__, rows)
+    _analyze(engine, AuditEntry.__table__)
+
+
+def _analyze(engine: sa.Engine, table: sa.Table) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":          # the ids were given: the sequence follows them
+            conn.execute(sa.select(sa.func.setval(sa.func.pg_get_serial_sequence(table.name, "id"),
+                                                  sa.select(sa.func.max(table.c.id)).scalar_subquery())))
+        conn.execute(sa.text("ANALYZE"))

@@ -2,6 +2,8 @@
 
 Names are copied into each entry so the trail outlives deleted accounts.
 """
+import heapq
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -88,14 +90,23 @@ def as_row(entry: AuditEntry) -> dict:
 
 
 def entries(session: Session, partner_ids: list[int] | None, caisse_id: int | None, limit: int = 200) -> list[dict]:
-    """Entries about the given partners (and the caisse's own), newest first."""
-    query = sa.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-    if partner_ids is not None:
-        conditions = [AuditEntry.partner_id.in_(partner_ids)]
-        if caisse_id is not None:
-            conditions.append(AuditEntry.caisse_id == caisse_id)
-        query = query.where(sa.or_(*conditions))
-    return [as_row(e) for e in session.scalars(query)]
+    """Entries about the given partners (and the caisse's own), newest first: each scope key's newest
+    ``limit`` along its index, merged here (a page read whatever the trail's size)."""
+    newest = (AuditEntry.at.desc(), AuditEntry.id.desc())
+    if partner_ids is None:
+        return [as_row(e) for e in session.scalars(sa.select(AuditEntry).order_by(*newest).limit(limit))]
+    keys = [AuditEntry.partner_id == p for p in sorted(set(partner_ids))]
+    if caisse_id is not None:
+        keys.append(AuditEntry.caisse_id == caisse_id)
+    runs = [session.scalars(sa.select(AuditEntry).where(key).order_by(*newest).limit(limit)).all() for key in keys]
+    merged, seen = [], set()
+    for entry in heapq.merge(*runs, key=lambda e: (e.at, e.id), reverse=True):
+        if entry.id not in seen:          # about one of the partners and the caisse itself: once
+            seen.add(entry.id)
+            merged.append(entry)
+            if len(merged) == limit:
+                break
+    return [as_row(e) for e in merged]
 
 
 def log(session: Session, actor: Account, partner_id: int | None = None, limit: int = 200) -> list[dict]:

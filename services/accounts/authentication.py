@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from contracts import events, identity
 from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken, NotAuthenticated,
@@ -32,7 +32,8 @@ def _active_caisses(session: Session, account: Account) -> list[dict]:
     if account.partner.suspended_at is not None:      # cut off every caisse (national admin)
         return []
     rows = session.scalars(sa.select(Convention).where(Convention.partner_id == account.partner_id,
-                                                       access.open_to_partner()).order_by(Convention.id))
+                                                       access.open_to_partner())
+                           .options(joinedload(Convention.caisse)).order_by(Convention.id))
     return [{"code": c.caisse.code, "name": c.caisse.name, "features": c.features,
              "technicien_inactivity": inactivity_rule([c.caisse])} for c in rows]
 
@@ -50,9 +51,10 @@ def pending_steps(account: Account, now: datetime | None = None) -> list[str]:
     return steps + second_factor.pending_step(object_session(account), account)
 
 
-def summary(session: Session, account: Account) -> dict:
-    """contracts.schemas.AccountSummary, plus what the session needs."""
-    caisses = _active_caisses(session, account)
+def summary(session: Session, account: Account, caisses: list[dict] | None = None) -> dict:
+    """contracts.schemas.AccountSummary, plus what the session needs (``caisses``: its active caisses,
+    when the caller has just read them)."""
+    caisses = _active_caisses(session, account) if caisses is None else caisses
     caisse = account.caisse
     return {
         "id": account.id,
@@ -91,19 +93,22 @@ def _resumed(session: Session, row) -> dict:
     account = session.get(Account, row.account_id)
     if account is None:
         raise NotAuthenticated()
-    _check_may_log_in(session, account)
-    return {**summary(session, account), "session_id": row.id}
+    # Every web request comes here: the active caisses are read once, for the check and the summary.
+    return {**summary(session, account, _check_may_log_in(session, account)), "session_id": row.id}
 
 
-def _check_may_log_in(session: Session, account: Account) -> None:
+def _check_may_log_in(session: Session, account: Account) -> list[dict]:
+    """The account's active caisses, if it may sign in (AccountInactive otherwise)."""
     if account.status != "active":
         raise AccountInactive()
+    caisses = _active_caisses(session, account)
     if account.partner_id is not None:
-        if not _active_caisses(session, account):
+        if not caisses:
             suspended = account.partner.suspended_at is not None or session.scalar(sa.select(Convention.id).where(
                 Convention.partner_id == account.partner_id, access.in_force()))
             raise AccountInactive("L'accès de votre structure à l'Espace Partenaires est suspendu par la caisse."
                                   if suspended else "Votre structure n'a plus de convention active avec une caisse.")
+    return caisses
 
 
 def _logged_in(session: Session, account: Account, now: datetime, where: dict, secret: str) -> dict:

@@ -219,8 +219,9 @@ class AuditEntry(Base):
     """Who did what to whom, when. Names are copied: they outlive deleted accounts."""
 
     __tablename__ = "audit_entry"
-    __table_args__ = (sa.Index("ix_audit_partner_at", "partner_id", "at"),
-                      sa.Index("ix_audit_caisse_at", "caisse_id", "at"))
+    # The journal: each scope key's newest entries in (at, id) order, merged (services.accounts.audit).
+    __table_args__ = (sa.Index("ix_audit_partner_at", "partner_id", "at", "id"),
+                      sa.Index("ix_audit_caisse_at", "caisse_id", "at", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None]

@@ -20,14 +20,33 @@ def _iso(moment) -> str | None:
     return moment.isoformat() + "Z" if moment else None
 
 
-def _scoped(query, who: dict, caisse_code: str | None):
+def _caisse(who: dict, caisse_code: str | None) -> str | None:
+    """The caisse whose users' emails ``who`` reads (None: every email, the national admin's)."""
     code = who.get("caisse_code") if who["profile"] == "agent_caisse" else caisse_code
     if who["profile"] == "agent_caisse" and not code:
         raise RuleViolation("Votre compte n'est rattaché à aucune caisse.")
-    if code:
+    return code
+
+
+def _scoped(query, who: dict, caisse_code: str | None):
+    if code := _caisse(who, caisse_code):
         query = query.where(OutboxMessage.id.in_(
             sa.select(MessageCaisse.message_id).where(MessageCaisse.caisse_code == str(code))))
     return query
+
+
+def _listed(who: dict, caisse_code: str | None, status: str | None):
+    """(the select of the messages ``who`` may list, the id column to walk newest first), one page read
+    whatever the log's size: a caisse's messages along its (caisse_code, message_id) index; with a status
+    (« en échec »: a few in a hundred), that status's along (status, id), each checked for the caisse."""
+    code = _caisse(who, caisse_code)
+    if not code:
+        return sa.select(OutboxMessage), OutboxMessage.id
+    if status:
+        return sa.select(OutboxMessage).where(sa.exists().where(
+            MessageCaisse.message_id == OutboxMessage.id, MessageCaisse.caisse_code == str(code))), OutboxMessage.id
+    return (sa.select(OutboxMessage).join(MessageCaisse, MessageCaisse.message_id == OutboxMessage.id)
+            .where(MessageCaisse.caisse_code == str(code)), MessageCaisse.message_id)
 
 
 def row(message: OutboxMessage, resends: int = 0) -> dict:
@@ -52,7 +71,7 @@ def entries(session: Session, who: dict, filters: dict, cursor, limit) -> dict:
         raise ValidationFailed(None, {"status": "Statut inconnu."})
     if kind and kind not in KIND_LABELS:
         raise ValidationFailed(None, {"kind": "Type de courriel inconnu."})
-    query = _scoped(sa.select(OutboxMessage), who, filters.get("caisse_code") or None)
+    query, newest_first = _listed(who, filters.get("caisse_code") or None, status)
     if status:
         query = query.where(OutboxMessage.status == status)
     if kind:
@@ -61,8 +80,8 @@ def entries(session: Session, who: dict, filters: dict, cursor, limit) -> dict:
         needle = str(filters["recipient"]).strip().lower()[:254]
         query = query.where(sa.func.lower(OutboxMessage.recipient).contains(needle, autoescape=True))
     if cursor is not None:
-        query = query.where(OutboxMessage.id < cursor)
-    messages = list(session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit + 1)))
+        query = query.where(newest_first < cursor)
+    messages = list(session.scalars(query.order_by(newest_first.desc()).limit(limit + 1)))
     page = messages[:limit]
     counts = dict(session.execute(sa.select(MessageResend.message_id, sa.func.count()).where(
         MessageResend.message_id.in_([m.id for m in page])).group_by(MessageResend.message_id)).all()) if page else {}

@@ -19,7 +19,10 @@ class OutboxMessage(Base):
     what caused it, so a redelivered event or a second sweep never makes a second email."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+    # The delivery log filtered by status, newest first: merged with the caisse's (caisse_code, message_id)
+    # index, a page reads the status's few newest rows instead of the whole log (issue 17, point 2).
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+                      sa.Index("ix_outbox_status_id", "status", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(sa.String(400), unique=True)   # "<event type>:<event_id>:<email>"

@@ -8,12 +8,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.errors import ValidationFailed
-from services.requests import caisse_settings, name_search, scope
+from services.requests import caisse_settings, name_search, scope, tally
 from services.requests.catalogue import KINDS, OPEN_STATUSES, STATUSES, UNTREATED_STATUSES
 from services.requests.models import PartnerRequest, utcnow
 
 PAGE_SIZE = 25
 TREND_WEEKS = 8
+LATE_COUNTED = 99       # « 99+ » beyond: a count that stops reading
+
+
+# What a list's row shows (as_row): the details' JSON and the insured's other fields stay unread.
+LISTED = sa.orm.load_only(*(getattr(PartnerRequest, c) for c in (
+    "id", "reference", "kind", "status", "insured_last_name", "insured_first_name", "caisse_code", "created_at",
+    "updated_at", "created_by_name")), raiseload=True)
 
 
 def as_row(request: PartnerRequest, late_after_days: int | None = None) -> dict:
@@ -53,7 +60,7 @@ def search(session: Session, who: dict, filters: dict | None = None, cursor: str
     ``consulted``: the partner's « Historique » (refused without it); otherwise only what ``scope.visible``
     shows (a technicien's own requests, for the home page)."""
     filters = filters or {}
-    query = sa.select(PartnerRequest).where(scope.visible(who))
+    query = sa.select(PartnerRequest).options(LISTED).where(scope.visible(who))
     if consulted and scope.side(who) == "partner":
         caisses = scope.history_caisses(who, str(filters["caisse"]) if filters.get("caisse") else None)
         query = query.where(PartnerRequest.convention_caisse_code.in_(caisses))
@@ -93,37 +100,32 @@ def search(session: Session, who: dict, filters: dict | None = None, cursor: str
 
 
 def caisse_overview(session: Session, who: dict) -> dict:
-    """Counts by status and the oldest untreated requests, for the agent's home page."""
-    counts = dict(session.execute(sa.select(PartnerRequest.status, sa.func.count())
-                                  .where(scope.visible(who)).group_by(PartnerRequest.status)).all())
-    delay = caisse_settings.late_after_days(session, who["caisse_code"])
-    oldest = session.scalars(sa.select(PartnerRequest).where(scope.visible(who),
-                                                             PartnerRequest.status.in_(UNTREATED_STATUSES))
-                             .order_by(PartnerRequest.created_at).limit(5))
-    late = session.scalar(sa.select(sa.func.count()).where(
-        scope.visible(who), PartnerRequest.status.in_(UNTREATED_STATUSES),
-        PartnerRequest.created_at < utcnow() - timedelta(days=delay)))
+    """Counts by status (services.requests.tally), the late ones (counted up to LATE_COUNTED) and the
+    oldest untreated requests, for the agent's home page: the same few rows read at any volume."""
+    code = who["caisse_code"]
+    counts = tally.by_status(session, code)
+    delay = caisse_settings.late_after_days(session, code)
+    untreated = (scope.visible(who), PartnerRequest.status.in_(UNTREATED_STATUSES))
+    oldest = session.scalars(sa.select(PartnerRequest).where(*untreated)
+                             .order_by(PartnerRequest.created_at, PartnerRequest.id).limit(5))
+    late = session.scalar(sa.select(sa.func.count()).select_from(
+        sa.select(PartnerRequest.id).where(*untreated, PartnerRequest.created_at < utcnow() - timedelta(days=delay))
+        .limit(LATE_COUNTED + 1).subquery()))
     return {"counts": [{"status": s, "label": label, "count": counts.get(s, 0)} for s, label in STATUSES.items()],
-            "oldest": [as_row(r, delay) for r in oldest], "late": late, "late_after_days": delay,
+            "oldest": [as_row(r, delay) for r in oldest], "late": min(late, LATE_COUNTED),
+            "late_more": late > LATE_COUNTED, "late_after_days": delay,
             "weeks": weekly(session, who), "kinds": KINDS, "statuses": STATUSES}
 
 
 def weekly(session: Session, who: dict, weeks: int = TREND_WEEKS, today: date | None = None) -> list[dict]:
     """Requests filed per week (Monday first) over the last ``weeks`` weeks, by kind and by
-    current status, oldest week first. Grouped by day in SQL (a few hundred rows at most
-    whatever the volume), then folded into weeks here."""
+    current status, oldest week first: the caisse's tally rows of those weeks (services.requests.tally)."""
     today = today or utcnow().date()
     first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
-    day = sa.func.date(PartnerRequest.created_at)
-    rows = session.execute(
-        sa.select(day, PartnerRequest.kind, PartnerRequest.status, sa.func.count())
-        .where(scope.visible(who), PartnerRequest.created_at >= datetime.combine(first, datetime.min.time()))
-        .group_by(day, PartnerRequest.kind, PartnerRequest.status)).all()
     buckets = [{"start": (first + timedelta(weeks=n)).isoformat(), "total": 0,
                 "by_kind": dict.fromkeys(KINDS, 0), "by_status": dict.fromkeys(STATUSES, 0)} for n in range(weeks)]
-    for created_on, kind, status, count in rows:
-        created_on = created_on if isinstance(created_on, date) else date.fromisoformat(str(created_on)[:10])
-        bucket = buckets[min((created_on - first).days // 7, weeks - 1)]
+    for week, kind, status, count in tally.weeks(session, who["caisse_code"], first):
+        bucket = buckets[min((week - first).days // 7, weeks - 1)]
         bucket["total"] += count
         if kind in KINDS:
             bucket["by_kind"][kind] += count

@@ -14,7 +14,7 @@ from contracts import events
 from contracts.errors import (AlreadyOpen, FeatureNotOpen, NotAuthorized, RuleViolation, ServiceUnavailable,
                              ValidationFailed)
 from contracts.profiles import TECHNICIEN
-from services.requests import attachments, caisse_settings, name_search, quotas, scope, statistics, validation
+from services.requests import attachments, caisse_settings, name_search, quotas, scope, statistics, tally, validation
 from services.requests.catalogue import ACTION_LABELS, ACTIONS, KINDS, OPEN_STATUSES, STATUSES
 from services.requests.models import (Attachment, NotificationPreference, PartnerRequest, ReferenceCounter,
                                       RequestEvent, utcnow)
@@ -171,6 +171,7 @@ def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict,
         quotas.claim(session, who, request.id, "in", [meta["size"] for meta in files])
         _event(session, request, who, to_status="submitted", files=files)
         request.status = "submitted"
+        tally.moved(session, request, None, "submitted")
         session.commit()
     except Exception as exc:
         session.rollback()
@@ -211,6 +212,7 @@ def act(session: Session, who: dict, request_id, action: str, message: str, raw_
         quotas.claim(session, who, request.id, direction, [meta["size"] for meta in files])
         _event(session, request, who, message=message, to_status=to_status, files=files)
         if to_status:
+            tally.moved(session, request, request.status, to_status)
             statistics.on_status(session, request, to_status)
             request.status = to_status
             request.closed_at = utcnow() if to_status in ("closed", "not_admissible") else None

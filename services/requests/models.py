@@ -26,7 +26,10 @@ class PartnerRequest(Base):
         # caisses it may see (one or several) are checked on the rows read, so no page sorts.
         sa.Index("ix_request_partner_created", "partner_id", "created_at", "id"),
         sa.Index("ix_request_partner_kind", "partner_id", "kind", "created_at", "id"),     # filtered by kind
-        sa.Index("ix_request_caisse_status", "caisse_code", "status", "created_at"),
+        # The caisse's queue in keyset order: every status (and the open ones, the late ones, the oldest
+        # untreated: read along it, filtered), or one status (the second index); no page sorts.
+        sa.Index("ix_request_caisse_created", "caisse_code", "created_at", "id"),
+        sa.Index("ix_request_caisse_status", "caisse_code", "status", "created_at", "id"),
         # The overdue requests of every caisse at once (national statistics): the untreated ones by date.
         sa.Index("ix_request_status_created", "status", "created_at", "caisse_code"),
         sa.Index("ix_request_duplicate", "partner_id", "kind", "insured_key"),
@@ -112,6 +115,29 @@ class RequestDelayStat(Base):
     kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     bucket: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     answered: Mapped[int] = mapped_column(default=0)
+
+
+class RequestTally(Base):
+    """How many of a caisse's requests filed in one week (its Monday) are of one kind and now in one
+    status: the agent's counts and trends read a few hundred of these rows whatever the volume
+    (services.requests.tally keeps them with each submission, status change and deletion)."""
+
+    __tablename__ = "request_tally"
+    caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    week: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class RequestStatusTally(Base):
+    """How many of a caisse's requests are in one status now: the agent's counts, six rows a caisse
+    (kept with request_tally by services.requests.tally)."""
+
+    __tablename__ = "request_status_tally"
+    caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
 
 
 class RequestEvent(Base):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.errors import ValidationFailed
-from services.requests import name_search, scope, validation
+from services.requests import name_search, scope, tally, validation
 from services.requests.catalogue import KINDS, STATUSES
 from services.requests.lifecycle import author_name, insured_key
 from services.requests.models import Attachment, PartnerRequest, PersonalDataRecord, RequestEvent, utcnow
@@ -89,6 +89,7 @@ def delete_requests(session: Session, found: list[PartnerRequest], storage) -> N
     for r in found:
         session.execute(sa.delete(Attachment).where(Attachment.request_id == r.id))
         session.execute(sa.delete(RequestEvent).where(RequestEvent.request_id == r.id))
+        tally.moved(session, r, r.status, None)
         session.delete(r)
     session.commit()
     for key in keys:

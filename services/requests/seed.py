@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.common.db import seed_command
 from services.requests.lifecycle import insured_key
-from services.requests import name_search, statistics
+from services.requests import name_search, statistics, tally
 from services.requests import storage as stores
 from services.requests.models import (CaisseSetting, Document, PartnerRequest, RequestEvent, SupportEvent,
                                       SupportReport, utcnow)
@@ -89,6 +89,7 @@ def seed(session: Session) -> None:
                 statistics.on_status(session, request, to_status, when + timedelta(days=n))
                 request.status = to_status
             request.updated_at = when + timedelta(days=n)
+        tally.moved(session, request, None, request.status)
     session.commit()
 
 

@@ -165,5 +165,15 @@ def init_app(app: Flask) -> None:
     """After CSRFProtect (its check runs first: a proof rides only on a checked POST)."""
     maintenance_windows.init_app(app)
     reauthentication.init_app(app)
+    app.before_request(_guarded)
+
+
+def _guarded():
+    """The guards in order, the first answer wins. The assets pass unguarded: a file the browser fetches
+    for a page costs no session check (the page had one) and holds nothing a guard protects."""
+    if request.endpoint in ASSETS:
+        return None
     for guard in GUARDS:
-        app.before_request(guard)
+        if (answer := guard()) is not None:
+            return answer
+    return None

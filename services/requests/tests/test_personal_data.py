@@ -92,3 +92,29 @@ def test_finished_requests_are_deleted_after_the_retention_period(as_, db, stora
     with pytest.raises(FileNotFoundError):
         storage.get(key)
     assert db.get(PartnerRequest, still_open["id"]) is not None               # open: kept whatever its age
+
+
+def test_the_caisse_tally_follows_submissions_status_changes_and_erasure(as_, db):
+    """The counts and trends of the agent's home page (services.requests.tally) are kept with each
+    change: after filing, acting and erasing they are what a count of the requests gives."""
+    from services.requests import tally
+    from services.requests.models import RequestStatusTally, RequestTally
+
+    def kept():
+        db.expire_all()
+        return (sorted((t.caisse_code, t.week, t.kind, t.status, t.count) for t in db.query(RequestTally) if t.count),
+                sorted((t.caisse_code, t.status, t.count) for t in db.query(RequestStatusTally) if t.count))
+
+    last = f"Comptee-{tag()}"
+    person = insured(last=last, first="Léa", birth="1990-01-02")
+    tech, agent = as_("tech_a"), as_("agent_999")
+    taken = tech.submit("document", "999", payload("document", person), None)
+    rejected = tech.submit("etude_dossier", "999", payload("etude_dossier", person), None)
+    agent.act(taken["id"], "take", "", None)
+    agent.act(taken["id"], "close", "", None)
+    agent.act(rejected["id"], "reject", "Hors de notre champ.", None)
+    before_erasure = kept()
+    assert agent.personal_data_erase({"last_name": last, "first_name": "Léa", "birth_date": "1990-01-02"})["erased"] == 2
+    after_erasure = kept()
+    tally.rebuild(db.connection())
+    assert kept() == after_erasure != before_erasure

@@ -9,7 +9,7 @@ from alembic import op
 from services.common import event_outbox
 
 revision = '0021'
-down_revision = '0014'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
