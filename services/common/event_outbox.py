@@ -81,10 +81,11 @@ class Emit(list):
         super().append(item)
 
 
-def backlog(session: Session, model) -> tuple[int, float | None]:
-    """Events not yet published: how many, and the oldest one's age in seconds (None when none).
-    The supervision screen shows it; a metrics gauge can read the same."""
-    count, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(model.created_at))).one()
+def backlog(session: Session, model, *pending) -> tuple[int, float | None]:
+    """Rows of an outbox table ``model`` still to send (those matching ``pending``; every row when none):
+    how many, and the oldest one's age in seconds (None when none). The supervision screen and the
+    metrics gauges read it."""
+    count, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(model.created_at)).where(*pending)).one()
     return count, (utcnow() - oldest).total_seconds() if oldest is not None else None
 
 

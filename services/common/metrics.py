@@ -85,13 +85,13 @@ def outbox_probe(outbox: str, model, lease_seconds, *pending):
 
     def probe(session):
         now = utcnow()
-        count, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(model.created_at)).where(*pending)).one()
+        count, oldest_age = event_outbox.backlog(session, model, *pending)
         due = session.scalar(sa.select(sa.func.min(model.next_attempt_at))
                              .where(*pending, model.next_attempt_at <= now))
         labels = {"outbox": outbox}
         yield Gauge("ep_outbox_backlog", "Lignes en attente dans une outbox", labels, count)
         yield Gauge("ep_outbox_oldest_age_seconds", "Âge de la plus ancienne ligne en attente (0 : vide)", labels,
-                    (now - oldest).total_seconds() if oldest else 0)
+                    oldest_age or 0)
         yield Gauge("ep_outbox_oldest_due_seconds", "Depuis combien de temps la ligne la plus en retard est due "
                     "(0 : aucune)", labels, (now - due).total_seconds() if due else 0)
         yield Gauge("ep_outbox_lease_seconds", "Réservation d'une ligne par l'instance qui l'envoie", labels,

@@ -7,6 +7,7 @@ logged in ``caisse_setting_change`` (who, when, each setting before and after). 
 the request form a technicien is shown (``form``), the submission (``check_offered``,
 ``delivery_for``) and the caisse's answers with documents (``portal_delivery``)."""
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -16,8 +17,9 @@ from sqlalchemy.orm import Session
 from contracts.errors import NotAuthorized, ValidationFailed
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, TECHNICIEN
 from services.requests import scope
-from services.requests.catalogue import INSURED_FIELDS, KIND_FIELDS, KINDS, OFFERABLE_DOCUMENTS, PREVENTION_OFFERS
-from services.requests.models import CaisseSetting, CaisseSettingChange, utcnow
+from services.requests.catalogue import (INSURED_FIELDS, KIND_FIELDS, KINDS, OFFERABLE_DOCUMENTS, PREVENTION_OFFERS,
+                                        UNTREATED_STATUSES)
+from services.requests.models import CaisseSetting, CaisseSettingChange, PartnerRequest, utcnow
 
 PORTAL, ADDRESS = "portail_habilites", "adresse"
 DELIVERY_POLICIES = {
@@ -56,6 +58,19 @@ def values(session: Session, caisse_code: str) -> dict:
 
 def late_after_days(session: Session, caisse_code: str) -> int:
     return values(session, caisse_code)["late_after_days"]
+
+
+# Late: untreated, filed more than the caisse's delay ago. The one definition, in SQL and on a loaded row.
+def late_clause(days: int):
+    return sa.and_(PartnerRequest.status.in_(UNTREATED_STATUSES), PartnerRequest.created_at < late_cutoff(days))
+
+
+def late_cutoff(days: int):
+    return utcnow() - timedelta(days=days)
+
+
+def is_late(request: PartnerRequest, days: int | None) -> bool:
+    return days is not None and request.status in UNTREATED_STATUSES and request.created_at < late_cutoff(days)
 
 
 def portal_delivery(session: Session, caisse_code: str, habilitated: bool) -> bool:

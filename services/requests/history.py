@@ -24,8 +24,7 @@ LISTED = sa.orm.load_only(*(getattr(PartnerRequest, c) for c in (
 
 
 def as_row(request: PartnerRequest, late_after_days: int | None = None) -> dict:
-    late = (late_after_days is not None and request.status in UNTREATED_STATUSES
-            and request.created_at < utcnow() - timedelta(days=late_after_days))
+    late = caisse_settings.is_late(request, late_after_days)
     return {
         "id": request.id,
         "reference": request.reference,
@@ -81,8 +80,7 @@ def search(session: Session, who: dict, filters: dict | None = None, cursor: str
             query = query.where(getattr(PartnerRequest.created_at, op)(datetime.combine(day, datetime.min.time())))
     delay = caisse_settings.late_after_days(session, who["caisse_code"]) if scope.side(who) == "caisse" else None
     if filters.get("late") and delay is not None:
-        query = query.where(PartnerRequest.status.in_(UNTREATED_STATUSES),
-                            PartnerRequest.created_at < utcnow() - timedelta(days=delay))
+        query = query.where(caisse_settings.late_clause(delay))
     after = _after(cursor) if cursor else None
     limit = max(1, min(int(limit), 100))
     if filters.get("q") and (words := name_search.typed_words(filters["q"])):
@@ -109,7 +107,7 @@ def caisse_overview(session: Session, who: dict) -> dict:
     oldest = session.scalars(sa.select(PartnerRequest).where(*untreated)
                              .order_by(PartnerRequest.created_at, PartnerRequest.id).limit(5))
     late = session.scalar(sa.select(sa.func.count()).select_from(
-        sa.select(PartnerRequest.id).where(*untreated, PartnerRequest.created_at < utcnow() - timedelta(days=delay))
+        sa.select(PartnerRequest.id).where(scope.visible(who), caisse_settings.late_clause(delay))
         .limit(LATE_COUNTED + 1).subquery()))
     return {"counts": [{"status": s, "label": label, "count": counts.get(s, 0)} for s, label in STATUSES.items()],
             "oldest": [as_row(r, delay) for r in oldest], "late": min(late, LATE_COUNTED),

@@ -12,7 +12,7 @@ Overdue requests (untreated past the caisse's delay) are a count of today, read 
 ``(caisse_code, status, created_at)``: only untreated requests are visited.
 """
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,7 +21,7 @@ from contracts.errors import NotAuthorized, NotFound
 from contracts.nir import find_nir
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE
 from services.requests import caisse_settings, history, scope
-from services.requests.catalogue import KINDS, STATUSES, UNTREATED_STATUSES
+from services.requests.catalogue import KINDS, STATUSES
 from services.requests.models import (CaisseSetting, PartnerRequest, RequestDelayStat, RequestEvent, RequestMonthStat,
                                       utcnow)
 
@@ -178,10 +178,10 @@ def _delays(histogram: dict) -> dict:
 def _overdue(session, who: dict, national: bool) -> dict:
     """Untreated requests past their caisse's delay, today: by caisse (national) or by partner (agent)."""
     if not national:
-        cutoff = utcnow() - timedelta(days=caisse_settings.late_after_days(session, who["caisse_code"]))
+        delay = caisse_settings.late_after_days(session, who["caisse_code"])
         return dict(session.execute(sa.select(PartnerRequest.partner_id, sa.func.count()).where(
-            PartnerRequest.caisse_code == who["caisse_code"], PartnerRequest.status.in_(UNTREATED_STATUSES),
-            PartnerRequest.created_at < cutoff).group_by(PartnerRequest.partner_id)).all())
+            PartnerRequest.caisse_code == who["caisse_code"], caisse_settings.late_clause(delay))
+            .group_by(PartnerRequest.partner_id)).all())
     # One grouped count per distinct delay (most caisses keep the default), not one per caisse.
     delays = defaultdict(set)
     for code, days in session.execute(sa.select(CaisseSetting.caisse_code, CaisseSetting.late_after_days)).all():
@@ -193,8 +193,7 @@ def _overdue(session, who: dict, national: bool) -> dict:
         codes = PartnerRequest.caisse_code.in_(delays[days]) if days != default else \
             sa.or_(PartnerRequest.caisse_code.in_(delays[days]), PartnerRequest.caisse_code.not_in(named))
         late.update(session.execute(sa.select(PartnerRequest.caisse_code, sa.func.count()).where(
-            codes, PartnerRequest.status.in_(UNTREATED_STATUSES),
-            PartnerRequest.created_at < utcnow() - timedelta(days=days)).group_by(PartnerRequest.caisse_code)).all())
+            codes, caisse_settings.late_clause(days)).group_by(PartnerRequest.caisse_code)).all())
     return late
 
 

@@ -1,5 +1,5 @@
 """The daily summary of late requests, one email a day per caisse to its agents."""
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from contracts import events
 from contracts.errors import ServiceUnavailable
 from services.requests.catalogue import UNTREATED_STATUSES
-from services.requests.caisse_settings import ensure_row, late_after_days
+from services.requests.caisse_settings import ensure_row, late_after_days, late_clause
 from services.requests.models import CaisseSetting, PartnerRequest, utcnow
 
 # The requests service's sweeps, whose last run the supervision screen shows (services.common.sweep_runs).
@@ -21,10 +21,9 @@ def late_by_caisse(session: Session) -> dict[str, list[str]]:
     codes = session.scalars(sa.select(PartnerRequest.caisse_code).where(
         PartnerRequest.status.in_(UNTREATED_STATUSES)).distinct())
     for code in list(codes):
-        cutoff = utcnow() - timedelta(days=late_after_days(session, code))
         refs = session.scalars(sa.select(PartnerRequest.reference).where(
-            PartnerRequest.caisse_code == code, PartnerRequest.status.in_(UNTREATED_STATUSES),
-            PartnerRequest.created_at < cutoff).order_by(PartnerRequest.created_at))
+            PartnerRequest.caisse_code == code, late_clause(late_after_days(session, code)))
+            .order_by(PartnerRequest.created_at))
         refs = list(refs)
         if refs:
             late[code] = refs
@@ -41,8 +40,7 @@ def late_counts(session: Session, caisse_codes: list[str] | None = None) -> list
     for code in caisse_codes:
         delay = late_after_days(session, code)
         late, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(PartnerRequest.created_at)).where(
-            PartnerRequest.caisse_code == code, PartnerRequest.status.in_(UNTREATED_STATUSES),
-            PartnerRequest.created_at < utcnow() - timedelta(days=delay))).one()
+            PartnerRequest.caisse_code == code, late_clause(delay))).one()
         counts.append({"caisse_code": code, "late": late, "late_after_days": delay,
                        "oldest_days": (utcnow() - oldest).days if oldest is not None else None})
     return counts
