@@ -183,3 +183,60 @@ def test_rebuild_counts_answers_from_the_timelines(db):
     db.commit()
     db.expire_all()
     assert isinstance(db.get(PartnerRequest, request.id).answered_at, datetime)
+
+
+def test_twenty_filings_then_twenty_answers_at_once_keep_every_count(db, clamd, storage):
+    """Pushed: each call served at once by its own worker on its own database connection (as parallel requests
+    are): the statistics and the home page's tallies equal a recount from the requests afterwards."""
+    import eventlet
+    from nameko.testing.services import worker_factory
+    from sqlalchemy.orm import Session
+
+    from contracts import identity
+    from services.common.caller import CallerIdentity
+    from services.conftest import WORKER_AUD
+    from services.requests import tally
+    from services.requests.models import RequestStatusTally, RequestTally
+    from services.requests.scanning import ClamdScanner
+    from services.requests.service import RequestsService
+    from services.requests.tests.conftest import SECRET, WHO
+
+    bind = db.get_bind()
+    engine = sa.create_engine(bind.url, poolclass=sa.pool.NullPool,
+                              connect_args={"timeout": 15} if bind.dialect.name == "sqlite" else {})
+
+    def at_once(role, call, items):
+        token = identity.sign(WHO[role], SECRET, WORKER_AUD)
+
+        def one(item):
+            own = Session(engine, expire_on_commit=False)
+            try:
+                worker = worker_factory(RequestsService, db=own, caller=CallerIdentity(token, SECRET, WORKER_AUD),
+                                        scanner=ClamdScanner(socket_path=clamd.socket_path), storage=storage)
+                worker.services.call.return_value = None
+                return call(worker, item)
+            finally:
+                own.close()
+        return list(eventlet.GreenPool(len(items)).imap(one, items))
+
+    def kept():
+        db.expire_all()
+        return (snapshot(db),
+                sorted((t.caisse_code, t.week, t.kind, t.status, t.count) for t in db.query(RequestTally) if t.count),
+                sorted((t.caisse_code, t.status, t.count) for t in db.query(RequestStatusTally) if t.count))
+
+    db.commit()
+    filed_before, answered_before = month_row(db, 1, "document")
+    made = at_once("tech_a", lambda w, _: w.submit("document", "999", payload("document"), None), [None] * TWENTY)
+    at_once("agent_999", lambda w, request: (w.act(request["id"], "take", "", None),
+                                              w.act(request["id"], "answer", "Voici l'attestation.", None)), made)
+    engine.dispose()
+    assert month_row(db, 1, "document") == (filed_before + TWENTY, answered_before + TWENTY)
+    counted = kept()
+    statistics.rebuild(db)
+    tally.rebuild(db.connection())
+    db.commit()
+    assert kept() == counted                          # nothing lost to a concurrent update, nothing counted twice
+
+
+TWENTY = 20
