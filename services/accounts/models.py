@@ -256,6 +256,9 @@ class UserSession(Base):
     # Last proof of identity (login, password or code): sensitive actions want a recent one.
     reauthenticated_at: Mapped[datetime | None]
 
+    # Read with the session by the session check (services.accounts.sessions.resume), in the same statement.
+    account: Mapped[Account] = relationship()
+
 
 class RecoveryCode(Base):
     """Single-use codes for a lost authenticator; only a salted SHA-256 is kept

@@ -17,7 +17,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from contracts.dates import datetime_fr_at
 from contracts.errors import AccountInactive, NotAuthenticated
@@ -102,10 +102,11 @@ def _open_row(session: Session, row: UserSession | None, now: datetime) -> UserS
 
 
 def resume(session: Session, token: str) -> UserSession:
-    """The session a web request presents, still open; it counts as activity."""
+    """The session a web request presents, still open; it counts as activity. Its account (with its caisse
+    and partner) comes in the same statement: every page reads it next, from the session's identity map."""
     now = utcnow()
-    row = _open_row(session, session.scalars(sa.select(UserSession).where(
-        UserSession.token_hash == _hash(token))).first(), now)
+    row = _open_row(session, session.scalars(sa.select(UserSession).options(joinedload(UserSession.account))
+                                             .where(UserSession.token_hash == _hash(token))).first(), now)
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
         session.commit()

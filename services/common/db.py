@@ -125,7 +125,8 @@ class Database(DependencyProvider):
     def worker_teardown(self, worker_ctx):
         session = self._open.pop(worker_ctx, None)
         if session is not None:
-            session.rollback()
+            # close() rolls back whatever the worker left uncommitted and hands the connection back to the
+            # pool: one rollback per call, not a Session rollback and then the pool's own on return.
             session.close()
 
 

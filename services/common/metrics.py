@@ -151,6 +151,7 @@ class Metrics(DependencyProvider):
     def setup(self):
         self.service = self.container.service_name
         self.started = {}
+        self.children = {}      # (method, outcome) -> its counter and histogram children, looked up once
         self.server = None
         for entrypoint in self.container.entrypoints:
             if isinstance(entrypoint, nameko.rpc.Rpc):        # every method present from the first scrape
@@ -194,8 +195,9 @@ class Metrics(DependencyProvider):
         entrypoint, outcome = worker_ctx.entrypoint, _outcome(exc_info)
         method = entrypoint.method_name
         if isinstance(entrypoint, nameko.rpc.Rpc):
-            RPC_CALLS.labels(self.service, method, outcome).inc()
-            RPC_DURATION.labels(self.service, method).observe(elapsed)
+            calls, duration = self._rpc_children(method, outcome)
+            calls.inc()
+            duration.observe(elapsed)
             if outcome == "refused":
                 RPC_REFUSALS.labels(self.service, method, type(exc_info[1]).__name__).inc()
         elif isinstance(entrypoint, nameko.timer.Timer):
@@ -208,6 +210,14 @@ class Metrics(DependencyProvider):
 
     def worker_teardown(self, worker_ctx):
         self.started.pop(worker_ctx, None)
+
+    def _rpc_children(self, method: str, outcome: str):
+        """Every call counts in these two series: ``labels()`` (label checks, a lock) once per series, not per call."""
+        children = self.children.get((method, outcome))
+        if children is None:
+            children = self.children[method, outcome] = (RPC_CALLS.labels(self.service, method, outcome),
+                                                          RPC_DURATION.labels(self.service, method))
+        return children
 
 
 def did(service: str, step: str, count) -> None:
