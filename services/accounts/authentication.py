@@ -4,7 +4,8 @@ import hashlib
 import secrets
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, object_session
@@ -31,11 +32,17 @@ def _active_caisses(session: Session, account: Account) -> list[dict]:
         return []
     if account.partner.suspended_at is not None:      # cut off every caisse (national admin)
         return []
-    rows = session.scalars(sa.select(Convention).where(Convention.partner_id == account.partner_id,
-                                                       access.open_to_partner())
-                           .options(joinedload(Convention.caisse)).order_by(Convention.id))
+    rows = session.scalars(_active_conventions(date.today()), {"partner_id": account.partner_id})
     return [{"code": c.caisse.code, "name": c.caisse.name, "features": c.features,
              "technicien_inactivity": inactivity_rule([c.caisse])} for c in rows]
+
+
+@lru_cache(maxsize=2)
+def _active_conventions(today: date):
+    """The statement of ``_active_caisses``, built once a day: every page's session check runs it, and
+    building its conditions costs more than running it."""
+    return (sa.select(Convention).where(Convention.partner_id == sa.bindparam("partner_id"), access.open_to_partner(today))
+            .options(joinedload(Convention.caisse)).order_by(Convention.id))
 
 
 def pending_steps(account: Account, now: datetime | None = None) -> list[str]:

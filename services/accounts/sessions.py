@@ -101,12 +101,16 @@ def _open_row(session: Session, row: UserSession | None, now: datetime) -> UserS
     return row
 
 
+# Built once (every page runs it); its account, with its caisse and partner, in the same statement.
+_BY_TOKEN = (sa.select(UserSession).options(joinedload(UserSession.account))
+             .where(UserSession.token_hash == sa.bindparam("token_hash")))
+
+
 def resume(session: Session, token: str) -> UserSession:
-    """The session a web request presents, still open; it counts as activity. Its account (with its caisse
-    and partner) comes in the same statement: every page reads it next, from the session's identity map."""
+    """The session a web request presents, still open; it counts as activity. Its account comes with it:
+    every page reads it next, from the session's identity map."""
     now = utcnow()
-    row = _open_row(session, session.scalars(sa.select(UserSession).options(joinedload(UserSession.account))
-                                             .where(UserSession.token_hash == _hash(token))).first(), now)
+    row = _open_row(session, session.scalars(_BY_TOKEN, {"token_hash": _hash(token)}).first(), now)
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
         session.commit()
