@@ -89,6 +89,27 @@ def test_activity_keeps_a_session_open(session, worker):
     assert utcnow() - session.get(UserSession, row.id).last_seen_at < timedelta(minutes=1)
 
 
+def test_the_session_check_of_a_page_reads_two_statements_and_writes_at_most_once_a_minute(session, worker):
+    """Every page runs it: the session with its account in one statement, the account's active caisses in
+    another; last seen written when over a minute old, not at each page."""
+    summary, _ = login(session, worker)
+    statements = []
+    sa.event.listen(session.bind, "before_cursor_execute", lambda _c, _cur, statement, *_: statements.append(statement))
+
+    def check():
+        session.expunge_all()                        # as a worker's own session: nothing read before
+        statements.clear()
+        assert worker().resume_session(summary["session_token"])["caisses"]
+        return [s.split()[0] for s in statements]
+
+    assert check() == ["SELECT", "SELECT"]
+    row = session.get(UserSession, summary["session_id"])
+    row.last_seen_at = utcnow() - timedelta(seconds=61)
+    session.commit()
+    assert check() == ["SELECT", "UPDATE", "SELECT"]      # touched, then the caisses
+    assert check() == ["SELECT", "SELECT"]
+
+
 def test_password_change_ends_the_other_sessions_and_keeps_the_one_that_changed_it(session, worker):
     other, _ = login(session, worker)
     mine, me = login(session, worker)
