@@ -1,9 +1,11 @@
 """Figure ``page_floor_ratio``: the technicien's history page (signed in, 25 rows of 10,000 requests) p50
 against a static file p50 through the same gunicorn (issue 17, point 3): what a signed-in page costs
 above the floor of serving anything at all. Measured alongside, call by call, to break the page down:
-the sign-in page (a template and its CSRF token, no service called), the two RPC calls the page makes,
-bare (``accounts.resume_session``, the session check; ``requests.search``, the rows), and what is left:
-the web's own work (routing, session cookie, identity signing, rendering).
+the sign-in page (a template and its CSRF token, no service called), the RPC call the page makes, bare
+(``requests.search``, the rows), and what is left: the web's own work (routing, session cookie, identity
+signing, rendering). The session check (``accounts.resume_session``, bare) is measured too: a page read
+reuses the web process's check of the last few seconds (services/web/session_cache.py), so it is no
+longer part of the page's own path; a change (POST) still pays it.
 
     .venv/bin/python -m bench.page_floor [--requests 10000] [--samples 400]
 """
@@ -57,11 +59,11 @@ def run(system, samples: int = 400) -> dict:
     finally:
         rpc.close()
     p50 = {name: harness.latency(values)["p50_ms"] for name, values in latencies.items()}
-    web_own = p50["page"] - p50["rpc_session"] - p50["rpc_search"] - p50["static"]
+    web_own = p50["page"] - p50["rpc_search"] - p50["static"]
     ratio = p50["page"] / p50["static"]
     print(f"  static file {p50['static']:.2f} ms; sign-in page {p50['sign_in_page']:.2f} ms; history page "
-          f"{p50['page']:.2f} ms = static {p50['static']:.2f} + session check {p50['rpc_session']:.2f} + "
-          f"rows {p50['rpc_search']:.2f} + the web's own work {web_own:.2f} ms")
+          f"{p50['page']:.2f} ms = static {p50['static']:.2f} + rows {p50['rpc_search']:.2f} + the web's own work "
+          f"{web_own:.2f} ms (session check, when a change asks it: {p50['rpc_session']:.2f} ms)")
     print(f"page_floor_ratio {ratio:.2f} (target <= 2.5)")
     return {"page_floor_ratio": round(ratio, 2), "page_floor_p50_ms": {**p50, "web_own": round(web_own, 3)}}
 

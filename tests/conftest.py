@@ -50,7 +50,7 @@ def running_stack(service_env: dict, tmp_path_factory, name: str = "logs", proce
         running.stop()
 
 
-def web_app(stack: Stack):
+def web_app(stack: Stack, overrides: dict | None = None):
     """Generator: the Flask app in this process, talking to ``stack``'s services."""
     saved = dict(os.environ)
     os.environ.update(stack.env)
@@ -58,11 +58,13 @@ def web_app(stack: Stack):
         from services.web.app import create_app
 
         # TEST_…: which database the demo codes' replay guard is reset in (tests/helpers.second_factor_code).
-        application = create_app({"TESTING": True, "TEST_ACCOUNTS_DATABASE_URL": stack.env["ACCOUNTS_DATABASE_URL"]})
+        application = create_app({"TESTING": True, "TEST_ACCOUNTS_DATABASE_URL": stack.env["ACCOUNTS_DATABASE_URL"],
+                                  **(overrides or {})})
     finally:
         os.environ.clear()
         os.environ.update(saved)
     yield application
+    application.extensions["session_listener"].stop()
     application.extensions["services"].client.close()
 
 

@@ -9,9 +9,9 @@ from nameko.timer import timer
 
 from contracts.events import ACCOUNTS
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, AGENTS, GESTIONNAIRE, TECHNICIEN
-from services.accounts import (access, account_requests, audit, authentication, caisse_settings, conventions, directory,
-                               email_change, habilitation, passwords, reauthentication, referential, second_factor,
-                               sessions, settings, staff, statistics, sweeps)
+from services.accounts import (access, account_requests, audit, authentication, caisse_settings, change_notices,
+                               conventions, directory, email_change, habilitation, passwords, reauthentication,
+                               referential, second_factor, sessions, settings, staff, statistics, sweeps)
 from services.accounts.models import EventOutbox, SweepRun
 from services.common import event_outbox, health   # modules: `nameko run` would take a mixin for a service
 from services.common import supervision, sweep_runs
@@ -33,6 +33,7 @@ class AccountsService(event_outbox.RelaysEvents, health.Health):
     events = event_outbox.Events(EventOutbox)
     metrics = Metrics(event_outbox_probe(EventOutbox), sessions.open_sessions_probe)
     correlation = Correlation()       # each worker's correlation id in its logs (contracts/logs.py)
+    notices = change_notices.ChangeNotices()   # the web forgets stale session checks at once
 
     # --- plumbing ---------------------------------------------------------------------------
     def _actor(self, *profiles, allow_pending=False):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from contracts.dates import datetime_fr_at
 from contracts.errors import AccountInactive, NotAuthenticated
-from services.accounts import audit, settings
+from services.accounts import audit, change_notices, settings
 from services.accounts.models import Account, UserSession, utcnow
 from services.common.metrics import Gauge
 
@@ -78,6 +78,7 @@ def _timed_out(row: UserSession, now: datetime) -> str | None:
 
 def _end(row: UserSession, reason: str, now: datetime) -> None:
     row.ended_at, row.end_reason = now, reason
+    change_notices.noted(sa.orm.object_session(row), row.account_id)
 
 
 def _refused(reason: str | None) -> Exception:
@@ -161,7 +162,10 @@ def end_all(session: Session, account_id: int, reason: str, keep: int | None = N
     query = sa.update(UserSession).where(UserSession.account_id == account_id, UserSession.ended_at.is_(None))
     if keep is not None:
         query = query.where(UserSession.id != keep)
-    return session.execute(query.values(ended_at=utcnow(), end_reason=reason)).rowcount
+    ended = session.execute(query.values(ended_at=utcnow(), end_reason=reason)).rowcount
+    if ended:
+        change_notices.noted(session, account_id)
+    return ended
 
 
 def listing(session: Session, account_id: int, current_id: int | None) -> list[dict]:

@@ -47,6 +47,8 @@ def from_env() -> dict:
         "EP_MAILCATCHER_URL": os.environ.get("EP_MAILCATCHER_URL", ""),
         # How long a web worker reuses the notifier's answer on maintenance windows.
         "EP_MAINTENANCE_CACHE_SECONDS": float(os.environ.get("EP_MAINTENANCE_CACHE_SECONDS", "10")),
+        # How long a page read may reuse this process's check of the same session (session_cache.py); 0: never.
+        "EP_SESSION_RECHECK_SECONDS": float(os.environ.get("EP_SESSION_RECHECK_SECONDS", "5")),
         "EP_HTTPS": https,
         # Reverse proxies in front of the web (X-Forwarded-For/Proto/Host trusted from this many hops).
         "EP_TRUSTED_PROXIES": int(os.environ.get("EP_TRUSTED_PROXIES", "0")),

@@ -15,12 +15,13 @@ app has its row (tests/test_web_pipeline.py walks app.url_map against it).
 """
 import logging
 
-from flask import Flask, abort, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask import (Flask, abort, current_app, flash, g, make_response, redirect, render_template, request, session,
+                   url_for)
 from flask_login import current_user
 
 from contracts.errors import AccountInactive, InvalidCredentials, LoginThrottled, NotAuthenticated, ServiceUnavailable
 from contracts.profiles import ADMIN_NATIONAL
-from services.web import drafts, maintenance_windows, reauthentication, rpc
+from services.web import drafts, maintenance_windows, reauthentication, rpc, session_cache
 from services.web.forms import ReauthenticationForm
 from services.web.users import SESSION_KEY, User, login_manager
 
@@ -33,6 +34,7 @@ DURING_MAINTENANCE = frozenset({MAINTENANCE})
 GUARDED = frozenset()
 # Files, not pages: no flash message is spent on them.
 ASSETS = {"static", "vendor.asset"}
+READS = frozenset({"GET", "HEAD"})
 
 # Where each pending step is completed; nothing else is reachable until it is.
 STEP_PAGES = {"cgu": "auth.cgu", "password_expired": "auth.change_password",
@@ -99,9 +101,16 @@ def load_user(user_id):
     token = session.get(SESSION_KEY)
     if not token:
         return None
+    cache = current_app.extensions["session_cache"]
+    # A page read may reuse a check of a few seconds ago; a change always asks (session_cache.py).
+    summary = cache.lookup(token) if request.method in READS else None
+    if summary is not None:
+        return User(summary) if str(summary["id"]) == user_id else None
+    asked_at = cache.clock()
     try:
         summary = rpc.call("accounts", "resume_session", token, who={}, timeout=2)
     except (NotAuthenticated, AccountInactive) as exc:
+        cache.forget(token)
         # Ended, not inactivated: the open form's input may still be kept (drafts.py).
         kept = drafts.kept_after_expiry(user_id) if isinstance(exc, NotAuthenticated) else {}
         session.clear()
@@ -119,7 +128,20 @@ def load_user(user_id):
     if str(summary["id"]) != user_id:
         session.clear()
         return None
+    cache.store(token, summary, asked_at)
     return User(summary)
+
+
+def _forget_after_a_change(_exc=None):
+    """A change may be the person's own (CGU accepted, password or email changed, logged out): the next
+    page asks accounts again, whatever became of the change."""
+    if request.method not in READS:
+        current_app.extensions["session_cache"].forget(g.get("session_token"))
+
+
+def _remember_token():
+    g.session_token = session.get(SESSION_KEY)
+    current_app.extensions["session_listener"].ensure_started()
 
 
 def resume_session():
@@ -165,7 +187,12 @@ def init_app(app: Flask) -> None:
     """After CSRFProtect (its check runs first: a proof rides only on a checked POST)."""
     maintenance_windows.init_app(app)
     reauthentication.init_app(app)
+    cache = session_cache.SessionCache(app.config["EP_SESSION_RECHECK_SECONDS"])
+    app.extensions["session_cache"] = cache
+    app.extensions["session_listener"] = session_cache.Listener(cache, app.config["AMQP_URI"])
+    app.before_request(_remember_token)
     app.before_request(_guarded)
+    app.teardown_request(_forget_after_a_change)
 
 
 def _guarded():

@@ -3,7 +3,9 @@ server-side session kept by the accounts service (services/accounts/sessions.py)
 
 Every request resumes that session with one accounts call (pipeline.load_user), which also returns
 the account's fresh summary: a session ended by logout, a timeout, a password
-change or an inactivation (fraud, loss, theft) stops working at its next request.
+change or an inactivation (fraud, loss, theft) stops working at its next request. A page read may
+reuse this process's check of the last few seconds, forgotten as soon as accounts announces a change
+(session_cache.py).
 If accounts does not answer, the request is refused with a "réessayez" page
 (fail closed: an ended session must not be honoured because its judge is away),
 not treated as a logout: the cookie is kept, and the person carries on, form
