@@ -165,8 +165,8 @@ class Listener:
             self.cache.listening(False)
             try:
                 connection.close()
-            except Exception:
-                pass
+            except Exception as exc:         # already gone: nothing left to close
+                log.debug("listener's connection closed already: %r", exc)
 
     def _on_notice(self, channel, method, properties, body) -> None:
         try:
