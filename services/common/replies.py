@@ -11,12 +11,14 @@ its own timeout (contracts/rpc.py) and, when nothing comes, says "service indisp
 the person retry, which is safe (idempotency keys, state-checked transitions); the request is
 acknowledged only after the reply is written, so a worker that dies before that leaves the request
 to the broker (redelivered, or expired with its TTL). A late or duplicate reply is dropped by the
-caller (correlation id). Replies are transient: the callers' reply queues are exclusive, a reply
+caller (correlation id), and a reply lost on the way (a node dying under it) is for the caller
+the same as one never sent: the same timeout, the same retry. Replies are transient: the callers' reply queues are exclusive, a reply
 that outlives a broker restart has no one to read it.
 
 The connection's guarantees:
-- one writer at a time (a lock): a large reply written in several ``send`` calls under eventlet
-  would otherwise interleave with another worker's frames on the shared socket;
+- one connection at a time: under a lock, the workers that find it broken wait for the one
+  reconnecting instead of each opening its own (py-amqp writes each message's frames whole,
+  under its own per-connection lock, so parallel replies never interleave);
 - what the broker sends on it (connection or channel closed, node stopping, connection.blocked) is
   read by py-amqp itself before each publish (a non-blocking read; nothing else reads this
   socket), and a closed or dead connection (a killed node: the read finds the socket closed) makes
