@@ -73,8 +73,8 @@ class Replies(SharedExtension):
         if connection is not None:
             try:
                 connection.release()
-            except Exception:
-                pass
+            except Exception as exc:      # stopping anyway; the broker drops the connection itself
+                log.info("reply connection not closed cleanly: %r", exc)
 
     def kill(self):
         self._drop(self._connection)
