@@ -2,6 +2,10 @@
 method, p50 round trip, divided by the limit measured in the same run on the same broker: a
 raw pika client and a raw pika responder (bench.raw_responder), no framework on either side.
 
+The nameko side is the product's path, not nameko's defaults: bench.echo_service's method sits
+behind the services' ``@rpc`` (services/common/entrypoint.py) and runs under the requests
+service's own config file (serializer, max_workers, logging at the benches' WARNING level).
+
 Also reported: the web's client facing the raw responder (the client's own share).
 
     .venv/bin/python -m bench.rpc_roundtrip [--calls 3000]
@@ -11,8 +15,10 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import pika
 
@@ -59,11 +65,20 @@ def _wait_answering(call, timeout=30):
             time.sleep(0.3)
 
 
+def echo_config(folder: Path, uri: str) -> Path:
+    """services/requests/config.yaml with this bench's broker: the echo service gets a real
+    service's nameko settings (nameko run expands their ``${VAR:default}``)."""
+    path = folder / "echo_service.yaml"
+    path.write_text(f"{(REPO_ROOT / 'services/requests/config.yaml').read_text()}\nAMQP_URI: {json.dumps(uri)}\n")
+    return path
+
+
 def run(calls: int = 3000) -> dict:
-    with harness.private_vhost() as uri:
-        env = {**os.environ, "AMQP_URI": uri, "PYTHONWARNINGS": "ignore"}
+    with harness.private_vhost() as uri, tempfile.TemporaryDirectory(prefix="ep-bench-") as scratch:
+        env = {**os.environ, "AMQP_URI": uri, "PYTHONWARNINGS": "ignore", "LOG_LEVEL": "WARNING"}
         processes = [
-            subprocess.Popen([sys.executable, "-m", "nameko", "run", "--broker", uri, "bench.echo_service"],
+            subprocess.Popen([sys.executable, "-m", "nameko", "run", "--config", str(echo_config(Path(scratch), uri)),
+                              "bench.echo_service"],
                              cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
             subprocess.Popen([sys.executable, "-m", "bench.raw_responder", uri], cwd=REPO_ROOT, env=env,
                              stdout=subprocess.DEVNULL),

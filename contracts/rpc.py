@@ -87,7 +87,7 @@ class _Link:
         except _CONNECTION_ERRORS:
             return False
 
-    def call(self, routing_key, body, headers, timeout):
+    def send(self, routing_key, body, headers, timeout):
         correlation_id = str(uuid.uuid4())
         self._waiting_for, self._reply = correlation_id, None
         self.channel.basic_publish(
@@ -102,7 +102,9 @@ class _Link:
                 expiration=str(max(1, int(timeout * 1000))),
             ),
         )
-        deadline = time.monotonic() + timeout
+
+    def reply(self, deadline):
+        """The reply to the call sent last, or None at the deadline."""
         while self._reply is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -170,6 +172,11 @@ class RpcClient:
             link.close()
 
     def call(self, service, method, *args, identity=None, timeout=None, **kwargs):
+        return self.send(service, method, *args, identity=identity, timeout=timeout, **kwargs).result()
+
+    def send(self, service, method, *args, identity=None, timeout=None, **kwargs) -> "Pending":
+        """The call published now, its reply read by ``result()``: the caller works meanwhile (the web renders
+        the page around the rows it asked for). A link stays checked out until ``result()`` or ``abandon()``."""
         timeout = timeout or self.timeout
         deadline = time.monotonic() + timeout
         body = json.dumps({"args": args, "kwargs": kwargs})
@@ -187,18 +194,11 @@ class RpcClient:
             self._checkin(link)
             raise ServiceUnavailable(service, f"no time left within {timeout}s after connecting")
         try:
-            raw = link.call(f"{service}.{method}", body, headers, remaining)
+            link.send(f"{service}.{method}", body, headers, remaining)
         except _CONNECTION_ERRORS as exc:
             link.close()
             raise ServiceUnavailable(service, f"connection lost: {exc!r}")
-        if raw is None:
-            link.close()
-            raise ServiceUnavailable(service, f"no reply within {timeout}s")
-        self._checkin(link)
-        reply = json.loads(raw)
-        if reply.get("error"):
-            raise deserialize(reply["error"])
-        return reply.get("result")
+        return Pending(self, link, service, timeout, deadline)
 
     def reachable(self) -> bool:
         """A link to the broker is open, or opens now (the web's readiness): no service is asked."""
@@ -215,6 +215,42 @@ class RpcClient:
                 self._pool.get_nowait().close()
             except queue.Empty:
                 return
+
+
+class Pending:
+    """A call sent, its reply not read yet."""
+
+    def __init__(self, client: RpcClient, link: _Link, service: str, timeout: float, deadline: float):
+        self._client, self._link, self.service, self._timeout, self._deadline = client, link, service, timeout, deadline
+
+    def result(self):
+        """The service's answer; its typed error raised as itself; ServiceUnavailable past the deadline."""
+        link, self._link = self._link, None
+        if link is None:
+            raise RuntimeError("the reply of this call was already read or abandoned")
+        try:
+            raw = link.reply(self._deadline)
+        except _CONNECTION_ERRORS as exc:
+            link.close()
+            raise ServiceUnavailable(self.service, f"connection lost: {exc!r}")
+        if raw is None:
+            link.close()
+            raise ServiceUnavailable(self.service, f"no reply within {self._timeout}s")
+        self._client._checkin(link)
+        reply = json.loads(raw)
+        if reply.get("error"):
+            raise deserialize(reply["error"])
+        return reply.get("result")
+
+    @property
+    def done(self) -> bool:
+        return self._link is None
+
+    def abandon(self) -> None:
+        """Never read: its link, whose reply may still come, is closed rather than pooled."""
+        link, self._link = self._link, None
+        if link is not None:
+            link.close()
 
 
 def _parameters(address, timeout, connect_timeout):

@@ -8,6 +8,7 @@ import json
 import secrets
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -102,12 +103,18 @@ def test_the_system_works_on_its_own_accounts(limited_stack, accounts_on_vhost):
         mailbox = Mailbox(limited_stack.env["EP_MAILCATCHER_URL"])
         client, agent = app.test_client(), app.test_client()
         assert login(client, "technicien_b").status_code == 303
+        # Its account may hear accounts' announcements (services/web/session_cache.py): page reads reuse checks.
+        deadline = time.monotonic() + 10
+        while not app.extensions["session_cache"].is_listening:
+            assert time.monotonic() < deadline, "the web's account could not bind to accounts' announcements"
+            time.sleep(0.05)
         request_id = created_id(submit(client, "document", document_request(unique_name())))
         login(agent, "agent_caisse")
         assert "Prise en charge" in act(agent, request_id, "take").get_data(as_text=True)
         email = mailbox.wait_for("technicien@relais-fictif.test", containing="sur la demande")
         assert f"/demandes/{request_id}" in email["text"]
     finally:
+        app.extensions["session_listener"].stop()
         app.extensions["services"].client.close()
 
 

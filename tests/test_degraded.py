@@ -23,6 +23,9 @@ def test_requests_service_down_shows_partial_while_the_rest_works(stack, client,
         full = client.get("/fragments/demandes-recentes")
         assert full.status_code == 503 and "Service momentanément indisponible" in full.get_data(as_text=True)
         assert _reference(full) in full.get_data(as_text=True)
+        # The history's rows are read while its page renders (services.web.rpc.Later): the whole page says so.
+        listed = client.get("/demandes")
+        assert listed.status_code == 503 and "Service momentanément indisponible" in listed.get_data(as_text=True)
         health = client.get("/sante").get_json()
         assert health["services"] == {"accounts": "ok", "requests": "indisponible", "notifier": "ok"}
         # The supervision screen says so in the service's own section, and the rest of it works.

@@ -36,6 +36,24 @@ def test_typed_errors_come_back_as_their_class(rpc):
         rpc.call("accounts", "me", identity="forged.token")
 
 
+def test_a_call_sent_now_is_read_later_or_abandoned(rpc):
+    """The web sends a page's read, renders around it, then reads it (services.web.rpc.Later)."""
+    first, second = rpc.send("accounts", "health"), rpc.send("requests", "health")   # two links at once
+    assert second.result()["status"] == "ok" and first.result()["status"] == "ok"
+    assert rpc._pool.qsize() == 2
+    with pytest.raises(RuntimeError):
+        first.result()                                    # one reply, read once
+    left = rpc.send("requests", "health")
+    left.abandon()                                        # its reply may still come: the link is not pooled
+    assert rpc._pool.qsize() == 1 and left.done
+    with pytest.raises(InvalidCredentials):
+        rpc.send("accounts", "authenticate", "personne@inconnu.test", "x").result()
+    late = rpc.send("no_such_service", "health", timeout=0.3)
+    time.sleep(0.4)
+    with pytest.raises(ServiceUnavailable):
+        late.result()
+
+
 def test_no_service_means_unavailable_after_the_timeout(rpc):
     started = time.monotonic()
     with pytest.raises(ServiceUnavailable) as exc:

@@ -1,5 +1,10 @@
-"""``@rpc`` for the services: nameko's, expecting the typed refusals (contracts.errors.EXPECTED)
-and surviving a broker that goes away mid-call.
+"""``@rpc`` for the services: nameko's, expecting the typed refusals (contracts.errors.EXPECTED),
+surviving a broker that goes away mid-call, and answering on a long-lived channel.
+
+Replies go out through services/common/replies.py (one channel per process, no publisher confirm,
+no per-reply connection lookup or retry wrapper: why that is safe is said there), then the request
+is acknowledged, as in nameko. Arguments are checked against a signature computed once per method
+(nameko inspects the method again on every call).
 
 In nameko 2.14 the reply is published from the worker's result handler; when the
 broker is down at that moment (restart, failover, network cut) the publish fails
@@ -16,13 +21,16 @@ that reach code assuming the shape raise TypeError, ValueError… in the worker;
 gets a typed ValidationFailed instead of a generic remote error. The log names the method
 and the exception's type only: its message may quote the input, personal data included.
 """
+import inspect
 import logging
 
 import nameko.rpc
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
+from nameko.exceptions import IncorrectSignature
 
 from contracts.errors import EXPECTED, ValidationFailed
+from services.common.replies import Replies
 
 log = logging.getLogger(__name__)
 LOST_BROKER = (OperationalError, AmqpConnectionError, ConnectionError, OSError)
@@ -37,18 +45,39 @@ def typed(worker_ctx, exc_info):
     return type(refused), refused, None
 
 
+class RpcConsumer(nameko.rpc.RpcConsumer):
+    """nameko's, replying through Replies; also answers the calls refused before any worker runs
+    (unknown method, wrong arguments)."""
+    replies = Replies()
+
+    def handle_result(self, message, result, exc_info):
+        try:
+            result, exc_info = self.replies.send(message, result, exc_info)
+        except LOST_BROKER as exc:
+            log.warning("reply to %s lost, broker unreachable: %r", message.delivery_info.get("routing_key"), exc)
+            return result, exc_info
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
 class Rpc(nameko.rpc.Rpc):
+    rpc_consumer = RpcConsumer()
+
     def __init__(self, expected_exceptions=EXPECTED, **kwargs):
         # The typed refusals of contracts.errors are answers, not failures: every method expects them.
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
+        self._signature = None
+
+    def check_signature(self, args, kwargs):
+        if self._signature is None:
+            self._signature = inspect.signature(getattr(self.container.service_cls, self.method_name))
+        try:
+            self._signature.bind(None, *args, **kwargs)      # None: the unbound method's ``self``
+        except TypeError as exc:
+            raise IncorrectSignature(f"{self.method_name}(): {exc}") from None
 
     def handle_result(self, message, worker_ctx, result, exc_info):
-        exc_info = typed(worker_ctx, exc_info)
-        try:
-            return super().handle_result(message, worker_ctx, result, exc_info)
-        except LOST_BROKER as exc:
-            log.warning("reply to %s lost, broker unreachable: %r", worker_ctx.call_id, exc)
-            return result, exc_info
+        return super().handle_result(message, worker_ctx, result, typed(worker_ctx, exc_info))
 
 
 rpc = Rpc.decorator

@@ -50,9 +50,10 @@ def _count(response):
 
 
 @contextmanager
-def rpc_call(service: str, method: str):
-    """Around one call of the web's RPC client: its outcome and duration."""
-    started, outcome = time.perf_counter(), "failed"
+def rpc_call(service: str, method: str, started: float | None = None):
+    """Around one call of the web's RPC client: its outcome and duration (from ``started``, its sending,
+    when the reply is read later: services.web.rpc.Later)."""
+    started, outcome = started or time.perf_counter(), "failed"
     try:
         yield
         outcome = "ok"

@@ -8,7 +8,10 @@ partial for that region only (or a full page for a full-page request).
 """
 import logging
 
-from flask import current_app, render_template
+import time
+from collections.abc import Mapping
+
+from flask import current_app, g, render_template
 from flask_login import current_user
 
 from contracts import identity
@@ -27,19 +30,72 @@ class Services:
     def init_app(self, app):
         self.client = RpcClient(app.config["AMQP_URI"], timeout=app.config["EP_RPC_TIMEOUT"])
         app.extensions["services"] = self
+        app.teardown_request(_abandon_unread)
         app.register_error_handler(ServiceUnavailable, _unavailable)
 
     def call(self, service, method, *args, who=None, timeout=None, **kwargs):
         """``who``: the identity to act as; by default the logged-in user, if any ({}: anonymous)."""
+        with metrics.rpc_call(service, method):
+            return self.client.call(service, method, *args, identity=self._token(service, method, who),
+                                    timeout=timeout, **kwargs)
+
+    def send(self, service, method, *args, who=None, timeout=None, **kwargs):
+        """The call published now, read later (``Later``)."""
+        started = time.perf_counter()
+        try:
+            pending = self.client.send(service, method, *args, identity=self._token(service, method, who),
+                                       timeout=timeout, **kwargs)
+        except Exception:
+            with metrics.rpc_call(service, method, started):
+                raise
+        return pending, started
+
+    @staticmethod
+    def _token(service, method, who):
         if who is None and current_user and current_user.is_authenticated:
             who = current_user.identity
-        token = identity.sign(who, current_app.config["EP_RPC_SECRET"], identity.audience(service, method)) if who else None
-        with metrics.rpc_call(service, method):
-            return self.client.call(service, method, *args, identity=token, timeout=timeout, **kwargs)
+        return identity.sign(who, current_app.config["EP_RPC_SECRET"], identity.audience(service, method)) if who else None
 
 
 def call(service, method, *args, **kwargs):
     return current_app.extensions["services"].call(service, method, *args, **kwargs)
+
+
+class Later(Mapping):
+    """A read sent now and answered where the template first needs it: the page renders around it
+    meanwhile (the layout, the filters' form), then waits for the rows. ``refused(exc)`` stands for
+    the answer when the service refuses the call with one of ``refusals``; a service that does not answer
+    raises ServiceUnavailable from the rendering, whose handler shows the « indisponible » page as
+    before. Not read by the end of the request: abandoned (its link closed, never pooled)."""
+
+    def __init__(self, service, method, *args, refusals: tuple, refused, **kwargs):
+        self._service, self._method, self._refusals, self._refused = service, method, refusals, refused
+        self._pending, self._started = current_app.extensions["services"].send(service, method, *args, **kwargs)
+        self._answer = None
+        g.setdefault("pending_calls", []).append(self._pending)
+
+    def answer(self) -> dict:
+        if self._answer is None:
+            try:
+                with metrics.rpc_call(self._service, self._method, self._started):
+                    self._answer = self._pending.result()
+            except self._refusals as exc:
+                self._answer = self._refused(exc)
+        return self._answer
+
+    def __getitem__(self, key):
+        return self.answer()[key]
+
+    def __iter__(self):
+        return iter(self.answer())
+
+    def __len__(self):
+        return len(self.answer())
+
+
+def _abandon_unread(_exc=None):
+    for pending in g.pop("pending_calls", ()):
+        pending.abandon()
 
 
 def broker_reachable() -> bool:

@@ -133,12 +133,15 @@ class Listener:
         self._stop.set()
 
     def _run(self) -> None:
+        said = None
         while not self._stop.is_set():
             for address in self.addresses:
                 try:
                     self._listen(address)
                 except Exception as exc:          # any failure: fail closed, then try again
-                    log.info("session-end announcements not received (%r): every request asks accounts", exc)
+                    if repr(exc) != said:         # once per cause, not every second while accounts starts
+                        said = repr(exc)
+                        log.info("accounts' announcements not heard (%s): every request asks accounts", said)
                 finally:
                     self.cache.listening(False)
                 if self._stop.is_set():
@@ -159,14 +162,15 @@ class Listener:
             channel.queue_bind(queue, EXCHANGE, routing_key=NOTICE)
             channel.basic_consume(queue, self._on_notice, auto_ack=True)
             self.cache.listening(True)
+            log.info("accounts' announcements heard: page reads reuse session checks for %ss", self.cache.ttl)
             while not self._stop.is_set():
                 connection.process_data_events(time_limit=1)
         finally:
             self.cache.listening(False)
             try:
                 connection.close()
-            except Exception:
-                pass
+            except Exception as exc:         # already gone: nothing left to close
+                log.debug("listener's connection closed already: %r", exc)
 
     def _on_notice(self, channel, method, properties, body) -> None:
         try:

@@ -136,13 +136,10 @@ def _list_page(template_title: str, endpoint: str, default_filters: dict | None 
     or the others in the URL; "Tous les statuts" is the value "tous", so it overrides a default."""
     given, cursor = searches.terms(FILTERS, private=("q",))
     filters = {**(default_filters or {}), **given}      # a default until the user picks a value
-    error = None
-    try:
-        page = rpc.call("requests", "search", filters, cursor)
-    except ValidationFailed as exc:
-        page, error = {"rows": [], "next": None}, refusal_message(exc)
-    context = {"page": page, "filters": filters, "error": error, "endpoint": endpoint, "cursor": cursor,
-               "title": template_title}
+    # Sent now, read where the rows are rendered: the layout and the form render while the service answers.
+    page = rpc.Later("requests", "search", filters, cursor, refusals=(ValidationFailed,),
+                     refused=lambda exc: {"rows": [], "next": None, "error": refusal_message(exc)})
+    context = {"page": page, "filters": filters, "endpoint": endpoint, "cursor": cursor, "title": template_title}
     if request.htmx and request.htmx.target == "resultats":
         return render_template("requests/_results.html", **context)
     return render_template("requests/list.html", catalogue=_catalogue(), **context)
