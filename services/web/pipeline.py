@@ -34,7 +34,6 @@ DURING_MAINTENANCE = frozenset({MAINTENANCE})
 GUARDED = frozenset()
 # Files, not pages: no flash message is spent on them.
 ASSETS = {"static", "vendor.asset"}
-READS = frozenset({"GET", "HEAD"})
 
 # Where each pending step is completed; nothing else is reachable until it is.
 STEP_PAGES = {"cgu": "auth.cgu", "password_expired": "auth.change_password",
@@ -103,7 +102,7 @@ def load_user(user_id):
         return None
     cache = current_app.extensions["session_cache"]
     # A page read may reuse a check of a few seconds ago; a change always asks (session_cache.py).
-    summary = cache.lookup(token) if request.method in READS else None
+    summary = cache.lookup(token) if request.method in session_cache.READS else None
     if summary is not None:
         return User(summary) if str(summary["id"]) == user_id else None
     asked_at = cache.clock()
@@ -135,7 +134,7 @@ def load_user(user_id):
 def _forget_after_a_change(_exc=None):
     """A change may be the person's own (CGU accepted, password or email changed, logged out): the next
     page asks accounts again, whatever became of the change."""
-    if request.method not in READS:
+    if request.method not in session_cache.READS:
         current_app.extensions["session_cache"].forget(g.get("session_token"))
 
 

@@ -17,7 +17,7 @@ from flask_login import current_user
 from contracts import identity
 from contracts.errors import ServiceUnavailable
 from contracts.rpc import RpcClient
-from services.web import metrics
+from services.web import metrics, session_cache
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,10 @@ class Services:
     def call(self, service, method, *args, who=None, timeout=None, **kwargs):
         """``who``: the identity to act as; by default the logged-in user, if any ({}: anonymous)."""
         with metrics.rpc_call(service, method):
-            return self.client.call(service, method, *args, identity=self._token(service, method, who),
-                                    timeout=timeout, **kwargs)
+            answer = self.client.call(service, method, *args, identity=self._token(service, method, who),
+                                      timeout=timeout, **kwargs)
+        session_cache.after_call(service, method)
+        return answer
 
     def send(self, service, method, *args, who=None, timeout=None, **kwargs):
         """The call published now, read later (``Later``)."""

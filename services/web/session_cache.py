@@ -6,6 +6,8 @@ that round trip was a third of the page (issue 17, point 3). Now, per web proces
 - only reads use a remembered check: every POST (every change) asks accounts, and forgets what it
   remembered, since the change may be the person's own (CGU accepted, password changed);
 - a check is remembered ``EP_SESSION_RECHECK_SECONDS`` at most (5 by default, 0 switches this off);
+- whatever this process asks accounts for a change forgets every check of the process at once: an
+  agent's change is seen by the next page served here, not a few milliseconds later;
 - accounts announces what makes checks stale (services/accounts/change_notices.py): an account whose
   sessions ended (logout, « Déconnecter mes autres sessions », new password or email, inactivation, report
   of fraud) or whose row changed (role, steps), and everyone when a caisse, a partner or a convention
@@ -28,6 +30,7 @@ import threading
 import time
 
 import pika
+from flask import current_app, has_request_context, request
 
 from contracts import broker
 from contracts.events import ACCOUNTS
@@ -35,6 +38,9 @@ from contracts.events import ACCOUNTS
 log = logging.getLogger(__name__)
 NOTICE = "session_checks_stale"     # the routing key accounts publishes on (services/accounts/change_notices.py)
 EXCHANGE = f"{ACCOUNTS}.events"
+READS = frozenset({"GET", "HEAD"})
+# What the web asks accounts at nearly every request, POSTs included, and changes no one's rights.
+READS_OF_ACCOUNTS = frozenset({"resume_session", "health"})
 MAX_ENTRIES = 20_000                # a web process serves far fewer people than this within a few seconds
 RECONNECT_SECONDS = 1.0
 
@@ -110,6 +116,17 @@ class SessionCache:
     def _drop_expired(self) -> None:
         now = self.clock()
         self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
+
+
+def after_call(service: str, method: str) -> None:
+    """What this web process just asked accounts for a change (a POST, or outside any request) may have
+    changed someone's sessions or rights (an inactivation, a caisse's settings): this process forgets every
+    check at once, without waiting for the announcement; other processes hear it within milliseconds."""
+    if service != ACCOUNTS or method in READS_OF_ACCOUNTS or (has_request_context() and request.method in READS):
+        return
+    cache = current_app.extensions.get("session_cache")
+    if cache is not None:
+        cache.stale(everyone=True)
 
 
 class Listener:
