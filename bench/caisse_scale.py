@@ -10,7 +10,7 @@ ratio. The requests, notifier and accounts services are switched between the two
 import argparse
 import json
 
-from bench.history_scale import side_by_side
+from bench.history_scale import side_by_side, signed_in_each
 from bench.requests_system import requests_system
 from bench.search_scale import agent_session
 from services.requests.catalogue import STATUSES
@@ -35,12 +35,10 @@ def _get(session, url: str, rows: int) -> None:
 
 
 def run(system, samples: int = 200) -> dict:
-    sessions = {}
+    agent = signed_in_each(lambda: agent_session(system.web_url))
 
     def calls(database):
-        # The accounts database moves with the size: one signed-in agent in each (its session lives there).
-        session = sessions.get(database) or sessions.setdefault(database, agent_session(system.web_url))
-        return {name: (lambda u=system.web_url + path, r=rows: _get(session, u, r))
+        return {name: (lambda u=system.web_url + path, r=rows, s=agent(database): _get(s, u, r))
                 for name, (path, rows) in SCREENS.items()}
 
     small, big, ratios = side_by_side(system, calls, samples)

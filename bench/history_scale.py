@@ -9,6 +9,7 @@ databases are generated before the system starts; the requests service is switch
 """
 import argparse
 import json
+import re
 from collections import defaultdict
 
 import sqlalchemy as sa
@@ -46,15 +47,21 @@ def _calls(system, database: str, web, rpc, who: dict) -> dict:
     for name, (filters, cursor) in variants.items():
         url = system.web_url + "/demandes?" + "&".join([f"{k}={v}" for k, v in filters.items()]
                                                       + ([f"apres={cursor}"] if cursor else []))
-        calls[f"web_{name}"] = lambda u=url: page_ok(web, u) or _fail(u)
+        calls[f"web_{name}"] = lambda u=url: page_ok(web, u) or _fail(u, web)
         # The identity is signed for each call, as the web does (a signature is valid two minutes).
         calls[f"rpc_{name}"] = lambda f=filters, c=cursor: rpc.call(
             "requests", "search", f, c, identity=identity.sign(who, system.context["env"]["EP_RPC_SECRET"], "requests.search"))
     return calls
 
 
-def _fail(url):
-    raise RuntimeError(f"{url} did not render a full page")
+def _fail(url, web=None):
+    """Says what came back instead (status, the page's title, rows): a bench that stops should say why."""
+    seen = ""
+    if web is not None:
+        again = web.get(url, timeout=30)
+        title = re.search(r"<title>(.*?)</title>", again.text, re.S)
+        seen = f": {again.status_code}, « {title[1].strip() if title else ''} », {again.text.count('<tr')} <tr>"
+    raise RuntimeError(f"{url} did not render a full page{seen}")
 
 
 def side_by_side(system, calls_of, samples: int, blocks: int = 4) -> tuple[dict, dict, dict]:
@@ -82,12 +89,19 @@ def side_by_side(system, calls_of, samples: int, blocks: int = 4) -> tuple[dict,
     return small, big, ratios
 
 
+def signed_in_each(make):
+    """``database -> session``, one signed-in session per size: when the caisse's logs are generated too
+    (``requests_system(logs=True)``), the accounts database moves with the size, and a session lives there."""
+    sessions = {}
+    return lambda database: sessions.get(database) or sessions.setdefault(database, make())
+
+
 def run(system, samples: int = 200, blocks: int = 4) -> dict:
-    web = harness.web_session(system.web_url)
+    web = signed_in_each(lambda: harness.web_session(system.web_url))
     who = _technicien_identity(system)
     rpc = RpcClient(system.context["env"]["AMQP_URI"], timeout=30)
     try:
-        small, big, ratios = side_by_side(system, lambda database: _calls(system, database, web, rpc, who),
+        small, big, ratios = side_by_side(system, lambda database: _calls(system, database, web(database), rpc, who),
                                           samples, blocks)
     finally:
         rpc.close()
