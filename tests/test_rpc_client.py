@@ -1,6 +1,7 @@
 """The web's RPC client against the real broker and services: pooled links,
 a timeout on every call, typed errors back as themselves."""
 import time
+import uuid
 
 import pytest
 
@@ -46,8 +47,8 @@ def test_a_call_sent_now_is_read_later_or_abandoned(rpc):
     left = rpc.send("requests", "health")
     left.abandon()                                        # its reply may still come: the link is not pooled
     assert rpc._pool.qsize() == 1 and left.done
-    with pytest.raises(InvalidCredentials):
-        rpc.send("accounts", "authenticate", "personne@inconnu.test", "x").result()
+    with pytest.raises(InvalidCredentials):      # an address of its own: the suite's other tries do not slow it
+        rpc.send("accounts", "authenticate", f"envoi-{uuid.uuid4().hex[:8]}@inconnu.test", "x").result()
     late = rpc.send("no_such_service", "health", timeout=0.3)
     time.sleep(0.4)
     with pytest.raises(ServiceUnavailable):
