@@ -3,13 +3,16 @@
 Under eventlet smtplib's sockets are green, so a slow server only delays mail.
 """
 import functools
+import io
 import json
 import smtplib
 import socket
 import ssl
 from contextlib import contextmanager
+from email.generator import BytesGenerator
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import getaddresses, make_msgid
+from typing import NamedTuple
 from nameko.extensions import DependencyProvider
 
 from services.notifier import settings
@@ -21,11 +24,34 @@ def _local_hostname() -> str:
     return socket.getfqdn()
 
 
+class Envelope(NamedTuple):
+    """An email ready for the wire: what smtplib's send_message makes of the MIME message."""
+    sender: str
+    recipients: list[str]
+    data: bytes
+    options: tuple[str, ...]
+
+
+class _Smtp(smtplib.SMTP):
+    """smtplib's client, with a hook called once the server has accepted the recipients, just
+    before the message data go: until the data end, the server delivers nothing."""
+    before_data = staticmethod(lambda: None)
+
+    def data(self, msg):
+        self.before_data()
+        return super().data(msg)
+
+
+class _SmtpSsl(smtplib.SMTP_SSL, _Smtp):
+    pass
+
+
 class SmtpMailer:
     def __init__(self, host, port, tls="none", user=None, password=None, sender=None, timeout=20):
         self.host, self.port, self.tls = host, int(port), tls
         self.user, self.password = user, password
         self.sender = sender or "Espace Partenaires <ne-pas-repondre@espace-partenaires.invalid>"
+        self.sender_address = getaddresses([self.sender])[0][1]       # the envelope's, once
         self.timeout = timeout
 
     @classmethod
@@ -46,8 +72,20 @@ class SmtpMailer:
         email.add_alternative(message.body_html, subtype="html")
         return email
 
+    def prepare(self, message) -> Envelope:
+        """The message built and turned into bytes as smtplib's send_message would (UTF-8 addresses
+        ask for SMTPUTF8), apart from the session: the outbox does it while the previous email is
+        on the wire."""
+        email = self.build(message)
+        international = not (self.sender_address + message.recipient).isascii()
+        with io.BytesIO() as data:
+            BytesGenerator(data, policy=email.policy.clone(utf8=True) if international else None).flatten(
+                email, linesep="\r\n")
+            return Envelope(self.sender_address, [message.recipient], data.getvalue(),
+                            ("SMTPUTF8", "BODY=8BITMIME") if international else ())
+
     def open(self) -> smtplib.SMTP:
-        smtp_class = smtplib.SMTP_SSL if self.tls == "ssl" else smtplib.SMTP
+        smtp_class = _SmtpSsl if self.tls == "ssl" else _Smtp
         smtp = smtp_class(self.host, self.port, timeout=self.timeout, local_hostname=_local_hostname())
         try:
             if self.tls == "starttls":
@@ -79,12 +117,19 @@ class _Session:
     def __init__(self, mailer: SmtpMailer):
         self.mailer, self.smtp = mailer, None
 
+    def prepare(self, message) -> Envelope:
+        return self.mailer.prepare(message)
+
     def send(self, message) -> None:
-        email = self.mailer.build(message)
+        self.transmit(self.prepare(message))
+
+    def transmit(self, envelope: Envelope, before_data=lambda: None) -> None:
+        """Send; ``before_data`` is called once the recipient is accepted, before the data go."""
         if self.smtp is None:
             self.smtp = self.mailer.open()
         try:
-            self.smtp.send_message(email)
+            self.smtp.before_data = before_data
+            self.smtp.sendmail(envelope.sender, envelope.recipients, envelope.data, envelope.options)
         except BaseException:
             # After any failure the session may be unusable (disconnected, timed out, 421…):
             # the next message opens another.
