@@ -82,13 +82,13 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts * 5, 3600))
 
 
-def _commit_without_waiting(session: Session) -> None:
+def _commit_without_waiting(conn: sa.Connection) -> None:
     """Commit a claim or outcomes. On PostgreSQL without waiting for the disk: a notifier killed
     mid-batch still finds every outcome; only a crash of PostgreSQL itself could forget the last
     few, and those emails would go twice, with the same Message-ID (receivers drop the duplicate)."""
-    if session.bind.dialect.name == "postgresql":
-        session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-    session.commit()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+    conn.commit()
 
 
 _TABLE = OutboxMessage.__table__
@@ -106,18 +106,18 @@ def _due(now: datetime):
                    sa.or_(_TABLE.c.locked_until.is_(None), _TABLE.c.locked_until < now))
 
 
-def _claim(session: Session, batch: int, now: datetime, lease_until: datetime) -> list:
+def _claim(conn: sa.Connection, batch: int, now: datetime, lease_until: datetime) -> list:
     """Reserve up to ``batch`` due messages until ``lease_until``, in one statement and one commit;
     their rows (the columns sending needs), in order. The update checks again that each is due: of
     two instances that read the same ids, one claims them, the other reads again past them."""
     for _ in range(3):
-        ids = session.scalars(sa.select(_TABLE.c.id).where(_due(now)).order_by(_TABLE.c.id).limit(batch)).all()
+        ids = conn.scalars(sa.select(_TABLE.c.id).where(_due(now)).order_by(_TABLE.c.id).limit(batch)).all()
         if not ids:
             return []
-        claimed = session.execute(
+        claimed = conn.execute(
             sa.update(_TABLE).where(_TABLE.c.id.in_(ids), _due(now))
             .values(locked_until=lease_until, attempts=_TABLE.c.attempts + 1).returning(*_SENDING)).all()
-        _commit_without_waiting(session)
+        _commit_without_waiting(conn)
         if claimed:
             return sorted(claimed, key=lambda row: row.id)
     return []
@@ -127,10 +127,16 @@ def deliver_due(session: Session, mailer, batch: int = 50, now: datetime | None 
     """Send what is due, up to ``batch`` messages; return how many were sent. They are claimed
     together, sent in order over one SMTP session (services.notifier.send_pipeline: each built
     while the previous is on the wire, each outcome committed before the next email's data go)."""
-    now = now or utcnow()
+    # One connection for the batch, outside the caller's session: committing does not give it back
+    # to the pool (a checkout is a ping on PostgreSQL), and no ORM state is loaded or flushed.
+    with session.get_bind().connect() as conn:
+        return _deliver(conn, mailer, batch, now or utcnow())
+
+
+def _deliver(conn: sa.Connection, mailer, batch: int, now: datetime) -> int:
     lease = settings.delivery_lease()
     lease_until, claimed_at = now + lease, time.monotonic()
-    claimed = _claim(session, batch, now, lease_until)
+    claimed = _claim(conn, batch, now, lease_until)
     if not claimed:
         return 0
     # A claimed email is sent only while the lease outlasts one SMTP exchange: never taken over mid-send.
@@ -140,8 +146,8 @@ def deliver_due(session: Session, mailer, batch: int = 50, now: datetime | None 
     def record(outcomes):
         nonlocal sent
         values = [_outcome(row, error, now, lease_until) for row, error in outcomes]
-        session.execute(_OUTCOME, values)
-        _commit_without_waiting(session)
+        conn.execute(_OUTCOME, values)
+        _commit_without_waiting(conn)
         for (row, _), outcome in zip(outcomes, values):
             sent += outcome["o_status"] == "sent"
             _log(row, outcome)
@@ -151,10 +157,10 @@ def deliver_due(session: Session, mailer, batch: int = 50, now: datetime | None 
         untried, error = send_pipeline.run(claimed, prepare, transmit, record,
                                            may_send=lambda: time.monotonic() < sending_until)
     if untried:         # back in the queue now, their attempt not counted
-        session.execute(sa.update(_TABLE).where(_TABLE.c.id.in_([row.id for row in untried]),
-                                                _TABLE.c.locked_until == lease_until)
-                        .values(locked_until=None, attempts=_TABLE.c.attempts - 1))
-        _commit_without_waiting(session)
+        conn.execute(sa.update(_TABLE).where(_TABLE.c.id.in_([row.id for row in untried]),
+                                             _TABLE.c.locked_until == lease_until)
+                     .values(locked_until=None, attempts=_TABLE.c.attempts - 1))
+        _commit_without_waiting(conn)
     if error is not None:
         raise error
     return sent
