@@ -58,7 +58,8 @@ class SmtpMailer:
     def from_env(cls):
         return cls(**settings.smtp())
 
-    def build(self, message) -> EmailMessage:
+    def build(self, message, pause=lambda: None) -> EmailMessage:
+        """``pause()`` between steps (see prepare)."""
         email = EmailMessage()
         email["From"] = self.sender
         email["To"] = message.recipient
@@ -68,15 +69,19 @@ class SmtpMailer:
                                          domain="espace-partenaires.invalid")
         for name, value in json.loads(message.headers or "{}").items():     # List-Unsubscribe…
             email[name] = value
+        pause()
         email.set_content(message.body_text)
+        pause()
         email.add_alternative(message.body_html, subtype="html")
         return email
 
-    def prepare(self, message) -> Envelope:
+    def prepare(self, message, pause=lambda: None) -> Envelope:
         """The message built and turned into bytes as smtplib's send_message would (UTF-8 addresses
         ask for SMTPUTF8), apart from the session: the outbox does it while the previous email is
-        on the wire."""
-        email = self.build(message)
+        on the wire, and its green thread calls ``pause()`` between steps (a millisecond of work in
+        one piece would hold the reply the wire is waiting for)."""
+        email = self.build(message, pause)
+        pause()
         international = not (self.sender_address + message.recipient).isascii()
         with io.BytesIO() as data:
             BytesGenerator(data, policy=email.policy.clone(utf8=True) if international else None).flatten(
@@ -117,8 +122,8 @@ class _Session:
     def __init__(self, mailer: SmtpMailer):
         self.mailer, self.smtp = mailer, None
 
-    def prepare(self, message) -> Envelope:
-        return self.mailer.prepare(message)
+    def prepare(self, message, pause=lambda: None) -> Envelope:
+        return self.mailer.prepare(message, pause)
 
     def send(self, message) -> None:
         self.transmit(self.prepare(message))

@@ -1,10 +1,13 @@
 """The outbox: queue the emails of one cause together (once per idempotency key), deliver with retries.
 
-Delivery claims a message with a lease before talking to SMTP, so two notifier
-instances never send the same message at the same time, and a notifier killed
-mid-send releases it when the lease runs out. A batch shares one SMTP session;
-its messages go in order, each marked sent before the next starts: a notifier
-killed mid-batch leaves at most the one in flight to send again.
+Delivery claims a batch of messages with a lease (one conditional UPDATE) before talking
+to SMTP, so two notifier instances never send the same message, and a notifier killed
+mid-batch releases them when the lease runs out (their attempt counted). A batch shares one
+SMTP session; its messages go in order (services.notifier.send_pipeline), each one's outcome
+committed before the next one's data go: a notifier killed at any moment leaves at most one
+email, per instance, delivered but not recorded, which goes again when its lease runs out,
+with the same Message-ID. A batch stops while its lease still outlasts one SMTP exchange and
+puts back what it did not try.
 """
 import json
 import logging
@@ -180,7 +183,7 @@ def _stages(smtp):
     def transmit(message, before_data):
         before_data()
         smtp.send(message)
-    return (lambda message: message), transmit
+    return (lambda message, pause: message), transmit
 
 
 def _outcome(row, error: BaseException | None, now: datetime, lease_until: datetime) -> dict:

@@ -27,7 +27,8 @@ class _End:
 
 def run(items: Sequence, prepare: Callable, transmit: Callable, record: Callable,
         may_send: Callable) -> tuple[list, BaseException | None]:
-    """Send ``items`` in order: ``prepare(item)`` ahead of the wire, ``transmit(prepared, before_data)``
+    """Send ``items`` in order: ``prepare(item, pause)`` ahead of the wire (calling ``pause()`` between
+    its steps lets the wire go on), ``transmit(prepared, before_data)``
     (raises one of SEND_ERRORS on failure), ``record([(item, error or None), …])`` commits outcomes.
     ``may_send()`` is asked before every item but the first. Returns the items never tried (to be
     released) and the unexpected error that stopped the batch, if any (its item is in neither)."""
@@ -39,7 +40,7 @@ def run(items: Sequence, prepare: Callable, transmit: Callable, record: Callable
     def preparing():
         for item in items:
             try:
-                ready = prepare(item)
+                ready = prepare(item, eventlet.sleep)
             except Exception as exc:
                 prepared.put((item, _End(exc)))
                 return

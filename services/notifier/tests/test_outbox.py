@@ -80,7 +80,8 @@ class WireMailer:
         from contextlib import nullcontext
         return nullcontext(self)
 
-    def prepare(self, message):
+    def prepare(self, message, pause):
+        pause()
         return message
 
     def transmit(self, message, before_data):
