@@ -27,6 +27,7 @@ from services.notifier import send_pipeline, settings
 from services.notifier.models import MessageCaisse, OutboxMessage, utcnow
 
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_TABLE = OutboxMessage.__table__
 log = logging.getLogger(__name__)
 
 
@@ -50,14 +51,15 @@ def enqueue_many(session: Session, mails: list[Mail], commit: bool = True) -> in
     crash queues none or all. Returns how many were new."""
     if not mails:
         return 0
-    insert = _INSERT[session.bind.dialect.name](OutboxMessage)
+    insert = _INSERT[session.bind.dialect.name](_TABLE)
     rows = [{"idempotency_key": m.key, "kind": m.kind, "recipient": m.recipient, "subject": m.subject[:200],
              "body_text": m.text, "body_html": m.html, "recipient_name": m.recipient_name[:170],
              "account_id": m.account_id, "headers": json.dumps(m.headers) if m.headers else None,
              "status": "queued", "attempts": 0, "next_attempt_at": utcnow(), "created_at": utcnow(),
              "correlation_id": logs.current()} for m in mails]
-    inserted = session.execute(insert.values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
-                               .returning(OutboxMessage.id, OutboxMessage.idempotency_key)).all()
+    # Rows as parameters, not in the statement: compiled once and cached, sent in batches of many VALUES.
+    inserted = session.execute(insert.on_conflict_do_nothing(index_elements=["idempotency_key"])
+                               .returning(_TABLE.c.id, _TABLE.c.idempotency_key), rows).all()
     by_key = {m.key: m for m in mails}
     links = [{"message_id": message_id, "caisse_code": code}
              for message_id, key in inserted for code in sorted(set(by_key[key].caisses or []))]
@@ -94,7 +96,6 @@ def _commit_without_waiting(conn: sa.Connection) -> None:
     conn.commit()
 
 
-_TABLE = OutboxMessage.__table__
 _SENDING = (_TABLE.c.id, _TABLE.c.idempotency_key, _TABLE.c.kind, _TABLE.c.recipient, _TABLE.c.subject,
             _TABLE.c.body_text, _TABLE.c.body_html, _TABLE.c.headers, _TABLE.c.attempts, _TABLE.c.next_attempt_at,
             _TABLE.c.correlation_id)      # what sending and recording need, not the whole row
