@@ -13,7 +13,7 @@ import json
 import logging
 import smtplib
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -87,13 +87,27 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts * 5, 3600))
 
 
-def _commit_without_waiting(conn: sa.Connection) -> None:
-    """Commit a claim or outcomes. On PostgreSQL without waiting for the disk: a notifier killed
-    mid-batch still finds every outcome; only a crash of PostgreSQL itself could forget the last
-    few, and those emails would go twice, with the same Message-ID (receivers drop the duplicate)."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+@contextmanager
+def _commits_without_waiting(conn: sa.Connection):
+    """On PostgreSQL, the batch's commits (its outcomes) do not wait for the disk, on its own connection
+    and until it ends: a notifier killed mid-batch still finds every outcome; only a crash of PostgreSQL
+    itself could forget the last few, and those emails would go twice, with the same Message-ID
+    (receivers drop the duplicate). One setting for the batch, not one more round trip per email."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.exec_driver_sql("SET synchronous_commit TO OFF")
     conn.commit()
+    try:
+        yield
+    finally:
+        try:
+            conn.rollback()
+            conn.exec_driver_sql("RESET synchronous_commit")
+            conn.commit()
+        except BaseException:
+            conn.invalidate()       # never back in the pool with the setting
+            raise
 
 
 _SENDING = (_TABLE.c.id, _TABLE.c.idempotency_key, _TABLE.c.kind, _TABLE.c.recipient, _TABLE.c.subject,
@@ -121,7 +135,7 @@ def _claim(conn: sa.Connection, batch: int, now: datetime, lease_until: datetime
         claimed = conn.execute(
             sa.update(_TABLE).where(_TABLE.c.id.in_(ids), _due(now))
             .values(locked_until=lease_until, attempts=_TABLE.c.attempts + 1).returning(*_SENDING)).all()
-        _commit_without_waiting(conn)
+        conn.commit()
         if claimed:
             return sorted(claimed, key=lambda row: row.id)
     return []
@@ -151,12 +165,12 @@ def _deliver(conn: sa.Connection, mailer, batch: int, now: datetime) -> int:
         nonlocal sent
         values = [_outcome(row, error, now, lease_until) for row, error in outcomes]
         conn.execute(_OUTCOME, values)
-        _commit_without_waiting(conn)
+        conn.commit()
         for (row, _), outcome in zip(outcomes, values):
             sent += outcome["o_status"] == "sent"
             _log(row, outcome)
 
-    with _smtp_session(mailer) as smtp:
+    with _commits_without_waiting(conn), _smtp_session(mailer) as smtp:
         prepare, transmit = _stages(smtp)
         untried, error = send_pipeline.run(claimed, prepare, transmit, record,
                                            may_send=lambda: time.monotonic() < sending_until)
@@ -164,7 +178,7 @@ def _deliver(conn: sa.Connection, mailer, batch: int, now: datetime) -> int:
         conn.execute(sa.update(_TABLE).where(_TABLE.c.id.in_([row.id for row in untried]),
                                              _TABLE.c.locked_until == lease_until)
                      .values(locked_until=None, attempts=_TABLE.c.attempts - 1))
-        _commit_without_waiting(conn)
+        conn.commit()
     if error is not None:
         raise error
     return sent

@@ -27,6 +27,8 @@ from services.notifier.models import OutboxMessage, SweepRun
 
 log = logging.getLogger(__name__)
 DELIVERY_ROUND_SECONDS = 5
+# How long a queued email may wait in an idle outbox: polling it is one indexed SELECT.
+DELIVERY_POLL_SECONDS = 0.25
 
 
 class NotifierService(health.Health):
@@ -49,7 +51,7 @@ class NotifierService(health.Health):
         news.announce_document(self.db, payload)
 
     # --- timers ---------------------------------------------------------------------------
-    @timer(interval=1)
+    @timer(interval=DELIVERY_POLL_SECONDS)
     def deliver(self):
         # A backlog goes batch after batch rather than one batch a second, for a bounded
         # time so that stopping the service never waits long.
