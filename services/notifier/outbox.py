@@ -89,22 +89,19 @@ def backoff(attempts: int) -> timedelta:
 
 @contextmanager
 def _commits_without_waiting(conn: sa.Connection):
-    """On PostgreSQL, the batch's commits (its outcomes) do not wait for the disk, on its own connection
-    and until it ends: a notifier killed mid-batch still finds every outcome; only a crash of PostgreSQL
-    itself could forget the last few, and those emails would go twice, with the same Message-ID
-    (receivers drop the duplicate). One setting for the batch, not one more round trip per email."""
+    """On PostgreSQL, the batch's outcomes are committed without waiting for the disk, on its own
+    connection and until it ends: a notifier killed mid-batch still finds every outcome; only a crash
+    of PostgreSQL itself could forget the last few, and those emails would go twice, with the same
+    Message-ID (receivers drop the duplicate). One setting for the batch, no round trip per email."""
     if conn.dialect.name != "postgresql":
         yield
         return
     conn.exec_driver_sql("SET synchronous_commit TO OFF")
-    conn.commit()
     try:
         yield
     finally:
         try:
-            conn.rollback()
             conn.exec_driver_sql("RESET synchronous_commit")
-            conn.commit()
         except BaseException:
             conn.invalidate()       # never back in the pool with the setting
             raise
@@ -125,7 +122,7 @@ def _due(now: datetime):
 
 
 def _claim(conn: sa.Connection, batch: int, now: datetime, lease_until: datetime) -> list:
-    """Reserve up to ``batch`` due messages until ``lease_until``, in one statement and one commit;
+    """Reserve up to ``batch`` due messages until ``lease_until``, in one statement (its own transaction);
     their rows (the columns sending needs), in order. The update checks again that each is due: of
     two instances that read the same ids, one claims them, the other reads again past them."""
     for _ in range(3):
@@ -135,7 +132,6 @@ def _claim(conn: sa.Connection, batch: int, now: datetime, lease_until: datetime
         claimed = conn.execute(
             sa.update(_TABLE).where(_TABLE.c.id.in_(ids), _due(now))
             .values(locked_until=lease_until, attempts=_TABLE.c.attempts + 1).returning(*_SENDING)).all()
-        conn.commit()
         if claimed:
             return sorted(claimed, key=lambda row: row.id)
     return []
@@ -145,10 +141,11 @@ def deliver_due(session: Session, mailer, batch: int = 50, now: datetime | None 
     """Send what is due, up to ``batch`` messages; return how many were sent. They are claimed
     together, sent in order over one SMTP session (services.notifier.send_pipeline: each built
     while the previous is on the wire, each outcome committed before the next email's data go)."""
-    # One connection for the batch, outside the caller's session: committing does not give it back
-    # to the pool (a checkout is a ping on PostgreSQL), and no ORM state is loaded or flushed.
+    # One connection for the batch, outside the caller's session: no checkout (a ping on PostgreSQL)
+    # per commit, no ORM state loaded or flushed. Each statement is its own transaction (a claim, an
+    # outcome): one round trip, no BEGIN or COMMIT of its own.
     with session.get_bind().connect() as conn:
-        return _deliver(conn, mailer, batch, now or utcnow())
+        return _deliver(conn.execution_options(isolation_level="AUTOCOMMIT"), mailer, batch, now or utcnow())
 
 
 def _deliver(conn: sa.Connection, mailer, batch: int, now: datetime) -> int:
@@ -165,7 +162,6 @@ def _deliver(conn: sa.Connection, mailer, batch: int, now: datetime) -> int:
         nonlocal sent
         values = [_outcome(row, error, now, lease_until) for row, error in outcomes]
         conn.execute(_OUTCOME, values)
-        conn.commit()
         for (row, _), outcome in zip(outcomes, values):
             sent += outcome["o_status"] == "sent"
             _log(row, outcome)
@@ -178,7 +174,6 @@ def _deliver(conn: sa.Connection, mailer, batch: int, now: datetime) -> int:
         conn.execute(sa.update(_TABLE).where(_TABLE.c.id.in_([row.id for row in untried]),
                                              _TABLE.c.locked_until == lease_until)
                      .values(locked_until=None, attempts=_TABLE.c.attempts - 1))
-        conn.commit()
     if error is not None:
         raise error
     return sent
