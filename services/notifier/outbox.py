@@ -11,6 +11,7 @@ puts back what it did not try.
 """
 import json
 import logging
+import math
 import smtplib
 import time
 from contextlib import contextmanager, nullcontext
@@ -137,25 +138,29 @@ def _claim(conn: sa.Connection, batch: int, now: datetime, lease_until: datetime
     return []
 
 
-def deliver_due(session: Session, mailer, batch: int = 50, now: datetime | None = None) -> int:
+def deliver_due(session: Session, mailer, batch: int = 50, now: datetime | None = None,
+                until: float | None = None) -> int:
     """Send what is due, up to ``batch`` messages; return how many were sent. They are claimed
     together, sent in order over one SMTP session (services.notifier.send_pipeline: each built
-    while the previous is on the wire, each outcome committed before the next email's data go)."""
+    while the previous is on the wire, each outcome committed before the next email's data go).
+    None starts after ``until`` (time.monotonic()): the rest of the batch is put back."""
     # One connection for the batch, outside the caller's session: no checkout (a ping on PostgreSQL)
     # per commit, no ORM state loaded or flushed. Each statement is its own transaction (a claim, an
     # outcome): one round trip, no BEGIN or COMMIT of its own.
     with session.get_bind().connect() as conn:
-        return _deliver(conn.execution_options(isolation_level="AUTOCOMMIT"), mailer, batch, now or utcnow())
+        return _deliver(conn.execution_options(isolation_level="AUTOCOMMIT"), mailer, batch, now or utcnow(),
+                        until)
 
 
-def _deliver(conn: sa.Connection, mailer, batch: int, now: datetime) -> int:
+def _deliver(conn: sa.Connection, mailer, batch: int, now: datetime, until: float | None) -> int:
     lease = settings.delivery_lease()
     lease_until, claimed_at = now + lease, time.monotonic()
     claimed = _claim(conn, batch, now, lease_until)
     if not claimed:
         return 0
-    # A claimed email is sent only while the lease outlasts one SMTP exchange: never taken over mid-send.
-    sending_until = claimed_at + (lease.total_seconds() - settings.smtp_timeout())
+    # A claimed email is sent only while the lease outlasts one SMTP exchange (never taken over
+    # mid-send), and before the caller's deadline.
+    sending_until = min(claimed_at + (lease.total_seconds() - settings.smtp_timeout()), until or math.inf)
     sent = 0
 
     def record(outcomes):

@@ -53,10 +53,11 @@ class NotifierService(health.Health):
     # --- timers ---------------------------------------------------------------------------
     @timer(interval=DELIVERY_POLL_SECONDS)
     def deliver(self):
-        # A backlog goes batch after batch rather than one batch a second, for a bounded
-        # time so that stopping the service never waits long.
+        # A backlog goes batch after batch rather than one batch per tick, for a bounded time (a
+        # batch stops at the deadline too, after the email on the wire) so that stopping the
+        # service never waits long.
         deadline = time.monotonic() + DELIVERY_ROUND_SECONDS
-        while outbox.deliver_due(self.db, self.mailer) and time.monotonic() < deadline:
+        while outbox.deliver_due(self.db, self.mailer, until=deadline) and time.monotonic() < deadline:
             pass
 
     def _accounts(self, method):

@@ -1,6 +1,7 @@
 """The outbox on a real migrated database; the SMTP side is a stand-in mailer
 here (unit tests of the retry rules). Real SMTP: test_delivery_integration."""
 import smtplib
+import time
 from collections import Counter
 
 import pytest
@@ -103,17 +104,23 @@ def test_each_outcome_is_committed_before_the_next_email_data_go(session):
     assert [c["queued"] for c in mailer.committed] == [8, 7, 6, 5, 4, 3, 2]      # p3 stays queued
 
 
-def test_a_batch_stops_before_its_lease_could_run_out_and_releases_the_rest(session, monkeypatch):
-    monkeypatch.setenv("EP_OUTBOX_LEASE_SECONDS", "10")
-    monkeypatch.setenv("SMTP_TIMEOUT", "20")            # no email after the first outlasts the lease
+@pytest.mark.parametrize("stop", ["lease", "deadline"])
+def test_a_batch_stops_before_its_lease_could_run_out_or_at_its_deadline_and_releases_the_rest(
+        session, monkeypatch, stop):
+    if stop == "lease":
+        monkeypatch.setenv("EP_OUTBOX_LEASE_SECONDS", "10")
+        monkeypatch.setenv("SMTP_TIMEOUT", "20")        # no email after the first outlasts the lease
     for n in range(3):
         queue(session, f"evt:{n}")
     mailer = RecordingMailer()
-    assert outbox.deliver_due(session, mailer) == 1
+
+    def deliver():
+        return outbox.deliver_due(session, mailer, until=time.monotonic() if stop == "deadline" else None)
+    assert deliver() == 1
     rows = session.execute(sa.select(OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.locked_until)
                            .order_by(OutboxMessage.id)).all()
     assert rows == [("sent", 1, None), ("queued", 0, None), ("queued", 0, None)]     # released, attempt not counted
-    assert outbox.deliver_due(session, mailer) == 1 and mailer.sent == ["evt:0", "evt:1"]
+    assert deliver() == 1 and mailer.sent == ["evt:0", "evt:1"]
 
 
 def test_backoff_grows_and_is_capped():
