@@ -143,7 +143,7 @@ def deliver_due(session: Session, mailer, batch: int = 50, now: datetime | None 
     """Send what is due, up to ``batch`` messages; return how many were sent. They are claimed
     together, sent in order over one SMTP session (services.notifier.send_pipeline: each built
     while the previous is on the wire, each outcome committed before the next email's data go).
-    None starts after ``until`` (time.monotonic()): the rest of the batch is put back."""
+    No email starts after ``until`` (time.monotonic()) but the first: the rest of the batch is put back."""
     # One connection for the batch, outside the caller's session: no checkout (a ping on PostgreSQL)
     # per commit, no ORM state loaded or flushed. Each statement is its own transaction (a claim, an
     # outcome): one round trip, no BEGIN or COMMIT of its own.
