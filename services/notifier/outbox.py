@@ -185,7 +185,8 @@ def _deliver(conn: sa.Connection, mailer, batch: int, now: datetime, until: floa
 
 
 def _smtp_session(mailer):
-    """The batch shares one SMTP session; a mailer without sessions (a test double) sends one by one."""
+    """The batch shares one SMTP session, or the caller's (``mailer`` is one already: its round shares
+    it); a mailer without sessions (a test double) sends one by one."""
     return mailer.session() if hasattr(mailer, "session") else nullcontext(mailer)
 
 

@@ -53,12 +53,13 @@ class NotifierService(health.Health):
     # --- timers ---------------------------------------------------------------------------
     @timer(interval=DELIVERY_POLL_SECONDS)
     def deliver(self):
-        # A backlog goes batch after batch rather than one batch per tick, for a bounded time (a
-        # batch stops at the deadline too, after the email on the wire) so that stopping the
-        # service never waits long.
+        # A backlog goes batch after batch rather than one batch per tick, over one SMTP session
+        # (opened at the first email), for a bounded time (a batch stops at the deadline too, after
+        # the email on the wire) so that stopping the service never waits long.
         deadline = time.monotonic() + DELIVERY_ROUND_SECONDS
-        while outbox.deliver_due(self.db, self.mailer, until=deadline) and time.monotonic() < deadline:
-            pass
+        with self.mailer.session() as smtp:
+            while outbox.deliver_due(self.db, smtp, until=deadline) and time.monotonic() < deadline:
+                pass
 
     def _accounts(self, method):
         return lambda *args: self.services.call_as_service("accounts", method, *args)
