@@ -5,6 +5,7 @@ Under eventlet smtplib's sockets are green, so a slow server only delays mail.
 import functools
 import io
 import json
+import re
 import smtplib
 import socket
 import ssl
@@ -24,6 +25,9 @@ def _local_hostname() -> str:
     return socket.getfqdn()
 
 
+_LEADING_DOT = re.compile(rb"(?m)^\.")     # smtplib's dot-stuffing (RFC 5321, 4.5.2)
+
+
 class Envelope(NamedTuple):
     """An email ready for the wire: what smtplib's send_message makes of the MIME message."""
     sender: str
@@ -33,13 +37,21 @@ class Envelope(NamedTuple):
 
 
 class _Smtp(smtplib.SMTP):
-    """smtplib's client, with a hook called once the server has accepted the recipients, just
-    before the message data go: until the data end, the server delivers nothing."""
-    before_data = staticmethod(lambda: None)
+    """smtplib's client, with a hook called once the message is on the wire, just before its end
+    (the line with one dot): until then the server delivers nothing, a broken session drops it."""
+    before_end = staticmethod(lambda: None)
 
-    def data(self, msg):
-        self.before_data()
-        return super().data(msg)
+    def data(self, msg: bytes):
+        """smtplib's DATA (the message is bytes already, dots doubled here), its end held back."""
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        body = _LEADING_DOT.sub(b"..", msg)
+        self.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+        self.before_end()
+        self.send(b".\r\n")
+        return self.getreply()
 
 
 class _SmtpSsl(smtplib.SMTP_SSL, _Smtp):
@@ -128,12 +140,13 @@ class _Session:
     def send(self, message) -> None:
         self.transmit(self.prepare(message))
 
-    def transmit(self, envelope: Envelope, before_data=lambda: None) -> None:
-        """Send; ``before_data`` is called once the recipient is accepted, before the data go."""
+    def transmit(self, envelope: Envelope, before_end=lambda: None) -> None:
+        """Send; ``before_end`` is called once the message is on the wire, before its end (from which
+        the server delivers it)."""
         if self.smtp is None:
             self.smtp = self.mailer.open()
         try:
-            self.smtp.before_data = before_data
+            self.smtp.before_end = before_end
             self.smtp.sendmail(envelope.sender, envelope.recipients, envelope.data, envelope.options)
         except BaseException:
             # After any failure the session may be unusable (disconnected, timed out, 421…):

@@ -4,7 +4,7 @@ Delivery claims a batch of messages with a lease (one conditional UPDATE) before
 to SMTP, so two notifier instances never send the same message, and a notifier killed
 mid-batch releases them when the lease runs out (their attempt counted). A batch shares one
 SMTP session; its messages go in order (services.notifier.send_pipeline), each one's outcome
-committed before the next one's data go: a notifier killed at any moment leaves at most one
+committed before the next one's end of data: a notifier killed at any moment leaves at most one
 email, per instance, delivered but not recorded, which goes again when its lease runs out,
 with the same Message-ID. A batch stops while its lease still outlasts one SMTP exchange and
 puts back what it did not try.
@@ -142,7 +142,7 @@ def deliver_due(session: Session, mailer, batch: int = 50, now: datetime | None 
                 until: float | None = None) -> int:
     """Send what is due, up to ``batch`` messages; return how many were sent. They are claimed
     together, sent in order over one SMTP session (services.notifier.send_pipeline: each built
-    while the previous is on the wire, each outcome committed before the next email's data go).
+    while the previous is on the wire, each outcome committed before the next email's end of data).
     No email starts after ``until`` (time.monotonic()) but the first: the rest of the batch is put back."""
     # One connection for the batch, outside the caller's session: no checkout (a ping on PostgreSQL)
     # per commit, no ORM state loaded or flushed. Each statement is its own transaction (a claim, an
@@ -196,8 +196,8 @@ def _stages(smtp):
     if hasattr(smtp, "transmit"):
         return smtp.prepare, smtp.transmit
 
-    def transmit(message, before_data):
-        before_data()
+    def transmit(message, before_end):
+        before_end()
         smtp.send(message)
     return (lambda message, pause: message), transmit
 

@@ -4,10 +4,10 @@ between two emails overlaps what the SMTP server does with one:
     prepare (MIME, to bytes) ──> transmit (SMTP) ──> record (outcome committed, here)
 
 Under eventlet each waits on its socket without holding the others: email k+1 is built while
-email k is on the wire, and email k's outcome is committed while email k+1's envelope (MAIL FROM,
-RCPT TO) is exchanged. One rule keeps the crash bound of sending one by one: an email's data (the
-point from which the server may deliver it) go only once the previous email's outcome is committed,
-so a notifier killed at any moment leaves at most one email delivered but not recorded.
+email k is on the wire, and email k's outcome is committed while email k+1 goes (MAIL FROM, RCPT TO,
+DATA and the message). One rule keeps the crash bound of sending one by one: an email's end of data
+(the line with one dot, from which the server delivers it) goes only once the previous email's outcome
+is committed, so a notifier killed at any moment leaves at most one email delivered but not recorded.
 """
 import smtplib
 from typing import Callable, Sequence
@@ -28,13 +28,13 @@ class _End:
 def run(items: Sequence, prepare: Callable, transmit: Callable, record: Callable,
         may_send: Callable) -> tuple[list, BaseException | None]:
     """Send ``items`` in order: ``prepare(item, pause)`` ahead of the wire (calling ``pause()`` between
-    its steps lets the wire go on), ``transmit(prepared, before_data)``
+    its steps lets the wire go on), ``transmit(prepared, before_end)``
     (raises one of SEND_ERRORS on failure), ``record([(item, error or None), …])`` commits outcomes.
     ``may_send()`` is asked before every item but the first. Returns the items never tried (to be
     released) and the unexpected error that stopped the batch, if any (its item is in neither)."""
     prepared = Queue(maxsize=1)         # one email built ahead of the one on the wire
     finished = LightQueue()
-    recorded = Semaphore(1)             # taken by an email's data, given back when its outcome is committed
+    recorded = Semaphore(1)             # taken by an email's end of data, given back once its outcome is committed
     decided = 0                         # items sent, failed or broken, in order
 
     def preparing():

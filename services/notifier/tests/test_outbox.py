@@ -72,7 +72,7 @@ def test_permanent_failure_is_not_retried(session):
 
 class WireMailer:
     """An SMTP session's two stages (prepare, then transmit with the hook before the data); at each
-    email's data it notes the statuses committed, as another connection reads them."""
+    email's end of data it notes the statuses committed, as another connection reads them."""
 
     def __init__(self, engine, refuse=()):
         self.engine, self.refuse, self.committed = engine, refuse, []
@@ -85,20 +85,20 @@ class WireMailer:
         pause()
         return message
 
-    def transmit(self, message, before_data):
+    def transmit(self, message, before_end):
         if message.recipient in self.refuse:
             raise smtplib.SMTPRecipientsRefused({message.recipient: (450, b"plus tard")})
-        before_data()
+        before_end()
         with self.engine.connect() as conn:
             self.committed.append(Counter(conn.scalars(sa.select(OutboxMessage.status))))
 
 
-def test_each_outcome_is_committed_before_the_next_email_data_go(session):
+def test_each_outcome_is_committed_before_the_next_email_end_of_data(session):
     outbox.enqueue_many(session, [outbox.Mail(f"evt:{n}", "password_reset", f"p{n}@b.test", "Objet", "t", "<p>h</p>")
                                   for n in range(8)])
     mailer = WireMailer(session.bind, refuse={"p3@b.test"})
     assert outbox.deliver_due(session, mailer) == 7
-    # The k-th email's data go with every earlier outcome committed (p3 refused at RCPT: no data, retried later):
+    # The k-th email's end of data goes with every earlier outcome committed (p3 refused at RCPT, retried later):
     # a notifier killed at any moment leaves at most one email delivered and not recorded.
     assert [c["sent"] for c in mailer.committed] == [0, 1, 2, 3, 4, 5, 6]
     assert [c["queued"] for c in mailer.committed] == [8, 7, 6, 5, 4, 3, 2]      # p3 stays queued

@@ -92,7 +92,7 @@ def test_notifier_killed_mid_batch_sends_every_pending_email_exactly_once(db, ma
     first = _notifier_process(env)
     try:
         _wait(lambda: mailcatcher.waiting() == 1, "the notifier blocked on its 5th email")
-        # The 4th email's outcome is committed while the 5th's envelope is exchanged, before its data.
+        # The 4th email's outcome is committed while the 5th goes, before its end of data.
         _wait(lambda: statuses()["sent"] == before_kill, "the 4th email recorded")
     finally:
         os.killpg(first.pid, signal.SIGKILL)     # no chance to clean up, as in a crash
