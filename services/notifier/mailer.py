@@ -105,6 +105,8 @@ class SmtpMailer:
         smtp_class = _SmtpSsl if self.tls == "ssl" else _Smtp
         smtp = smtp_class(self.host, self.port, timeout=self.timeout, local_hostname=_local_hostname())
         try:
+            # The end of data goes in a packet of its own (_Smtp.data): sent at once, not held for the ACK.
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.tls == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
             if self.user:
