@@ -3,13 +3,17 @@
 Under eventlet smtplib's sockets are green, so a slow server only delays mail.
 """
 import functools
+import io
 import json
+import re
 import smtplib
 import socket
 import ssl
 from contextlib import contextmanager
+from email.generator import BytesGenerator
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import getaddresses, make_msgid
+from typing import NamedTuple
 from nameko.extensions import DependencyProvider
 
 from services.notifier import settings
@@ -21,18 +25,53 @@ def _local_hostname() -> str:
     return socket.getfqdn()
 
 
+_LEADING_DOT = re.compile(rb"(?m)^\.")     # smtplib's dot-stuffing (RFC 5321, 4.5.2)
+
+
+class Envelope(NamedTuple):
+    """An email ready for the wire: what smtplib's send_message makes of the MIME message."""
+    sender: str
+    recipients: list[str]
+    data: bytes
+    options: tuple[str, ...]
+
+
+class _Smtp(smtplib.SMTP):
+    """smtplib's client, with a hook called once the message is on the wire, just before its end
+    (the line with one dot): until then the server delivers nothing, a broken session drops it."""
+    before_end = staticmethod(lambda: None)
+
+    def data(self, msg: bytes):
+        """smtplib's DATA (the message is bytes already, dots doubled here), its end held back."""
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        body = _LEADING_DOT.sub(b"..", msg)
+        self.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+        self.before_end()
+        self.send(b".\r\n")
+        return self.getreply()
+
+
+class _SmtpSsl(smtplib.SMTP_SSL, _Smtp):
+    pass
+
+
 class SmtpMailer:
     def __init__(self, host, port, tls="none", user=None, password=None, sender=None, timeout=20):
         self.host, self.port, self.tls = host, int(port), tls
         self.user, self.password = user, password
         self.sender = sender or "Espace Partenaires <ne-pas-repondre@espace-partenaires.invalid>"
+        self.sender_address = getaddresses([self.sender])[0][1]       # the envelope's, once
         self.timeout = timeout
 
     @classmethod
     def from_env(cls):
         return cls(**settings.smtp())
 
-    def build(self, message) -> EmailMessage:
+    def build(self, message, pause=lambda: None) -> EmailMessage:
+        """``pause()`` between steps (see prepare)."""
         email = EmailMessage()
         email["From"] = self.sender
         email["To"] = message.recipient
@@ -42,14 +81,32 @@ class SmtpMailer:
                                          domain="espace-partenaires.invalid")
         for name, value in json.loads(message.headers or "{}").items():     # List-Unsubscribe…
             email[name] = value
+        pause()
         email.set_content(message.body_text)
+        pause()
         email.add_alternative(message.body_html, subtype="html")
         return email
 
+    def prepare(self, message, pause=lambda: None) -> Envelope:
+        """The message built and turned into bytes as smtplib's send_message would (UTF-8 addresses
+        ask for SMTPUTF8), apart from the session: the outbox does it while the previous email is
+        on the wire, and its green thread calls ``pause()`` between steps (a millisecond of work in
+        one piece would hold the reply the wire is waiting for)."""
+        email = self.build(message, pause)
+        pause()
+        international = not (self.sender_address + message.recipient).isascii()
+        with io.BytesIO() as data:
+            BytesGenerator(data, policy=email.policy.clone(utf8=True) if international else None).flatten(
+                email, linesep="\r\n")
+            return Envelope(self.sender_address, [message.recipient], data.getvalue(),
+                            ("SMTPUTF8", "BODY=8BITMIME") if international else ())
+
     def open(self) -> smtplib.SMTP:
-        smtp_class = smtplib.SMTP_SSL if self.tls == "ssl" else smtplib.SMTP
+        smtp_class = _SmtpSsl if self.tls == "ssl" else _Smtp
         smtp = smtp_class(self.host, self.port, timeout=self.timeout, local_hostname=_local_hostname())
         try:
+            # The end of data goes in a packet of its own (_Smtp.data): sent at once, not held for the ACK.
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.tls == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
             if self.user:
@@ -79,12 +136,20 @@ class _Session:
     def __init__(self, mailer: SmtpMailer):
         self.mailer, self.smtp = mailer, None
 
+    def prepare(self, message, pause=lambda: None) -> Envelope:
+        return self.mailer.prepare(message, pause)
+
     def send(self, message) -> None:
-        email = self.mailer.build(message)
+        self.transmit(self.prepare(message))
+
+    def transmit(self, envelope: Envelope, before_end=lambda: None) -> None:
+        """Send; ``before_end`` is called once the message is on the wire, before its end (from which
+        the server delivers it)."""
         if self.smtp is None:
             self.smtp = self.mailer.open()
         try:
-            self.smtp.send_message(email)
+            self.smtp.before_end = before_end
+            self.smtp.sendmail(envelope.sender, envelope.recipients, envelope.data, envelope.options)
         except BaseException:
             # After any failure the session may be unusable (disconnected, timed out, 421…):
             # the next message opens another.

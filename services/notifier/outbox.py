@@ -1,15 +1,20 @@
 """The outbox: queue the emails of one cause together (once per idempotency key), deliver with retries.
 
-Delivery claims a message with a lease before talking to SMTP, so two notifier
-instances never send the same message at the same time, and a notifier killed
-mid-send releases it when the lease runs out. A batch shares one SMTP session;
-its messages go in order, each marked sent before the next starts: a notifier
-killed mid-batch leaves at most the one in flight to send again.
+Delivery claims a batch of messages with a lease (one conditional UPDATE) before talking
+to SMTP, so two notifier instances never send the same message, and a notifier killed
+mid-batch releases them when the lease runs out (their attempt counted). A batch shares one
+SMTP session; its messages go in order (services.notifier.send_pipeline), each one's outcome
+committed before the next one's end of data: a notifier killed at any moment leaves at most one
+email, per instance, delivered but not recorded, which goes again when its lease runs out,
+with the same Message-ID. A batch stops while its lease still outlasts one SMTP exchange and
+puts back what it did not try.
 """
 import json
 import logging
+import math
 import smtplib
-from contextlib import nullcontext
+import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,10 +24,11 @@ from sqlalchemy.orm import Session
 
 from contracts import logs
 from services.common.metrics import EMAILS
-from services.notifier import settings
+from services.notifier import send_pipeline, settings
 from services.notifier.models import MessageCaisse, OutboxMessage, utcnow
 
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_TABLE = OutboxMessage.__table__
 log = logging.getLogger(__name__)
 
 
@@ -46,14 +52,15 @@ def enqueue_many(session: Session, mails: list[Mail], commit: bool = True) -> in
     crash queues none or all. Returns how many were new."""
     if not mails:
         return 0
-    insert = _INSERT[session.bind.dialect.name](OutboxMessage)
+    insert = _INSERT[session.bind.dialect.name](_TABLE)
     rows = [{"idempotency_key": m.key, "kind": m.kind, "recipient": m.recipient, "subject": m.subject[:200],
              "body_text": m.text, "body_html": m.html, "recipient_name": m.recipient_name[:170],
              "account_id": m.account_id, "headers": json.dumps(m.headers) if m.headers else None,
              "status": "queued", "attempts": 0, "next_attempt_at": utcnow(), "created_at": utcnow(),
              "correlation_id": logs.current()} for m in mails]
-    inserted = session.execute(insert.values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
-                               .returning(OutboxMessage.id, OutboxMessage.idempotency_key)).all()
+    # Rows as parameters, not in the statement: compiled once and cached, sent in batches of many VALUES.
+    inserted = session.execute(insert.on_conflict_do_nothing(index_elements=["idempotency_key"])
+                               .returning(_TABLE.c.id, _TABLE.c.idempotency_key), rows).all()
     by_key = {m.key: m for m in mails}
     links = [{"message_id": message_id, "caisse_code": code}
              for message_id, key in inserted for code in sorted(set(by_key[key].caisses or []))]
@@ -81,80 +88,150 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts * 5, 3600))
 
 
-def _claim(session: Session, message_id: int, now: datetime) -> bool:
-    """Reserve the message; the same commit records the previous message's outcome, so each
-    message is marked sent before the next starts at one commit per message."""
-    if session.bind.dialect.name == "postgresql":
-        # Without waiting for the disk: a notifier killed mid-batch still finds every outcome; only
-        # a crash of PostgreSQL itself could forget the last few, and those emails would go twice,
-        # with the same Message-ID (receivers drop the duplicate).
-        session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-    claimed = session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued",
-               sa.or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
-        .values(locked_until=now + settings.delivery_lease(), attempts=OutboxMessage.attempts + 1)
-    ).rowcount
-    session.commit()
-    return claimed == 1
+@contextmanager
+def _commits_without_waiting(conn: sa.Connection):
+    """On PostgreSQL, the batch's outcomes are committed without waiting for the disk, on its own
+    connection and until it ends: a notifier killed mid-batch still finds every outcome; only a crash
+    of PostgreSQL itself could forget the last few, and those emails would go twice, with the same
+    Message-ID (receivers drop the duplicate). One setting for the batch, no round trip per email."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.exec_driver_sql("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        try:
+            conn.exec_driver_sql("RESET synchronous_commit")
+        except BaseException:
+            conn.invalidate()       # never back in the pool with the setting
+            raise
 
 
-def deliver_due(session: Session, mailer, batch: int = 50, now: datetime | None = None) -> int:
-    """Send what is due; return how many were sent."""
-    now = now or utcnow()
-    due = session.scalars(
-        sa.select(OutboxMessage.id)
-        .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now,
-               sa.or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
-        .order_by(OutboxMessage.id).limit(batch)
-    ).all()
+_SENDING = (_TABLE.c.id, _TABLE.c.idempotency_key, _TABLE.c.kind, _TABLE.c.recipient, _TABLE.c.subject,
+            _TABLE.c.body_text, _TABLE.c.body_html, _TABLE.c.headers, _TABLE.c.attempts, _TABLE.c.next_attempt_at,
+            _TABLE.c.correlation_id)      # what sending and recording need, not the whole row
+_OUTCOME = (sa.update(_TABLE)
+            .where(_TABLE.c.id == sa.bindparam("o_id"), _TABLE.c.locked_until == sa.bindparam("o_lease"))
+            .values(status=sa.bindparam("o_status"), sent_at=sa.bindparam("o_sent_at"),
+                    last_error=sa.bindparam("o_error"), next_attempt_at=sa.bindparam("o_next"), locked_until=None))
+
+
+def _due(now: datetime):
+    return sa.and_(_TABLE.c.status == "queued", _TABLE.c.next_attempt_at <= now,
+                   sa.or_(_TABLE.c.locked_until.is_(None), _TABLE.c.locked_until < now))
+
+
+def _claim(conn: sa.Connection, batch: int, now: datetime, lease_until: datetime) -> list:
+    """Reserve up to ``batch`` due messages until ``lease_until``, in one statement (its own transaction);
+    their rows (the columns sending needs), in order. The update checks again that each is due: of
+    two instances that read the same ids, one claims them, the other reads again past them."""
+    for _ in range(3):
+        ids = conn.scalars(sa.select(_TABLE.c.id).where(_due(now)).order_by(_TABLE.c.id).limit(batch)).all()
+        if not ids:
+            return []
+        claimed = conn.execute(
+            sa.update(_TABLE).where(_TABLE.c.id.in_(ids), _due(now))
+            .values(locked_until=lease_until, attempts=_TABLE.c.attempts + 1).returning(*_SENDING)).all()
+        if claimed:
+            return sorted(claimed, key=lambda row: row.id)
+    return []
+
+
+def deliver_due(session: Session, mailer, batch: int = 50, now: datetime | None = None,
+                until: float | None = None) -> int:
+    """Send what is due, up to ``batch`` messages; return how many were sent. They are claimed
+    together, sent in order over one SMTP session (services.notifier.send_pipeline: each built
+    while the previous is on the wire, each outcome committed before the next email's end of data).
+    No email starts after ``until`` (time.monotonic()) but the first: the rest of the batch is put back."""
+    # One connection for the batch, outside the caller's session: no checkout (a ping on PostgreSQL)
+    # per commit, no ORM state loaded or flushed. Each statement is its own transaction (a claim, an
+    # outcome): one round trip, no BEGIN or COMMIT of its own.
+    with session.get_bind().connect() as conn:
+        return _deliver(conn.execution_options(isolation_level="AUTOCOMMIT"), mailer, batch, now or utcnow(),
+                        until)
+
+
+def _deliver(conn: sa.Connection, mailer, batch: int, now: datetime, until: float | None) -> int:
+    lease = settings.delivery_lease()
+    lease_until, claimed_at = now + lease, time.monotonic()
+    claimed = _claim(conn, batch, now, lease_until)
+    if not claimed:
+        return 0
+    # A claimed email is sent only while the lease outlasts one SMTP exchange (never taken over
+    # mid-send), and before the caller's deadline.
+    sending_until = min(claimed_at + (lease.total_seconds() - settings.smtp_timeout()), until or math.inf)
     sent = 0
-    with _smtp_session(mailer) as smtp:
-        for message_id in due:
-            sent += _deliver_one(session, smtp, message_id, now)
-    session.commit()
+
+    def record(outcomes):
+        nonlocal sent
+        values = [_outcome(row, error, now, lease_until) for row, error in outcomes]
+        conn.execute(_OUTCOME, values)
+        for (row, _), outcome in zip(outcomes, values):
+            sent += outcome["o_status"] == "sent"
+            _log(row, outcome)
+
+    with _commits_without_waiting(conn), _smtp_session(mailer) as smtp:
+        prepare, transmit = _stages(smtp)
+        untried, error = send_pipeline.run(claimed, prepare, transmit, record,
+                                           may_send=lambda: time.monotonic() < sending_until)
+    if untried:         # back in the queue now, their attempt not counted
+        conn.execute(sa.update(_TABLE).where(_TABLE.c.id.in_([row.id for row in untried]),
+                                             _TABLE.c.locked_until == lease_until)
+                     .values(locked_until=None, attempts=_TABLE.c.attempts - 1))
+    if error is not None:
+        raise error
     return sent
 
 
 def _smtp_session(mailer):
-    """The batch shares one SMTP session; a mailer without sessions (a test double) sends one by one."""
+    """The batch shares one SMTP session, or the caller's (``mailer`` is one already: its round shares
+    it); a mailer without sessions (a test double) sends one by one."""
     return mailer.session() if hasattr(mailer, "session") else nullcontext(mailer)
 
 
-def _deliver_one(session: Session, smtp, message_id: int, now: datetime) -> int:
-    if not _claim(session, message_id, now):
-        return 0
-    message = session.get(OutboxMessage, message_id)
-    sent = 0
-    try:
+def _stages(smtp):
+    """(prepare, transmit) of an SMTP session; a stand-in that only has send(message) is given its
+    message as is, and sends once the previous outcome is committed, as the data of an email would."""
+    if hasattr(smtp, "transmit"):
+        return smtp.prepare, smtp.transmit
+
+    def transmit(message, before_end):
+        before_end()
         smtp.send(message)
-    except smtplib.SMTPRecipientsRefused as exc:        # one recipient per message: its own code
-        code, reply = next(iter(exc.recipients.values()), (0, b""))
-        _failed(message, f"{code} {reply!r}", permanent=500 <= code < 600, now=now)
-    except smtplib.SMTPResponseException as exc:
-        _failed(message, f"{exc.smtp_code} {exc.smtp_error!r}", permanent=500 <= exc.smtp_code < 600, now=now)
-    except (smtplib.SMTPException, OSError) as exc:
-        _failed(message, repr(exc), permanent=False, now=now)
-    else:
-        message.status, message.sent_at, message.last_error = "sent", utcnow(), None
+    return (lambda message, pause: message), transmit
+
+
+def _outcome(row, error: BaseException | None, now: datetime, lease_until: datetime) -> dict:
+    """The values recorded for a message sent, or failed with ``error``."""
+    values = {"o_id": row.id, "o_lease": lease_until, "o_status": "sent", "o_sent_at": utcnow(), "o_error": None,
+              "o_next": row.next_attempt_at}
+    if error is None:
         EMAILS.labels("sent").inc()
-        sent = 1
-    message.locked_until = None         # committed with the next claim, or at the end of the batch
-    # Under the id of the request that caused the email; the id and kind only (the address is personal data).
-    log.log(logging.INFO if sent else logging.WARNING, "email %s %s", message.id, "sent" if sent else "not sent",
-            extra={"email_id": message.id, "kind": message.kind, "status": message.status,
-                   "attempts": message.attempts, "correlation_id": message.correlation_id})
-    return sent
-
-
-def _failed(message: OutboxMessage, error: str, permanent: bool, now: datetime) -> None:
-    message.last_error = error[:500]
-    if permanent or message.attempts >= settings.MAX_ATTEMPTS:
-        message.status = "failed"
+        return values
+    if isinstance(error, smtplib.SMTPRecipientsRefused):        # one recipient per message: its own code
+        code, reply = next(iter(error.recipients.values()), (0, b""))
+        text, permanent = f"{code} {reply!r}", 500 <= code < 600
+    elif isinstance(error, smtplib.SMTPResponseException):
+        text, permanent = f"{error.smtp_code} {error.smtp_error!r}", 500 <= error.smtp_code < 600
+    else:
+        text, permanent = repr(error), False
+    values.update(o_sent_at=None, o_error=text[:500])
+    if permanent or row.attempts >= settings.MAX_ATTEMPTS:
+        values["o_status"] = "failed"
         EMAILS.labels("failed").inc()
     else:
-        message.next_attempt_at = now + backoff(message.attempts)
+        values.update(o_status="queued", o_next=now + backoff(row.attempts))
         EMAILS.labels("retried").inc()
+    return values
+
+
+def _log(row, outcome: dict) -> None:
+    # Under the id of the request that caused the email; the id and kind only (the address is personal data).
+    sent = outcome["o_status"] == "sent"
+    log.log(logging.INFO if sent else logging.WARNING, "email %s %s", row.id, "sent" if sent else "not sent",
+            extra={"email_id": row.id, "kind": row.kind, "status": outcome["o_status"],
+                   "attempts": row.attempts, "correlation_id": row.correlation_id})
 
 
 def delivery_lease_seconds() -> float:

@@ -1,8 +1,11 @@
 """The outbox on a real migrated database; the SMTP side is a stand-in mailer
 here (unit tests of the retry rules). Real SMTP: test_delivery_integration."""
 import smtplib
+import time
+from collections import Counter
 
 import pytest
+import sqlalchemy as sa
 
 from services.notifier import outbox
 from services.notifier.models import OutboxMessage, utcnow
@@ -65,6 +68,59 @@ def test_permanent_failure_is_not_retried(session):
     message = session.query(OutboxMessage).one()
     assert message.status == "failed"
     assert message.last_error.startswith("554")
+
+
+class WireMailer:
+    """An SMTP session's two stages (prepare, then transmit with the hook before the data); at each
+    email's end of data it notes the statuses committed, as another connection reads them."""
+
+    def __init__(self, engine, refuse=()):
+        self.engine, self.refuse, self.committed = engine, refuse, []
+
+    def session(self):
+        from contextlib import nullcontext
+        return nullcontext(self)
+
+    def prepare(self, message, pause):
+        pause()
+        return message
+
+    def transmit(self, message, before_end):
+        if message.recipient in self.refuse:
+            raise smtplib.SMTPRecipientsRefused({message.recipient: (450, b"plus tard")})
+        before_end()
+        with self.engine.connect() as conn:
+            self.committed.append(Counter(conn.scalars(sa.select(OutboxMessage.status))))
+
+
+def test_each_outcome_is_committed_before_the_next_email_end_of_data(session):
+    outbox.enqueue_many(session, [outbox.Mail(f"evt:{n}", "password_reset", f"p{n}@b.test", "Objet", "t", "<p>h</p>")
+                                  for n in range(8)])
+    mailer = WireMailer(session.bind, refuse={"p3@b.test"})
+    assert outbox.deliver_due(session, mailer) == 7
+    # The k-th email's end of data goes with every earlier outcome committed (p3 refused at RCPT, retried later):
+    # a notifier killed at any moment leaves at most one email delivered and not recorded.
+    assert [c["sent"] for c in mailer.committed] == [0, 1, 2, 3, 4, 5, 6]
+    assert [c["queued"] for c in mailer.committed] == [8, 7, 6, 5, 4, 3, 2]      # p3 stays queued
+
+
+@pytest.mark.parametrize("stop", ["lease", "deadline"])
+def test_a_batch_stops_before_its_lease_could_run_out_or_at_its_deadline_and_releases_the_rest(
+        session, monkeypatch, stop):
+    if stop == "lease":
+        monkeypatch.setenv("EP_OUTBOX_LEASE_SECONDS", "10")
+        monkeypatch.setenv("SMTP_TIMEOUT", "20")        # no email after the first outlasts the lease
+    for n in range(3):
+        queue(session, f"evt:{n}")
+    mailer = RecordingMailer()
+
+    def deliver():
+        return outbox.deliver_due(session, mailer, until=time.monotonic() if stop == "deadline" else None)
+    assert deliver() == 1
+    rows = session.execute(sa.select(OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.locked_until)
+                           .order_by(OutboxMessage.id)).all()
+    assert rows == [("sent", 1, None), ("queued", 0, None), ("queued", 0, None)]     # released, attempt not counted
+    assert deliver() == 1 and mailer.sent == ["evt:0", "evt:1"]
 
 
 def test_backoff_grows_and_is_capped():

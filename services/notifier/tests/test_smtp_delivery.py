@@ -88,9 +88,12 @@ def test_notifier_killed_mid_batch_sends_every_pending_email_exactly_once(db, ma
             return Counter(conn.scalars(sa.select(OutboxMessage.status)))
 
     mailcatcher.hold(after=before_kill)          # the 5th email waits at RCPT: the notifier is mid-send
+    # (every email is claimed with the 5th: those after it wait for their lease to run out, as the 5th does)
     first = _notifier_process(env)
     try:
         _wait(lambda: mailcatcher.waiting() == 1, "the notifier blocked on its 5th email")
+        # The 4th email's outcome is committed while the 5th goes, before its end of data.
+        _wait(lambda: statuses()["sent"] == before_kill, "the 4th email recorded")
     finally:
         os.killpg(first.pid, signal.SIGKILL)     # no chance to clean up, as in a crash
         first.wait(10)
@@ -104,6 +107,32 @@ def test_notifier_killed_mid_batch_sends_every_pending_email_exactly_once(db, ma
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(10)
+        engine.dispose()
+    received = Counter(to for m in mailcatcher.messages() for to in m["to"])
+    assert received == {f"personne{n}@structure.example.test": 1 for n in range(total)}
+
+
+def test_two_notifiers_side_by_side_send_each_email_once(db, mailcatcher, service_env, database_urls):
+    total = 300
+    outbox.enqueue_many(db, [mail(n) for n in range(total)])
+    env = {**os.environ, **service_env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mailcatcher.smtp_port)}
+    engine = make_engine(database_urls["notifier"])
+
+    def statuses():
+        with engine.connect() as conn:
+            return Counter(conn.scalars(sa.select(OutboxMessage.status)))
+
+    mailcatcher.hold(after=0)
+    notifiers = [_notifier_process(env) for _ in range(2)]
+    try:
+        # Both hold a claimed batch at once (each waits at RCPT of its first email), then both go on.
+        _wait(lambda: mailcatcher.waiting() == 2, "both notifiers sending")
+        mailcatcher.release()
+        _wait(lambda: statuses() == {"sent": total}, "every email marked sent")
+    finally:
+        for process in notifiers:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(10)
         engine.dispose()
     received = Counter(to for m in mailcatcher.messages() for to in m["to"])
     assert received == {f"personne{n}@structure.example.test": 1 for n in range(total)}
