@@ -132,6 +132,10 @@ def rebuild(db) -> None:
                                    for (c, m, p, k), v in rows.items()])
     _insert(db, RequestDelayStat, [{"caisse_code": c, "month": m, "kind": k, "bucket": b, "answered": n}
                                    for (c, m, k, b), n in delays.items()])
+    if _dialect(db) == "postgresql":
+        # Both tables were just emptied and filled: until autovacuum gets to them, PostgreSQL's planner would
+        # read them as they were (by a full scan: 15 ms a query at 200,000 requests instead of 2).
+        db.execute(sa.text("ANALYZE request_month_stat, request_delay_stat, partner_request"))
 
 
 def _insert(db, model, rows: list[dict]) -> None:
