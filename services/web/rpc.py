@@ -7,7 +7,6 @@ registered here, which renders the "service momentanément indisponible"
 partial for that region only (or a full page for a full-page request).
 """
 import logging
-
 import time
 from collections.abc import Mapping
 
@@ -48,7 +47,7 @@ class Services:
             pending = self.client.send(service, method, *args, identity=self._token(service, method, who),
                                        timeout=timeout, **kwargs)
         except Exception:
-            with metrics.rpc_call(service, method, started):
+            with metrics.rpc_call(service, method, started):     # counted as failed, as a call would be
                 raise
         return pending, started
 
