@@ -123,9 +123,28 @@ class RabbitNode:
         """The broker's application stops (every client connection is closed), the node stays."""
         self.ctl("stop_app")
 
-    def start_app(self) -> None:
-        self.ctl("start_app")
-        wait_for_port(self.port, timeout=30)
+    def start_app(self, timeout: float = 90) -> None:
+        """The application back on the running node. On a busy machine ``start_app`` may time out
+        or the node may have gone down with its application: asked again, the node relaunched if it
+        is gone, until ``timeout``; the failure names the node's own log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process is not None and self.process.poll() is not None:
+                self.launch()
+                self.await_started(max(5.0, deadline - time.monotonic()))
+                return
+            try:
+                asked = self.ctl("start_app", check=False, timeout=max(5.0, min(30.0, deadline - time.monotonic())))
+                said = asked.stderr.strip()[-300:]
+                if asked.returncode == 0 and self.ctl("await_startup", "--timeout", "10", check=False).returncode == 0:
+                    wait_for_port(self.port, timeout=30)
+                    return
+            except subprocess.TimeoutExpired:
+                said = "rabbitmqctl start_app did not answer"
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"private RabbitMQ's application did not start again ({said}); "
+                                   f"see {self.base}/log and {self.base}/server.log")
+            time.sleep(1)
 
     def kill(self) -> None:
         """The node is lost at once (SIGKILL, as a crashed machine): no goodbye to clients or peers."""

@@ -29,6 +29,8 @@ import os
 import threading
 import time
 
+import socket
+
 import pika
 from flask import current_app, has_request_context, request
 
@@ -170,6 +172,9 @@ class Listener:
         params.heartbeat = 10                      # a silently dead link is found within seconds
         params.socket_timeout = params.stack_timeout = 2
         params.connection_attempts = 1
+        # A node that refuses connections is tried quietly: pika logs every failed attempt as an ERROR,
+        # once a second for as long as the broker is away (the RPC client reports the outage already).
+        socket.create_connection((params.host, params.port), timeout=2).close()
         connection = pika.BlockingConnection(params)
         try:
             channel = connection.channel()
