@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from bench.history_scale import side_by_side, signed_in_each
 from bench.requests_system import requests_system
 from bench.search_scale import agent_session
-from services.requests import statistics
+from services.requests import statistics, tally
 from services.requests.catalogue import OPEN_STATUSES
 from services.requests.models import PartnerRequest, utcnow
 
@@ -32,7 +32,7 @@ BACKLOG_DAYS = 30
 def prepare(system) -> None:
     """In every generated database: a caisse's backlog, not a year of it (the generator draws statuses at
     random, leaving a third of the year untreated; a request still open after ``BACKLOG_DAYS`` is closed
-    here), first answers for the requests answered (0 to 400 hours after filing), the aggregates recounted."""
+    here), first answers for the requests answered (0 to 400 hours after filing), the aggregates and tallies recounted."""
     for database in system.sizes:
         engine = system.engine(database)
         started = time.perf_counter()
@@ -47,6 +47,7 @@ def prepare(system) -> None:
                                                          PartnerRequest.answered_at.is_(None))
                          .values(answered_at=answered_at))
             statistics.rebuild(conn)
+            tally.rebuild(conn)          # the requests closed above leave the caisse's counts and backlog
         engine.dispose()
         print(f"  statistics of {system.sizes[database]:,} requests recounted in {time.perf_counter() - started:.0f} s",
               flush=True)

@@ -140,6 +140,17 @@ class RequestStatusTally(Base):
     count: Mapped[int] = mapped_column(default=0)
 
 
+class RequestOpenDay(Base):
+    """How many of a partner's requests filed on one day are untreated now: the statistics' overdue counts
+    read these rows (partners x days of backlog), not the requests (kept by services.requests.tally)."""
+
+    __tablename__ = "request_open_day"
+    caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
 class RequestEvent(Base):
     """One dated line of a request's timeline: a status change and/or a message."""
 

@@ -8,19 +8,18 @@ the median and the 90th percentile are read. The page reads at most a few thousa
 the number of requests. They are kept counts: erasing a person's requests or the retention purge removes
 the requests, not the number of requests filed and answered in a past month (no personal data in them).
 
-Overdue requests (untreated past the caisse's delay) are a count of today, read from the queue's index
-``(caisse_code, status, created_at)``: only untreated requests are visited.
+Overdue requests (untreated past the caisse's delay) are a count of today, from the untreated requests
+kept per partner and day of filing (services.requests.tally.late): days of backlog are read, not requests.
 """
 from collections import Counter, defaultdict
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.errors import NotAuthorized, NotFound
 from contracts.nir import find_nir
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE
-from services.requests import caisse_settings, history, scope
+from services.requests import caisse_settings, counters, history, scope, tally
 from services.requests.catalogue import KINDS, STATUSES
 from services.requests.models import (CaisseSetting, PartnerRequest, RequestDelayStat, RequestEvent, RequestMonthStat,
                                       utcnow)
@@ -60,19 +59,9 @@ def _dialect(db) -> str:
     return bind.dialect.name
 
 
-def _bump(db, model, keys: dict, **increments) -> None:
-    """Adds ``increments`` to the row of ``keys``, created if absent: one statement, safe when two
-    transactions count the same row (the database serialises the conflict)."""
-    insert = postgresql.insert if _dialect(db) == "postgresql" else sqlite.insert
-    statement = insert(model).values(**keys, **{k: v for k, v in increments.items()})
-    table = model.__table__
-    db.execute(statement.on_conflict_do_update(
-        index_elements=list(keys), set_={k: table.c[k] + statement.excluded[k] for k in increments}))
-
-
 def _count_month(db, caisse_code: str, month: str, partner_id: int, kind: str, **increments) -> None:
     for partner in (partner_id, 0):                      # the partner's row and the caisse's total
-        _bump(db, RequestMonthStat, {"caisse_code": caisse_code, "month": month, "partner_id": partner, "kind": kind},
+        counters.bump(db, RequestMonthStat, {"caisse_code": caisse_code, "month": month, "partner_id": partner, "kind": kind},
               **increments)
 
 
@@ -91,7 +80,7 @@ def on_status(session, request: PartnerRequest, to_status: str | None, at: datet
     _count_month(session, request.caisse_code, month, request.partner_id, request.kind, answered=1)
     bucket = bucket_of((at - request.created_at).total_seconds() / 3600)
     for caisse in (request.caisse_code, ALL_CAISSES):        # the caisse's histogram and the nation's
-        _bump(session, RequestDelayStat, {"caisse_code": caisse, "month": month, "kind": request.kind,
+        counters.bump(session, RequestDelayStat, {"caisse_code": caisse, "month": month, "kind": request.kind,
                                           "bucket": bucket}, answered=1)
 
 
@@ -183,9 +172,7 @@ def _overdue(session, who: dict, national: bool) -> dict:
     """Untreated requests past their caisse's delay, today: by caisse (national) or by partner (agent)."""
     if not national:
         delay = caisse_settings.late_after_days(session, who["caisse_code"])
-        return dict(session.execute(sa.select(PartnerRequest.partner_id, sa.func.count()).where(
-            PartnerRequest.caisse_code == who["caisse_code"], caisse_settings.late_clause(delay))
-            .group_by(PartnerRequest.partner_id)).all())
+        return tally.late(session, delay, lambda caisse: caisse == who["caisse_code"], "partner_id")
     # One grouped count per distinct delay (most caisses keep the default), not one per caisse.
     delays = defaultdict(set)
     for code, days in session.execute(sa.select(CaisseSetting.caisse_code, CaisseSetting.late_after_days)).all():
@@ -194,10 +181,10 @@ def _overdue(session, who: dict, national: bool) -> dict:
     named = set().union(*delays.values()) if delays else set()
     late = {}
     for days in set(delays) | {default}:
-        codes = PartnerRequest.caisse_code.in_(delays[days]) if days != default else \
-            sa.or_(PartnerRequest.caisse_code.in_(delays[days]), PartnerRequest.caisse_code.not_in(named))
-        late.update(session.execute(sa.select(PartnerRequest.caisse_code, sa.func.count()).where(
-            codes, caisse_settings.late_clause(days)).group_by(PartnerRequest.caisse_code)).all())
+        def codes(caisse, days=days):
+            return caisse.in_(delays[days]) if days != default else \
+                sa.or_(caisse.in_(delays[days]), caisse.not_in(named))
+        late.update(tally.late(session, days, codes, "caisse_code"))
     return late
 
 

@@ -7,8 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from contracts.errors import NotAuthorized, NotFound
-from services.requests import retention, statistics
-from services.requests.models import CaisseSetting, PartnerRequest, RequestDelayStat, RequestMonthStat, utcnow
+from services.requests import caisse_settings, counters, retention, statistics, tally
+from services.requests.models import (CaisseSetting, PartnerRequest, RequestDelayStat, RequestMonthStat, RequestOpenDay,
+                                      utcnow)
 from services.requests.tests.conftest import insured, upload
 from services.requests.tests.test_requests_service import PDF, payload, tag
 
@@ -97,6 +98,7 @@ def test_each_caller_reads_its_scope(as_, db):
     late_998 = as_("tech_b").submit("document", "998", payload("document"), None)
     db.execute(sa.update(PartnerRequest).where(PartnerRequest.id.in_([late["id"], late_998["id"]]))
                .values(created_at=utcnow() - timedelta(days=20)))
+    tally.rebuild(db.connection())               # backdated by hand: the backlog by day counted again
     db.commit()
     mine = statistics_of(as_, "agent_999")
     assert len(mine["months"]) == 12 and mine["months"][-1] == utcnow().strftime("%Y-%m")
@@ -127,7 +129,7 @@ def test_statistics_read_the_aggregates_not_the_requests(as_, db):
     old = (utcnow().replace(day=1) - timedelta(days=40)).strftime("%Y-%m")
     statistics._count_month(db, "999", old, 1, "signalement", filed=7, answered=3)
     for hours in (2, 30, 200):
-        statistics._bump(db, RequestDelayStat, {"caisse_code": "999", "month": old, "kind": "signalement",
+        counters.bump(db, RequestDelayStat, {"caisse_code": "999", "month": old, "kind": "signalement",
                                                 "bucket": statistics.bucket_of(hours)}, answered=1)
     db.commit()
     shown = {m["month"]: m for m in statistics_of(as_, "agent_999", months=6)["by_month"]}
@@ -172,6 +174,45 @@ def test_archive_lists_files_and_is_the_caisse_s_only(as_, db):
 def test_nothing_nir_shaped_leaves_in_an_archive():
     nir = "2 84 05 75 123 456 72"
     assert statistics._no_nir({"a": [nir, "Bonjour"], "b": 3}) == {"a": [statistics.NIR_HIDDEN, "Bonjour"], "b": 3}
+
+
+def late_by_partner(db, days: int) -> dict:
+    """The overdue count read from the requests themselves (the definition), to compare with the tally."""
+    db.expire_all()
+    return dict(db.execute(sa.select(PartnerRequest.partner_id, sa.func.count())
+                           .where(PartnerRequest.caisse_code == "999", caisse_settings.late_clause(days))
+                           .group_by(PartnerRequest.partner_id)).all())
+
+
+def test_overdue_from_the_backlog_by_day_equals_a_count_of_the_requests(as_, db, storage):
+    """Days wholly past the delay come from request_open_day, the day the delay ends in from the requests: on
+    either side of the cutoff, through taking, answering and erasure, the two agree with a count of the requests."""
+    tech, agent = as_("tech_a"), as_("agent_999")
+    days = caisse_settings.late_after_days(db, "999")
+    cutoff = caisse_settings.late_cutoff(days)
+    ages = [cutoff - timedelta(minutes=1), cutoff + timedelta(minutes=1), cutoff - timedelta(hours=30),
+            cutoff - timedelta(days=3), cutoff - timedelta(days=3), cutoff + timedelta(days=2), utcnow()]
+    made = [tech.submit("document", "999", payload("document"), None)["id"] for _ in ages]
+    for request_id, at in zip(made, ages):
+        db.execute(sa.update(PartnerRequest).where(PartnerRequest.id == request_id).values(created_at=at))
+    tally.rebuild(db.connection())                # backdated by hand: counted again, as the migration does
+    db.commit()
+    assert tally.late(db, days, lambda c: c == "999", "partner_id") == late_by_partner(db, days)
+    before = late_by_partner(db, days).get(1, 0)
+    agent.act(made[0], "take", "", None)                        # still untreated: still late
+    agent.act(made[3], "take", "", None)
+    agent.act(made[3], "answer", "Voici l'attestation.", None)  # answered: no longer late
+    agent.act(made[4], "take", "", None)
+    agent.act(made[4], "close", "Sans suite.", None)
+    assert late_by_partner(db, days)[1] == before - 2
+    assert tally.late(db, days, lambda c: c == "999", "partner_id") == late_by_partner(db, days)
+    from services.requests.personal_data import delete_requests
+
+    delete_requests(db, [db.get(PartnerRequest, made[2])], storage)   # erased: neither late nor kept by day
+    db.commit()
+    assert late_by_partner(db, days)[1] == before - 3
+    assert tally.late(db, days, lambda c: c == "999", "partner_id") == late_by_partner(db, days)
+    assert statistics_of(as_, "agent_999")["total"]["overdue"] == sum(late_by_partner(db, days).values())
 
 
 def test_rebuild_counts_answers_from_the_timelines(db):
@@ -223,7 +264,8 @@ def test_twenty_filings_then_twenty_answers_at_once_keep_every_count(db, clamd, 
         db.expire_all()
         return (snapshot(db),
                 sorted((t.caisse_code, t.week, t.kind, t.status, t.count) for t in db.query(RequestTally) if t.count),
-                sorted((t.caisse_code, t.status, t.count) for t in db.query(RequestStatusTally) if t.count))
+                sorted((t.caisse_code, t.status, t.count) for t in db.query(RequestStatusTally) if t.count),
+                sorted((t.caisse_code, t.partner_id, t.day, t.count) for t in db.query(RequestOpenDay) if t.count))
 
     db.commit()
     filed_before, answered_before = month_row(db, 1, "document")

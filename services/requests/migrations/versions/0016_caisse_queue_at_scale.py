@@ -34,9 +34,9 @@ def upgrade():
         sa.Column("status", sa.String(24), primary_key=True),
         sa.Column("count", sa.Integer(), nullable=False),
     )
-    from services.requests.tally import rebuild
+    from services.requests.tally import rebuild_counts
 
-    rebuild(op.get_bind())
+    rebuild_counts(op.get_bind())
 
 
 def downgrade():
