@@ -141,10 +141,13 @@ class RequestStatusTally(Base):
 
 
 class RequestOpenDay(Base):
-    """How many of a partner's requests filed on one day are untreated now: the statistics' overdue counts
-    read these rows (partners x days of backlog), not the requests (kept by services.requests.tally)."""
+    """How many of a partner's requests filed on one day are untreated now (``partner_id`` 0: the caisse's
+    total): the statistics' overdue counts read these rows (days of backlog), not the requests (kept by
+    services.requests.tally)."""
 
     __tablename__ = "request_open_day"
+    # The national page: the caisses' totals (partner 0) of the days past a delay, not every partner's rows.
+    __table_args__ = (sa.Index("ix_open_day_totals", "partner_id", "day"),)
     caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     partner_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     day: Mapped[date] = mapped_column(primary_key=True)

@@ -4,7 +4,7 @@
 requests there are; ``request_status_tally`` the caisse's totals per status (six rows, whatever the weeks). Each submission adds one, each status change moves one, each deletion removes one,
 in the change's own transaction (an atomic upsert: parallel workers add up). The agent's home page
 then reads at most kinds x statuses rows a week, however many requests the caisse holds.
-``request_open_day`` holds, per partner and day of filing, how many requests are untreated now: the
+``request_open_day`` holds, per partner (and the caisse's total) and day of filing, how many requests are untreated now: the
 statistics' overdue counts (``late``) add these rows up for the days wholly past the delay and count the
 requests of the one day the delay ends in, so they read days of backlog, not requests (issue 17).
 ``rebuild`` recomputes all three from the requests (migrations 0016 and 0024, the bench's generator).
@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session
 from services.requests import caisse_settings, counters
 from services.requests.catalogue import UNTREATED_STATUSES
 from services.requests.models import PartnerRequest, RequestOpenDay, RequestStatusTally, RequestTally
+
+
+CAISSE_TOTAL = 0        # request_open_day's partner_id of the caisse's total row (the national page reads only those)
 
 
 def week_of(moment: datetime | date) -> date:
@@ -41,8 +44,8 @@ def moved(session: Session, request: PartnerRequest, from_status: str | None, to
     if to_status:
         add(session, request, to_status, 1)
     untreated = (to_status in UNTREATED_STATUSES) - (from_status in UNTREATED_STATUSES)
-    if untreated:
-        counters.bump(session, RequestOpenDay, {"caisse_code": request.caisse_code, "partner_id": request.partner_id,
+    for partner in (request.partner_id, CAISSE_TOTAL) if untreated else ():
+        counters.bump(session, RequestOpenDay, {"caisse_code": request.caisse_code, "partner_id": partner,
                                                 "day": request.created_at.date()}, count=untreated)
 
 
@@ -52,8 +55,10 @@ def late(session: Session, days: int, caisses, by: str) -> dict:
     in from the requests themselves (a day's filings at most, through the queue's index)."""
     cutoff = caisse_settings.late_cutoff(days)
     counts = Counter()
+    # By caisse: the caisses' totals only (caisses x days rows); by partner: every partner's but those.
+    partners = RequestOpenDay.partner_id == CAISSE_TOTAL if by == "caisse_code" else RequestOpenDay.partner_id != CAISSE_TOTAL
     for model, count, where in (
-            (RequestOpenDay, sa.func.sum(RequestOpenDay.count), RequestOpenDay.day < cutoff.date()),
+            (RequestOpenDay, sa.func.sum(RequestOpenDay.count), sa.and_(partners, RequestOpenDay.day < cutoff.date())),
             (PartnerRequest, sa.func.count(), sa.and_(caisse_settings.late_clause(days),
                                                      PartnerRequest.created_at >= datetime.combine(cutoff.date(),
                                                                                                    time.min)))):
@@ -103,12 +108,15 @@ def rebuild_counts(conn) -> None:
 def rebuild_backlog(conn) -> None:
     """request_open_day: the untreated requests by partner and day of filing."""
     day = sa.func.date(PartnerRequest.created_at)
-    _replace(conn, RequestOpenDay, [
-        {"caisse_code": caisse, "partner_id": partner, "day": _day(filed_on), "count": count}
-        for caisse, partner, filed_on, count in conn.execute(
+    rows = Counter()
+    for caisse, partner, filed_on, count in conn.execute(
             sa.select(PartnerRequest.caisse_code, PartnerRequest.partner_id, day, sa.func.count())
             .where(PartnerRequest.status.in_(UNTREATED_STATUSES))
-            .group_by(PartnerRequest.caisse_code, PartnerRequest.partner_id, day))])
+            .group_by(PartnerRequest.caisse_code, PartnerRequest.partner_id, day)):
+        for key in (partner, CAISSE_TOTAL):
+            rows[caisse, key, _day(filed_on)] += count
+    _replace(conn, RequestOpenDay, [{"caisse_code": c, "partner_id": p, "day": d, "count": n}
+                                    for (c, p, d), n in rows.items()])
 
 
 def _replace(conn, model, rows: list[dict]) -> None:

@@ -213,6 +213,8 @@ def test_overdue_from_the_backlog_by_day_equals_a_count_of_the_requests(as_, db,
     assert late_by_partner(db, days)[1] == before - 3
     assert tally.late(db, days, lambda c: c == "999", "partner_id") == late_by_partner(db, days)
     assert statistics_of(as_, "agent_999")["total"]["overdue"] == sum(late_by_partner(db, days).values())
+    # The caisse's total rows, read by the national page, hold the same count.
+    assert tally.late(db, days, lambda c: c == "999", "caisse_code") == {"999": sum(late_by_partner(db, days).values())}
 
 
 def test_rebuild_counts_answers_from_the_timelines(db):

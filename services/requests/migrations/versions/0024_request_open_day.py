@@ -1,4 +1,4 @@
-"""the statistics' overdue counts flat at any volume: untreated requests kept per partner and day of filing
+"""the statistics' overdue counts flat at any volume: untreated requests kept per partner (and the caisse's total) and day of filing
 (request_open_day, services.requests.tally), backfilled from the requests already made
 
 Revision ID: 0024
@@ -22,10 +22,12 @@ def upgrade():
         sa.Column("day", sa.Date(), primary_key=True),
         sa.Column("count", sa.Integer(), nullable=False),
     )
+    op.create_index("ix_open_day_totals", "request_open_day", ["partner_id", "day"])
     from services.requests.tally import rebuild_backlog
 
     rebuild_backlog(op.get_bind())
 
 
 def downgrade():
+    op.drop_index("ix_open_day_totals", table_name="request_open_day")
     op.drop_table("request_open_day")
