@@ -65,9 +65,9 @@ def typed_words(q: str) -> list[str]:
 
 
 def page(session: Session, query: sa.Select, words: list[str], scope_column: str, scope_value, after, count: int
-         ) -> list[PartnerRequest]:
-    """Up to ``count`` requests of ``query`` (a select of PartnerRequest, every other filter and the
-    caller's scope in it) whose names match every word, newest first, after the keyset ``after``.
+         ) -> list[sa.Row]:
+    """Up to ``count`` rows of ``query`` (a select of PartnerRequest's columns, ``id`` among them, every other
+    filter and the caller's scope in it) whose names match every word, newest first, after the keyset ``after``.
 
     Two steps rather than one join, so that no planner's estimate can turn it into a scan of the
     caller's whole history (PostgreSQL misjudges the partner's correlated scope conditions and did):
@@ -85,14 +85,15 @@ def page(session: Session, query: sa.Select, words: list[str], scope_column: str
         joined = query.join(word, word.request_id == PartnerRequest.id).where(*candidates.whereclause.clauses)
         if after:
             joined = joined.where(sa.tuple_(word.created_at, word.request_id) < after)
-        return list(session.scalars(joined.order_by(word.created_at.desc(), word.request_id.desc()).limit(count)))
+        return session.connection().execute(joined.order_by(word.created_at.desc(), word.request_id.desc())
+                                            .limit(count)).all()
     found, batch = [], count
     while len(found) < count:
         ids = session.execute((candidates.where(sa.tuple_(word.created_at, word.request_id) < after)
                                if after else candidates).limit(batch)).all()
         if not ids:
             break
-        kept = {r.id: r for r in session.scalars(query.where(PartnerRequest.id.in_([i for i, _ in ids])))}
+        kept = {r.id: r for r in session.connection().execute(query.where(PartnerRequest.id.in_([i for i, _ in ids])))}
         found += [kept[i] for i, _ in ids if i in kept]
         if len(ids) < batch:
             break

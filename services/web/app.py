@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 from contracts.dates import date_fr, datetime_fr
 from contracts.errors import FeatureNotOpen, NotAuthorized, NotFound, ServiceError
 from services.web import (account_actions, config, correlation, metrics, navigation, pipeline, rate_limits,
-                         security_headers)
+                         security_headers, urls)
 from services.web.rpc import Services
 from services.web.users import login_manager
 from services.web.views import BLUEPRINTS, news
@@ -39,6 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.add_template_filter(date_fr, "date_fr")
     app.add_template_filter(datetime_fr, "datetime_fr")
     app.jinja_env.globals.update(account_actions.TEMPLATE_GLOBALS)
+    urls.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     _register_error_pages(app)

@@ -33,10 +33,10 @@ SUPPORT_QUEUE = {ADMIN_NATIONAL: [("support.queue", "Support national")],
 FEATURE_OF = {"requests_ui.history": "historique", "news.index": "actualites"}
 
 
-def _opened(endpoint: str) -> bool:
+def _opened(endpoint: str, user=current_user) -> bool:
     feature = FEATURE_OF.get(endpoint)
-    return feature is None or current_user.profile not in PARTNER_USERS or \
-        any(feature in (c.get("features") or []) for c in current_user.caisses or [])
+    return feature is None or user.profile not in PARTNER_USERS or \
+        any(feature in (c.get("features") or []) for c in user.caisses or [])
 
 
 # What an agent holding the role « administrateur de caisse » has besides (services/web/views/staff.py).
@@ -44,11 +44,13 @@ CAISSE_ADMIN_MENU = [("staff.agents", "Agents de la caisse"), ("staff.settings",
 
 
 def nav_links():
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()       # read a dozen times: once through the proxy
+    if not user.is_authenticated:
         return []
-    links = (MENU.get(current_user.profile, []) + SUPPORT_QUEUE.get(current_user.profile, []) + EVERYONE_MENU
-             + (CAISSE_ADMIN_MENU if current_user.caisse_admin else []))
-    return [(e, label) for e, label in links if e in current_app.view_functions and _opened(e)]
+    links = (MENU.get(user.profile, []) + SUPPORT_QUEUE.get(user.profile, []) + EVERYONE_MENU
+             + (CAISSE_ADMIN_MENU if user.caisse_admin else []))
+    views = current_app.view_functions
+    return [(e, label) for e, label in links if e in views and _opened(e, user)]
 
 
 # What every French public-service site publishes, linked from every page's footer, signed in or not

@@ -250,6 +250,18 @@ def test_partner_history_filters_and_keyset_pages(as_):
     assert len(colleague.search({"q": name.lower()}, None, 50)["rows"]) == 7
 
 
+def test_a_list_row_is_the_request_as_its_detail_shows_it(as_):
+    """The lists read plain rows of a few columns (history.LISTED), the detail the whole request: one as_row,
+    so the same fields with the same values, by name or not, on either side."""
+    tech, name = as_("tech_a"), f"Ligne-{tag()}"
+    made = tech.submit("document", "999", payload("document", insured(last=name, first="Zoé")))
+    for worker in (tech, as_("agent_999")):
+        detail = worker.get(made["id"])
+        for filters in ({}, {"q": name}):
+            row = next(r for r in worker.search(filters, None, 5)["rows"] if r["id"] == made["id"])
+            assert len(row) == 12 and row == {key: detail[key] for key in row}
+
+
 def test_caisse_overview_counts_and_late_flags(as_, db):
     agent = as_("agent_999")
     overview = agent.caisse_overview()
