@@ -51,12 +51,21 @@ EXCHANGE = "nameko-rpc"
 _CONNECTION_ERRORS = (pika.exceptions.AMQPError, OSError)
 
 
+class _OneWrite(pika.SelectConnection):
+    """pika hands a message's frames (method, header, body) to its socket one by one: three packets, three
+    sends here and three reads by the broker. Joined, a call leaves in one send: the same bytes on the wire,
+    two system calls fewer on each side of the loopback (processor time, on a machine that has little)."""
+
+    def _output_marshaled_frames(self, marshaled_frames):
+        super()._output_marshaled_frames([b"".join(marshaled_frames)])
+
+
 class _Link:
     """One connection + channel + exclusive reply queue. Used by one thread at a time."""
 
     def __init__(self, params):
         self._account = params.credentials.username
-        self.connection = pika.BlockingConnection(params)
+        self.connection = pika.BlockingConnection(params, _impl_class=_OneWrite)
         try:
             self._open_channel()
         except BaseException:

@@ -1,5 +1,6 @@
 """The web's RPC client against the real broker and services: pooled links,
 a timeout on every call, typed errors back as themselves."""
+import socket
 import time
 import uuid
 
@@ -25,6 +26,15 @@ def test_health_and_pooled_link_reuse(rpc):
     for _ in range(5):
         rpc.call("requests", "health")
     assert rpc._pool.qsize() == 1 and rpc._pool.get_nowait() is link
+
+
+def test_a_call_leaves_in_one_write(rpc, monkeypatch):
+    """pika writes a message's frames (method, header, body) one by one; the client joins them."""
+    assert rpc.call("requests", "health")["status"] == "ok"          # a link opened and pooled
+    sends, send = [], socket.socket.send
+    monkeypatch.setattr(socket.socket, "send", lambda sock, data, *flags: sends.append(data) or send(sock, data, *flags))
+    assert rpc.call("requests", "health")["status"] == "ok"
+    assert len(sends) == 1
 
 
 def test_typed_errors_come_back_as_their_class(rpc):
