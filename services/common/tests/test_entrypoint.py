@@ -14,7 +14,7 @@ from nameko.timer import timer
 from contracts.errors import ServiceUnavailable, ValidationFailed
 from contracts.rpc import RpcClient
 from devtools.scratch import RABBITMQCTL
-from services.common.entrypoint import rpc
+from services.common.entrypoint import RpcConsumer, rpc
 from services.common.replies import Replies
 
 pytestmark = pytest.mark.integration
@@ -155,6 +155,22 @@ def test_a_reply_that_cannot_be_sent_is_lost_not_the_service(client, service, mo
     assert any("lost, broker unreachable" in r.getMessage() for r in caplog.records)
     monkeypatch.undo()
     assert client.call(SERVICE, "echo", 3) == 3
+    assert not service._died.ready()
+
+
+def test_an_acknowledgement_the_broker_resets_loses_the_ack_not_the_service(client, service, monkeypatch, caplog):
+    """The broker going away between the reply and the ack: the socket's reset is not amqp's ConnectionError,
+    which nameko's ack ignores; it reached the worker's thread and killed the container."""
+    consumer = get_extension(service, RpcConsumer).queue_consumer
+
+    def reset(message):
+        monkeypatch.undo()
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    monkeypatch.setattr(consumer, "ack_message", reset)
+    assert client.call(SERVICE, "echo", 1) == 1                # the reply had left
+    assert any("not acknowledged" in r.getMessage() for r in caplog.records)
+    assert client.call(SERVICE, "echo", 2) == 2
     assert not service._died.ready()
 
 
