@@ -24,7 +24,6 @@ and the exception's type only: its message may quote the input, personal data in
 import inspect
 import logging
 
-import nameko.messaging
 import nameko.rpc
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
@@ -46,25 +45,10 @@ def typed(worker_ctx, exc_info):
     return type(refused), refused, None
 
 
-class CallConsumer(nameko.messaging.QueueConsumer):
-    """The ``@rpc`` queue's consumer. nameko starts a greenthread per message whose only work is to
-    check the call and start the worker's greenthread; here the consuming greenthread does that
-    itself, while the worker pool has room (starting the worker cannot wait then). A full pool
-    falls back to nameko's way, so the consumer never stops reading the connection (its heartbeats)
-    while it waits for a worker. Its own connection: the event handlers keep nameko's consumer."""
-
-    def handle_message(self, provider, body, message):
-        if self.container._worker_pool.free():
-            provider.handle_message(body, message)
-        else:
-            super().handle_message(provider, body, message)
-
-
 class RpcConsumer(nameko.rpc.RpcConsumer):
     """nameko's, replying through Replies; also answers the calls refused before any worker runs
     (unknown method, wrong arguments). Finds a call's method in a table (nameko formats the routing key
     of every method of the service to find it: 74 in accounts)."""
-    queue_consumer = CallConsumer()
     replies = Replies()
 
     def __init__(self):

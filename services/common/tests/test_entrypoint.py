@@ -9,7 +9,6 @@ import pytest
 from kombu.exceptions import OperationalError
 from nameko.exceptions import IncorrectSignature, MethodNotFound
 from nameko.testing.utils import get_extension
-from nameko.timer import timer
 
 from contracts.errors import ServiceUnavailable, ValidationFailed
 from contracts.rpc import RpcClient
@@ -39,22 +38,6 @@ class Answering:
     @rpc
     def unserializable(self):
         return object()
-
-
-class Busy:
-    """One worker, taken by a timer's run until the test releases it."""
-    name = "busy_probe"
-    holding = release = None
-
-    @timer(interval=0.01)
-    def hold(self):
-        if not Busy.holding.ready():
-            Busy.holding.send()
-        Busy.release.wait()
-
-    @rpc
-    def echo(self, value):
-        return value
 
 
 @pytest.fixture
@@ -181,28 +164,5 @@ def test_replies_go_through_the_failover_list(container_factory, fresh_amqp_uri)
     client = RpcClient(fresh_amqp_uri, timeout=10)
     try:
         assert client.call(SERVICE, "echo", "ici") == "ici"
-    finally:
-        client.close()
-
-
-def test_a_call_waits_for_a_free_worker_in_a_greenthread_of_its_own(container_factory, fresh_amqp_uri):
-    """A call is started from the consuming greenthread only while the pool has room; with every worker
-    busy it waits in a greenthread of its own (nameko's way) and the consumer goes on reading."""
-    Busy.holding, Busy.release = eventlet.Event(), eventlet.Event()
-    container = container_factory(Busy, {"AMQP_URI": fresh_amqp_uri, "serializer": "json", "max_workers": 1})
-    container.start()
-    Busy.holding.wait()
-    client = RpcClient(fresh_amqp_uri, timeout=10)
-    try:
-        pending = client.send("busy_probe", "echo", 1)
-        for _ in range(100):
-            waiting = [name for name in container._managed_threads.values() if "busy_probe.echo" in name]
-            if waiting:
-                break
-            eventlet.sleep(0.05)
-        assert waiting and not container._worker_pool.free()
-        Busy.release.send()
-        assert pending.result() == 1
-        assert client.call("busy_probe", "echo", 2) == 2
     finally:
         client.close()
