@@ -45,16 +45,20 @@ def _queue(engine, count: int) -> list[int]:
 
 
 def _notifier_rate(engine, count: int) -> float:
-    started = time.perf_counter()
+    """From before queueing to the last email's ``sent_at`` (the notifier's clock, this machine's): the
+    polling only waits for the end, rarely, so the bench's own queries weigh little on the notifier's side."""
+    from services.notifier.models import utcnow
+
+    started, started_at = time.perf_counter(), utcnow()
     ids = _queue(engine, count)
-    done = sa.text("SELECT count(*) FROM outbox_message WHERE status = 'sent' AND id BETWEEN :a AND :b")
+    done = sa.text("SELECT count(*), max(sent_at) FROM outbox_message WHERE status = 'sent' AND id BETWEEN :a AND :b")
     with engine.connect() as conn:
-        while conn.execute(done, {"a": min(ids), "b": max(ids)}).scalar() < count:
+        while (found := conn.execute(done, {"a": min(ids), "b": max(ids)}).one())[0] < count:
             conn.rollback()
-            time.sleep(0.02)
+            time.sleep(0.25)
             if time.perf_counter() - started > 600:
                 raise TimeoutError("the notifier did not deliver in 10 minutes")
-    return count / (time.perf_counter() - started)
+    return count / (found[1] - started_at).total_seconds()
 
 
 def _plain_rate(engine, env: dict, count: int) -> float:
