@@ -47,13 +47,14 @@ def _queue(engine, count: int) -> list[int]:
 def _notifier_rate(engine, count: int) -> float:
     """From before queueing to the last email's ``sent_at`` (the notifier's clock, this machine's): the
     polling only waits for the end, rarely, so the bench's own queries weigh little on the notifier's side."""
-    from services.notifier.models import utcnow
+    from services.notifier.models import OutboxMessage, utcnow
 
     started, started_at = time.perf_counter(), utcnow()
     ids = _queue(engine, count)
-    done = sa.text("SELECT count(*), max(sent_at) FROM outbox_message WHERE status = 'sent' AND id BETWEEN :a AND :b")
+    done = sa.select(sa.func.count(), sa.func.max(OutboxMessage.sent_at)).where(
+        OutboxMessage.status == "sent", OutboxMessage.id.between(min(ids), max(ids)))
     with engine.connect() as conn:
-        while (found := conn.execute(done, {"a": min(ids), "b": max(ids)}).one())[0] < count:
+        while (found := conn.execute(done).one())[0] < count:
             conn.rollback()
             time.sleep(0.25)
             if time.perf_counter() - started > 600:
