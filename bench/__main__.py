@@ -26,6 +26,8 @@ def main():
                         help="requests of the large database when only the statistics use it (else --history-large)")
     parser.add_argument("--page-samples", type=int, default=300)
     parser.add_argument("--mails", type=int, default=1000)
+    parser.add_argument("--mail-load", type=int, default=mail_rate.DEFAULT_LOAD,
+                        help="busy processes during the mail figure's rounds (its 'loaded machine')")
     parser.add_argument("--accounts-small", type=int, default=10_000)
     parser.add_argument("--accounts-large", type=int, default=100_000)
     parser.add_argument("--submissions", type=int, default=2000)
@@ -63,7 +65,7 @@ def main():
                 later.update(statistics_scale.run(system, args.page_samples))
     if "mail" in only:
         section("notifier delivery")
-        figures.update(mail_rate.run(args.mails))
+        figures.update(mail_rate.run(args.mails, load=args.mail_load))
     if "sweep" in only:
         section("password reminders sweep")
         figures.update(sweep_memory.run(args.accounts_small, args.accounts_large))

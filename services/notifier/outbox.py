@@ -88,33 +88,47 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts * 5, 3600))
 
 
-@contextmanager
-def _commits_without_waiting(conn: sa.Connection):
-    """On PostgreSQL, the batch's outcomes are committed without waiting for the disk, on its own
-    connection and until it ends: a notifier killed mid-batch still finds every outcome; only a crash
-    of PostgreSQL itself could forget the last few, and those emails would go twice, with the same
-    Message-ID (receivers drop the duplicate). One setting for the batch, no round trip per email."""
-    if conn.dialect.name != "postgresql":
-        yield
-        return
-    conn.exec_driver_sql("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        try:
-            conn.exec_driver_sql("RESET synchronous_commit")
-        except BaseException:
-            conn.invalidate()       # never back in the pool with the setting
-            raise
-
-
 _SENDING = (_TABLE.c.id, _TABLE.c.idempotency_key, _TABLE.c.kind, _TABLE.c.recipient, _TABLE.c.subject,
             _TABLE.c.body_text, _TABLE.c.body_html, _TABLE.c.headers, _TABLE.c.attempts, _TABLE.c.next_attempt_at,
             _TABLE.c.correlation_id)      # what sending and recording need, not the whole row
 _OUTCOME = (sa.update(_TABLE)
             .where(_TABLE.c.id == sa.bindparam("o_id"), _TABLE.c.locked_until == sa.bindparam("o_lease"))
             .values(status=sa.bindparam("o_status"), sent_at=sa.bindparam("o_sent_at"),
-                    last_error=sa.bindparam("o_error"), next_attempt_at=sa.bindparam("o_next"), locked_until=None))
+                    last_error=sa.bindparam("o_error"), next_attempt_at=sa.bindparam("o_next"), locked_until=sa.null()))
+# On PostgreSQL the same statement, prepared for the batch ($1, $2… in the order of its parameters' names).
+_OUTCOME_PG = _OUTCOME.compile(dialect=postgresql.dialect(paramstyle="numeric_dollar"))
+_PREPARED = "outbox_outcome"
+
+
+@contextmanager
+def _recording(conn: sa.Connection):
+    """The batch's way of committing outcomes (a list of values of _OUTCOME, one round trip for them all).
+    On PostgreSQL, for the batch only, on its own connection, with one round trip at each end:
+    - commits do not wait for the disk: a notifier killed mid-batch still finds every outcome; only a crash
+      of PostgreSQL itself could forget the last few, and those emails would go twice, with the same
+      Message-ID (receivers drop the duplicate);
+    - the statement is prepared (parsed and planned once, not once per email) and run through the driver's
+      cursor: in the notifier's green thread, SQLAlchemy's execution costs more than the statement."""
+    if conn.dialect.name != "postgresql":
+        yield lambda values: conn.execute(_OUTCOME, values)
+        return
+    names = _OUTCOME_PG.positiontup
+    call = f"EXECUTE {_PREPARED} ({', '.join(['%s'] * len(names))})"
+    driver = conn.connection.dbapi_connection
+
+    def write(values):
+        with driver.cursor() as cursor:
+            cursor.execute(";".join([call] * len(values)), [outcome[name] for outcome in values for name in names])
+
+    conn.exec_driver_sql(f"SET synchronous_commit TO OFF; PREPARE {_PREPARED} AS {_OUTCOME_PG}")
+    try:
+        yield write
+    finally:
+        try:
+            conn.exec_driver_sql(f"RESET synchronous_commit; DEALLOCATE {_PREPARED}")
+        except BaseException:
+            conn.invalidate()       # never back in the pool with either
+            raise
 
 
 def _due(now: datetime):
@@ -123,16 +137,22 @@ def _due(now: datetime):
 
 
 def _claim(conn: sa.Connection, batch: int, now: datetime, lease_until: datetime) -> list:
-    """Reserve up to ``batch`` due messages until ``lease_until``, in one statement (its own transaction);
-    their rows (the columns sending needs), in order. The update checks again that each is due: of
-    two instances that read the same ids, one claims them, the other reads again past them."""
+    """Reserve up to ``batch`` due messages until ``lease_until``, in one transaction; their rows (the
+    columns sending needs), in order. Two instances never claim the same message: each row is taken
+    again only if it is still due when updated."""
+    claim = sa.update(_TABLE).values(locked_until=lease_until, attempts=_TABLE.c.attempts + 1).returning(*_SENDING)
+    due = sa.select(_TABLE.c.id).where(_due(now)).order_by(_TABLE.c.id).limit(batch)
+    if conn.dialect.name == "postgresql":
+        # One statement: the rows another instance is claiming are skipped, not waited for, and the due
+        # ones are read once (a read then an update by ids read the due rows, dead versions included, twice).
+        return sorted(conn.execute(claim.where(_TABLE.c.id.in_(due.with_for_update(skip_locked=True)
+                                                               .scalar_subquery()))).all(), key=lambda row: row.id)
     for _ in range(3):
-        ids = conn.scalars(sa.select(_TABLE.c.id).where(_due(now)).order_by(_TABLE.c.id).limit(batch)).all()
+        # Of two instances that read the same ids, one claims them, the other reads again past them.
+        ids = conn.scalars(due).all()
         if not ids:
             return []
-        claimed = conn.execute(
-            sa.update(_TABLE).where(_TABLE.c.id.in_(ids), _due(now))
-            .values(locked_until=lease_until, attempts=_TABLE.c.attempts + 1).returning(*_SENDING)).all()
+        claimed = conn.execute(claim.where(_TABLE.c.id.in_(ids), _due(now))).all()
         if claimed:
             return sorted(claimed, key=lambda row: row.id)
     return []
@@ -166,12 +186,12 @@ def _deliver(conn: sa.Connection, mailer, batch: int, now: datetime, until: floa
     def record(outcomes):
         nonlocal sent
         values = [_outcome(row, error, now, lease_until) for row, error in outcomes]
-        conn.execute(_OUTCOME, values)
+        write(values)
         for (row, _), outcome in zip(outcomes, values):
             sent += outcome["o_status"] == "sent"
             _log(row, outcome)
 
-    with _commits_without_waiting(conn), _smtp_session(mailer) as smtp:
+    with _recording(conn) as write, _smtp_session(mailer) as smtp:
         prepare, transmit = _stages(smtp)
         untried, error = send_pipeline.run(claimed, prepare, transmit, record,
                                            may_send=lambda: time.monotonic() < sending_until)

@@ -3,9 +3,12 @@ here (unit tests of the retry rules). Real SMTP: test_delivery_integration."""
 import smtplib
 import time
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
 from services.notifier import outbox
 from services.notifier.models import OutboxMessage, utcnow
@@ -126,3 +129,53 @@ def test_a_batch_stops_before_its_lease_could_run_out_or_at_its_deadline_and_rel
 def test_backoff_grows_and_is_capped():
     assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3)] == [10, 20, 40]
     assert outbox.backoff(30).total_seconds() == 3600
+
+
+def test_outcomes_written_together_are_each_recorded_once_and_only_under_their_lease(session):
+    for n in range(3):
+        queue(session, f"evt:{n}")
+    now = utcnow()
+    lease = now + outbox.settings.delivery_lease()
+    with session.bind.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        first, second, third = outbox._claim(conn, 10, now, lease)
+        with outbox._recording(conn) as write:
+            write([outbox._outcome(first, None, now, lease),
+                   outbox._outcome(second, smtplib.SMTPDataError(554, b"rejected"), now, lease),
+                   outbox._outcome(third, None, now, lease + timedelta(seconds=1))])     # not its lease: no effect
+    rows = session.execute(sa.select(OutboxMessage.status, OutboxMessage.locked_until.is_(None))
+                           .order_by(OutboxMessage.id)).all()
+    assert rows == [("sent", True), ("failed", True), ("queued", False)]
+
+
+def postgresql_only(session):
+    if session.bind.dialect.name != "postgresql":
+        pytest.skip("row locks and per-connection settings are PostgreSQL's (SQLite has one writer at a time)")
+
+
+def test_a_claim_skips_the_rows_another_instance_is_claiming_instead_of_waiting(session):
+    postgresql_only(session)
+    for n in range(3):
+        queue(session, f"evt:{n}")
+    first = session.scalars(sa.select(OutboxMessage.id).order_by(OutboxMessage.id)).first()
+    with session.bind.connect() as other, session.bind.connect() as conn:
+        other.execute(sa.select(OutboxMessage.id).where(OutboxMessage.id == first).with_for_update())  # mid-claim
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("SET lock_timeout = '5s'")      # waiting would fail the test, not hang it
+        now = utcnow()
+        claimed = outbox._claim(conn, 10, now, now + timedelta(minutes=5))
+        assert [row.idempotency_key for row in claimed] == ["evt:1", "evt:2"]
+        other.rollback()
+
+
+def test_a_batch_gives_its_connection_back_without_its_prepared_statement_or_settings(migrated_session):
+    session = migrated_session("notifier")
+    postgresql_only(session)
+    queue(session)
+    engine = sa.create_engine(session.bind.url, poolclass=StaticPool)      # the batch's connection, then ours
+    with Session(engine) as own:
+        assert outbox.deliver_due(own, RecordingMailer()) == 1
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        assert conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar() == 0
+    engine.dispose()
