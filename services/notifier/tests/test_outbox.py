@@ -148,13 +148,9 @@ def test_outcomes_written_together_are_each_recorded_once_and_only_under_their_l
     assert rows == [("sent", True), ("failed", True), ("queued", False)]
 
 
-def postgresql_only(session):
-    if session.bind.dialect.name != "postgresql":
-        pytest.skip("row locks and per-connection settings are PostgreSQL's (SQLite has one writer at a time)")
-
-
+# Row locks and per-connection settings are PostgreSQL's (SQLite has one writer at a time).
+@pytest.mark.postgresql
 def test_a_claim_skips_the_rows_another_instance_is_claiming_instead_of_waiting(session):
-    postgresql_only(session)
     for n in range(3):
         queue(session, f"evt:{n}")
     first = session.scalars(sa.select(OutboxMessage.id).order_by(OutboxMessage.id)).first()
@@ -168,9 +164,9 @@ def test_a_claim_skips_the_rows_another_instance_is_claiming_instead_of_waiting(
         other.rollback()
 
 
+@pytest.mark.postgresql
 def test_a_batch_gives_its_connection_back_without_its_prepared_statement_or_settings(migrated_session):
     session = migrated_session("notifier")
-    postgresql_only(session)
     queue(session)
     engine = sa.create_engine(session.bind.url, poolclass=StaticPool)      # the batch's connection, then ours
     with Session(engine) as own:
