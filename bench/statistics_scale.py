@@ -53,15 +53,6 @@ def prepare(system) -> None:
               flush=True)
 
 
-def _signed_in(base_url: str, who: tuple, profile: str):
-    """A code serves once: another bench may just have used this account's, so wait for the next one."""
-    try:
-        return agent_session(base_url, who, profile)
-    except RuntimeError:
-        time.sleep(31)
-        return agent_session(base_url, who, profile)
-
-
 def _fragment(session, url: str) -> None:
     answer = session.get(url, timeout=30, headers={"HX-Request": "true"})
     if answer.status_code != 200 or "<svg" not in answer.text:
@@ -73,8 +64,8 @@ def run(system, samples: int = 200) -> dict:
     url = system.web_url + FRAGMENT
 
     def calls():
-        agent = _signed_in(system.web_url, ("agent@cpam-valfleuri.test", "Agent-Demo-2026!"), "agent_caisse")
-        admin = _signed_in(system.web_url, DEMO_ADMIN, "admin_national")
+        agent = agent_session(system.web_url, ("agent@cpam-valfleuri.test", "Agent-Demo-2026!"), "agent_caisse")
+        admin = agent_session(system.web_url, DEMO_ADMIN, "admin_national")
         return {"agent": lambda: _fragment(agent, url), "national": lambda: _fragment(admin, url)}
 
     small, big, ratios = side_by_side(system, signed_in_each(calls), samples)
