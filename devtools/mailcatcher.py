@@ -67,6 +67,11 @@ class _Handler:
         self.hold_after: int | None = None       # None: no hold
         self.waiting = 0
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        """Offers PIPELINING as the relays in service do (aiosmtpd reads pipelined commands in order)."""
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower().startswith("refus"):
             return "550 5.1.1 Destinataire inconnu"

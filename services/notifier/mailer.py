@@ -38,7 +38,11 @@ class Envelope(NamedTuple):
 
 class _Smtp(smtplib.SMTP):
     """smtplib's client, with a hook called once the message is on the wire, just before its end
-    (the line with one dot): until then the server delivers nothing, a broken session drops it."""
+    (the line with one dot): until then the server delivers nothing, a broken session drops it.
+
+    When the server offers PIPELINING (RFC 2920: every relay in service does), MAIL, RCPT and DATA leave
+    together and their replies are read together: one round trip before the message where smtplib makes
+    two plus one per recipient, each a wait on the relay (across a network, or on a busy machine)."""
     before_end = staticmethod(lambda: None)
 
     def data(self, msg: bytes):
@@ -47,11 +51,53 @@ class _Smtp(smtplib.SMTP):
         code, reply = self.getreply()
         if code != 354:
             raise smtplib.SMTPDataError(code, reply)
+        return self._message(msg)
+
+    def _message(self, msg: bytes):
         body = _LEADING_DOT.sub(b"..", msg)
         self.send(body if body.endswith(b"\r\n") else body + b"\r\n")
         self.before_end()
         self.send(b".\r\n")
         return self.getreply()
+
+    def sendmail(self, from_addr, to_addrs, msg, mail_options=(), rcpt_options=()):
+        self.ehlo_or_helo_if_needed()
+        if not self.has_extn("pipelining"):
+            return super().sendmail(from_addr, to_addrs, msg, mail_options, rcpt_options)
+        to_addrs = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
+        options = [*mail_options, *([f"size={len(msg)}"] if self.has_extn("size") else [])]
+        if any(option.lower() == "smtputf8" for option in options):
+            if not self.has_extn("smtputf8"):
+                raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
+            self.command_encoding = "utf-8"         # as smtplib's mail(): the addresses may be UTF-8
+        rcpt = "".join(" " + option for option in rcpt_options)
+        self.send("".join([f"mail FROM:{smtplib.quoteaddr(from_addr)}{''.join(' ' + o for o in options)}\r\n",
+                           *(f"rcpt TO:{smtplib.quoteaddr(to)}{rcpt}\r\n" for to in to_addrs), "data\r\n"]))
+        # Every reply is read before deciding (the server answers each command), as RFC 2920 asks.
+        mail = self.getreply()
+        refused = {to: reply for to in to_addrs if (reply := self.getreply())[0] not in (250, 251)}
+        data = self.getreply()
+        if mail[0] != 250 or len(refused) == len(to_addrs) or data[0] != 354:
+            if data[0] == 354:     # DATA accepted all the same: an empty end, refused by a server with no recipient
+                self.send(b".\r\n")
+                self.getreply()
+            if 421 in (mail[0], data[0], *(code for code, _ in refused.values())):
+                self.close()
+            else:
+                self._rset()
+            if mail[0] != 250:
+                raise smtplib.SMTPSenderRefused(*mail, from_addr)
+            if len(refused) == len(to_addrs):
+                raise smtplib.SMTPRecipientsRefused(refused)
+            raise smtplib.SMTPDataError(*data)
+        code, reply = self._message(msg)
+        if code != 250:
+            if code == 421:
+                self.close()
+            else:
+                self._rset()
+            raise smtplib.SMTPDataError(code, reply)
+        return refused
 
 
 class _SmtpSsl(smtplib.SMTP_SSL, _Smtp):
