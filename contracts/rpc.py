@@ -34,12 +34,14 @@ refusing), every later one goes straight to a remaining node.
 import json
 import os
 import queue
+import select
 import threading
 import time
 import uuid
 
 import pika
 import pika.exceptions
+from pika.adapters.utils.io_services_utils import _AsyncPlaintextTransport as _PLAINTEXT
 from nameko.exceptions import deserialize
 
 from contracts import logs
@@ -52,12 +54,27 @@ _CONNECTION_ERRORS = (pika.exceptions.AMQPError, OSError)
 
 
 class _OneWrite(pika.SelectConnection):
-    """pika hands a message's frames (method, header, body) to its socket one by one: three packets, three
-    sends here and three reads by the broker. Joined, a call leaves in one send: the same bytes on the wire,
-    two system calls fewer on each side of the loopback (processor time, on a machine that has little)."""
+    """pika hands a message's frames (method, header, body) to its socket one by one, each when its loop next
+    finds the socket writable: three packets, and a turn of the loop (a poll, its callbacks) for a socket that
+    was writable all along. Here a call's frames are joined and written at once when nothing waits before
+    them, as asyncio's transports do; what the socket does not take (a full buffer, an error) goes pika's way.
+    The same bytes on the wire; two system calls fewer on each side and no loop turn (processor time, on a
+    machine that has little). Relies on pika 1.4's connection internals (pinned, tests/test_rpc_client.py)."""
 
     def _output_marshaled_frames(self, marshaled_frames):
-        super()._output_marshaled_frames([b"".join(marshaled_frames)])
+        data = b"".join(marshaled_frames)
+        transport = self._transport
+        if isinstance(transport, _PLAINTEXT) and transport.get_write_buffer_size() == 0:
+            try:
+                sent = transport._sock.send(data)
+            except OSError:             # would block, or broken: pika's writer finds out and closes as it does
+                sent = 0
+            self.bytes_sent += sent
+            if sent == len(data):
+                self.frames_sent += len(marshaled_frames)
+                return
+            data = data[sent:]
+        super()._output_marshaled_frames([data])
 
 
 class _Link:
@@ -66,6 +83,7 @@ class _Link:
     def __init__(self, params):
         self._account = params.credentials.username
         self.connection = pika.BlockingConnection(params, _impl_class=_OneWrite)
+        self._readable = _readable(self.connection._impl._transport)
         try:
             self._open_channel()
         except BaseException:
@@ -90,8 +108,11 @@ class _Link:
             self._reply = body
 
     def alive(self):
+        """Whether the link still works: what the broker sent while it was pooled (a late reply, a close, the
+        end of the socket when the broker went away) is read first; pika's loop runs only when there is some."""
         try:
-            self.connection.process_data_events(time_limit=0)
+            if self._readable():
+                self.connection.process_data_events(time_limit=0)
             return self.connection.is_open
         except _CONNECTION_ERRORS:
             return False
@@ -260,6 +281,16 @@ class Pending:
         link, self._link = self._link, None
         if link is not None:
             link.close()
+
+
+def _readable(transport):
+    """Whether something waits to be read on the link's socket, asked of the system without pika's loop (a TLS
+    socket may hold what it has already read: always read through pika)."""
+    if not isinstance(transport, _PLAINTEXT):
+        return lambda: True
+    poller = select.poll()
+    poller.register(transport._sock, select.POLLIN)
+    return lambda: bool(poller.poll(0))
 
 
 def _parameters(address, timeout, connect_timeout):

@@ -37,6 +37,17 @@ def test_a_call_leaves_in_one_write(rpc, monkeypatch):
     assert len(sends) == 1
 
 
+def test_a_pooled_link_whose_socket_ended_is_not_used_again(rpc):
+    """A pooled link is read before it is reused (only when its socket has something: services.web's pages pay
+    no loop turn): the end of a connection the broker dropped while it waited is seen, a new link serves."""
+    assert rpc.call("requests", "health")["status"] == "ok"
+    link = rpc._pool.get_nowait()
+    rpc._pool.put(link)
+    link.connection._impl._transport._sock.shutdown(socket.SHUT_RDWR)
+    assert rpc.call("requests", "health")["status"] == "ok"
+    assert rpc._pool.qsize() == 1 and rpc._pool.get_nowait() is not link
+
+
 def test_typed_errors_come_back_as_their_class(rpc):
     with pytest.raises(InvalidCredentials) as exc:
         rpc.call("accounts", "authenticate", "personne@inconnu.test", "x")
