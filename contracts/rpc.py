@@ -284,9 +284,10 @@ class Pending:
 
 
 def _readable(transport):
-    """Whether something waits to be read on the link's socket, asked of the system without pika's loop (a TLS
-    socket may hold what it has already read: always read through pika)."""
-    if not isinstance(transport, _PLAINTEXT):
+    """Whether something waits to be read on the link's socket, asked of the system without pika's loop. Always
+    read through pika where that cannot be asked: a TLS socket may hold what it has already read, and under
+    eventlet (the services' tests) ``select`` has no ``poll``."""
+    if not isinstance(transport, _PLAINTEXT) or not hasattr(select, "poll"):
         return lambda: True
     poller = select.poll()
     poller.register(transport._sock, select.POLLIN)
