@@ -1,6 +1,7 @@
 """Under eventlet (as `nameko run` and `nameko test` run), psycopg2 waits on
 the hub instead of blocking it; each worker has its own session, rolled back when it fails."""
 import json
+import time
 
 import eventlet
 import eventlet.patcher
@@ -11,6 +12,7 @@ from nameko.testing.services import entrypoint_hook
 
 from contracts.errors import RuleViolation
 from services.accounts.models import EventOutbox
+from services.common import db
 from services.common.db import Database, make_engine
 from services.common.entrypoint import rpc
 from services.common.event_outbox import Emit
@@ -66,3 +68,23 @@ def test_each_worker_has_its_own_session_and_a_failed_one_leaves_nothing(contain
     kept = sorted(json.loads(p)["n"] for p in session.scalars(sa.select(EventOutbox.payload)))
     assert kept == list(range(0, 40, 2))
     assert next(d for d in container.dependencies if isinstance(d, Database))._open == {}
+
+
+@pytest.mark.postgresql
+def test_a_connection_back_from_the_pool_is_pinged_only_after_waiting_there(database_urls, monkeypatch):
+    """Used again at once: no ping (a round trip saved per call). Waiting longer: pinged, and one whose server
+    side was cut meanwhile is replaced before the query, which then succeeds (no error reaches the worker)."""
+    engine = make_engine(database_urls["accounts"])
+    pings, ping = [], engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda dbapi_connection: pings.append(1) or ping(dbapi_connection))
+    backend = "SELECT pg_backend_pid()"
+    with engine.connect() as conn:
+        first = conn.exec_driver_sql(backend).scalar()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(backend).scalar() == first and pings == []
+    with sa.create_engine(database_urls["accounts"], poolclass=sa.pool.NullPool).connect() as admin:
+        admin.exec_driver_sql(f"SELECT pg_terminate_backend({first})")
+    time.sleep(db.PING_AFTER_IDLE_SECONDS + 0.1)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(backend).scalar() != first and pings == [1]
+    engine.dispose()
