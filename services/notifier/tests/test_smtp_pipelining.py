@@ -20,7 +20,8 @@ class _Scripted(socketserver.BaseRequestHandler):
         server, self.buffer = self.server, b""
         self.request.sendall(b"220 scripted\r\n")
         self._line()
-        self.request.sendall(b"250-scripted\r\n" + (b"250-PIPELINING\r\n" if server.offer else b"") + b"250 SIZE 1000000\r\n")
+        self.request.sendall(b"250-scripted\r\n" + (b"250-PIPELINING\r\n" if server.offer else b"")
+                             + b"250-SMTPUTF8\r\n250 SIZE 1000000\r\n")
         while line := self._line():
             command = line[:4].upper()
             if command == b"QUIT":
@@ -30,9 +31,10 @@ class _Scripted(socketserver.BaseRequestHandler):
                 server.resets += 1
                 self.request.sendall(b"250 reset\r\n")
                 continue
-            batch = [command]
+            batch, server.lines = [command], [line]
             while batch[-1] != b"DATA" and (more := self._line(wait=0.3)):     # what else came before any answer
                 batch.append(more[:4].upper())
+                server.lines.append(more)
             server.batches.append(batch)
             for command in batch:
                 self.request.sendall(self._answer(command, server.refuse))
@@ -64,15 +66,19 @@ class _Scripted(socketserver.BaseRequestHandler):
 def scripted():
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Scripted)
     server.daemon_threads = True
-    server.offer, server.refuse, server.batches, server.messages, server.resets = True, None, [], [], 0
+    server.offer, server.refuse, server.resets = True, None, 0
+    server.batches, server.lines, server.messages = [], [], []
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server
     server.shutdown()
     server.server_close()
 
 
+SENDER = "ne-pas-repondre@espace-partenaires.invalid"
+
+
 def envelope(n, to="personne@structure.example.test"):
-    return Envelope("ne-pas-repondre@espace-partenaires.invalid", [to], f"Subject: {n}\r\n\r\n.texte {n}\r\n".encode(), ())
+    return Envelope(SENDER, [to], f"Subject: {n}\r\n\r\n.texte {n}\r\n".encode(), ())
 
 
 @pytest.mark.parametrize("offer, batches", [(True, [[b"MAIL", b"RCPT", b"DATA"]] * 2),
@@ -100,3 +106,16 @@ def test_a_refusal_in_the_pipelined_replies_resets_the_transaction_and_the_sessi
         session.transmit(envelope(2))
     assert scripted.resets >= 1 and scripted.messages == [b"Subject: 2\r\n\r\n..texte 2\r\n"]
     assert "550" in str(refused.value)
+
+
+def test_an_international_address_goes_pipelined_in_utf8_with_its_options(scripted):
+    """A UTF-8 address asks for SMTPUTF8 (services.notifier.mailer.SmtpMailer.prepare): the pipelined commands
+    carry the options, the message's size, and the address in UTF-8."""
+    message = b"Subject: 1\r\n\r\ntexte\r\n"
+    international = Envelope(SENDER, ["josé@structure.example.test"], message, ("SMTPUTF8", "BODY=8BITMIME"))
+    with SmtpMailer("127.0.0.1", scripted.server_address[1], timeout=5).session() as session:
+        session.transmit(international)
+    assert scripted.batches == [[b"MAIL", b"RCPT", b"DATA"]]
+    assert scripted.lines == [f"mail FROM:<{SENDER}> SMTPUTF8 BODY=8BITMIME size={len(message)}\r\n".encode(),
+                              "rcpt TO:<josé@structure.example.test>\r\n".encode(), b"data\r\n"]
+    assert scripted.messages == [message]
