@@ -30,9 +30,11 @@ from kombu.exceptions import OperationalError
 from nameko.exceptions import IncorrectSignature, MethodNotFound
 
 from contracts.errors import EXPECTED, ValidationFailed
+from services.common import amqp_reads
 from services.common.replies import Replies
 
 log = logging.getLogger(__name__)
+amqp_reads.install()
 LOST_BROKER = (OperationalError, AmqpConnectionError, ConnectionError, OSError)
 MALFORMED = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, UnicodeError)
 
