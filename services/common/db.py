@@ -48,13 +48,11 @@ def _ping_after_idle(engine: sa.Engine) -> sa.Engine:
     connection cut) meanwhile is found before the worker's first query and every older connection is dropped
     (pre-ping's own way); one used a moment ago goes straight to its query."""
 
-    @sa.event.listens_for(engine, "connect")
-    def _fresh(_dbapi_connection, record):
+    def _returned(_dbapi_connection, record):        # a new connection counts as just used
         record.info["returned_at"] = time.monotonic()
 
-    @sa.event.listens_for(engine, "checkin")
-    def _returned(_dbapi_connection, record):
-        record.info["returned_at"] = time.monotonic()
+    sa.event.listen(engine, "connect", _returned)
+    sa.event.listen(engine, "checkin", _returned)
 
     @sa.event.listens_for(engine, "checkout")
     def _ping(dbapi_connection, record, _proxy):

@@ -70,8 +70,8 @@ class _Smtp(smtplib.SMTP):
             if not self.has_extn("smtputf8"):
                 raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
             self.command_encoding = "utf-8"         # as smtplib's mail(): the addresses may be UTF-8
-        rcpt = "".join(" " + option for option in rcpt_options)
-        self.send("".join([f"mail FROM:{smtplib.quoteaddr(from_addr)}{''.join(' ' + o for o in options)}\r\n",
+        rcpt = _listed(rcpt_options)
+        self.send("".join([f"mail FROM:{smtplib.quoteaddr(from_addr)}{_listed(options)}\r\n",
                            *(f"rcpt TO:{smtplib.quoteaddr(to)}{rcpt}\r\n" for to in to_addrs), "data\r\n"]))
         # Every reply is read before deciding (the server answers each command), as RFC 2920 asks.
         mail = self.getreply()
@@ -98,6 +98,11 @@ class _Smtp(smtplib.SMTP):
                 self._rset()
             raise smtplib.SMTPDataError(code, reply)
         return refused
+
+
+def _listed(options) -> str:
+    """ESMTP parameters as they follow a command (" SIZE=123 SMTPUTF8")."""
+    return "".join(f" {option}" for option in options)
 
 
 class _SmtpSsl(smtplib.SMTP_SSL, _Smtp):
