@@ -62,7 +62,12 @@ def late_after_days(session: Session, caisse_code: str) -> int:
 
 # Late: untreated, filed more than the caisse's delay ago. The one definition, in SQL and on a loaded row.
 def late_clause(days: int):
-    return sa.and_(PartnerRequest.status.in_(UNTREATED_STATUSES), PartnerRequest.created_at < late_cutoff(days))
+    return late_before(late_cutoff(days))
+
+
+def late_before(cutoff):
+    """``cutoff``: a time, or a bound parameter standing for one (a statement built once)."""
+    return sa.and_(PartnerRequest.status.in_(UNTREATED_STATUSES), PartnerRequest.created_at < cutoff)
 
 
 def late_cutoff(days: int):

@@ -1,6 +1,7 @@
 """Reading requests: the partner's history and the caisse's queue, filtered and
 keyset-paginated (no OFFSET scans), and the caisse's counts."""
 import base64
+import functools
 import json
 from collections import namedtuple
 from datetime import date, datetime, timedelta
@@ -58,48 +59,79 @@ def _after(cursor: str):
         raise ValidationFailed(None, {"page": "Page invalide."})
 
 
+# The filters a list may use, each a condition on one bound value named as its key. A list's statement is built
+# once per set of filters in use (_listing) and run with the values: building it cost more than running it
+# (1.33 -> 0.63 ms for a page of 25 on the bench's machine).
+FILTERS = {
+    "in_caisses": PartnerRequest.convention_caisse_code.in_(sa.bindparam("in_caisses", expanding=True)),
+    "kind": PartnerRequest.kind == sa.bindparam("kind"),
+    "status": PartnerRequest.status == sa.bindparam("status"),
+    "statuses": PartnerRequest.status.in_(sa.bindparam("statuses", expanding=True)),
+    "created_from": PartnerRequest.created_at >= sa.bindparam("created_from"),
+    "created_before": PartnerRequest.created_at < sa.bindparam("created_before"),
+    "late_cutoff": caisse_settings.late_before(sa.bindparam("late_cutoff")),
+}
+NEWEST_FIRST = (PartnerRequest.created_at.desc(), PartnerRequest.id.desc())
+
+
 def search(session: Session, who: dict, filters: dict | None = None, cursor: str | None = None,
            limit: int = PAGE_SIZE, consulted: bool = True) -> dict:
     """Newest first. filters: q (insured name), kind, status, date_from, date_to, caisse (partner side), late.
     ``consulted``: the partner's « Historique » (refused without it); otherwise only what ``scope.visible``
     shows (a technicien's own requests, for the home page)."""
     filters = filters or {}
-    query = sa.select(*LISTED).where(scope.visible(who))
-    if consulted and scope.side(who) == "partner":
-        caisses = scope.history_caisses(who, str(filters["caisse"]) if filters.get("caisse") else None)
-        query = query.where(PartnerRequest.convention_caisse_code.in_(caisses))
+    values = scope.visible_params(who)
+    side = scope.side(who)
+    if consulted and side == "partner":
+        values["in_caisses"] = scope.history_caisses(who, str(filters["caisse"]) if filters.get("caisse") else None)
     elif filters.get("caisse"):
-        query = query.where(PartnerRequest.convention_caisse_code == str(filters["caisse"]))
+        values["in_caisses"] = [str(filters["caisse"])]
     if filters.get("kind") in KINDS:
-        query = query.where(PartnerRequest.kind == filters["kind"])
+        values["kind"] = filters["kind"]
     if filters.get("status") in STATUSES:
-        query = query.where(PartnerRequest.status == filters["status"])
+        values["status"] = filters["status"]
     elif filters.get("status") == "open":
-        query = query.where(PartnerRequest.status.in_(OPEN_STATUSES))
-    for key, op in (("date_from", "__ge__"), ("date_to", "__lt__")):
+        values["statuses"] = list(OPEN_STATUSES)
+    for key, name in (("date_from", "created_from"), ("date_to", "created_before")):
         if filters.get(key):
             try:
                 day = date.fromisoformat(str(filters[key])) + timedelta(days=1 if key == "date_to" else 0)
             except ValueError:
                 raise ValidationFailed(None, {key: "Date invalide."})
-            query = query.where(getattr(PartnerRequest.created_at, op)(datetime.combine(day, datetime.min.time())))
-    delay = caisse_settings.late_after_days(session, who["caisse_code"]) if scope.side(who) == "caisse" else None
+            values[name] = datetime.combine(day, datetime.min.time())
+    delay = caisse_settings.late_after_days(session, who["caisse_code"]) if side == "caisse" else None
     if filters.get("late") and delay is not None:
-        query = query.where(caisse_settings.late_clause(delay))
+        values["late_cutoff"] = caisse_settings.late_cutoff(delay)
     after = _after(cursor) if cursor else None
     limit = max(1, min(int(limit), 100))
+    in_use = tuple(name for name in FILTERS if name in values)
     if filters.get("q") and (words := name_search.typed_words(filters["q"])):
         # Walked from the name index in page order, within the caller's scope key (the rows still pass scope.visible).
-        rows = name_search.page(session, query, words, *(("caisse_code", who["caisse_code"]) if scope.side(who) == "caisse"
-                                                         else ("partner_id", who["partner_id"])), after, limit + 1)
+        rows = name_search.page(session, _listing(side, in_use), values, words, *(("caisse_code", who["caisse_code"]) if side == "caisse"
+                                                                 else ("partner_id", who["partner_id"])), after, limit + 1)
     else:
         if after:
-            query = query.where(sa.tuple_(PartnerRequest.created_at, PartnerRequest.id) < after)
-        rows = session.connection().execute(query.order_by(PartnerRequest.created_at.desc(), PartnerRequest.id.desc())
-                                            .limit(limit + 1)).all()
+            values["after_created_at"], values["after_id"] = after
+        rows = session.connection().execute(_page(side, in_use, bool(after), limit + 1), values).all()
     more = len(rows) > limit
     rows = [_Listed(*row) for row in rows[:limit]]
     return {"rows": [as_row(r, delay) for r in rows], "next": _cursor(rows[-1]) if more else None}
+
+
+@functools.lru_cache(maxsize=64)
+def _listing(side: str, filters: tuple[str, ...]) -> sa.Select:
+    """The rows ``side`` may see that pass ``filters`` (names of FILTERS), their values bound at execution."""
+    return sa.select(*LISTED).where(scope.VISIBLE[side], *(FILTERS[name] for name in filters))
+
+
+@functools.lru_cache(maxsize=256)
+def _page(side: str, filters: tuple[str, ...], after: bool, count: int) -> sa.Select:
+    """``count`` rows of that list, newest first, older than the bound keyset (after_created_at, after_id)."""
+    query = _listing(side, filters)
+    if after:
+        query = query.where(sa.tuple_(PartnerRequest.created_at, PartnerRequest.id)
+                            < sa.tuple_(sa.bindparam("after_created_at"), sa.bindparam("after_id")))
+    return query.order_by(*NEWEST_FIRST).limit(count)
 
 
 def caisse_overview(session: Session, who: dict) -> dict:

@@ -64,10 +64,11 @@ def typed_words(q: str) -> list[str]:
     return sorted(dict.fromkeys(plain_words(str(q)[:80])), key=len, reverse=True)[:MAX_WORDS]
 
 
-def page(session: Session, query: sa.Select, words: list[str], scope_column: str, scope_value, after, count: int
-         ) -> list[sa.Row]:
+def page(session: Session, query: sa.Select, values: dict, words: list[str], scope_column: str, scope_value, after,
+         count: int) -> list[sa.Row]:
     """Up to ``count`` rows of ``query`` (a select of PartnerRequest's columns, ``id`` among them, every other
-    filter and the caller's scope in it) whose names match every word, newest first, after the keyset ``after``.
+    filter and the caller's scope in it, run with its bound ``values``) whose names match every word, newest
+    first, after the keyset ``after``.
 
     Two steps rather than one join, so that no planner's estimate can turn it into a scan of the
     caller's whole history (PostgreSQL misjudges the partner's correlated scope conditions and did):
@@ -86,14 +87,15 @@ def page(session: Session, query: sa.Select, words: list[str], scope_column: str
         if after:
             joined = joined.where(sa.tuple_(word.created_at, word.request_id) < after)
         return session.connection().execute(joined.order_by(word.created_at.desc(), word.request_id.desc())
-                                            .limit(count)).all()
+                                            .limit(count), values).all()
     found, batch = [], count
     while len(found) < count:
         ids = session.execute((candidates.where(sa.tuple_(word.created_at, word.request_id) < after)
                                if after else candidates).limit(batch)).all()
         if not ids:
             break
-        kept = {r.id: r for r in session.connection().execute(query.where(PartnerRequest.id.in_([i for i, _ in ids])))}
+        kept = {r.id: r for r in session.connection().execute(query.where(PartnerRequest.id.in_([i for i, _ in ids])),
+                                                               values)}
         found += [kept[i] for i, _ in ids if i in kept]
         if len(ids) < batch:
             break

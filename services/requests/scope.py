@@ -52,16 +52,31 @@ def history_caisses(who: dict, caisse_code: str | None = None) -> list[str]:
     return opened
 
 
+# Who sees what, written once with its values as bound parameters: a statement built on it (the lists'
+# statements, services.requests.history) is built once and run with each caller's ``visible_params``.
+VISIBLE = {
+    "partner": sa.and_(PartnerRequest.partner_id == sa.bindparam("scope_partner"),
+                       PartnerRequest.convention_caisse_code.in_(sa.bindparam("scope_caisses", expanding=True)),
+                       sa.or_(PartnerRequest.convention_caisse_code.in_(sa.bindparam("scope_history", expanding=True)),
+                              PartnerRequest.created_by == sa.bindparam("scope_user"))),
+    "caisse": PartnerRequest.caisse_code == sa.bindparam("scope_caisse"),
+}
+
+
+def visible_params(who: dict) -> dict:
+    """The values of ``VISIBLE[side(who)]`` for ``who``."""
+    if who["profile"] in PARTNER_USERS:
+        return {"scope_partner": who["partner_id"], "scope_caisses": caisse_codes(who),
+                "scope_history": open_caisses(who, HISTORY), "scope_user": who["id"]}
+    if who["profile"] == AGENT_CAISSE:
+        return {"scope_caisse": who["caisse_code"]}
+    raise NotAuthorized()
+
+
 def visible(who: dict):
     """A SQL condition selecting the requests ``who`` may see."""
-    if who["profile"] in PARTNER_USERS:
-        return sa.and_(PartnerRequest.partner_id == who["partner_id"],
-                       PartnerRequest.convention_caisse_code.in_(caisse_codes(who)),
-                       sa.or_(PartnerRequest.convention_caisse_code.in_(open_caisses(who, HISTORY)),
-                              PartnerRequest.created_by == who["id"]))
-    if who["profile"] == AGENT_CAISSE:
-        return PartnerRequest.caisse_code == who["caisse_code"]
-    raise NotAuthorized()
+    params = visible_params(who)
+    return VISIBLE[side(who)].params(params)
 
 
 def side(who: dict) -> str:

@@ -60,3 +60,37 @@ def test_submission_scans_with_the_configured_clamd(requests_service, rpc_secret
         call(requests_service, "submit", "tech_a", rpc_secret, "document", "999", data,
              [upload("facture.pdf", EICAR_PDF)])
     assert "antivirus" in exc.value.fields["attachment"]
+
+
+def test_callers_of_one_list_statement_at_once_each_read_their_own_rows(requests_service, rpc_secret, service_env):
+    """A list's statement is built once per set of filters and shared by every caller, their values bound at
+    execution (history._page). Pushed over the broker: two partners' techniciens and two caisses' agents,
+    the same filters, 160 searches at once in one service; each answer is the one that caller gets alone."""
+    import eventlet
+
+    from contracts.rpc import RpcClient
+    from services.requests import history
+
+    filters = [{}, {"status": "submitted"}, {"kind": "document"}, {"status": "open"}]
+    roles = ["tech_a", "tech_b", "agent_999", "agent_998"]
+    client = RpcClient(service_env["AMQP_URI"], timeout=30)
+
+    def rows(job):
+        role, n = job
+        token = identity.sign(WHO[role], rpc_secret, identity.audience("requests", "search"))
+        return job, [r["id"] for r in client.call("requests", "search", filters[n], None, 100, identity=token)["rows"]]
+
+    call(requests_service, "submit", "tech_b", rpc_secret, "document", "998",     # the demo has none for 998
+         {"insured": insured(last="Parallèle"), "document_type": "attestation_droits", "comment": ""}, None)
+    jobs = [(role, n) for role in roles for n in range(len(filters))]
+    try:
+        alone = dict(map(rows, jobs))
+        assert all(alone[(role, 0)] for role in roles)
+        assert not set(alone[("tech_a", 0)]) & set(alone[("tech_b", 0)])
+        assert not set(alone[("agent_999", 0)]) & set(alone[("agent_998", 0)])
+        built = history._page.cache_info()
+        for job, got in eventlet.GreenPool(16).imap(rows, jobs * 10):
+            assert got == alone[job], job
+    finally:
+        client.close()
+    assert history._page.cache_info().misses == built.misses               # no statement built again
