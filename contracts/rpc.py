@@ -31,7 +31,6 @@ the last node that did: once a node is gone, only the first link after the loss
 pays for trying it (a whole connect timeout when its host is down rather than
 refusing), every later one goes straight to a remaining node.
 """
-import json
 import os
 import queue
 import select
@@ -44,7 +43,7 @@ import pika.exceptions
 from pika.adapters.utils.io_services_utils import _AsyncPlaintextTransport as _PLAINTEXT
 from nameko.exceptions import deserialize
 
-from contracts import logs
+from contracts import logs, wire
 from contracts.broker import addresses
 from contracts.errors import ServiceUnavailable
 from contracts.identity import CONTEXT_KEY
@@ -209,7 +208,7 @@ class RpcClient:
         the page around the rows it asked for). A link stays checked out until ``result()`` or ``abandon()``."""
         timeout = timeout or self.timeout
         deadline = time.monotonic() + timeout
-        body = json.dumps({"args": args, "kwargs": kwargs})
+        body = wire.dumps({"args": args, "kwargs": kwargs})
         headers = {"nameko.call_id_stack": [f"web.{method}.{uuid.uuid4()}"]}
         if identity:
             headers[f"nameko.{CONTEXT_KEY}"] = identity      # nameko hands it to the service as context data
@@ -267,7 +266,7 @@ class Pending:
             link.close()
             raise ServiceUnavailable(self.service, f"no reply within {self._timeout}s")
         self._client._checkin(link)
-        reply = json.loads(raw)
+        reply = wire.loads(raw)
         if reply.get("error"):
             raise deserialize(reply["error"])
         return reply.get("result")

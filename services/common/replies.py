@@ -40,8 +40,11 @@ from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_
 from nameko.exceptions import UnserializableValueError, serialize
 from nameko.extensions import SharedExtension
 
+from contracts import wire
+
 log = logging.getLogger(__name__)
 TRANSIENT = 1
+JSON = "application/json"
 
 
 def encode(message, result, exc_info):
@@ -50,12 +53,18 @@ def encode(message, result, exc_info):
     serializer = kombu.serialization.registry.type_to_name[message.properties["content_type"]]
     error = None if exc_info is None else serialize(exc_info[1])
     try:
-        content_type, encoding, body = kombu.serialization.dumps({"result": result, "error": error}, serializer)
+        content_type, encoding, body = _dumps({"result": result, "error": error}, serializer)
     except Exception:
         exc_info = sys.exc_info()
         result, error = None, serialize(UnserializableValueError(result))
-        content_type, encoding, body = kombu.serialization.dumps({"result": None, "error": error}, serializer)
+        content_type, encoding, body = _dumps({"result": None, "error": error}, serializer)
     return body, content_type, encoding, result, exc_info
+
+
+def _dumps(reply: dict, serializer: str):
+    if serializer == "json":        # orjson's text, kombu's wherever it would differ (contracts/wire.py)
+        return JSON, "utf-8", wire.dumps(reply, lambda value: kombu.serialization.dumps(value, serializer)[2])
+    return kombu.serialization.dumps(reply, serializer)
 
 
 class Replies(SharedExtension):
