@@ -73,7 +73,8 @@ def test_erasure_removes_the_words(as_, db):
     name = tag()
     _file(as_("tech_a"), name, "Paul")
     request_id = db.scalar(sa.select(PartnerRequest.id).where(PartnerRequest.insured_last_name == name))
-    assert db.scalar(sa.select(sa.func.count()).where(RequestNameWord.request_id == request_id)) == len(name) + 4
+    prefixes = {word[:n] for word in (name, "paul") for n in range(1, len(word) + 1)}   # one row each, shared ones once
+    assert db.scalar(sa.select(sa.func.count()).where(RequestNameWord.request_id == request_id)) == len(prefixes)
     as_("agent_999").personal_data_erase({"last_name": name, "first_name": "Paul", "birth_date": "1985-03-02"})
     db.expire_all()
     assert db.scalar(sa.select(sa.func.count()).where(RequestNameWord.request_id == request_id)) == 0
