@@ -2,14 +2,14 @@
 in-process baseline web (bench.inprocess_web) on its own port, and optionally a second, large
 requests database the requests service can be switched to: what ``split_tax`` and
 ``history_scale`` measure, set up once for both."""
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bench import datagen, harness
-from devtools.stack import REPO_ROOT, free_port, wait_for_port
+from devtools.stack import free_port, wait_for_port
+
+BASELINE = "web#baseline"       # another instance of the web, serving bench.inprocess_web
 
 
 @dataclass
@@ -86,15 +86,11 @@ def requests_system(size: int, large: int | None = None, logs: bool = False):
                 spent = _generate_logs(context, database, count)
                 print(f"  generated {count:,} rows in {database} in {spent:.0f} s", flush=True)
         with harness.running(context) as stack:
+            # Served as the web is (stack.web_command: gunicorn's settings, access log, metrics), only the app differs.
             port = free_port()
-            log = open(context["scratch"] / "logs" / "baseline-web.log", "ab")
-            baseline = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "8", "--bind", f"127.0.0.1:{port}",
-                 "bench.inprocess_web:create_app()"],
-                cwd=REPO_ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            stack.processes["baseline-web"] = baseline
+            stack.start_process(BASELINE, command=stack.web_command(port, "bench.inprocess_web:create_app()"))
             try:
                 wait_for_port(port)
                 yield RequestsSystem(context, stack, f"http://127.0.0.1:{port}", sizes, seconds, others)
             finally:
-                stack.stop_process("baseline-web")
+                stack.stop_process(BASELINE)

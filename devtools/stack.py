@@ -72,11 +72,16 @@ class Stack:
             return [sys.executable, "-m", "devtools.mailcatcher", "--smtp-port", str(self.smtp_port),
                     "--http-port", str(self.mail_http_port)]
         if name == "web":
-            return [sys.executable, "-m", "gunicorn", "--workers", str(self.web_workers), "--threads", "8",
-                    "--bind", f"127.0.0.1:{self.web_port}", "--config", "python:services.web.gunicorn_conf",
-                    "--graceful-timeout", "5", "services.web.app:create_app()"]
+            return self.web_command(self.web_port)
         return [sys.executable, "-m", "nameko", "run", "--config", f"services/{name}/config.yaml",
                 f"services.{name}.service"]
+
+    def web_command(self, port: int, app: str = "services.web.app:create_app()") -> list[str]:
+        """The web under gunicorn as it is served; ``app``: another factory served the same way (the benches'
+        in-process baseline)."""
+        return [sys.executable, "-m", "gunicorn", "--workers", str(self.web_workers), "--threads", "8",
+                "--bind", f"127.0.0.1:{port}", "--config", "python:services.web.gunicorn_conf",
+                "--graceful-timeout", "5", app]
 
     def metrics_env(self, name: str) -> dict:
         program = name.partition("#")[0]
@@ -86,18 +91,19 @@ class Stack:
         if program in SERVICES:
             return {f"{program.upper()}_METRICS_PORT": port}
         # This run's multiprocess directory (emptied by gunicorn when it starts): only the web's processes.
-        return {"WEB_METRICS_PORT": port, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "web-metrics")}
+        return {"WEB_METRICS_PORT": port, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / f"{name.replace('#', '-')}-metrics")}
 
     def metrics_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
 
-    def start_process(self, name: str, env: dict | None = None) -> None:
-        """``name``: a program, or "<service>#<n>" for another instance of it; ``env``: overrides."""
+    def start_process(self, name: str, env: dict | None = None, command: list[str] | None = None) -> None:
+        """``name``: a program, or "<program>#<n>" for another instance of it; ``env``: overrides; ``command``:
+        what this instance runs instead of the program's own (``web_command`` with another app)."""
         log = open(self.log_dir / f"{name.replace('#', '-')}.log", "ab")
         program = name.partition("#")[0]
         probes = {f"{program.upper()}_HEALTH_PORT": str(self.health_ports[name])} if name in self.health_ports else {}
         self.processes[name] = subprocess.Popen(
-            self.command(program), cwd=REPO_ROOT,
+            command or self.command(program), cwd=REPO_ROOT,
             env={**self.env, **probes, **self.metrics_env(name), **self.process_env.get(program, {}), **(env or {})},
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
