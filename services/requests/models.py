@@ -94,8 +94,11 @@ class RequestMonthStat(Base):
     requests. ``partner_id`` 0 is the caisse's total over its partners (the national page reads only those)."""
 
     __tablename__ = "request_month_stat"
-    # The national page: the caisses' totals (partner 0) of a range of months, not every partner's rows.
-    __table_args__ = (sa.Index("ix_month_stat_totals", "partner_id", "month"),)
+    # The national page: the caisses' totals (partner 0) of a range of months, not every partner's rows; the
+    # counts in the index, so that the totals are read there, side by side, not row by row in a table where
+    # every partner's rows lie between them (the page's cost grew with the number of partners' rows).
+    __table_args__ = (sa.Index("ix_month_stat_totals", "partner_id", "month", "kind", "caisse_code", "filed",
+                               "answered"),)
     caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)           # YYYY-MM (UTC)
     partner_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -110,6 +113,9 @@ class RequestDelayStat(Base):
     (services.requests.statistics.bucket_of); medians and 90th percentiles are read from it."""
 
     __tablename__ = "request_delay_stat"
+    # The statistics page reads a caisse's (or the nation's) histograms of a range of months: from this index
+    # alone, the counts beside their keys (the primary key's index points at rows spread over the table).
+    __table_args__ = (sa.Index("ix_delay_stat_read", "caisse_code", "month", "kind", "bucket", "answered"),)
     caisse_code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
