@@ -91,7 +91,8 @@ class Stack:
         if program in SERVICES:
             return {f"{program.upper()}_METRICS_PORT": port}
         # This run's multiprocess directory (emptied by gunicorn when it starts): only the web's processes.
-        return {"WEB_METRICS_PORT": port, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / f"{name.replace('#', '-')}-metrics")}
+        directory = self.log_dir / f"{name.replace('#', '-')}-metrics"        # web-metrics, web-baseline-metrics
+        return {"WEB_METRICS_PORT": port, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
 
     def metrics_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
