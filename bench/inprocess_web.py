@@ -3,7 +3,8 @@ requests service's reads run in-process on its database instead of over RPC, as 
 would. The other services (the session check on ``accounts``) are still called: only the
 requests split is measured.
 
-    served by devtools.stack's web_command (the web's own gunicorn settings), REQUESTS_DATABASE_URL from the environment
+    served by devtools.stack's web_command (the web's own gunicorn settings);
+    REQUESTS_DATABASE_URL from the environment
 """
 import time
 

@@ -12,12 +12,11 @@ down_revision = '0024'
 branch_labels = None
 depends_on = None
 
-MONTH_TOTALS = ["partner_id", "month", "kind", "caisse_code", "filed", "answered"]
-
 
 def upgrade():
     op.drop_index("ix_month_stat_totals", table_name="request_month_stat")
-    op.create_index("ix_month_stat_totals", "request_month_stat", MONTH_TOTALS)
+    op.create_index("ix_month_stat_totals", "request_month_stat",
+                    ["partner_id", "month", "kind", "caisse_code", "filed", "answered"])
     op.create_index("ix_delay_stat_read", "request_delay_stat", ["caisse_code", "month", "kind", "bucket", "answered"])
 
 
