@@ -29,6 +29,14 @@ class ServiceError(Exception):
     def message(self):
         return self.args[0]
 
+    def __str__(self):
+        # The sentence only, in logs and tracebacks (nameko logs every refusal): what an error carries besides
+        # (a login ticket, the values typed in a form) is for the caller, not for whoever reads the logs.
+        return str(self.message)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.message!r})"
+
     def __getattr__(self, name):
         names = list(type(self).details)
         if name not in names:

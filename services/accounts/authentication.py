@@ -17,9 +17,10 @@ from contracts.profiles import PROFILE_LABELS
 from services.accounts import access, audit, passwords, places, second_factor, sessions, settings, throttle
 from services.accounts.caisse_settings import inactivity_rule
 from services.accounts.directory import recipient
-from services.accounts.models import Account, Convention, PasswordHistory, PasswordToken, utcnow
+from services.accounts.models import Account, Convention, PasswordHistory, PasswordToken, UserSession, utcnow
 
 SECOND_FACTOR_TICKET_SECONDS = 300
+TICKET_SPENT = "Cette étape de connexion a déjà servi : reconnectez-vous."
 Emit = list    # domain functions append (event_type, payload); services.common.event_outbox.Emit writes the row
 
 
@@ -123,8 +124,8 @@ def _logged_in(session: Session, account: Account, now: datetime, where: dict, s
     An account with a second factor gets, instead, a ticket to come back with its code."""
     _check_may_log_in(session, account)
     if second_factor.enrolled(account):
-        ticket = identity.sign_ticket({"second_factor": account.id, "password": password_version(account), **where},
-                                      secret, ttl=SECOND_FACTOR_TICKET_SECONDS)
+        ticket = _login_ticket({"second_factor": account.id, "password": password_version(account)}, where, secret,
+                               SECOND_FACTOR_TICKET_SECONDS)
         raise SecondFactorRequired(None, ticket)
     return _open(session, account, now, where)
 
@@ -138,6 +139,8 @@ def _still_valid(session: Session, account: Account, versions: list, where: dict
     """A ticket's second step: the password it proved is still the account's, and no delay or lock runs."""
     if password_version(account) not in versions:
         raise InvalidCredentials("Le mot de passe a changé entre-temps : reconnectez-vous.")
+    if session.scalar(sa.select(UserSession.id).where(UserSession.login_ticket == where["ticket"])):
+        raise InvalidCredentials(TICKET_SPENT)            # asked before the code is spent; the index has the last word
     throttle.check(session, where["counter"], now)
 
 
@@ -157,7 +160,11 @@ def _open(session: Session, account: Account, now: datetime, where: dict) -> dic
     throttle.succeeded(session, where["counter"])
     places.remember(session, account, where["place"], now)
     account.last_login_at, account.activity_at, account.inactivity_warned_at = now, now, None
-    token, row = sessions.open_session(session, account.id, where["device"], now)
+    try:
+        token, row = sessions.open_session(session, account.id, where["device"], now, where.get("ticket"))
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise InvalidCredentials(TICKET_SPENT) from None
     audit.record(session, "login", actor=account, target=account, details=row.device)
     session.commit()
     return {**summary(session, account), "session_id": row.id, "session_token": token}
@@ -179,19 +186,27 @@ def authenticate(session: Session, email: str, password: str, secret: str, devic
         throttle.failed(session, where["counter"], accounts, now)
         raise InvalidCredentials()
     if len(matching) > 1:
-        ticket = identity.sign_ticket({"choice": [a.id for a in matching],
-                                       "passwords": [password_version(a) for a in matching], **where},
-                                      secret, ttl=300)
+        ticket = _login_ticket({"choice": [a.id for a in matching],
+                                "passwords": [password_version(a) for a in matching]}, where, secret, 300)
         raise ProfileChoiceRequired(None, [{"profile": a.profile, "label": PROFILE_LABELS[a.profile]}
                                            for a in matching], ticket)
     return _logged_in(session, matching[0], now, where, secret)
 
 
+def _login_ticket(claims: dict, where: dict, secret: str, ttl: int) -> str:
+    """A ticket to come back with (the code, the profile): what the password proved, where the login comes
+    from, and a nonce of its own that the session it opens keeps (sessions.login_ticket, unique): a ticket
+    opens one session, however often and however fast it is sent again."""
+    return identity.sign_ticket({**claims, "device": where["device"], "place": where["place"],
+                                 "counter": where["counter"], "nonce": secrets.token_hex(16)}, secret, ttl=ttl)
+
+
 def _ticket(ticket: str, secret: str, key: str, expired: Exception):
-    """-> (what the ticket names, the password versions it proved, where the login comes from)."""
+    """-> (what the ticket names, the password versions it proved, where the login comes from and its nonce)."""
     try:
         proof = identity.verify_ticket(ticket, secret)
-        where = {"device": proof.get("device", ""), "place": proof.get("place"), "counter": proof["counter"]}
+        where = {"device": proof.get("device", ""), "place": proof.get("place"), "counter": proof["counter"],
+                 "ticket": proof["nonce"]}
         return proof[key], proof.get("passwords") or [proof.get("password")], where
     except (NotAuthenticated, KeyError):
         raise expired
@@ -322,19 +337,26 @@ def issue_token(session: Session, account: Account, purpose: str, emit: Emit) ->
         emit.append((events.PASSWORD_RESET_REQUESTED, payload))
 
 
+def claim_link(session: Session, account: Account) -> bool:
+    """Whether a link asked for now may be emailed to ``account``: one per settings.reset_link_every at most,
+    whoever asks (the person a reset, their gestionnaire or caisse the invitation again), so that no one can
+    use the official sender to flood an address. A conditional update: of parallel asks, one is sent."""
+    now = utcnow()
+    return bool(session.execute(sa.update(Account).where(
+        Account.id == account.id, sa.or_(Account.reset_requested_at.is_(None),
+                                         Account.reset_requested_at <= now - settings.reset_link_every()))
+        .values(reset_requested_at=now).execution_options(synchronize_session=False)).rowcount)
+
+
 def request_password_reset(session: Session, email: str, emit: Emit) -> None:
     """Silent about unknown emails (no account enumeration), and about requests that come too often:
     one link per account per settings.reset_link_every, claimed by a conditional update so that
     parallel requests send one email. Answered after settings.RESET_ANSWER_SECONDS, known or not."""
-    started, now = time.monotonic(), utcnow()
+    started = time.monotonic()
     for account in session.scalars(sa.select(Account).where(Account.email == normalise_email(email),
                                                             Account.status == "active",
                                                             Account.password_hash.is_not(None))):
-        claimed = session.execute(sa.update(Account).where(
-            Account.id == account.id, sa.or_(Account.reset_requested_at.is_(None),
-                                             Account.reset_requested_at <= now - settings.reset_link_every()))
-            .values(reset_requested_at=now).execution_options(synchronize_session=False)).rowcount
-        if claimed:
+        if claim_link(session, account):
             issue_token(session, account, "reset", emit)
             audit.record(session, "password_reset_requested", actor=account, target=account)
     session.commit()

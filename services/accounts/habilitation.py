@@ -1,21 +1,22 @@
 """Habilitation: creating gestionnaires (caisse) and techniciens (gestionnaire)
 within the caps, invitations, edits, inactivation and reactivation, the
 habilitation table and its reviews."""
+import math
 import re
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from contracts import events
+from contracts import events, text
 from contracts.catalogue import AGENT_INACTIVATION_REASONS, IMMEDIATE_REASONS, INACTIVATION_REASONS, REPORTED
 from contracts.civilities import CIVILITIES
 from contracts.dates import datetime_fr
 from contracts.spreadsheet import french_csv
 from contracts.errors import CapReached, NotAuthorized, RuleViolation, ValidationFailed
 from contracts.profiles import AGENTS, PARTNER_USERS, PROFILE_LABELS
-from services.accounts import audit, row_locks, sessions
-from services.accounts.authentication import issue_token, normalise_email, recipient
+from services.accounts import audit, row_locks, sessions, settings
+from services.accounts.authentication import claim_link, issue_token, normalise_email, recipient
 from services.accounts.caisse_settings import technicien_caps_apply
 from services.accounts.directory import referents_of
 from services.accounts.email_change import change_email, email_problem, unique_email
@@ -64,7 +65,7 @@ def _check_cap(session: Session, partner: Partner, profile: str) -> None:
 
 def _person_fields(data: dict, partner: Partner | None) -> dict:
     errors: dict = {}
-    values = {k: " ".join(str(data.get(k) or "").split()) for k in
+    values = {k: text.clean(str(data.get(k) or "")) for k in
               ("civility", "last_name", "first_name", "function", "phone", "email")}
     values["email"] = normalise_email(values["email"])
     if values["civility"] not in CIVILITIES:
@@ -132,6 +133,10 @@ def resend_invitation(session: Session, actor: Account, account: Account, emit: 
         raise RuleViolation("Ce compte est inactif : réactivez-le avant de renvoyer le lien d'activation.")
     if account.password_hash:
         raise RuleViolation("Ce compte est déjà activé : la personne peut utiliser « Mot de passe oublié ».")
+    if not claim_link(session, account):
+        minutes = math.ceil(settings.reset_link_every().total_seconds() / 60)
+        raise RuleViolation(f"Un lien d'activation vient d'être envoyé à cette adresse : attendez {minutes} minutes "
+                            "avant d'en renvoyer un (vérifiez aussi le dossier des indésirables).")
     issue_token(session, account, "invitation", emit)
     audit.record(session, "invitation_resent", actor=actor, target=account)
     session.commit()

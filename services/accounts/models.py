@@ -119,7 +119,7 @@ class Account(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     last_failed_login_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
-    reset_requested_at: Mapped[datetime | None]        # the last reset link sent (settings.reset_link_every)
+    reset_requested_at: Mapped[datetime | None]        # the last link sent on request: reset, invitation resent
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Second factor (services.accounts.second_factor): TOTP secrets sealed by services.accounts.sealing;
     # the pending one waits for its first code, the last accepted time step refuses a replayed code.
@@ -243,7 +243,8 @@ class UserSession(Base):
     SHA-256 is kept, so a copy of the table opens no session."""
 
     __tablename__ = "sessions"
-    __table_args__ = (sa.Index("ix_sessions_account_open", "account_id", "ended_at"),)
+    __table_args__ = (sa.Index("ix_sessions_account_open", "account_id", "ended_at"),
+                      sa.Index("ux_sessions_login_ticket", "login_ticket", unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"))
@@ -255,6 +256,8 @@ class UserSession(Base):
     end_reason: Mapped[str | None] = mapped_column(sa.String(16))
     # Last proof of identity (login, password or code): sensitive actions want a recent one.
     reauthenticated_at: Mapped[datetime | None]
+    # The nonce of the login ticket that opened it (code step, profile choice): unique, a ticket serves once.
+    login_ticket: Mapped[str | None] = mapped_column(sa.String(32))
 
     # Read with the session by the session check (services.accounts.sessions.resume), in the same statement.
     account: Mapped[Account] = relationship()

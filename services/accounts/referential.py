@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from contracts.catalogue import FEATURES, PARTNER_KINDS
 from contracts.departments import DEPARTMENTS
 from contracts.errors import NotFound, ValidationFailed
+from contracts import text
 from contracts.profiles import ADMIN_NATIONAL
 from services.accounts import access, audit, conventions
 from services.accounts.conventions import convention_row, limited_row
@@ -15,7 +16,7 @@ from services.accounts.models import Account, Caisse, Convention, Partner
 from services.accounts.caisse_settings import clean_referents, public_referent
 
 def _text(data: dict, field: str, label: str, errors: dict, max_len: int, required=True) -> str:
-    value = str(data.get(field) or "").strip()
+    value = text.clean(str(data.get(field) or ""))
     if required and not value:
         errors[field] = f"{label} : ce champ est obligatoire."
     elif len(value) > max_len:

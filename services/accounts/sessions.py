@@ -57,12 +57,14 @@ def _hash(token: str) -> str:
     return hashlib.sha256(str(token or "").encode()).hexdigest()
 
 
-def open_session(session: Session, account_id: int, device: str, now: datetime) -> tuple[str, UserSession]:
-    """A new session (committed by the caller, with the login it belongs to)."""
+def open_session(session: Session, account_id: int, device: str, now: datetime,
+                 login_ticket: str | None = None) -> tuple[str, UserSession]:
+    """A new session (committed by the caller, with the login it belongs to). ``login_ticket``: the nonce of
+    the ticket the login came back with; a ticket that already opened a session raises IntegrityError here."""
     token = secrets.token_urlsafe(32)
     # Opened right after a full login: that is the first proof of identity (services.accounts.reauthentication).
     row = UserSession(token_hash=_hash(token), account_id=account_id, created_at=now, last_seen_at=now,
-                      device=device_label(device), reauthenticated_at=now)
+                      device=device_label(device), reauthenticated_at=now, login_ticket=login_ticket)
     session.add(row)
     session.flush()
     return token, row

@@ -139,6 +139,12 @@ TECH_B = "technicien@relais-fictif.test"
 DOUBLE = "double@relais-fictif.test"
 
 
+def one_password_for_both_profiles(session) -> None:
+    """The double's two accounts get the technicien's password: signing in then asks which profile."""
+    account(session, DOUBLE, "gestionnaire").password_hash = account(session, DOUBLE, "technicien").password_hash
+    session.commit()
+
+
 def person(email, **extra):
     return {"civility": "Mme", "last_name": "Essai", "first_name": "Alice", "function": "Assistante sociale",
             "phone": "01 23 45 67 89", "email": email, **extra}

@@ -10,7 +10,8 @@ from contracts.errors import (AccountInactive, InvalidCredentials, InvalidToken,
 from services.accounts import passwords, settings, throttle
 from services.accounts.models import AuditEntry, PasswordToken, SignInCounter, utcnow
 from services.conftest import WORKER_AUD, emitted_events
-from services.accounts.tests.conftest import AGENT, DOUBLE, TECH, account, counters, events_of, lock_of, log_in
+from services.accounts.tests.conftest import (AGENT, DOUBLE, TECH, account, counters, events_of, lock_of, log_in,
+                                              one_password_for_both_profiles)
 
 pytestmark = pytest.mark.db
 TECH_PASSWORD = "Techni-Demo-2026!"
@@ -39,9 +40,7 @@ def test_one_email_two_accounts_with_their_own_passwords(worker):
 
 
 def test_profile_choice_when_both_passwords_match(session, worker):
-    gest = account(session, DOUBLE, "gestionnaire")
-    gest.password_hash = account(session, DOUBLE, "technicien").password_hash
-    session.commit()
+    one_password_for_both_profiles(session)
     with pytest.raises(ProfileChoiceRequired) as choice:
         worker().authenticate(DOUBLE, "Double-Tech-2026!")
     assert {c["profile"] for c in choice.value.choices} == {"gestionnaire", "technicien"}

@@ -235,6 +235,15 @@ def test_the_partner_record_is_edited_and_audited(session, worker):
     assert worker(AGENT_B).update_partner(relais, {"address": "10 rue Neuve"})["address"] == "10 rue Neuve"
 
 
+def test_a_partner_name_keeps_to_one_line_whatever_is_typed(session, worker):
+    """A name reaches emails' subjects and CSV cells: a line break (or another control character) typed or
+    pasted into it would start a new header line or a new row there."""
+    relais = account(session, GEST_B).partner_id
+    row = worker(AGENT).update_partner(relais, {"name": "Le Relais\r\nBcc: x@exemple.test\x00\x1b\tFictif",
+                                                "address": "9 rue\nNeuve\u2028"})
+    assert (row["name"], row["address"]) == ("Le Relais Bcc: x@exemple.test Fictif", "9 rue Neuve")
+
+
 def test_a_member_count_lowered_below_todays_accounts_inactivates_nobody(session, worker):
     agent, gest = worker(AGENT), worker(GEST)
     ccas = account(session, GEST).partner_id                           # 8 members: 5 techniciens

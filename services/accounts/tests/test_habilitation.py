@@ -115,6 +115,21 @@ def test_resend_invitation_voids_the_old_link(session, worker):
         gest.resend_invitation(account(session, TECH).id)             # already activated
 
 
+def test_an_invitation_is_sent_again_at_most_every_few_minutes(session, worker, monkeypatch):
+    """The « renvoyer » button is no way to flood an address through the official sender."""
+    monkeypatch.setenv("EP_RESET_LINK_EVERY_SECONDS", "300")
+    gest = worker(GEST)
+    row = gest.create_technicien(person("relance-rythme@ccas-saint-exemple.test"))
+    gest.resend_invitation(row["id"])
+    with pytest.raises(RuleViolation) as soon:
+        gest.resend_invitation(row["id"])
+    assert "attendez 5 minutes" in soon.value.message
+    assert len(events_of(gest, events.ACCOUNT_INVITED)) == 2                  # the creation's and one again
+    monkeypatch.setenv("EP_RESET_LINK_EVERY_SECONDS", "0")                     # the pace passed: sent again
+    gest.resend_invitation(row["id"])
+    assert len(events_of(gest, events.ACCOUNT_INVITED)) == 3
+
+
 def test_only_the_caisse_edits_a_gestionnaire(session, worker):
     gest_id = account(session, GEST).id
     with pytest.raises(NotAuthorized):

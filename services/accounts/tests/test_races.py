@@ -9,12 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from contracts import events
-from contracts.errors import (InvalidCredentials, LoginThrottled, RuleViolation,
+from contracts.errors import (InvalidCredentials, LoginThrottled, ProfileChoiceRequired, RuleViolation,
                               SecondFactorRequired)
 from services.accounts import habilitation, passwords, throttle
-from services.accounts.models import Account, AuditEntry, PasswordToken, RecoveryCode, utcnow
+from services.accounts.models import Account, AuditEntry, PasswordToken, RecoveryCode, UserSession, utcnow
 from services.accounts.seed import DEMO_TOTP_SECRETS
-from services.accounts.tests.conftest import AGENT, GEST, TECH, account, at_once, events_of, lock_of, person
+from services.accounts.tests.conftest import (AGENT, DOUBLE, GEST, TECH, account, at_once, events_of, lock_of,
+                                              one_password_for_both_profiles, person)
 
 pytestmark = pytest.mark.db
 TWENTY = 20
@@ -133,6 +134,27 @@ def test_two_last_gestionnaires_inactivated_at_once_leave_one(session, worker):
         session.execute(sa.update(Account).where(Account.id.in_([gest.id, other.id]))
                         .values(status="active", inactivated_at=None, inactivation_reason=None))
         session.commit()
+
+
+def test_a_profile_choice_ticket_sent_twenty_times_at_once_opens_one_session(session, worker):
+    one_password_for_both_profiles(session)
+    with pytest.raises(ProfileChoiceRequired) as choice:
+        worker().authenticate(DOUBLE, "Double-Tech-2026!")
+    outcomes = at_once(session, lambda w: w.authenticate_choice(choice.value.ticket, "technicien"), [None] * TWENTY)
+    assert kinds(outcomes) == ["InvalidCredentials"] * (TWENTY - 1) + ["ok"], outcomes
+    assert session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(
+        UserSession.account_id == account(session, DOUBLE, "technicien").id)) == 1
+
+
+def test_an_invitation_asked_again_twenty_times_at_once_is_sent_once(session, worker, monkeypatch):
+    monkeypatch.setenv("EP_RESET_LINK_EVERY_SECONDS", "300")
+    row = worker(GEST).create_technicien(person("relance-course@ccas-saint-exemple.test"))
+    outcomes = at_once(session, lambda w: w.resend_invitation(row["id"]), [GEST] * TWENTY)
+    assert kinds(outcomes) == ["RuleViolation"] * (TWENTY - 1) + ["ok"], outcomes
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.target_id == row["id"], AuditEntry.action == "invitation_resent")) == 1
+    assert session.scalar(sa.select(sa.func.count()).select_from(PasswordToken).where(
+        PasswordToken.account_id == row["id"], PasswordToken.used_at.is_(None))) == 1
 
 
 def test_an_activation_link_used_twenty_times_at_once_activates_once(session, worker):

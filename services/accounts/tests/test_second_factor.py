@@ -55,6 +55,12 @@ def test_agent_login_needs_the_code_once_and_wrong_codes_are_throttled(session, 
     summary = worker().authenticate_second_factor(ticket, code)
     assert summary["email"] == AGENT and summary["session_token"] and summary["second_factor"] is True
     with pytest.raises(InvalidCredentials) as replayed:
+        worker().authenticate_second_factor(ticket, code_at(AGENT_SECRET, 1))   # a ticket opens one session
+    assert "déjà servi" in replayed.value.message
+    with pytest.raises(SecondFactorRequired) as step:
+        worker().authenticate(AGENT, "Agent-Demo-2026!")
+    ticket = step.value.ticket
+    with pytest.raises(InvalidCredentials) as replayed:
         worker().authenticate_second_factor(ticket, code)                   # a code works once
     assert "déjà utilisé" in replayed.value.message
     with pytest.raises(NotAuthenticated):
@@ -65,6 +71,21 @@ def test_agent_login_needs_the_code_once_and_wrong_codes_are_throttled(session, 
             worker().authenticate_second_factor(ticket, "123 456" if code_at(AGENT_SECRET) != "123456" else "654321")
     with pytest.raises(LoginThrottled):
         worker().authenticate_second_factor(ticket, code_at(AGENT_SECRET, 1))
+
+
+def test_a_code_ticket_opens_one_session_even_with_another_good_code(session, worker):
+    """A ticket seen once (a log, a shared screen, a proxy) opens nothing without the password afterwards."""
+    secret, recovery = enrol(worker)
+    with pytest.raises(SecondFactorRequired) as step:
+        worker().authenticate(TECH, TECH_PASSWORD)
+    worker().authenticate_second_factor(step.value.ticket, code_at(secret))
+    with pytest.raises(InvalidCredentials) as again:
+        worker().authenticate_second_factor(step.value.ticket, recovery[0])
+    assert "déjà servi" in again.value.message
+    with pytest.raises(SecondFactorRequired) as step:
+        worker().authenticate(TECH, TECH_PASSWORD)
+    assert worker().authenticate_second_factor(step.value.ticket, recovery[0])["session_token"]   # not spent by the replay
+    assert "recovery_code_used" in actions(session, TECH)
 
 
 def test_enrolment_shows_the_secret_until_confirmed_then_never_and_keeps_it_sealed(session, worker):
@@ -100,8 +121,9 @@ def test_recovery_codes_log_in_once_and_renewing_voids_the_old_ones(session, wor
     anonymous = worker()
     assert anonymous.authenticate_second_factor(step.value.ticket, codes[0].upper())["email"] == TECH
     assert told(anonymous) == [("recovery_code_used", TECH)]
-    with pytest.raises(InvalidCredentials):
-        worker().authenticate_second_factor(step.value.ticket, codes[0])        # single use
+    with pytest.raises(InvalidCredentials) as spent:
+        worker().authenticate_second_factor(ticket(worker), codes[0])           # single use
+    assert "déjà utilisé" in spent.value.message
     assert "recovery_code_used" in actions(session, TECH)
     me = worker(TECH)
     assert me.second_factor_status()["recovery_codes_left"] == 9
@@ -109,8 +131,15 @@ def test_recovery_codes_log_in_once_and_renewing_voids_the_old_ones(session, wor
     assert told(me) == [("recovery_codes_renewed", TECH)]
     assert set(fresh).isdisjoint(codes) and me.second_factor_status()["recovery_codes_left"] == 10
     with pytest.raises(InvalidCredentials):
-        worker().authenticate_second_factor(step.value.ticket, codes[1])        # the old ones are void
-    assert worker().authenticate_second_factor(step.value.ticket, fresh[3])["email"] == TECH
+        worker().authenticate_second_factor(ticket(worker), codes[1])           # the old ones are void
+    assert worker().authenticate_second_factor(ticket(worker), fresh[3])["email"] == TECH
+
+
+def ticket(worker, email=TECH, password=TECH_PASSWORD) -> str:
+    """A new code step's ticket (one ticket opens one session)."""
+    with pytest.raises(SecondFactorRequired) as step:
+        worker().authenticate(email, password)
+    return step.value.ticket
 
 
 def test_optional_second_factor_is_disabled_with_a_code_but_a_required_one_is_not(session, worker):
