@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from contracts.errors import NotAuthorized, NotFound, RuleViolation
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, TECHNICIEN
 from services.accounts.models import Account, Convention, Partner
+from services.common import ids
 
 
 def in_force(today: date | None = None):
@@ -46,14 +47,8 @@ def visible_partner_ids(session: Session, actor: Account) -> list[int] | None:
 
 def by_id(session: Session, model, raw_id):
     """The row of ``model`` whose id the caller sent, or None: an id that is not a whole
-    number (a list, a text, a huge value) names nothing, it is not an error of ours."""
-    if isinstance(raw_id, bool) or not isinstance(raw_id, (int, str)):
-        return None
-    try:
-        number = int(raw_id)
-    except ValueError:
-        return None
-    return session.get(model, number) if 0 < number < 2**63 else None
+    number (a list, a text, a huge value) names nothing (services.common.ids), it is not an error of ours."""
+    return ids.row(session, model, raw_id)
 
 
 def partner(session: Session, actor: Account, partner_id: int | None) -> Partner:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.errors import NotFound, RuleViolation, ValidationFailed
+from services.common import ids
 from services.notifier import settings
 from services.notifier.models import MessageCaisse, MessageResend, OutboxMessage, utcnow
 from services.notifier.rendering import KIND_LABELS
@@ -63,9 +64,9 @@ def entries(session: Session, who: dict, filters: dict, cursor, limit) -> dict:
     """Newest first, keyset-paginated: ``cursor`` is the ``next_cursor`` of the previous page."""
     try:
         limit = max(1, min(int(limit or 50), MAX_PAGE))
-        cursor = int(cursor) if cursor not in (None, "") else None
     except (TypeError, ValueError):
-        raise ValidationFailed(None, {"cursor": "Page demandée invalide."})
+        raise ValidationFailed(None, {"cursor": ids.BAD_CURSOR})
+    cursor = ids.cursor(cursor)
     status, kind = filters.get("status") or None, filters.get("kind") or None
     if status and status not in STATUS_LABELS:
         raise ValidationFailed(None, {"status": "Statut inconnu."})
@@ -92,9 +93,8 @@ def entries(session: Session, who: dict, filters: dict, cursor, limit) -> dict:
 
 def resend(session: Session, who: dict, message_id) -> dict:
     """A failed email back in the queue, sent again by the next delivery round."""
-    try:
-        message_id = int(message_id)
-    except (TypeError, ValueError):
+    message_id = ids.row_id(message_id)
+    if message_id is None:
         raise NotFound("Courriel introuvable.")
     message = session.scalars(_scoped(sa.select(OutboxMessage), who, None)
                               .where(OutboxMessage.id == message_id)).first()

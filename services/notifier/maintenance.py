@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from contracts import dates
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
+from services.common import ids
 from services.notifier import fanout, rendering, settings
 from services.notifier.models import Maintenance, utcnow
 
@@ -86,7 +87,7 @@ def schedule(session: Session, who: dict, data: dict) -> dict:
 
 
 def _editable(session: Session, who: dict, maintenance_id) -> Maintenance:
-    window = session.get(Maintenance, int(maintenance_id))
+    window = ids.row(session, Maintenance, maintenance_id)
     if window is None or not (who["profile"] == "admin_national" or window.caisse_code in (None, who.get("caisse_code"))):
         raise NotFound("Maintenance introuvable.")
     if not _may_edit(who, window):

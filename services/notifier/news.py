@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from contracts import keys
 from contracts.errors import FeatureNotOpen, InvalidToken, NotAuthorized, ValidationFailed
+from services.common import ids
 from services.notifier import fanout, rendering, settings
 from services.notifier.models import News, NewsletterDigest, NewsletterSubscription, utcnow
 
@@ -97,10 +98,10 @@ def listing(session: Session, who: dict, caisse_code, cursor, limit) -> dict:
         query = query.where(News.caisse_code == str(caisse_code))
     try:
         limit = max(1, min(int(limit or 20), MAX_PAGE))
-        if cursor not in (None, ""):
-            query = query.where(News.id < int(cursor))
     except (TypeError, ValueError):
-        raise ValidationFailed(None, {"cursor": "Page demandée invalide."})
+        raise ValidationFailed(None, {"cursor": ids.BAD_CURSOR})
+    if (after := ids.cursor(cursor)) is not None:
+        query = query.where(News.id < after)
     rows = list(session.scalars(query.order_by(News.id.desc()).limit(limit + 1)))
     return {"rows": [news_row(n) for n in rows[:limit]], "next_cursor": rows[limit - 1].id if len(rows) > limit else None}
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from contracts import events
 from contracts.errors import NotAuthorized, NotFound, ValidationFailed
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, PARTNER_USERS
+from services.common import ids
 from services.requests import validation
 from services.requests.lifecycle import accept_upload, author_name
 from services.requests.models import Document
@@ -102,11 +103,9 @@ def publish(session: Session, who: dict, data: dict, raw_file, scanner, storage,
             errors.update({field: f"{label} : {message[0].lower()}{message[1:]}" for message in exc.fields.values()})
     previous = None
     if data.get("series_id") not in (None, ""):
-        try:
-            previous = session.scalars(sa.select(Document).where(
-                Document.id == int(data["series_id"]), Document.caisse_code == caisse_code)).first()
-        except (TypeError, ValueError):
-            previous = None
+        series_id = ids.row_id(data["series_id"])
+        previous = session.scalars(sa.select(Document).where(
+            Document.id == series_id, Document.caisse_code == caisse_code)).first() if series_id else None
         if previous is None:
             errors["series_id"] = "Nouvelle version de : document introuvable."
         elif category and previous.category != category:
@@ -138,9 +137,8 @@ def publish(session: Session, who: dict, data: dict, raw_file, scanner, storage,
 
 
 def download(session: Session, who: dict, document_id, storage) -> dict:
-    try:
-        document_id = int(document_id)
-    except (TypeError, ValueError):
+    document_id = ids.row_id(document_id)
+    if document_id is None:
         raise NotFound("Document introuvable.")
     found = session.scalars(sa.select(Document).where(Document.id == document_id, _readable(who))).first()
     if found is None:

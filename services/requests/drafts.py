@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.errors import NotAuthorized, ValidationFailed
+from services.common import ids
 from services.requests import settings
 from services.requests.caisse_settings import CAISSE_CODE
 from services.requests.catalogue import INSURED_FIELDS, KIND_FIELDS, KINDS
@@ -57,7 +58,7 @@ def keep(session: Session, who: dict, account_id, kind, caisse_code, typed) -> d
     draft of that account and form, replaced. {kept: field count, without_nir: fields left out}."""
     if who.get("profile") != "service" or who.get("service") != KEEPER:
         raise NotAuthorized()
-    if not isinstance(account_id, int) or isinstance(account_id, bool) or account_id <= 0:
+    if not isinstance(account_id, int) or ids.row_id(account_id) is None:
         raise ValidationFailed(None, {"account_id": "Compte inconnu."})
     kind, caisse_code = _form(kind, caisse_code)
     fields, dropped = _clean(kind, typed)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts.errors import ValidationFailed
+from services.common import ids
 from services.requests import caisse_settings, name_search, scope, tally
 from services.requests.catalogue import KINDS, OPEN_STATUSES, STATUSES, UNTREATED_STATUSES
 from services.requests.models import PartnerRequest, utcnow
@@ -54,9 +55,12 @@ def _cursor(request: PartnerRequest) -> str:
 def _after(cursor: str):
     try:
         created_at, request_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created_at), int(request_id)
+        after = datetime.fromisoformat(created_at), ids.row_id(request_id)
     except (ValueError, TypeError):
+        after = None
+    if after is None or after[1] is None:
         raise ValidationFailed(None, {"page": "Page invalide."})
+    return after
 
 
 # The filters a list may use, each a condition on one bound value named as its key. A list's statement is built

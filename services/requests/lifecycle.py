@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts import events
-from contracts.errors import (AlreadyOpen, FeatureNotOpen, NotAuthorized, RuleViolation, ServiceUnavailable,
-                             ValidationFailed)
+from contracts.errors import (AlreadyOpen, FeatureNotOpen, NotAuthorized, NotFound, RuleViolation,
+                             ServiceUnavailable, ValidationFailed)
 from contracts.profiles import TECHNICIEN
+from services.common import ids
 from services.requests import attachments, caisse_settings, name_search, quotas, scope, statistics, tally, validation
 from services.requests.catalogue import ACTION_LABELS, ACTIONS, KINDS, OPEN_STATUSES, STATUSES
 from services.requests.models import (Attachment, NotificationPreference, PartnerRequest, ReferenceCounter,
@@ -260,10 +261,10 @@ def set_preferences(session: Session, who: dict, status_changes: bool, messages:
 
 def download(session: Session, who: dict, request_id, attachment_id, storage) -> dict:
     request = scope.get(session, who, request_id)
-    found = session.scalars(sa.select(Attachment).where(Attachment.id == int(attachment_id),
+    found = session.scalars(sa.select(Attachment).where(Attachment.id == ids.row_id(attachment_id),
                                                         Attachment.request_id == request.id)).first()
     if found is None:
-        raise ValidationFailed(None, {"attachment": "Pièce jointe introuvable."})
+        raise NotFound("Pièce jointe introuvable.")
     if scope.side(who) == "partner" and found.direction == "out" and not request.partner_habilitated:
         raise NotAuthorized("Seuls les organismes habilités reçoivent les documents par le portail.")
     return {"filename": found.filename, "content_type": found.content_type,

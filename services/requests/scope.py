@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from contracts.errors import FeatureNotOpen, NotAuthorized, NotFound
 from contracts.profiles import AGENT_CAISSE, PARTNER_USERS
+from services.common import ids
 from services.requests.models import PartnerRequest
 
 HISTORY = "historique"
@@ -85,9 +86,8 @@ def side(who: dict) -> str:
 
 def get(session: Session, who: dict, request_id, lock=False) -> PartnerRequest:
     """The request if ``who`` may see it; the same NotFound whether it exists elsewhere or not."""
-    try:
-        request_id = int(request_id)
-    except (TypeError, ValueError):
+    request_id = ids.row_id(request_id)
+    if request_id is None:
         raise NotFound("Demande introuvable.")
     query = sa.select(PartnerRequest).where(PartnerRequest.id == request_id, visible(who))
     if lock:

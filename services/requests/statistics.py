@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from contracts.errors import NotAuthorized, NotFound
 from contracts.nir import find_nir
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE
+from services.common import ids
 from services.requests import caisse_settings, counters, history, scope, tally
 from services.requests.catalogue import KINDS, STATUSES
 from services.requests.models import (CaisseSetting, PartnerRequest, RequestDelayStat, RequestEvent, RequestMonthStat,
@@ -275,10 +276,7 @@ def archive(session, who: dict, request_id) -> dict:
     """One request with its timeline for the caisse's archive: an agent of the caisse that processes it
     (``scope.get``), or the national administrator; files listed (name, size, direction), never their content."""
     if who["profile"] == ADMIN_NATIONAL:
-        try:
-            found = session.get(PartnerRequest, int(request_id))
-        except (TypeError, ValueError, OverflowError):
-            found = None
+        found = ids.row(session, PartnerRequest, request_id)
         if found is None:
             raise NotFound("Demande introuvable.")
     elif who["profile"] == AGENT_CAISSE:

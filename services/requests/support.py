@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from contracts import dates, events
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, PARTNER_USERS
+from services.common import ids
 from services.requests import validation
 from services.requests.lifecycle import accept_upload, author_name
 from services.requests.models import NotificationPreference, SupportEvent, SupportReport, utcnow
@@ -83,9 +84,8 @@ def handles(who: dict, report: SupportReport) -> bool:
 
 def find(session: Session, who: dict, report_id, lock: bool = False) -> SupportReport:
     """The report if ``who`` may see it: the same NotFound whether it exists elsewhere or not."""
-    try:
-        report_id = int(report_id)
-    except (TypeError, ValueError):
+    report_id = ids.row_id(report_id)
+    if report_id is None:
         raise NotFound("Signalement introuvable.")
     query = sa.select(SupportReport).where(SupportReport.id == report_id, visible(who))
     found = session.scalars(query.with_for_update() if lock else query).first()

@@ -4,10 +4,10 @@ newsletter email. The notifier owns news, subscriptions and the digest."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from contracts.errors import InvalidToken, NotAuthorized
+from contracts.errors import InvalidToken, NotAuthorized, ValidationFailed
 from contracts.profiles import AGENT_CAISSE, PARTNER_USERS
 from services.web import rpc
-from services.web.toolkit import REFUSALS, PageForm, error_page, profiles, report_refusal
+from services.web.toolkit import REFUSALS, PageForm, error_page, profiles, refusal_message, report_refusal
 
 bp = Blueprint("news", __name__)
 
@@ -36,8 +36,12 @@ def index():
         else:
             flash("L'actualité est publiée ; elle partira aussi dans la prochaine lettre d'information.", "success")
             return redirect(url_for("news.index"), 303)
-    page = rpc.call("notifier", "list_news", None, request.args.get("apres") or None)
-    return render_template("news/index.html", page=page, form=form, caisse_names=caisse_names()), status
+    try:
+        page, error = rpc.call("notifier", "list_news", None, request.args.get("apres") or None), None
+    except ValidationFailed as exc:           # a bad « apres »: said above the rows, as the other lists do
+        page, error = {"rows": [], "next_cursor": None}, refusal_message(exc)
+    return render_template("news/index.html", page=page, form=form, caisse_names=caisse_names(),
+                           error=error), status
 
 
 @bp.route("/mon-compte/lettre-d-information", methods=["POST"])

@@ -9,7 +9,7 @@ its typed refusals into French messages on the page.
 import uuid
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from htmx_flask import request
 
@@ -231,11 +231,7 @@ def act(request_id, action):
 @bp.route("/demandes/<int:request_id>/pieces/<int:attachment_id>")
 @profiles(*PARTNER, AGENT_CAISSE)
 def download(request_id, attachment_id):
-    try:
-        found = rpc.call("requests", "download", request_id, attachment_id, timeout=upload_timeout())
-    except ValidationFailed:
-        abort(404)
-    return file_download(found)
+    return file_download(rpc.call("requests", "download", request_id, attachment_id, timeout=upload_timeout()))
 
 
 # --- the partner user's email choices (requests: technicien; newsletter: notifier) -----------------
