@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from contracts import dates
+from contracts import dates, nir
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
 from services.common import ids
 from services.notifier import fanout, rendering, settings
@@ -37,7 +37,9 @@ def _fields(data: dict, now: datetime) -> dict:
     starts_at = _moment(data.get("starts_at"), "starts_at", "Début", errors)
     ends_at = _moment(data.get("ends_at"), "ends_at", "Fin", errors)
     message = str(data.get("message") or "").strip()
-    if not message:
+    if nir.find_nir(message):                  # read by every user in scope: never a NIR (contracts.nir)
+        errors["message"] = nir.MESSAGE
+    elif not message:
         errors["message"] = "Message : ce champ est obligatoire."
     elif len(message) > MESSAGE_MAX:
         errors["message"] = f"Message : {MESSAGE_MAX} caractères au maximum."

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contracts import keys
+from contracts import keys, nir
 from contracts.errors import FeatureNotOpen, InvalidToken, NotAuthorized, ValidationFailed
 from services.common import ids
 from services.notifier import fanout, rendering, settings
@@ -62,11 +62,16 @@ def publish(session: Session, who: dict, data: dict) -> dict:
     errors = {}
     title = str(data.get("title") or "").strip()
     body = str(data.get("body") or "").strip()
-    if not title:
+    # Partners read it: like every free text of the portal, never a NIR (contracts.nir).
+    if nir.find_nir(title):
+        errors["title"] = nir.MESSAGE
+    elif not title:
         errors["title"] = "Titre : ce champ est obligatoire."
     elif len(title) > 200:
         errors["title"] = "Titre : 200 caractères au maximum."
-    if not body:
+    if nir.find_nir(body):
+        errors["body"] = nir.MESSAGE
+    elif not body:
         errors["body"] = "Texte : ce champ est obligatoire."
     elif len(body) > 10000:
         errors["body"] = "Texte : 10 000 caractères au maximum."

@@ -16,6 +16,7 @@ import re
 import unicodedata
 
 from contracts.errors import RuleViolation, ValidationFailed
+from contracts.nir import find_nir
 
 from services.requests import readability, settings
 from services.requests.scanning import ScannerUnavailable
@@ -55,7 +56,8 @@ def safe_filename(name, content_type: str | None = None) -> str:
     """A name fit for display and for a download header: no folders, no control
     or direction-changing characters, at most 120 characters, and, when the
     sniffed ``content_type`` is given, the extension of that type (kept when it
-    already matches, replaced when it is another one, appended when missing)."""
+    already matches, replaced when it is another one, appended when missing). A name
+    holding a NIR becomes the default one: a NIR may be inside the file, never around it."""
     name = unicodedata.normalize("NFC", name if isinstance(name, str) else "")
     name = re.split(r"[/\\]", name)[-1]                       # C:\fakepath\x.pdf, ../../x.pdf
     name = "".join(c for c in name if not unicodedata.category(c).startswith("C"))
@@ -71,6 +73,8 @@ def safe_filename(name, content_type: str | None = None) -> str:
             ext = ext.lower()
         else:
             ext = written                                     # report.exe -> report.pdf
+    if find_nir(stem):                 # a scan named by the insured's NIR: the other side reads its name
+        stem = DEFAULT_STEM
     stem = stem.strip(" .")[:MAX_FILENAME_LENGTH - len(ext)].rstrip(" .") or DEFAULT_STEM
     return stem + ext
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from contracts import nir
 from contracts.errors import NotAuthenticated, NotAuthorized, NotFound, ValidationFailed
 from services.notifier import maintenance
 from services.notifier.models import OutboxMessage, utcnow
@@ -99,3 +100,13 @@ def test_national_notice_goes_to_everyone_and_a_cancelled_untold_window_to_no_on
     assert subject.startswith("Espace Partenaires : maintenance prévue le ")
     message = db.scalars(sa.select(OutboxMessage).limit(1)).one()
     assert "pour toutes les caisses" in message.body_text and "Mise à jour des serveurs." in message.body_html
+
+
+def test_the_message_refuses_a_nir_like_every_free_text(as_):
+    agent = as_("agent_999")
+    for send in (agent.schedule_maintenance, lambda data: agent.update_maintenance(
+            agent.schedule_maintenance(window())["id"], data)):
+        with pytest.raises(ValidationFailed) as refused:
+            send(window(message="Usager NIR 1 80 01 75 123 456 60 : rappel après la maintenance."))
+        assert refused.value.fields == {"message": nir.MESSAGE}
+    assert [w["message"] for w in agent.list_maintenances()] == ["Mise à jour des serveurs."]

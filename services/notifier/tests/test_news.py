@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from contracts import nir
 from contracts.errors import FeatureNotOpen, InvalidToken, NotAuthorized, ValidationFailed
 from services.notifier import news, outbox
 from services.notifier.mailer import SmtpMailer
@@ -167,3 +168,11 @@ def test_a_published_document_becomes_a_news_item_of_each_caisse_once(as_, db):
     assert news.send_digests(db, Directory([person(5, ["999"])]).users_of, SECRET) == 1
     [letter] = newsletters(db)
     assert "Nouvelle version : Guide du portail (version 2)" in letter.body_text
+
+
+def test_news_refuses_a_nir_on_its_field_like_every_free_text(as_, db):
+    agent = as_("agent_999")
+    with pytest.raises(ValidationFailed) as refused:
+        agent.publish_news({"title": "Usager NIR 1 80 01 75 123 456 60", "body": "Dossier 1.80.01.75.123.456-60"})
+    assert refused.value.fields == {"title": nir.MESSAGE, "body": nir.MESSAGE}
+    assert as_("tech_a").list_news()["rows"] == []

@@ -131,6 +131,9 @@ def test_text_file_named_pdf_is_refused_before_the_scan(scanner, store):
     ("", "application/pdf", "piece-jointe.pdf"),
     (None, None, "piece-jointe"),
     ("notes.pdf", None, "notes.pdf"),
+    ("attestation_185057800608491.pdf", "application/pdf", "piece-jointe.pdf"),   # the other side reads the name:
+    ("Usager 1 80 01 75 123 456 60.png", "image/png", "piece-jointe.png"),        # never a NIR in it
+    ("facture 2024-03 n° 0612345678.pdf", "application/pdf", "facture 2024-03 n° 0612345678.pdf"),
 ])
 def test_safe_filename(name, content_type, expected):
     assert safe_filename(name, content_type) == expected
