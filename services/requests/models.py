@@ -302,6 +302,16 @@ class SupportReport(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SupportFiler(Base):
+    """The support reports a person filed. Each filing adds to it first, which locks the row until commit,
+    then counts their recent reports against the limits (services.requests.support): parallel filings of
+    one person are counted one after the other."""
+
+    __tablename__ = "support_filer"
+    reporter_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    filed: Mapped[int] = mapped_column(default=0)
+
+
 class SupportEvent(Base):
     """One dated line of a report's timeline (filed, answered, escalated, closed, a message)."""
 

@@ -37,6 +37,17 @@ def attachment_bytes_per_day() -> int:
     return env_int("EP_ATTACHMENT_BYTES_PER_DAY", 200 * 1024 * 1024)
 
 
+def support_reports_per_minute() -> int:
+    """Support reports one person may file in a rolling minute (EP_SUPPORT_REPORTS_PER_MINUTE, 3): each one
+    emails the caisse's local referents, so a loop must not turn the portal into a mail bomb."""
+    return env_int("EP_SUPPORT_REPORTS_PER_MINUTE", 3)
+
+
+def support_reports_per_hour() -> int:
+    """And in a rolling hour (EP_SUPPORT_REPORTS_PER_HOUR, 10)."""
+    return env_int("EP_SUPPORT_REPORTS_PER_HOUR", 10)
+
+
 def attachments_dir() -> Path:
     """Where the local store keeps the files (EP_ATTACHMENTS_DIR, default <EP_DATA_DIR>/attachments)."""
     root = env_text("EP_ATTACHMENTS_DIR")

@@ -23,9 +23,9 @@ from contracts import dates, events
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, PARTNER_USERS
 from services.common import ids
-from services.requests import validation
+from services.requests import counters, settings, validation
 from services.requests.lifecycle import accept_upload, author_name
-from services.requests.models import NotificationPreference, SupportEvent, SupportReport, utcnow
+from services.requests.models import NotificationPreference, SupportEvent, SupportFiler, SupportReport, utcnow
 
 CATEGORIES = {"dysfonctionnement": "Dysfonctionnement", "accessibilite": "Accessibilité",
               "question": "Question d'utilisation"}
@@ -150,6 +150,30 @@ def clean(who: dict, data: dict) -> dict:
             "place": place}
 
 
+def _limits() -> list[tuple[timedelta, int, str]]:
+    """(rolling window, reports a person may file in it, the refusal): each report emails the caisse's referents."""
+    per_minute, per_hour = settings.support_reports_per_minute(), settings.support_reports_per_hour()
+    return [(timedelta(minutes=1), per_minute, f"Vous venez d'envoyer {per_minute} signalements en moins d'une "
+             "minute : patientez un instant avant d'en envoyer un autre."),
+            (timedelta(hours=1), per_hour, f"Vous avez déjà envoyé {per_hour} signalements dans l'heure : réessayez "
+             "plus tard, ou complétez un signalement en cours depuis « Mes signalements ».")]
+
+
+def within_limits(session: Session, who: dict, lock: bool = False) -> None:
+    """RuleViolation when ``who`` filed as many reports as a window allows. ``lock``: in the transaction that
+    inserts the report, the person's count row is written first (services.requests.counters), which holds it
+    until commit (PostgreSQL: a row lock; SQLite: the database's write lock), so that of parallel filings each
+    counts those committed before it: never more than the limit, whatever the workers or instances."""
+    if lock:
+        counters.bump(session, SupportFiler, {"reporter_id": who["id"]}, filed=1)
+    now = utcnow()
+    for window, most, refusal in _limits():
+        filed = session.scalar(sa.select(sa.func.count()).select_from(SupportReport).where(
+            SupportReport.reporter_id == who["id"], SupportReport.created_at > now - window))
+        if filed >= most:
+            raise RuleViolation(refusal)
+
+
 def _screenshot(raw, scanner, storage) -> dict | None:
     return accept_upload(raw, scanner, storage, "capture") if raw else None
 
@@ -173,10 +197,12 @@ def _line(session: Session, report: SupportReport, who: dict, action: str, messa
 def file(session: Session, who: dict, data: dict, raw_file, scanner, storage, referents_of, emit: list) -> dict:
     """Files the report; ``referents_of(caisse_code)``: the caisse's local referents (accounts), emailed."""
     fields = clean(who, dict(data or {}))
+    within_limits(session, who)             # early, read only: no call to accounts nor scan for a refusal
     place = fields.pop("place")
     referents = referents_of(place["code"]) if place["code"] else []
     shot = _screenshot(raw_file, scanner, storage)
     try:
+        within_limits(session, who, lock=True)
         report = SupportReport(
             reference=f"SUP-TMP-{uuid.uuid4().hex[:12]}", level="caisse" if place["code"] else "national",
             caisse_code=place["code"], caisse_name=place["name"], status="submitted" if place["code"] else "escalated",

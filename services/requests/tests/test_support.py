@@ -171,3 +171,67 @@ def test_tenant_boundaries(as_):
         as_("tech_a").support_queue()
     with pytest.raises(NotAuthorized):                        # a reporter never handles their own report
         as_("gest_a").act_on_support_report(filed["id"], "answer", "Réglé.")
+
+
+def test_a_person_files_a_few_reports_a_minute_and_an_hour_then_is_refused(as_, db):
+    """Each report emails the caisse's referents: a loop of filings stops at the limits (settings), refused
+    in French before any screenshot is scanned, with nothing written; another person still files."""
+    from services.requests.models import SupportReport
+
+    def earlier(**delta):                                # every report filed that much earlier
+        for filed in db.query(SupportReport):
+            filed.created_at -= timedelta(**delta)
+        db.commit()
+
+    tech = as_("tech_a")
+    for _ in range(3):                                   # EP_SUPPORT_REPORTS_PER_MINUTE
+        tech.file_support_report(report())
+    with pytest.raises(RuleViolation) as refused:
+        tech.file_support_report(report(), upload("capture.pdf", EICAR_PDF))
+    assert refused.value.message.startswith("Vous venez d'envoyer 3 signalements en moins d'une minute")
+    assert db.query(SupportReport).count() == 3 and len(emitted_events(tech)) == 3
+    assert as_("tech_b").file_support_report(report(caisse_code="998"))["caisse_code"] == "998"
+
+    earlier(minutes=2)
+    for _ in range(3):
+        tech.file_support_report(report())
+    earlier(minutes=2)
+    for _ in range(3):
+        tech.file_support_report(report())
+    earlier(minutes=2)
+    tech.file_support_report(report())                  # the 10th within the hour (EP_SUPPORT_REPORTS_PER_HOUR)
+    earlier(minutes=2)
+    with pytest.raises(RuleViolation) as refused:
+        tech.file_support_report(report())
+    assert refused.value.message == ("Vous avez déjà envoyé 10 signalements dans l'heure : réessayez plus tard, "
+                                     "ou complétez un signalement en cours depuis « Mes signalements ».")
+    assert len(tech.my_support_reports()) == 10
+    earlier(hours=1)                                     # an hour on: filing again
+    assert tech.file_support_report(report())["status"] == "submitted"
+
+
+def test_parallel_filings_by_one_person_never_pass_the_limit(as_, db):
+    """Ten workers, each on its own connection, file at once (green threads, as in the service: on PostgreSQL
+    each query lets the others run between the count and the insert; without the person's row locked first,
+    all ten passed): exactly the minute's limit passes."""
+    import eventlet
+    from sqlalchemy.orm import Session
+
+    from services.requests.models import SupportReport
+
+    def file(worker):
+        try:
+            worker.file_support_report(report())
+            return "ok"
+        except RuleViolation:
+            return "limit"
+        finally:
+            worker.db.close()
+    workers = []
+    for _ in range(10):
+        worker = as_("tech_a")
+        worker.db = Session(db.get_bind(), expire_on_commit=False)
+        workers.append(worker)
+    outcomes = list(eventlet.GreenPool(10).imap(file, workers))
+    assert outcomes.count("ok") == 3 and outcomes.count("limit") == 7, outcomes
+    assert db.query(SupportReport).count() == 3
