@@ -23,7 +23,6 @@ Rules (see DOMAIN.md, "Requests"):
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime
 from functools import partial
 
@@ -31,7 +30,7 @@ from contracts.civilities import normalise_civility
 from contracts.departments import normalise_department
 from contracts.errors import ValidationFailed
 from services.requests.catalogue import FREE_TEXT_MAX, KIND_FIELDS, MAX_AGE_YEARS, NAME_MAX
-from contracts import nir
+from contracts import nir, text
 from contracts.nir import find_nir
 
 BIRTH_DATE_MIN = date(1900, 1, 1)
@@ -71,24 +70,6 @@ def birth_date_too_old(floor: date) -> str:
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"})
 
 
-def _keep(ch: str) -> bool:
-    category = unicodedata.category(ch)
-    if category in ("Cc", "Cs"):
-        return ch in "\n\t"
-    if category == "Cf":
-        return ch == "\u200d"                      # zero-width joiner: emoji sequences
-    return True
-
-
-def _clean(value: str, multiline: bool) -> str:
-    value = "".join(ch for ch in value if _keep(ch) or ch == "\r")
-    value = unicodedata.normalize("NFC", value)
-    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    if multiline:
-        return value.strip()
-    return " ".join(value.split())
-
-
 def _text(value, *, required: bool, max_length: int, multiline: bool):
     if value is None:
         value = ""
@@ -96,7 +77,7 @@ def _text(value, *, required: bool, max_length: int, multiline: bool):
         return None, NOT_TEXT
     if len(value) > _HARD_LIMIT:
         return None, too_long(max_length)
-    value = _clean(value, multiline)
+    value = text.clean(value, multiline)
     if find_nir(value):
         return None, NIR_MESSAGE
     if not value:
