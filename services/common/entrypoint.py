@@ -23,13 +23,14 @@ and the exception's type only: its message may quote the input, personal data in
 """
 import inspect
 import logging
+import traceback
 
 import nameko.rpc
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
 from nameko.exceptions import IncorrectSignature, MethodNotFound
 
-from contracts.errors import EXPECTED, ValidationFailed
+from contracts.errors import EXPECTED, ServiceError, ValidationFailed
 from services.common import amqp_reads
 from services.common.replies import Replies
 
@@ -37,6 +38,24 @@ log = logging.getLogger(__name__)
 amqp_reads.install()
 LOST_BROKER = (OperationalError, AmqpConnectionError, ConnectionError, OSError)
 MALFORMED = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, UnicodeError)
+
+
+class WithheldMessages(logging.Filter):
+    """nameko logs a worker's unexpected exception (``nameko.containers``) before the entrypoint types it. For
+    the kinds bad arguments raise, the exception's own text may quote the input (``invalid literal for int():
+    'Jean Dupont'``): the line keeps the type and the traceback's frames (file, line, code), not that text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, MALFORMED) and not isinstance(exc, ServiceError):
+            frames = "".join(traceback.format_tb(record.exc_info[2]))
+            record.msg, record.args = "error handling worker %s: %s (its text withheld: it may quote the input)\n%s", (
+                record.args[0] if record.args else "", type(exc).__name__, frames)
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("nameko.containers").addFilter(WithheldMessages())
 
 
 def typed(worker_ctx, exc_info):

@@ -2,6 +2,7 @@
 on the real broker: typed errors, large replies answered in parallel each to its own caller, a reply
 connection the broker closes replaced at the next reply, a reply that cannot be sent lost without the
 service, a failover list whose first node is dead."""
+import logging
 import subprocess
 
 import eventlet
@@ -34,6 +35,10 @@ class Answering:
     @rpc
     def add_one(self, value):
         return value + 1            # a text here: TypeError in the worker
+
+    @rpc
+    def as_number(self, value):
+        return int(value)           # a name here: ValueError quoting it
 
     @rpc
     def unserializable(self):
@@ -76,6 +81,17 @@ def test_refusals_and_malformed_calls_are_typed(client):
         client.call(SERVICE, "unserializable")
     assert "UnserializableValueError" in repr(unserializable.value)
     assert client.call(SERVICE, "add_one", 1) == 2
+
+
+def test_a_malformed_call_is_logged_without_the_input_it_quotes(client, caplog):
+    """``int("Jean Dupont")`` says the name in its message: the worker's error line keeps the type and where."""
+    with pytest.raises(ValidationFailed):
+        client.call(SERVICE, "as_number", "Jean Dupont")
+    lines = [r for r in caplog.records if r.name == "nameko.containers" and r.levelname == "ERROR"]
+    assert lines, [r.getMessage() for r in caplog.records]
+    shown = "".join(logging.Formatter().format(r) for r in lines)
+    assert "Dupont" not in shown
+    assert "ValueError" in shown and "as_number" in shown and "int(value)" in shown
 
 
 def test_large_replies_in_parallel_each_reach_their_caller(client, service):
