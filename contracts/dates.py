@@ -59,14 +59,15 @@ def datetime_fr_long(value) -> str:
 
 
 def paris_wall_clock_to_utc(local: str) -> str | None:
-    """<input type=datetime-local> (Paris wall-clock time) -> ISO UTC; None when unreadable."""
+    """<input type=datetime-local> (Paris wall-clock time) -> ISO UTC; None when unreadable, or when
+    the shift to UTC leaves the calendar (0001-01-01T00:00 is in year 0 in UTC: OverflowError)."""
     try:
         moment = datetime.fromisoformat(local.strip())
-    except (ValueError, AttributeError):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=PARIS)
+        return moment.astimezone(timezone.utc).isoformat()
+    except (ValueError, AttributeError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=PARIS)
-    return moment.astimezone(timezone.utc).isoformat()
 
 
 def utc_to_paris_wall_clock(value) -> str:

@@ -72,6 +72,25 @@ def test_a_coming_maintenance_is_announced_by_email_and_banner(client, app, mail
     assert message not in text(agent.get("/"))
 
 
+def test_a_window_out_of_the_coming_year_is_a_field_error_and_the_edit_form_is_filled(app):
+    agent = app.test_client()
+    login(agent, "agent_autre_caisse")
+    for starts_at, ends_at in (("0001-01-01T00:00", "0001-01-01T00:30"), ("9999-12-31T23:59", "9999-12-31T23:59"),
+                               ("9999-12-31T23:00", "9999-12-31T23:30")):
+        refused = post_form(agent, "/maintenances", {"starts_at": starts_at, "ends_at": ends_at, "message": "x"})
+        assert refused.status_code == 400, text(refused)         # was a 500: OverflowError in contracts.dates
+        assert "Début : une date dans l'année qui vient est attendue." in text(refused)
+    message = f"Migration de la base {uuid.uuid4().hex[:6]}"
+    window = schedule(agent, 60 * 24 * 10, 60 * 24 * 10 + 90, message)       # ten days ahead: no notice yet
+    try:
+        page = text(agent.get(f"/maintenances/{window}"))
+        assert "Modifier la maintenance du" in page and f">{message}</textarea>" in page
+        for field in ("starts_at", "ends_at"):                   # was blank: the form without errors is falsy
+            assert re.search(rf'id="m-{field}" name="{field}" value="\d{{4}}-\d\d-\d\dT\d\d:\d\d"', page), field
+    finally:
+        cancel(agent, window)
+
+
 def test_during_a_maintenance_the_page_gives_the_caisse_referents(client, app):
     admin = app.test_client()
     login(admin, "admin_national")

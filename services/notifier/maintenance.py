@@ -2,7 +2,7 @@
 agent for their own caisse. Users in scope are emailed ahead of time (EP_MAINTENANCE_LEAD_HOURS)
 and again when the window changes or is cancelled (one email per version of the window);
 the web asks ``current`` for its banner and its maintenance page."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -14,6 +14,9 @@ from services.notifier import fanout, rendering, settings
 from services.notifier.models import Maintenance, utcnow
 
 MESSAGE_MAX = 1000
+# A window is announced for the coming year at most, and its dates stay within a year of today:
+# beyond, it is a typing slip (9999-12-31), not a plan, and far dates overflow the conversions.
+HORIZON = timedelta(days=366)
 
 
 def _iso(moment: datetime) -> str:
@@ -24,11 +27,16 @@ def _moment(value, field: str, label: str, errors: dict) -> datetime | None:
     """ISO 8601; with an offset it is converted, without one it is UTC (as in contracts)."""
     try:
         moment = datetime.fromisoformat(str(value or "").strip().replace("Z", "+00:00"))
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     except ValueError:
         errors[field] = f"{label} : date et heure attendues (AAAA-MM-JJTHH:MM)."
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:               # an offset that pushes it out of the calendar: out of the horizon too
+        moment = None
+    if moment is None or abs(moment - utcnow()) > HORIZON:
+        errors[field] = f"{label} : une date dans l'année qui vient est attendue."
+        return None
     return moment.replace(second=0, microsecond=0)
 
 

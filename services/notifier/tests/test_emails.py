@@ -67,6 +67,13 @@ def test_french_dates():
     assert dates.datetime_fr_long("2026-03-29T10:00:00+00:00") == "dimanche 29 mars 2026 à 12:00"
 
 
+def test_a_wall_clock_time_out_of_the_calendar_in_utc_is_unreadable_not_an_overflow():
+    assert dates.paris_wall_clock_to_utc("2026-07-01T10:00") == "2026-07-01T08:00:00+00:00"
+    assert dates.paris_wall_clock_to_utc("0001-01-01T00:00") is None           # year 0 in UTC
+    assert dates.paris_wall_clock_to_utc("9999-12-31T23:59-01:00") is None     # year 10000 in UTC
+    assert dates.paris_wall_clock_to_utc("lundi") is None
+
+
 def test_password_reset():
     subject, text, html = render_one(events.PASSWORD_RESET_REQUESTED, token="jeton-1",
                                      expires_at="2026-07-01T22:30:00Z")

@@ -110,3 +110,12 @@ def test_the_message_refuses_a_nir_like_every_free_text(as_):
             send(window(message="Usager NIR 1 80 01 75 123 456 60 : rappel après la maintenance."))
         assert refused.value.fields == {"message": nir.MESSAGE}
     assert [w["message"] for w in agent.list_maintenances()] == ["Mise à jour des serveurs."]
+
+
+@pytest.mark.parametrize("starts_at, ends_at", [
+    ("0001-01-01T00:00", "0001-01-01T00:30"), ("0001-01-01T00:00+01:00", "0001-01-01T00:30+01:00"),
+    ("9999-12-31T23:00", "9999-12-31T23:59"), ("9999-12-31T23:59-01:00", "9999-12-31T23:59-02:00")])
+def test_a_window_beyond_the_coming_year_is_refused_in_french(as_, starts_at, ends_at):
+    with pytest.raises(ValidationFailed) as refused:
+        as_("agent_999").schedule_maintenance(window(starts_at=starts_at, ends_at=ends_at))
+    assert refused.value.fields["starts_at"] == "Début : une date dans l'année qui vient est attendue."

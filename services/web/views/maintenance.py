@@ -39,8 +39,10 @@ def _caisses() -> list[dict]:
 
 
 def _page(form: PageForm | None = None, editing=None, status=200):
+    # "is None", not "or": a PageForm without errors is falsy, and the edit form's values would go.
+    form = PageForm(FIELDS) if form is None else form
     return render_template("maintenance/index.html", windows=rpc.call("notifier", "list_maintenances"),
-                           caisses=_caisses(), form=form or PageForm(FIELDS), editing=editing), status
+                           caisses=_caisses(), form=form, editing=editing), status
 
 
 def _save(send, success: str, editing=None):

@@ -118,7 +118,7 @@ def _convention(partner, convention_id):
 
 def _detail_page(partner_id, form=None, form_open=False):
     partner, table = _partner(partner_id), _table(partner_id)
-    return render_template("partners/detail.html", partner=partner, table=table, form=form or PersonForm(),
+    return render_template("partners/detail.html", partner=partner, table=table, form=PersonForm() if form is None else form,
                            form_open=form_open, features=FEATURES, pending_review=pending_review(table),
                            last_review=table["reviews"][0] if table["reviews"] else None)
 

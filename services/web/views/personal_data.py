@@ -30,7 +30,7 @@ def _form() -> PageForm:
 
 
 def _page(person=None, found=None, form: PageForm | None = None, status=200):
-    form = form or _form()
+    form = _form() if form is None else form      # a PageForm without errors is falsy
     form.values = person or {}
     return render_template("personal_data/index.html", form=form, found=found), status
 
