@@ -2,7 +2,9 @@
 and putting a failed email back in the queue (recorded with who asked).
 
 A caisse agent sees the emails of their caisse's users (the caisses travel with each
-recipient, see contracts.events); the national admin sees every email.
+recipient, see contracts.events), but an email one caisse's action caused (its maintenance,
+its newsletter, an event naming its ``caisse_code``) only under that caisse
+(rendering.caused_by); the national admin sees every email.
 """
 import sqlalchemy as sa
 from sqlalchemy.orm import Session

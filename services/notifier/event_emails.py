@@ -98,7 +98,8 @@ def render_for_recipients(event_type: str, payload: dict) -> list[Mail]:
     events the same event_id."""
     kind, build_context = EMAILS[event_type]
     context = build_context(payload)
-    return [rendering.mail(kind, f"{event_type}:{payload['event_id']}:{person['email'].lower()}", person, **context)
+    return [rendering.mail(kind, f"{event_type}:{payload['event_id']}:{person['email'].lower()}",
+                           rendering.caused_by(person, payload.get("caisse_code")), **context)
             for person in payload["recipients"]]
 
 

@@ -174,8 +174,8 @@ def _notice(window: Maintenance, version: int, changed: bool):
     def plan(people):
         # Keyed by address: a person holding two profiles (same email) is told once.
         planned = {f"maintenance:{window.id}:v{version}:{person['email'].lower()}": person for person in people}
-        return [(key, lambda key=key, person=person: rendering.mail("maintenance_notice", key, person, **context))
-                for key, person in planned.items()]
+        return [(key, lambda key=key, person=rendering.caused_by(person, window.caisse_code):
+                 rendering.mail("maintenance_notice", key, person, **context)) for key, person in planned.items()]
 
     return plan
 

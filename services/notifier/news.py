@@ -229,6 +229,7 @@ def _digest_plan(session: Session, digest: NewsletterDigest, secret: str):
                 key = f"newsletter:{digest.id}:{person['email'].lower()}"     # one per address
                 token = _link_token(secret, *salts[person["account_id"]])
                 unsubscribe = rendering.link(f"/actualites/desabonnement/{token}")
+                person = rendering.caused_by(person, digest.caisse_code)       # this caisse's letter
                 planned.append((key, lambda key=key, person=person, unsubscribe=unsubscribe: rendering.mail(
                     "newsletter", key, person, items=items, caisse_code=digest.caisse_code,
                     news_link=rendering.link("/actualites"), unsubscribe_link=unsubscribe,

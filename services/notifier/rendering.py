@@ -35,6 +35,14 @@ def mail(kind: str, key: str, person: dict, headers: dict | None = None, **conte
                 caisses=list(person.get("caisses") or []), headers=headers)
 
 
+def caused_by(person: dict, caisse_code: str | None) -> dict:
+    """``person`` as the delivery log files an email one caisse's action caused (its maintenance, its agent's
+    decision): under that caisse only. Filed under every caisse the person belongs to, it showed the agents
+    of a caisse whose convention with the partner has not started, or is a mere proposal, what another caisse
+    did and to whom. ``caisse_code`` None (a national action): the person's caisses."""
+    return person if caisse_code is None else {**person, "caisses": [str(caisse_code)]}
+
+
 # What the delivery log calls each kind of email.
 KIND_LABELS = {
     "account_invited": "Habilitation (création du compte)",
@@ -46,6 +54,11 @@ KIND_LABELS = {
     "password_renewal_reminder": "Rappel de renouvellement du mot de passe",
     "password_expired": "Mot de passe expiré",
     "account_inactivated": "Inactivation du compte",
+    "convention_proposed": "Proposition de convention",
+    "convention_answered": "Réponse à une proposition de convention",
+    "convention_ending": "Fin de convention",
+    "partner_access_changed": "Accès du partenaire suspendu ou rétabli",
+    "account_request_step": "Suivi d'une demande à la caisse",
     "fraud_inactivation": "Inactivation pour fraude, perte ou vol",
     "inactivity_warning": "Avertissement d'inactivité",
     "review_requested": "Revue des habilitations",

@@ -58,6 +58,25 @@ def test_agents_see_their_caisse_users_and_the_admin_everyone(as_, db):
         as_("tech_a").delivery_log()
 
 
+def test_an_email_one_caisse_caused_is_that_caisse_s_business_only(as_, db):
+    """Recipient b belongs to 999 and 998 (a convention with 998 not started yet, say): what 999 did to b
+    (the event names 999 as its cause) is not 998's to read; an event with no caisse behind it is both's."""
+    payload = {"event_id": str(uuid.uuid4()), "recipients": [recipient("b@essai.test", ["999", "998"])],
+               "partner_name": "CCAS d'Essai", "caisse_name": "CPAM de Valfleuri", "suspended": True,
+               "caisse_code": "999"}
+    enqueue_event(db, events.PARTNER_ACCESS_CHANGED, payload)
+    enqueue_event(db, events.REVIEW_REQUESTED, review_event(recipient("b@essai.test", ["999", "998"])))
+    seen = lambda who: [r["kind_label"] for r in as_(who).delivery_log()["rows"]]   # noqa: E731
+    assert seen("agent_999") == ["Revue des habilitations", "Accès du partenaire suspendu ou rétabli"]
+    assert seen("agent_998") == ["Revue des habilitations"]
+
+
+def test_every_kind_has_a_french_label(as_):
+    kinds = as_("admin").delivery_log()["kinds"]
+    for kind in ("convention_answered", "account_request_step", "partner_access_changed"):
+        assert kinds[kind] and kinds[kind] != kind
+
+
 def test_resend_a_failed_email_once_and_audited(as_, db):
     enqueue_event(db, events.REVIEW_REQUESTED, review_event(recipient("a@essai.test", ["999"])))
     message = db.scalars(sa.select(OutboxMessage)).one()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from contracts import nir
 from contracts.errors import NotAuthenticated, NotAuthorized, NotFound, ValidationFailed
 from services.notifier import maintenance
-from services.notifier.models import OutboxMessage, utcnow
+from services.notifier.models import MessageCaisse, OutboxMessage, utcnow
 from services.notifier.tests.people import Directory, person
 
 pytestmark = pytest.mark.db
@@ -110,6 +110,17 @@ def test_the_message_refuses_a_nir_like_every_free_text(as_):
             send(window(message="Usager NIR 1 80 01 75 123 456 60 : rappel après la maintenance."))
         assert refused.value.fields == {"message": nir.MESSAGE}
     assert [w["message"] for w in agent.list_maintenances()] == ["Mise à jour des serveurs."]
+
+
+def test_a_caisse_s_notice_is_filed_under_that_caisse_only(as_, db):
+    """Person 3 belongs to 999 and 998: 999's maintenance told to them is 999's business, not 998's."""
+    directory = Directory(PEOPLE)
+    as_("agent_999").schedule_maintenance(window(hours_ahead=24, caisse_code="999"))
+    assert maintenance.send_notices(db, directory.users_of) == 3
+    filed = db.execute(sa.select(OutboxMessage.recipient, MessageCaisse.caisse_code).join(
+        MessageCaisse, MessageCaisse.message_id == OutboxMessage.id)).all()
+    assert {code for recipient, code in filed if recipient == "personne3@structure.example.test"} == {"999"}
+    assert [r["recipient"] for r in as_("agent_998").delivery_log()["rows"]] == []
 
 
 @pytest.mark.parametrize("starts_at, ends_at", [

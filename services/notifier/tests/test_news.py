@@ -11,7 +11,7 @@ from contracts import nir
 from contracts.errors import FeatureNotOpen, InvalidToken, NotAuthorized, ValidationFailed
 from services.notifier import news, outbox
 from services.notifier.mailer import SmtpMailer
-from services.notifier.models import NewsletterSubscription, OutboxMessage, utcnow
+from services.notifier.models import MessageCaisse, NewsletterSubscription, OutboxMessage, utcnow
 from services.notifier.tests.conftest import SECRET
 from services.notifier.tests.people import Directory, person
 
@@ -126,6 +126,15 @@ def test_digest_once_to_subscribers_with_one_click_unsubscribe(as_, db, mailcatc
         as_().unsubscribe_by_token("pas-un-jeton")
     agent.publish_news({"title": "Encore", "body": "…"})
     assert news.send_digests(db, directory.users_of, SECRET, later + timedelta(days=8)) == 0
+
+
+def test_a_caisse_s_newsletter_is_filed_under_that_caisse_only(as_, db):
+    """The subscriber's partner works with 999 and 998: 999's letter is not 998's to read in its log."""
+    as_("agent_999").publish_news({"title": "Nouveaux horaires", "body": "Dès lundi."})
+    as_("tech_a").set_newsletter_subscription("999", True)                 # account 5
+    assert news.send_digests(db, Directory([person(5, ["999", "998"])]).users_of, SECRET) == 1
+    assert db.scalars(sa.select(MessageCaisse.caisse_code)).all() == ["999"]
+    assert as_("agent_998").delivery_log()["rows"] == []
 
 
 def test_unsubscribe_links_have_their_own_key_and_links_already_mailed_still_work(as_, db):
