@@ -15,7 +15,8 @@ from contracts.errors import (AlreadyOpen, FeatureNotOpen, NotAuthorized, NotFou
                              ServiceUnavailable, ValidationFailed)
 from contracts.profiles import TECHNICIEN
 from services.common import ids
-from services.requests import attachments, caisse_settings, name_search, quotas, scope, statistics, tally, validation
+from services.requests import (attachments, caisse_settings, name_search, quotas, scope, statistics, tally, turns,
+                               validation)
 from services.requests.catalogue import ACTION_LABELS, ACTIONS, KINDS, OPEN_STATUSES, STATUSES
 from services.requests.models import (Attachment, NotificationPreference, PartnerRequest, ReferenceCounter,
                                       RequestEvent, utcnow)
@@ -135,25 +136,23 @@ def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict,
         raise FeatureNotOpen(None, str(kind))
     scope.require_feature(who, caisse_code, kind)
     idempotency_key = _idempotency_key(idempotency_key)
-    if (made := _submitted_with(session, who, idempotency_key)) is not None:
-        return detail(session, who, made)
+    made = _submitted_with(session, who, idempotency_key)
     clean = validation.validate_request(kind, dict(data or {}))
-    caisse_settings.check_offered(session, caisse_code, kind, clean["details"])
     insured = clean["insured"]
     key = insured_key(insured)
-    open_one = session.scalars(sa.select(PartnerRequest).where(
-        PartnerRequest.partner_id == who["partner_id"], PartnerRequest.kind == kind, PartnerRequest.insured_key == key,
-        PartnerRequest.status.in_(OPEN_STATUSES))).first()
-    if open_one:
-        raise AlreadyOpen(f"Une demande de ce type est déjà en cours pour cette personne : {open_one.reference} "
-                          f"({STATUSES[open_one.status].lower()}). Complétez-la plutôt que d'en ouvrir une nouvelle.",
-                          open_one.id, open_one.reference)
+    if made is not None:
+        return _already_made(session, who, made, kind, caisse_code, key)
+    caisse_settings.check_offered(session, caisse_code, kind, clean["details"])
+    _refuse_if_open(session, who, kind, key)          # early, read only: no scan for a refusal
     processing = caisse_code
     if kind == "contact_caisse":
         processing = route(insured["department"]) or caisse_code
     files = _files(raw_files, "in", scanner, storage,
                    lambda sizes: quotas.check(session, who, None, "in", sizes))
     try:
+        # Two tabs filing for the same person at once: the partner's submissions check and write one at a time.
+        turns.take(session, f"submit:{who['partner_id']}")
+        _refuse_if_open(session, who, kind, key)
         request = PartnerRequest(
             reference=next_reference(session), partner_id=who["partner_id"], caisse_code=processing,
             convention_caisse_code=caisse_code, kind=kind,
@@ -180,9 +179,29 @@ def submit(session: Session, who: dict, kind: str, caisse_code: str, data: dict,
             storage.delete(meta["storage_key"])
         # The same form twice at once: the other call made it; answer as it did.
         if isinstance(exc, IntegrityError) and (made := _submitted_with(session, who, idempotency_key)):
-            return detail(session, who, made)
+            return _already_made(session, who, made, kind, caisse_code, key)
         raise
     return detail(session, who, request)
+
+
+def _refuse_if_open(session: Session, who: dict, kind: str, key: str) -> None:
+    """One open request per type and person for a partner."""
+    open_one = session.scalars(sa.select(PartnerRequest).where(
+        PartnerRequest.partner_id == who["partner_id"], PartnerRequest.kind == kind, PartnerRequest.insured_key == key,
+        PartnerRequest.status.in_(OPEN_STATUSES))).first()
+    if open_one:
+        raise AlreadyOpen(f"Une demande de ce type est déjà en cours pour cette personne : {open_one.reference} "
+                          f"({STATUSES[open_one.status].lower()}). Complétez-la plutôt que d'en ouvrir une nouvelle.",
+                          open_one.id, open_one.reference)
+
+
+def _already_made(session: Session, who: dict, made: PartnerRequest, kind: str, caisse_code: str, key: str) -> dict:
+    """The form's key was filed already: the same submission sent again (a retry) gets the request it made; another
+    one under that key (back, edit, send) is refused, never silently taken for the first."""
+    if (made.kind, made.convention_caisse_code, made.insured_key) != (kind, caisse_code, key):
+        raise RuleViolation(f"Ce formulaire a déjà servi à déposer la demande {made.reference}. Vérifiez les "
+                            "informations puis envoyez-le de nouveau pour déposer une autre demande.")
+    return detail(session, who, made)
 
 
 def act(session: Session, who: dict, request_id, action: str, message: str, raw_files, scanner, storage,

@@ -302,14 +302,12 @@ class SupportReport(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SupportFiler(Base):
-    """The support reports a person filed. Each filing adds to it first, which locks the row until commit,
-    then counts their recent reports against the limits (services.requests.support): parallel filings of
-    one person are counted one after the other."""
+class Turn(Base):
+    """The row a check-then-write of one scope takes first in its transaction (services.requests.turns)."""
 
-    __tablename__ = "support_filer"
-    reporter_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    filed: Mapped[int] = mapped_column(default=0)
+    __tablename__ = "turn"
+    scope: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    taken: Mapped[int] = mapped_column(default=0)
 
 
 class SupportEvent(Base):

@@ -23,9 +23,9 @@ from contracts import dates, events
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
 from contracts.profiles import ADMIN_NATIONAL, AGENT_CAISSE, GESTIONNAIRE, PARTNER_USERS
 from services.common import ids
-from services.requests import counters, settings, validation
+from services.requests import settings, turns, validation
 from services.requests.lifecycle import accept_upload, author_name
-from services.requests.models import NotificationPreference, SupportEvent, SupportFiler, SupportReport, utcnow
+from services.requests.models import NotificationPreference, SupportEvent, SupportReport, utcnow
 
 CATEGORIES = {"dysfonctionnement": "Dysfonctionnement", "accessibilite": "Accessibilité",
               "question": "Question d'utilisation"}
@@ -161,11 +161,10 @@ def _limits() -> list[tuple[timedelta, int, str]]:
 
 def within_limits(session: Session, who: dict, lock: bool = False) -> None:
     """RuleViolation when ``who`` filed as many reports as a window allows. ``lock``: in the transaction that
-    inserts the report, the person's count row is written first (services.requests.counters), which holds it
-    until commit (PostgreSQL: a row lock; SQLite: the database's write lock), so that of parallel filings each
-    counts those committed before it: never more than the limit, whatever the workers or instances."""
+    inserts the report, the person's turn is taken first (services.requests.turns): of parallel filings, each
+    counts those committed before it, never more than the limit."""
     if lock:
-        counters.bump(session, SupportFiler, {"reporter_id": who["id"]}, filed=1)
+        turns.take(session, f"support:{who['id']}")
     now = utcnow()
     for window, most, refusal in _limits():
         filed = session.scalar(sa.select(sa.func.count()).select_from(SupportReport).where(

@@ -111,6 +111,48 @@ def test_one_open_request_per_kind_and_person(as_):
     as_("tech_a").submit("document", "999", payload("document", person))                # closed: a new one is fine
 
 
+def test_a_form_sent_again_gets_its_request_and_another_submission_under_its_key_is_refused(as_, db):
+    """The web's key names one submission: its retry gets the request it made; the same form gone back, edited for
+    another person and sent is refused (it was taken silently for the first), nothing filed under the key twice."""
+    key, person = f"cle-{tag()}-formulaire-unique", insured(last=f"Premiere-{tag()}")
+    first = as_("tech_a").submit("contact_caisse", "999", payload("contact_caisse", person), idempotency_key=key)
+    again = as_("tech_a").submit("contact_caisse", "999", payload("contact_caisse", person), idempotency_key=key)
+    assert again["id"] == first["id"]
+    with pytest.raises(RuleViolation) as other:
+        as_("tech_a").submit("contact_caisse", "999", payload("contact_caisse", insured(last=f"Seconde-{tag()}")),
+                             idempotency_key=key)
+    assert first["reference"] in other.value.message
+    with pytest.raises(RuleViolation):
+        as_("tech_a").submit("rendez_vous", "999", payload("rendez_vous", person), idempotency_key=key)
+    assert db.query(PartnerRequest).filter_by(idempotency_key=key).count() == 1
+
+
+def test_parallel_submissions_for_one_person_open_one_request(as_, db):
+    """Two tabs (ten here), each its own key, each worker on its own connection, file for the same person at once:
+    one request, the others told it is open (on PostgreSQL, without the partner's turn taken first, two passed)."""
+    import eventlet
+    from sqlalchemy.orm import Session
+
+    person = insured(last=f"Course-{tag()}")
+
+    def submit(worker):
+        try:
+            worker.submit("document", "999", payload("document", person), idempotency_key=f"cle-{tag()}-{tag()}-course")
+            return "ok"
+        except AlreadyOpen:
+            return "open"
+        finally:
+            worker.db.close()
+    workers = []
+    for _ in range(10):
+        worker = as_("tech_a")
+        worker.db = Session(db.get_bind(), expire_on_commit=False)
+        workers.append(worker)
+    outcomes = list(eventlet.GreenPool(10).imap(submit, workers))
+    assert sorted(outcomes) == ["ok"] + ["open"] * 9, outcomes
+    assert db.query(PartnerRequest).filter(PartnerRequest.insured_last_name.ilike(person["last_name"])).count() == 1
+
+
 def test_attachments_are_scanned_and_a_refused_file_stores_nothing(as_, db, storage):
     created = as_("tech_a").submit("document", "999", payload("document"), [upload("justificatif.pdf", PDF)])
     assert created["timeline"][0]["attachments"][0]["filename"] == "justificatif.pdf"

@@ -119,6 +119,9 @@ def new_form(caisse_code, kind):
             already_open = exc
         except REFUSALS as exc:
             report_refusal(form, exc)
+            # Refused for good: what is sent next is another submission (the key of one that was filed
+            # already, back and edited, would be refused again), never taken for this one.
+            idempotency_key = uuid.uuid4().hex
         else:
             flash(f"Votre demande {created['reference']} est déposée auprès de la caisse.", "success")
             return done(url_for("requests_ui.detail", request_id=created["id"]))
