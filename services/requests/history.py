@@ -100,7 +100,7 @@ def search(session: Session, who: dict, filters: dict | None = None, cursor: str
         if filters.get(key):
             try:
                 day = date.fromisoformat(str(filters[key])) + timedelta(days=1 if key == "date_to" else 0)
-            except ValueError:
+            except (ValueError, OverflowError):        # 9999-12-31 has no next day
                 raise ValidationFailed(None, {key: "Date invalide."})
             values[name] = datetime.combine(day, datetime.min.time())
     delay = caisse_settings.late_after_days(session, who["caisse_code"]) if side == "caisse" else None

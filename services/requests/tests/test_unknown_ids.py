@@ -48,3 +48,11 @@ def test_a_cursor_or_a_field_that_names_nothing_is_refused(as_, quiet, bad):
     with pytest.raises(ValidationFailed) as refused:
         as_("tech_a", **WEB).keep_draft(bad, "document", "999", {"comment": "Bonjour"})
     assert refused.value.fields == {"account_id": "Compte inconnu."}
+
+
+def test_a_date_filter_at_the_calendars_end_is_refused_not_an_error(as_, quiet):
+    """« jusqu'au 31/12/9999 » has no next day to stop before (OverflowError in the worker, logged at ERROR)."""
+    for who in ("tech_a", "agent_999"):
+        with pytest.raises(ValidationFailed) as refused:
+            as_(who).search({"date_to": "9999-12-31"})
+        assert refused.value.fields == {"date_to": "Date invalide."}
