@@ -17,7 +17,8 @@ FIELDS = ("starts_at", "ends_at", "message")
 
 def _as_utc(local: str) -> str:
     """<input type=datetime-local> gives Paris wall-clock time; the notifier stores UTC.
-    An unreadable value goes as typed: the notifier says what is wrong with it."""
+    An unreadable value, or one the shift to UTC takes out of the calendar (year 1, 9999), goes as typed:
+    the notifier says what is wrong with it (a field error, never a 500 here)."""
     return paris_wall_clock_to_utc(local) or local
 
 
