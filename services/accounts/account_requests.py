@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, object_session
 from contracts import events, nir
 from contracts.catalogue import IMMEDIATE_REASONS, REPORTED
 from contracts.dates import date_fr
-from contracts.errors import NotAuthorized, NotFound, RuleViolation, ValidationFailed
+from contracts.errors import CapReached, NotAuthorized, NotFound, RuleViolation, ValidationFailed
 from contracts.profiles import ADMIN_NATIONAL, GESTIONNAIRE, TECHNICIEN
 from services.accounts import access, audit, habilitation, sessions
 from services.accounts.authentication import issue_token, recipient
@@ -262,6 +262,16 @@ def _habilitation(session, actor, partner, r, data) -> str:
         AccountRequest.status == "pending", AccountRequest.data["email"].as_string() == person["email"]))
     if pending:
         raise ValidationFailed(None, {"email": "Une demande d'habilitation est déjà en cours pour cette adresse."})
+    # Each request is emailed to every agent of the caisse: no more waiting than the cap leaves places for
+    # (counted under the partner's lock, taken by checked_new_person).
+    waiting = session.scalar(sa.select(sa.func.count()).select_from(AccountRequest).where(
+        AccountRequest.kind == "habilitation", AccountRequest.partner_id == partner.id,
+        AccountRequest.status == "pending"))
+    places = habilitation.free_places(session, partner, GESTIONNAIRE)
+    if places is not None and waiting >= places:
+        raise CapReached(f"Les places de gestionnaire encore libres pour {partner.name} ({places}) sont déjà "
+                         f"demandées ({waiting} demande{'s' if waiting > 1 else ''} en attente de la caisse) : "
+                         "attendez sa réponse avant d'en demander une autre.")
     r.data, r.wanted_date = person, wanted
     r.account_name = f"{person['first_name']} {person['last_name']}"
     return f"Demande d'habilitation de {r.account_name}, souhaitée pour le {date_fr(wanted)}."

@@ -1,7 +1,7 @@
 """Who the notifier writes to: accounts streamed in keyset pages (flat memory for
 any number of accounts), the caisses each person belongs to, and a caisse's
 public contacts (its local referents, the other channel during a maintenance)."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
@@ -36,11 +36,14 @@ def contacts(session: Session, account: Account) -> list[dict]:
 
 
 def _caisses_by_partner(session: Session, partner_ids) -> dict[int, list[str]]:
-    """partner id -> codes of every caisse it has (or had) a convention with (not a mere proposal): one query per page."""
+    """partner id -> codes of every caisse it has (or had) a convention with, from its first day (not a mere
+    proposal, nor one still to start: that caisse has no business with the partner's people yet, its delivery log
+    included): one query per page."""
     found: dict[int, list[str]] = {}
     if partner_ids:
         rows = session.execute(sa.select(Convention.partner_id, Caisse.code).join(Caisse)
-                               .where(Convention.partner_id.in_(partner_ids), Convention.status.in_(("active", "ended")))
+                               .where(Convention.partner_id.in_(partner_ids), Convention.status.in_(("active", "ended")),
+                                      Convention.start_date <= date.today())
                                .distinct()
                                .order_by(Convention.partner_id, Caisse.code))
         for partner_id, code in rows:

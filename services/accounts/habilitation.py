@@ -48,6 +48,13 @@ def _lock_partner(session: Session, partner_id: int) -> None:
     row_locks.lock(session, Partner.name, partner_id)
 
 
+def free_places(session: Session, partner: Partner, profile: str) -> int | None:
+    """Under the partner's lock: how many more active accounts of ``profile`` its cap allows (None: no cap)."""
+    if profile == "technicien" and not technicien_caps_apply(session, partner.id):
+        return None
+    return max(0, cap(profile, partner.member_count) - len(_active(session, partner.id, profile)))
+
+
 def _check_cap(session: Session, partner: Partner, profile: str) -> None:
     """Under the partner's lock (_lock_partner)."""
     if profile == "technicien" and not technicien_caps_apply(session, partner.id):

@@ -71,6 +71,28 @@ def test_habilitation_is_checked_as_a_creation_then_approved_into_an_invited_acc
     assert {"account_request_filed", "account_request_decided", "account_created"} <= actions
 
 
+def test_no_more_habilitations_wait_than_the_cap_leaves_places_for(session, worker):
+    """Each request emails every agent of the caisse: a gestionnaire asking again and again for other people
+    floods them (the probe: 17 waiting for 1 place). CCAS: 2 gestionnaires at most, 1 active."""
+    gest = worker(GEST)
+    habilitation(gest, "premiere-place@ccas-saint-exemple.test")
+    with pytest.raises(CapReached) as full:
+        habilitation(gest, "deuxieme-place@ccas-saint-exemple.test")
+    assert "(1)" in full.value.message and "1 demande en attente" in full.value.message
+    assert len(events_of(gest, events.ACCOUNT_REQUEST_STEP)) == 2       # the first one's, to each side: no more
+    assert session.scalar(sa.select(sa.func.count()).select_from(account_requests.AccountRequest)) == 1
+
+
+def test_parallel_habilitation_requests_never_wait_beyond_the_places(session):
+    from services.accounts.tests.conftest import at_once
+
+    emails = iter(f"course-{n}@ccas-saint-exemple.test" for n in range(20))
+    outcomes = at_once(session, lambda w: w.file_account_request(
+        "habilitation", {**person(next(emails)), "wanted_date": in_days(7)}), [GEST] * 20)
+    assert sorted(type(o).__name__ for o in outcomes) == ["CapReached"] * 19 + ["dict"], outcomes
+    assert session.scalar(sa.select(sa.func.count()).select_from(account_requests.AccountRequest)) == 1
+
+
 def test_a_refusal_says_why_and_overdue_is_flagged(session, worker):
     filed = habilitation(worker)
     agent = worker(AGENT)

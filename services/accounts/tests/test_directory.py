@@ -1,7 +1,7 @@
 """What the notifier asks accounts for (signed service identity only): active users of a
 caisse or of all, and password expiries, in keyset pages; the caisse's referents for the
 maintenance page (anyone); the caisses travelling with each email's recipient."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -107,3 +107,23 @@ def test_email_recipients_carry_their_caisses(session, worker):
     tech_b, agent = [p["recipients"][0] for p in events_of(anonymous, events.PASSWORD_RESET_REQUESTED)]
     assert (tech_b["caisses"], tech_b["account_id"]) == (["998", "999"], account(session, TECH_B).id)
     assert agent["caisses"] == ["999"]
+
+
+def test_a_convention_still_to_start_gives_its_caisse_nobody_yet(session, worker):
+    """A caisse whose convention with a partner starts next week is not one of that partner's people's caisses
+    (their emails would show in that caisse's delivery log before it has any right on them)."""
+    tech = account(session, TECH)
+    other = session.scalar(sa.select(Caisse).where(Caisse.code == "998"))
+    session.add(Convention(partner_id=tech.partner_id, caisse_id=other.id, status="active",
+                           start_date=date.today() + timedelta(days=7)))
+    session.commit()
+    anonymous = worker()
+    anonymous.request_password_reset(TECH)
+    [told] = [p["recipients"][0] for p in events_of(anonymous, events.PASSWORD_RESET_REQUESTED)]
+    assert told["caisses"] == ["999"]
+    session.execute(sa.update(Convention).where(Convention.partner_id == tech.partner_id,
+                                                Convention.caisse_id == other.id).values(start_date=date.today()))
+    session.commit()
+    anonymous.request_password_reset(TECH)
+    assert [p["recipients"][0]["caisses"] for p in events_of(anonymous, events.PASSWORD_RESET_REQUESTED)][-1] == \
+        ["998", "999"]
