@@ -114,6 +114,8 @@ def _when(data: dict, errors: dict) -> datetime | None:
         errors["happened_on"] = "Date : elle ne peut pas être dans le futur."
     elif day < today - OLDEST_DAY:
         errors["happened_on"] = "Date : un signalement porte sur l'année écoulée."
+    if "happened_on" in errors:
+        return None                       # 0001-01-01 at Paris is before the calendar's first UTC day
     utc = datetime.fromisoformat(dates.paris_wall_clock_to_utc(datetime.combine(day, at).isoformat()))
     return utc.replace(tzinfo=None)                                  # stored in UTC, like every moment
 

@@ -84,6 +84,7 @@ def test_an_agent_files_to_their_caisse_and_the_national_admin_to_national_suppo
     ({"category": "plainte"}, "category", "Nature"),
     ({"happened_on": (date.today() + timedelta(days=1)).isoformat()}, "happened_on", "futur"),
     ({"happened_on": "hier"}, "happened_on", "obligatoire"),
+    ({"happened_on": "0001-01-01", "happened_time": "00:00"}, "happened_on", "année écoulée"),   # before UTC's day 1
     ({"happened_time": "25:99"}, "happened_time", "HH:MM"),
     ({"page": "/demandes?nir=185036012345658"}, "page", "NIR"),
 ])
