@@ -88,3 +88,25 @@ def upload(name: str, data: bytes) -> dict:
 
 def insured(last="Durand", first="Lina", birth="1985-03-02", department="60"):
     return {"civility": "Mme", "last_name": last, "first_name": first, "birth_date": birth, "department": department}
+
+
+def at_once(as_, db, role: str, call, refusal: type, label: str, count: int = 10) -> list[str]:
+    """``call(worker)`` fired at once by ``count`` workers of ``role``, each on its own database connection (green
+    threads, as the service serves parallel calls) -> each one's "ok", or ``label`` when it raised ``refusal``."""
+    import eventlet
+    from sqlalchemy.orm import Session
+
+    def one(worker):
+        try:
+            call(worker)
+            return "ok"
+        except refusal:
+            return label
+        finally:
+            worker.db.close()
+    workers = []
+    for _ in range(count):
+        worker = as_(role)
+        worker.db = Session(db.get_bind(), expire_on_commit=False)
+        workers.append(worker)
+    return list(eventlet.GreenPool(count).imap(one, workers))

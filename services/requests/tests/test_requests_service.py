@@ -10,7 +10,7 @@ from contracts.errors import AlreadyOpen, NotAuthenticated, NotAuthorized, NotFo
 from services.requests.catalogue import ACTIONS, STATUSES
 from services.requests.models import PartnerRequest
 from services.conftest import emitted_events
-from services.requests.tests.conftest import insured, upload
+from services.requests.tests.conftest import at_once, insured, upload
 from services.requests.tests.test_attachments import EICAR_PDF, PDF
 
 pytestmark = pytest.mark.db
@@ -130,25 +130,10 @@ def test_a_form_sent_again_gets_its_request_and_another_submission_under_its_key
 def test_parallel_submissions_for_one_person_open_one_request(as_, db):
     """Two tabs (ten here), each its own key, each worker on its own connection, file for the same person at once:
     one request, the others told it is open (on PostgreSQL, without the partner's turn taken first, two passed)."""
-    import eventlet
-    from sqlalchemy.orm import Session
-
     person = insured(last=f"Course-{tag()}")
-
-    def submit(worker):
-        try:
-            worker.submit("document", "999", payload("document", person), idempotency_key=f"cle-{tag()}-{tag()}-course")
-            return "ok"
-        except AlreadyOpen:
-            return "open"
-        finally:
-            worker.db.close()
-    workers = []
-    for _ in range(10):
-        worker = as_("tech_a")
-        worker.db = Session(db.get_bind(), expire_on_commit=False)
-        workers.append(worker)
-    outcomes = list(eventlet.GreenPool(10).imap(submit, workers))
+    outcomes = at_once(as_, db, "tech_a", lambda w: w.submit("document", "999", payload("document", person),
+                                                             idempotency_key=f"cle-{tag()}-{tag()}-course"),
+                       AlreadyOpen, "open")
     assert sorted(outcomes) == ["ok"] + ["open"] * 9, outcomes
     assert db.query(PartnerRequest).filter(PartnerRequest.insured_last_name.ilike(person["last_name"])).count() == 1
 

@@ -8,7 +8,7 @@ import pytest
 from contracts import events
 from contracts.errors import NotAuthorized, NotFound, RuleViolation, UnreadableAttachment, ValidationFailed
 from services.conftest import emitted_events
-from services.requests.tests.conftest import upload
+from services.requests.tests.conftest import at_once, upload
 from services.requests.tests.test_attachments import EICAR_PDF, PNG, build_png
 
 pytestmark = pytest.mark.db
@@ -215,24 +215,8 @@ def test_parallel_filings_by_one_person_never_pass_the_limit(as_, db):
     """Ten workers, each on its own connection, file at once (green threads, as in the service: on PostgreSQL
     each query lets the others run between the count and the insert; without the person's row locked first,
     all ten passed): exactly the minute's limit passes."""
-    import eventlet
-    from sqlalchemy.orm import Session
-
     from services.requests.models import SupportReport
 
-    def file(worker):
-        try:
-            worker.file_support_report(report())
-            return "ok"
-        except RuleViolation:
-            return "limit"
-        finally:
-            worker.db.close()
-    workers = []
-    for _ in range(10):
-        worker = as_("tech_a")
-        worker.db = Session(db.get_bind(), expire_on_commit=False)
-        workers.append(worker)
-    outcomes = list(eventlet.GreenPool(10).imap(file, workers))
+    outcomes = at_once(as_, db, "tech_a", lambda w: w.file_support_report(report()), RuleViolation, "limit")
     assert outcomes.count("ok") == 3 and outcomes.count("limit") == 7, outcomes
     assert db.query(SupportReport).count() == 3
